@@ -1,0 +1,152 @@
+/**
+ * Stepped open-loop load: for each offered rate, all generator processes start the same
+ * fixed schedule at the same instant; then we wait for acks and deliveries to drain and
+ * merge the histograms. A step is sustained when nothing was skipped, refused or lost and
+ * the delivery p99 stayed under the latency bound.
+ */
+import { nowUs, sleep } from './clock.js';
+import { summarizeEncoded, type LatencySummary } from './hist.js';
+import { cpuBetween } from './proc.js';
+import type { GeneratorPool } from '../gen/pool.js';
+import type { RunResult, SenderSpec, StepStats } from '../gen/messages.js';
+import type { Target } from './target.js';
+
+export interface StepResult {
+  /** Offered messages/s. */
+  offered: number;
+  durationS: number;
+  sent: number;
+  skipped: number;
+  acked: number;
+  errors: number;
+  /** Sent but neither acked nor refused when the drain ended. */
+  unacked: number;
+  delivered: number;
+  expectedDeliveries: number;
+  lost: number;
+  /** Messages acked per second of the step. */
+  ackedPerS: number;
+  /** Deliveries (to devices other than the sender's) per second of the step. */
+  deliveredPerS: number;
+  ack: LatencySummary;
+  delivery: LatencySummary;
+  /** Fraction of one core, over the send window. */
+  serverCpu: number;
+  generatorCpu: number;
+  serverRssMiB: number;
+  sustained: boolean;
+  errorCodes: string[];
+  unexpectedCloses: number;
+}
+
+export interface StepPlan {
+  senders: SenderSpec[];
+  rates: number[];
+  stepMs: number;
+  drainMs: number;
+  textLen: number;
+  /** Devices, other than the sending one, that receive each message. */
+  fanout: number;
+  p99BoundMs: number;
+  /** Stop after the first step that is not sustained. */
+  stopOnFail: boolean;
+  /** First step number (unique per pool). */
+  firstStep?: number;
+}
+
+type Collected = StepStats & { unexpectedCloses: number; errorCodes: string[] };
+
+export async function runSteps(
+  target: Target,
+  pool: GeneratorPool,
+  plan: StepPlan,
+  log: (s: string) => void,
+): Promise<StepResult[]> {
+  const out: StepResult[] = [];
+  const parts = pool.split(plan.senders);
+  const total = plan.senders.length;
+  for (const [k, rate] of plan.rates.entries()) {
+    const step = (plan.firstStep ?? 1) + k;
+    const startUs = nowUs() + 300_000;
+    const s0 = target.sample();
+    const g0 = pool.sample();
+    const runs = await pool.each<RunResult>((i) => ({
+      cmd: 'run',
+      step,
+      startUs,
+      durationMs: plan.stepMs,
+      rate: (rate * parts[i]!.length) / total,
+      senders: parts[i]!,
+      textLen: plan.textLen,
+    }));
+    const s1 = target.sample();
+    const g1 = pool.sample();
+    const sent = runs.reduce((n, r) => n + r.sent, 0);
+    // Drain: until every message is acked or refused and every delivery is in, or the deadline.
+    const deadline = nowUs() + plan.drainMs * 1000;
+    let stats: Collected[];
+    for (;;) {
+      await sleep(100);
+      stats = await pool.each<Collected>(() => ({ cmd: 'collect', step }));
+      const acked = stats.reduce((n, s) => n + s.acked + s.errors, 0);
+      const delivered = stats.reduce((n, s) => n + s.delivered, 0);
+      const expected = stats.reduce((n, s) => n + s.acked, 0) * plan.fanout;
+      if ((acked >= sent && delivered >= expected) || nowUs() > deadline) break;
+    }
+    const sum = (f: (s: Collected) => number): number => stats.reduce((n, s) => n + f(s), 0);
+    const acked = sum((s) => s.acked);
+    const errors = sum((s) => s.errors);
+    const delivered = sum((s) => s.delivered);
+    const expectedDeliveries = acked * plan.fanout;
+    const durationS = plan.stepMs / 1000;
+    const delivery = summarizeEncoded(stats.map((s) => s.deliveryHist));
+    const r: StepResult = {
+      offered: rate,
+      durationS,
+      sent,
+      skipped: sum((s) => s.skipped),
+      acked,
+      errors,
+      unacked: Math.max(0, sent - acked - errors),
+      delivered,
+      expectedDeliveries,
+      lost: Math.max(0, expectedDeliveries - delivered),
+      ackedPerS: Math.round(acked / durationS),
+      deliveredPerS: Math.round(delivered / durationS),
+      ack: summarizeEncoded(stats.map((s) => s.ackHist)),
+      delivery,
+      serverCpu: cpuBetween(s0, s1),
+      generatorCpu: cpuBetween(g0, g1),
+      serverRssMiB: Math.round((s1?.rssBytes ?? 0) / 2 ** 20),
+      sustained: false,
+      errorCodes: [...new Set(stats.flatMap((s) => s.errorCodes))],
+      unexpectedCloses: sum((s) => s.unexpectedCloses),
+    };
+    r.sustained =
+      r.skipped === 0 &&
+      r.errors === 0 &&
+      r.unacked === 0 &&
+      r.lost === 0 &&
+      r.sent > 0 &&
+      (plan.fanout === 0 ? r.ack.p99 : r.delivery.p99) < plan.p99BoundMs;
+    log(
+      `  ${target.kind} ${rate}/s: sent ${sent} acked ${acked} delivered ${delivered}/${expectedDeliveries}` +
+        ` skipped ${r.skipped} errors ${errors} | ack p99 ${r.ack.p99} ms | delivery p50 ${delivery.p50}` +
+        ` p99 ${delivery.p99} max ${delivery.max} ms | cpu server ${r.serverCpu} gen ${r.generatorCpu}` +
+        ` | ${r.sustained ? 'sustained' : 'NOT sustained'}`,
+    );
+    out.push(r);
+    if (!r.sustained && plan.stopOnFail) break;
+  }
+  return out;
+}
+
+/** The highest offered rate sustained (every lower step sustained too). */
+export function maxSustained(steps: readonly StepResult[], value: (s: StepResult) => number): number | null {
+  let best: number | null = null;
+  for (const s of steps) {
+    if (!s.sustained) break;
+    best = value(s);
+  }
+  return best;
+}

@@ -1,0 +1,62 @@
+/** Starts a system under test and gives it the accounts and channels a scenario needs. */
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { BenchContext } from './context.js';
+import { startFloor, startParley, type Target, type TargetKind } from './target.js';
+import { seedParleySqlite, setupHttp, type World, type WorldSpec } from './world.js';
+
+let counter = 0;
+
+export interface LaunchOptions {
+  /** Recent events per user the floor keeps for replay. */
+  floorRing?: number;
+  parleyEnv?: Record<string, string>;
+  /** Use an existing Parley data dir (already seeded) instead of a fresh one. */
+  parleyDataDir?: string;
+}
+
+export interface Launched {
+  target: Target;
+  world: World;
+  dataDir?: string;
+}
+
+/** Parley migrates its schema on start; start it once on an empty dir so the tables exist. */
+export async function initParleyDataDir(ctx: BenchContext, dataDir: string): Promise<string> {
+  mkdirSync(dataDir, { recursive: true });
+  const dbPath = path.join(dataDir, 'parley.db');
+  if (!existsSync(dbPath)) {
+    const t = await startParley({ dataDir, logDir: path.join(ctx.tmpDir, 'logs'), name: 'parley-init' });
+    await t.stop();
+  }
+  return dbPath;
+}
+
+export async function launch(
+  ctx: BenchContext,
+  kind: TargetKind,
+  spec: WorldSpec,
+  opts: LaunchOptions = {},
+): Promise<Launched> {
+  const n = ++counter;
+  const logDir = path.join(ctx.tmpDir, 'logs');
+  if (kind === 'parley') {
+    const dataDir = opts.parleyDataDir ?? path.join(ctx.tmpDir, `parley-${n}`);
+    const dbPath = await initParleyDataDir(ctx, dataDir);
+    const world = seedParleySqlite(dbPath, spec);
+    const target = await startParley({ dataDir, logDir, env: opts.parleyEnv, cpuProfDir: ctx.cpuProfDir });
+    return { target, world, dataDir };
+  }
+  const target = await startFloor({
+    logDir,
+    ring: opts.floorRing,
+    sqlitePath: kind === 'floor-sqlite' ? path.join(ctx.tmpDir, `floor-${n}.db`) : undefined,
+  });
+  try {
+    const world = await setupHttp(target.baseUrl, spec, 32);
+    return { target, world };
+  } catch (err) {
+    await target.stop();
+    throw err;
+  }
+}

@@ -1,0 +1,171 @@
+/**
+ * The systems under test, each a child process on loopback: Parley itself
+ * (packages/server/dist/main.js), the floor relay, and the floor with SQLite appends.
+ */
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { sleep } from './clock.js';
+import { floorMain, serverMain } from './paths.js';
+import { sampleProc, sumSamples, type ProcSample } from './proc.js';
+
+export type TargetKind = 'parley' | 'floor' | 'floor-sqlite';
+
+export const targetLabel: Record<TargetKind, string> = {
+  parley: 'Parley',
+  floor: 'floor (relay)',
+  'floor-sqlite': 'floor + SQLite',
+};
+
+export interface Target {
+  kind: TargetKind;
+  /** http://127.0.0.1:port */
+  baseUrl: string;
+  wsUrl: string;
+  pids: number[];
+  sample(): ProcSample | undefined;
+  stop(): Promise<void>;
+}
+
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, host, () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitHealthy(baseUrl: string, child: ChildProcess, timeoutMs: number, logFile: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`target exited with ${child.exitCode}; see ${logFile}`);
+    try {
+      const res = await fetch(`${baseUrl}/healthz`);
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(100);
+  }
+  throw new Error(`target not healthy within ${timeoutMs} ms; see ${logFile}`);
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    child.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+export interface ParleyOptions {
+  dataDir: string;
+  logDir: string;
+  env?: Record<string, string>;
+  /** Write a V8 CPU profile of the server into this directory (on exit). */
+  cpuProfDir?: string;
+  name?: string;
+}
+
+export async function startParley(opts: ParleyOptions): Promise<Target> {
+  const port = await freePort();
+  mkdirSync(opts.logDir, { recursive: true });
+  const logFile = path.join(opts.logDir, `${opts.name ?? 'parley'}-${port}.log`);
+  const log = createWriteStream(logFile);
+  const execArgv = opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : [];
+  const child = spawn(process.execPath, [...execArgv, serverMain], {
+    env: {
+      ...process.env,
+      PARLEY_HOST: '127.0.0.1',
+      PARLEY_PORT: String(port),
+      PARLEY_DATA_DIR: opts.dataDir,
+      PARLEY_LOG_LEVEL: 'warn',
+      PARLEY_SEND_RATE: '1000000',
+      PARLEY_SEND_BURST: '1000000',
+      ...opts.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+  const baseUrl = `http://127.0.0.1:${port}`;
+  try {
+    await waitHealthy(baseUrl, child, 60_000, logFile);
+  } catch (err) {
+    await stopChild(child);
+    throw err;
+  }
+  return {
+    kind: 'parley',
+    baseUrl,
+    wsUrl: `ws://127.0.0.1:${port}/v1/ws`,
+    pids: [child.pid!],
+    sample: () => sampleProc(child.pid!),
+    stop: () => stopChild(child),
+  };
+}
+
+export interface FloorOptions {
+  logDir: string;
+  /** Append to SQLite at this path (the second floor). */
+  sqlitePath?: string;
+  /** Recent events kept per user for hello.since replay. */
+  ring?: number;
+}
+
+export async function startFloor(opts: FloorOptions): Promise<Target> {
+  mkdirSync(opts.logDir, { recursive: true });
+  const port = await freePort();
+  const logFile = path.join(opts.logDir, `floor-${port}.log`);
+  const log = createWriteStream(logFile);
+  const child = fork(floorMain, [], {
+    env: {
+      ...process.env,
+      FLOOR_HOST: '127.0.0.1',
+      FLOOR_PORT: String(port),
+      FLOOR_RING: String(opts.ring ?? 0),
+      ...(opts.sqlitePath ? { FLOOR_SQLITE: opts.sqlitePath } : {}),
+    },
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+  const baseUrl = `http://127.0.0.1:${port}`;
+  try {
+    await waitHealthy(baseUrl, child, 20_000, logFile);
+  } catch (err) {
+    await stopChild(child);
+    throw err;
+  }
+  return {
+    kind: opts.sqlitePath ? 'floor-sqlite' : 'floor',
+    baseUrl,
+    wsUrl: `ws://127.0.0.1:${port}/v1/ws`,
+    pids: [child.pid!],
+    sample: () => sampleProc(child.pid!),
+    stop: () => stopChild(child),
+  };
+}
+
+/** Several processes seen as one system (cluster: gateways + api). */
+export function combine(kind: TargetKind, parts: Target[], front: Target): Target {
+  return {
+    kind,
+    baseUrl: front.baseUrl,
+    wsUrl: front.wsUrl,
+    pids: parts.flatMap((p) => p.pids),
+    sample: () => sumSamples(parts.map((p) => p.sample())),
+    stop: async () => {
+      await Promise.all(parts.map((p) => p.stop()));
+    },
+  };
+}

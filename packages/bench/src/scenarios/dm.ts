@@ -1,0 +1,132 @@
+/**
+ * dm: users in pairs, each user sending to its pair's DM channel on an open-loop schedule
+ * stepped up in rate. Once with 100-byte texts, once with 10,000-character texts.
+ */
+import type { ConnStats } from '../gen/messages.js';
+import { GeneratorPool } from '../gen/pool.js';
+import { pick, ratio, type BenchContext, type ScenarioResult, type SummaryRow } from '../lib/context.js';
+import { maxSustained, runSteps, type StepResult } from '../lib/steps.js';
+import { launch } from '../lib/systems.js';
+import type { Target, TargetKind } from '../lib/target.js';
+
+export interface DmRun {
+  textLen: number;
+  steps: StepResult[];
+  maxSustainedMsgsPerS: number | null;
+  connectFailures: number;
+  seqGaps: number;
+  seqDups: number;
+}
+
+export interface DmConfig {
+  users: number;
+  textLens: number[];
+  rates: Record<number, number[]>;
+  stepMs: number;
+  drainMs: number;
+  p99BoundMs: number;
+}
+
+export function dmConfig(ctx: BenchContext): DmConfig {
+  return {
+    users: pick(ctx.mode, 100, 1000, 1000),
+    textLens: ctx.textLens ?? [100, 10_000],
+    rates: {
+      100: ctx.rates ?? pick(ctx.mode, [300, 600], [1000, 2000, 5000, 10000, 20000, 30000], [1000, 2000, 5000, 10000, 20000, 30000, 40000]),
+      10000: ctx.rates ?? pick(ctx.mode, [200], [500, 1000, 2000, 5000, 10000], [500, 1000, 2000, 5000, 10000, 20000]),
+    },
+    stepMs: ctx.stepMs ?? pick(ctx.mode, 1500, 10_000, 15_000),
+    drainMs: pick(ctx.mode, 2000, 5000, 5000),
+    p99BoundMs: 100,
+  };
+}
+
+/** Drives pairs of users on one target; shared by dm and cluster. */
+export async function runPairs(
+  ctx: BenchContext,
+  target: Target,
+  world: { users: { token: string }[]; dms: string[] },
+  cfg: DmConfig,
+  /** Several gateways: generator process i connects to wsUrls[i % n]. */
+  wsUrls?: string[],
+): Promise<DmRun[]> {
+  const runs: DmRun[] = [];
+  let firstStep = 1;
+  for (const textLen of cfg.textLens) {
+    const pool = await GeneratorPool.start({ workers: ctx.workers, url: target.wsUrl, urls: wsUrls });
+    try {
+      const conns = world.users.map((u, idx) => ({ idx, token: u.token }));
+      const connected = await pool.connect(conns, 50);
+      const failures = connected.reduce((n, c) => n + c.failed, 0);
+      if (failures > 0) ctx.log(`  ${failures} connections failed: ${connected.flatMap((c) => c.errors).join('; ')}`);
+      const senders = world.users.map((_, idx) => ({ idx, channelId: world.dms[Math.floor(idx / 2)]! }));
+      ctx.log(` ${target.kind}: ${textLen}-char texts, ${world.users.length} users`);
+      const steps = await runSteps(
+        target,
+        pool,
+        {
+          senders,
+          rates: cfg.rates[textLen] ?? [],
+          stepMs: cfg.stepMs,
+          drainMs: cfg.drainMs,
+          textLen,
+          fanout: 1,
+          p99BoundMs: cfg.p99BoundMs,
+          stopOnFail: true,
+          firstStep,
+        },
+        ctx.log,
+      );
+      firstStep += steps.length;
+      const stats = (await pool.each<ConnStats[]>(() => ({ cmd: 'connStats' }))).flat();
+      runs.push({
+        textLen,
+        steps,
+        maxSustainedMsgsPerS: maxSustained(steps, (s) => s.offered),
+        connectFailures: failures,
+        seqGaps: stats.reduce((n, s) => n + s.gaps, 0),
+        seqDups: stats.reduce((n, s) => n + s.dups, 0),
+      });
+    } finally {
+      await pool.close();
+    }
+  }
+  return runs;
+}
+
+export async function dm(ctx: BenchContext): Promise<ScenarioResult> {
+  const cfg = dmConfig(ctx);
+  const targets: Partial<Record<TargetKind, DmRun[]>> = {};
+  for (const kind of ctx.targets) {
+    const { target, world } = await launch(ctx, kind, { users: cfg.users, pairs: true });
+    try {
+      targets[kind] = await runPairs(ctx, target, world, cfg);
+    } finally {
+      await target.stop();
+    }
+  }
+  const summary: SummaryRow[] = cfg.textLens.map((len) => {
+    const get = (k: TargetKind): number | null =>
+      targets[k]?.find((r) => r.textLen === len)?.maxSustainedMsgsPerS ?? null;
+    const r = ratio(get('parley'), get('floor'));
+    return {
+      metric: `dm sustained msgs/s, ${len === 100 ? '100-byte' : `${len.toLocaleString('en')}-char`} texts (p99 < ${cfg.p99BoundMs} ms, no loss)`,
+      unit: 'msgs/s',
+      parley: get('parley'),
+      baseline: get('floor'),
+      baselineLabel: 'floor',
+      others: { 'floor + SQLite': get('floor-sqlite') },
+      ratio: r,
+      target: '>= 0.5',
+      met: r === null ? null : r >= 0.5,
+    };
+  });
+  return {
+    config: { ...cfg },
+    targets,
+    summary,
+    notes: [
+      'Sustained = highest offered step with zero skipped/refused/lost messages and delivery p99 under the bound; stepping stops at the first failing step, so the true limit lies between it and the next step.',
+    ],
+  };
+}

@@ -1,0 +1,294 @@
+/** Typed REST client for every endpoint of the public API v1. Errors are ChatError with the server's code. */
+import { ChatError, isErrorCode } from '@parley/protocol';
+import type {
+  AuthResult,
+  Channel,
+  ChannelInfo,
+  ErrorCode,
+  Friend,
+  FriendRequest,
+  GatewayInfo,
+  Message,
+  Presence,
+  SyncPage,
+  User,
+} from '@parley/protocol';
+
+/** The subset of `fetch` the SDK uses; the global one in browsers and Node 20. */
+export type FetchLike = (
+  url: string,
+  init: { method: string; headers: Record<string, string>; body?: string; signal?: AbortSignal },
+) => Promise<{
+  status: number;
+  ok: boolean;
+  text(): Promise<string>;
+}>;
+
+export interface ApiOptions {
+  /** Server origin, e.g. "https://chat.example.com" or "http://127.0.0.1:8080". */
+  baseUrl: string;
+  token?: string;
+  /** Defaults to `globalThis.fetch`. */
+  fetch?: FetchLike;
+  /** Per-request timeout; a timed-out request fails with code `unavailable`. Default 15 s. */
+  timeoutMs?: number;
+}
+
+export interface SignupInput {
+  username: string;
+  password: string;
+  displayName?: string;
+  deviceName?: string;
+}
+export interface LoginInput {
+  username: string;
+  password: string;
+  deviceName?: string;
+}
+export interface ProfilePatch {
+  displayName?: string;
+  statusText?: string;
+}
+/** At most one of before, after and around. */
+export interface HistoryQuery {
+  before?: string;
+  after?: string;
+  around?: string;
+  limit?: number;
+}
+
+type Query = Record<string, string | number | undefined>;
+
+export class ParleyApi {
+  readonly baseUrl: string;
+  token: string | undefined;
+  readonly #fetch: FetchLike;
+  readonly #timeoutMs: number;
+
+  constructor(options: ApiOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.token = options.token;
+    const fetchImpl = options.fetch ?? (globalThis.fetch as FetchLike | undefined);
+    if (!fetchImpl) throw new Error('no fetch available: pass options.fetch');
+    this.#fetch = fetchImpl;
+    this.#timeoutMs = options.timeoutMs ?? 15_000;
+  }
+
+  // ---- auth and profile ----
+  signup(input: SignupInput): Promise<AuthResult> {
+    return this.request('POST', '/v1/auth/signup', { body: input, auth: false });
+  }
+  login(input: LoginInput): Promise<AuthResult> {
+    return this.request('POST', '/v1/auth/login', { body: input, auth: false });
+  }
+  async logout(): Promise<void> {
+    await this.request('POST', '/v1/auth/logout');
+  }
+  async me(): Promise<User> {
+    return (await this.request<{ user: User }>('GET', '/v1/me')).user;
+  }
+  async updateMe(patch: ProfilePatch): Promise<User> {
+    return (await this.request<{ user: User }>('PATCH', '/v1/me', { body: patch })).user;
+  }
+  async user(userId: string): Promise<User> {
+    return (await this.request<{ user: User }>('GET', `/v1/users/${enc(userId)}`)).user;
+  }
+  async searchUsers(query: string, limit?: number): Promise<User[]> {
+    return (await this.request<{ users: User[] }>('GET', '/v1/users', { query: { query, limit } })).users;
+  }
+  /** Current presence of up to 500 users (for large groups, whose changes are not pushed). */
+  async presence(userIds: readonly string[]): Promise<({ userId: string } & Presence)[]> {
+    return (
+      await this.request<{ presence: ({ userId: string } & Presence)[] }>('GET', '/v1/presence', {
+        query: { userIds: userIds.join(',') },
+      })
+    ).presence;
+  }
+
+  // ---- friends ----
+  async sendFriendRequest(userId: string): Promise<FriendRequest> {
+    return (await this.request<{ request: FriendRequest }>('POST', '/v1/friends/requests', { body: { userId } }))
+      .request;
+  }
+  friendRequests(): Promise<{ incoming: FriendRequest[]; outgoing: FriendRequest[] }> {
+    return this.request('GET', '/v1/friends/requests');
+  }
+  async acceptFriendRequest(requestId: string): Promise<Friend> {
+    return (await this.request<{ friend: Friend }>('POST', `/v1/friends/requests/${enc(requestId)}/accept`)).friend;
+  }
+  async declineFriendRequest(requestId: string): Promise<void> {
+    await this.request('DELETE', `/v1/friends/requests/${enc(requestId)}`);
+  }
+  async friends(): Promise<Friend[]> {
+    return (await this.request<{ friends: Friend[] }>('GET', '/v1/friends')).friends;
+  }
+  async removeFriend(userId: string): Promise<void> {
+    await this.request('DELETE', `/v1/friends/${enc(userId)}`);
+  }
+
+  // ---- channels ----
+  /** The DM channel with `userId`; the same pair always gets the same channel. */
+  async openDm(userId: string): Promise<Channel> {
+    return (await this.request<{ channel: Channel }>('POST', '/v1/dms', { body: { userId } })).channel;
+  }
+  async createGroup(input: { name: string; memberIds: string[] }): Promise<Channel> {
+    return (await this.request<{ channel: Channel }>('POST', '/v1/groups', { body: input })).channel;
+  }
+  async channels(): Promise<Channel[]> {
+    return (await this.request<{ channels: Channel[] }>('GET', '/v1/channels')).channels;
+  }
+  async channel(channelId: string): Promise<Channel> {
+    return (await this.request<{ channel: Channel }>('GET', `/v1/channels/${enc(channelId)}`)).channel;
+  }
+  /** Renames a group (owner/admin). */
+  async renameGroup(channelId: string, name: string): Promise<ChannelInfo> {
+    return (await this.request<{ channel: ChannelInfo }>('PATCH', `/v1/channels/${enc(channelId)}`, { body: { name } }))
+      .channel;
+  }
+  /** Adds a member to a group; resolves to the updated channel. */
+  async addMember(channelId: string, userId: string): Promise<ChannelInfo> {
+    return (
+      await this.request<{ channel: ChannelInfo }>('POST', `/v1/channels/${enc(channelId)}/members`, {
+        body: { userId },
+      })
+    ).channel;
+  }
+  /** Makes a member admin or plain member (owner only). */
+  async setMemberRole(channelId: string, userId: string, role: 'admin' | 'member'): Promise<ChannelInfo> {
+    return (
+      await this.request<{ channel: ChannelInfo }>('PATCH', `/v1/channels/${enc(channelId)}/members/${enc(userId)}`, {
+        body: { role },
+      })
+    ).channel;
+  }
+  /** Removes a member (owner/admin), or leaves when `userId` is yourself. */
+  async removeMember(channelId: string, userId: string): Promise<void> {
+    await this.request('DELETE', `/v1/channels/${enc(channelId)}/members/${enc(userId)}`);
+  }
+  /** A page of history in ascending id order. */
+  async messages(channelId: string, query: HistoryQuery = {}): Promise<Message[]> {
+    const { before, after, around, limit } = query;
+    return (
+      await this.request<{ messages: Message[] }>('GET', `/v1/channels/${enc(channelId)}/messages`, {
+        query: { before, after, around, limit },
+      })
+    ).messages;
+  }
+  /** Sends over HTTP (same pipeline and idempotency as the socket). Prefer `ParleyClient.send`. */
+  async postMessage(channelId: string, input: { text: string; clientMsgId: string }): Promise<Message> {
+    return (
+      await this.request<{ message: Message }>('POST', `/v1/channels/${enc(channelId)}/messages`, { body: input })
+    ).message;
+  }
+  async markRead(channelId: string, messageId: string): Promise<void> {
+    await this.request('POST', `/v1/channels/${enc(channelId)}/read`, { body: { messageId } });
+  }
+
+  // ---- sync and discovery ----
+  /** The update log after `since`. Fails with `resync_required` when that part was trimmed. */
+  sync(since: number, limit?: number): Promise<SyncPage> {
+    return this.request('GET', '/v1/sync', { query: { since, limit } });
+  }
+  gateway(): Promise<GatewayInfo> {
+    return this.request('GET', '/v1/gateway');
+  }
+
+  /** Any call; resolves to the parsed JSON body (undefined for 204). */
+  async request<T>(
+    method: string,
+    path: string,
+    options: { body?: unknown; query?: Query; auth?: boolean } = {},
+  ): Promise<T> {
+    let url = this.baseUrl + path;
+    if (options.query) {
+      const params = new URLSearchParams();
+      for (const [key, value] of Object.entries(options.query)) {
+        if (value !== undefined) params.set(key, String(value));
+      }
+      const qs = params.toString();
+      if (qs) url += `?${qs}`;
+    }
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (options.body !== undefined) headers['content-type'] = 'application/json';
+    if (options.auth !== false && this.token) headers.authorization = `Bearer ${this.token}`;
+
+    const controller = typeof AbortController === 'function' ? new AbortController() : undefined;
+    const timer = setTimeout(() => controller?.abort(), this.#timeoutMs);
+    let status: number;
+    let text: string;
+    try {
+      const res = await this.#fetch(url, {
+        method,
+        headers,
+        body: options.body === undefined ? undefined : JSON.stringify(options.body),
+        signal: controller?.signal,
+      });
+      status = res.status;
+      text = await res.text();
+    } catch (cause) {
+      throw new ChatError('unavailable', `${method} ${path} failed: ${describe(cause)}`, { cause });
+    } finally {
+      clearTimeout(timer);
+    }
+    const body = parseJson(text);
+    if (status >= 200 && status < 300) return body as T;
+    throw errorFromResponse(status, body, `${method} ${path}`);
+  }
+}
+
+/** Maps an HTTP error response to a ChatError, keeping the server's code when it sends one. */
+export function errorFromResponse(status: number, body: unknown, what: string): ChatError {
+  const error = (body as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
+  const message = typeof error?.message === 'string' ? error.message : `${what}: HTTP ${status}`;
+  const code: ErrorCode = isErrorCode(error?.code) ? error.code : codeForStatus(status);
+  return new ChatError(code, message);
+}
+
+/** A ChatError for a code that arrived on the socket (unknown codes become `internal`). */
+export function errorFromCode(code: string, message: string): ChatError {
+  return new ChatError(isErrorCode(code) ? code : 'internal', message);
+}
+
+function codeForStatus(status: number): ErrorCode {
+  switch (status) {
+    case 400:
+      return 'invalid_request';
+    case 401:
+      return 'unauthorized';
+    case 403:
+      return 'forbidden';
+    case 404:
+      return 'not_found';
+    case 409:
+      return 'conflict';
+    case 410:
+      return 'resync_required';
+    case 413:
+      return 'payload_too_large';
+    case 429:
+      return 'rate_limited';
+    case 502:
+    case 503:
+    case 504:
+      return 'unavailable';
+    default:
+      return 'internal';
+  }
+}
+
+function parseJson(text: string): unknown {
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function enc(segment: string): string {
+  return encodeURIComponent(segment);
+}
+
+export function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,397 @@
+/**
+ * ParleyClient against a scripted fake server (fake sockets, fake fetch, fake timers): the
+ * connection lifecycle, sync and outbox logic without a network.
+ */
+import type { ClientFrame, Message, ServerFrame, SyncEvent } from '@parley/protocol';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { FetchLike } from './api.js';
+import { ParleyClient } from './client.js';
+import type { ConnectionState } from './client.js';
+import { MemoryStorage } from './storage.js';
+import type { WebSocketLike } from './transport.js';
+
+class FakeSocket implements WebSocketLike {
+  readyState = 0;
+  readonly sent: ClientFrame[] = [];
+  terminated = false;
+  onopen: ((event: unknown) => void) | null = null;
+  onmessage: ((event: { data: unknown }) => void) | null = null;
+  onclose: ((event: { code: number; reason: string }) => void) | null = null;
+  onerror: ((event: unknown) => void) | null = null;
+  constructor(readonly url: string) {}
+  send(data: string): void {
+    if (this.readyState !== 1) throw new Error('not open');
+    this.sent.push(JSON.parse(data) as ClientFrame);
+  }
+  close(): void {
+    this.readyState = 3;
+  }
+  terminate(): void {
+    this.terminated = true;
+    this.readyState = 3;
+  }
+  // server side
+  open(): void {
+    this.readyState = 1;
+    this.onopen?.({});
+  }
+  push(frame: ServerFrame): void {
+    this.onmessage?.({ data: JSON.stringify(frame) });
+  }
+  serverClose(code: number, reason = ''): void {
+    this.readyState = 3;
+    this.onclose?.({ code, reason });
+  }
+  frames<Op extends ClientFrame['op']>(op: Op): Extract<ClientFrame, { op: Op }>[] {
+    return this.sent.filter((f): f is Extract<ClientFrame, { op: Op }> => f.op === op);
+  }
+}
+
+type Route = (url: URL, init: { method: string; body?: string }) => { status: number; body?: unknown };
+
+function harness(options: { storage?: MemoryStorage; syncLog?: SyncEvent[] } = {}) {
+  const sockets: FakeSocket[] = [];
+  const requests: string[] = [];
+  const log: SyncEvent[] = options.syncLog ?? [];
+  const routes: Record<string, Route> = {
+    'GET /v1/gateway': () => ({ status: 200, body: { url: 'ws://fake/v1/ws', nodeId: 'n1' } }),
+    'GET /v1/sync': (url) => {
+      const since = Number(url.searchParams.get('since'));
+      const limit = Number(url.searchParams.get('limit') ?? 200);
+      const events = log.filter((e) => e.seq > since).slice(0, limit);
+      return { status: 200, body: { events, seq: events.at(-1)?.seq ?? since, hasMore: false } };
+    },
+  };
+  const fetch: FetchLike = async (href, init) => {
+    const url = new URL(href);
+    const key = `${init.method} ${url.pathname}`;
+    requests.push(`${key}${url.search}`);
+    const route = routes[key];
+    const res = route ? route(url, init) : { status: 404, body: { error: { code: 'not_found', message: key } } };
+    return { status: res.status, ok: res.status < 300, text: async () => JSON.stringify(res.body ?? '') };
+  };
+  const storage = options.storage ?? new MemoryStorage();
+  const client = new ParleyClient({
+    baseUrl: 'http://fake',
+    storage,
+    fetch,
+    webSocket: (url) => {
+      const s = new FakeSocket(url);
+      sockets.push(s);
+      return s;
+    },
+    backoff: { initialMs: 100, maxMs: 1000, jitter: 0 },
+    onInternalError: (error) => {
+      throw error;
+    },
+  });
+  const states: ConnectionState[] = [];
+  client.connection.subscribe((s) => states.push(s));
+  const messages: Message[] = [];
+  client.on('message', (m) => messages.push(m));
+  const last = () => {
+    const s = sockets.at(-1);
+    if (!s) throw new Error('no socket yet');
+    return s;
+  };
+  return { client, sockets, last, requests, routes, log, storage, states, messages };
+}
+
+const tick = () => vi.advanceTimersByTimeAsync(0);
+const msg = (id: string, channelId = 'c1', senderId = 'u2', clientMsgId?: string): Message => ({
+  id,
+  channelId,
+  senderId,
+  text: `m${id}`,
+  createdAt: '2026-01-01T00:00:00.000Z',
+  ...(clientMsgId ? { clientMsgId } : {}),
+});
+const created = (seq: number, message: Message): SyncEvent => ({ seq, type: 'message.created', message });
+const ready = (seq: number, heartbeatMs = 1000): ServerFrame => ({
+  op: 'ready',
+  userId: 'u1',
+  deviceId: 'd1',
+  seq,
+  heartbeatMs,
+  nodeId: 'n1',
+});
+
+async function online(h: ReturnType<typeof harness>, seq = 0) {
+  const connected = h.client.connect();
+  await tick();
+  h.last().open();
+  h.last().push(ready(seq));
+  await connected;
+}
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('ParleyClient connection', () => {
+  it('discovers the gateway, says hello with the stored seq, and goes online', async () => {
+    const storage = new MemoryStorage();
+    await storage.set('seq.u1', '41');
+    const h = harness({ storage });
+    await h.client.useSession({ token: 't1', userId: 'u1', deviceId: 'd1' });
+    await online(h, 41);
+    expect(h.requests[0]).toBe('GET /v1/gateway');
+    expect(h.last().url).toBe('ws://fake/v1/ws');
+    expect(h.last().sent[0]).toEqual({ op: 'hello', token: 't1', since: 41 });
+    expect(h.states).toEqual(['offline', 'connecting', 'online']);
+  });
+
+  it('a fresh device says hello without since and starts at the ready seq', async () => {
+    const h = harness();
+    await h.client.useSession({ token: 't1', userId: 'u1', deviceId: 'd1' });
+    await online(h, 7);
+    expect(h.last().sent[0]).toEqual({ op: 'hello', token: 't1' });
+    expect(h.client.seq).toBe(7);
+    expect(await h.storage.get('seq.u1')).toBe('7');
+  });
+
+  it('pings every heartbeatMs and reconnects when no pong comes', async () => {
+    const h = harness();
+    await h.client.useSession({ token: 't', userId: 'u1', deviceId: 'd1' });
+    await online(h);
+    const first = h.last();
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(first.frames('ping')).toHaveLength(1);
+    first.push({ op: 'pong' });
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(first.frames('ping')).toHaveLength(2);
+    // silence from now on: dead after 2 x heartbeat
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(first.terminated).toBe(true);
+    expect(h.client.state).toBe('reconnecting');
+    await vi.advanceTimersByTimeAsync(100); // first backoff step
+    expect(h.sockets).toHaveLength(2);
+    h.last().open();
+    expect(h.last().sent[0]).toEqual({ op: 'hello', token: 't', since: 0 });
+    h.last().push(ready(0));
+    expect(h.client.state).toBe('online');
+    expect(h.states).toEqual(['offline', 'connecting', 'online', 'reconnecting', 'online']);
+  });
+
+  it('backs off exponentially while the server is down, and resets after success', async () => {
+    const h = harness();
+    await h.client.useSession({ token: 't', userId: 'u1', deviceId: 'd1' });
+    void h.client.connect();
+    await tick();
+    h.last().serverClose(1006);
+    const gaps: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const before = h.sockets.length;
+      let waited = 0;
+      while (h.sockets.length === before) {
+        await vi.advanceTimersByTimeAsync(10);
+        waited += 10;
+      }
+      gaps.push(waited);
+      h.last().serverClose(1006);
+    }
+    expect(gaps).toEqual([100, 200, 400, 800, 1000]);
+    await vi.advanceTimersByTimeAsync(1000);
+    h.last().open();
+    h.last().push(ready(0));
+    h.last().serverClose(1001);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(h.sockets).toHaveLength(8);
+  });
+
+  it('stops on 4001 unauthorized and reports it', async () => {
+    const h = harness();
+    await h.client.useSession({ token: 'bad', userId: 'u1', deviceId: 'd1' });
+    const errors: string[] = [];
+    h.client.on('error', (e) => errors.push(e.code));
+    const connected = h.client.connect();
+    await tick();
+    h.last().open();
+    h.last().push({ op: 'error', code: 'unauthorized', message: 'bad token' });
+    h.last().serverClose(4001);
+    await expect(connected).rejects.toMatchObject({ code: 'unauthorized' });
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(h.sockets).toHaveLength(1);
+    expect(h.client.state).toBe('offline');
+    expect(errors).toEqual(['unauthorized']);
+  });
+
+  it('times out a connection that never becomes ready', async () => {
+    const h = harness();
+    await h.client.useSession({ token: 't', userId: 'u1', deviceId: 'd1' });
+    void h.client.connect();
+    await tick();
+    h.last().open(); // but no ready
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(h.sockets[0]?.terminated).toBe(true);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(h.sockets).toHaveLength(2);
+  });
+});
+
+describe('ParleyClient sync', () => {
+  it('applies live events once and in order, dropping duplicates and duplicate message ids', async () => {
+    const h = harness();
+    await h.client.useSession({ token: 't', userId: 'u1', deviceId: 'd1' });
+    await online(h);
+    const ws = h.last();
+    ws.push({ op: 'event', ...created(1, msg('10')) });
+    ws.push({ op: 'event', ...created(2, msg('11')) });
+    ws.push({ op: 'event', ...created(2, msg('11')) });
+    ws.push({ op: 'event', ...created(3, msg('11')) }); // same message under another seq
+    expect(h.messages.map((m) => m.id)).toEqual(['10', '11']);
+    expect(h.client.seq).toBe(3);
+    await h.client.flush();
+    expect(await h.storage.get('seq.u1')).toBe('3');
+  });
+
+  it('fills a live gap over /v1/sync and then releases buffered events in order', async () => {
+    const h = harness();
+    h.log.push(created(1, msg('10')), created(2, msg('11')), created(3, msg('12')), created(4, msg('13')));
+    await h.client.useSession({ token: 't', userId: 'u1', deviceId: 'd1' });
+    await online(h);
+    h.last().push({ op: 'event', ...created(1, msg('10')) });
+    h.last().push({ op: 'event', ...created(4, msg('13')) }); // 2 and 3 lost on the bus
+    await tick();
+    expect(h.requests).toContain('GET /v1/sync?since=1&limit=1000');
+    expect(h.messages.map((m) => m.id)).toEqual(['10', '11', '12', '13']);
+    expect(h.client.seq).toBe(4);
+  });
+
+  it('catches up over /v1/sync when the replay after ready stalls', async () => {
+    const h = harness();
+    h.log.push(created(1, msg('10')), created(2, msg('11')));
+    const storage = h.storage;
+    await storage.set('seq.u1', '0');
+    await h.client.useSession({ token: 't', userId: 'u1', deviceId: 'd1' });
+    await online(h, 2);
+    expect(h.requests.filter((r) => r.startsWith('GET /v1/sync'))).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(h.messages.map((m) => m.id)).toEqual(['10', '11']);
+  });
+
+  it('on resync_required right after ready continues from ready.seq and emits resync', async () => {
+    const storage = new MemoryStorage();
+    await storage.set('seq.u1', '3');
+    const h = harness({ storage });
+    await h.client.useSession({ token: 't', userId: 'u1', deviceId: 'd1' });
+    const resyncs: number[] = [];
+    h.client.on('resync', (r) => resyncs.push(r.seq));
+    await online(h, 500);
+    h.last().push({ op: 'error', code: 'resync_required', message: 'too old' });
+    h.last().push({ op: 'event', ...created(501, msg('10')) });
+    await vi.advanceTimersByTimeAsync(1500); // past the catch-up timeout, within the pong timeout
+    expect(resyncs).toEqual([500]);
+    expect(h.client.seq).toBe(501);
+    expect(h.messages.map((m) => m.id)).toEqual(['10']);
+    expect(h.requests.filter((r) => r.startsWith('GET /v1/sync'))).toEqual([]);
+    expect(h.sockets).toHaveLength(1);
+  });
+
+  it('on resync_required before ready reconnects without since and emits resync at the new ready', async () => {
+    const storage = new MemoryStorage();
+    await storage.set('seq.u1', '3');
+    const h = harness({ storage });
+    await h.client.useSession({ token: 't', userId: 'u1', deviceId: 'd1' });
+    const resyncs: number[] = [];
+    h.client.on('resync', (r) => resyncs.push(r.seq));
+    void h.client.connect();
+    await tick();
+    h.last().open();
+    h.last().push({ op: 'error', code: 'resync_required', message: 'too old' });
+    await tick();
+    expect(h.sockets).toHaveLength(2);
+    h.last().open();
+    expect(h.last().sent[0]).toEqual({ op: 'hello', token: 't' });
+    h.last().push(ready(900));
+    expect(resyncs).toEqual([900]);
+    expect(h.client.seq).toBe(900);
+  });
+});
+
+describe('ParleyClient outbox', () => {
+  it('returns a pending message at once, sends it when online, and marks it sent on ack', async () => {
+    const h = harness();
+    await h.client.useSession({ token: 't', userId: 'u1', deviceId: 'd1' });
+    const m = h.client.send('c1', 'hello');
+    expect(m.state).toBe('pending');
+    await online(h);
+    const [frame] = h.last().frames('send');
+    expect(frame).toEqual({ op: 'send', channelId: 'c1', text: 'hello', clientMsgId: m.clientMsgId });
+    const settled = h.client.settled(m.clientMsgId);
+    h.last().push({ op: 'ack', clientMsgId: m.clientMsgId, messageId: '99', createdAt: 'now' });
+    await expect(settled).resolves.toMatchObject({ state: 'sent', messageId: '99' });
+    expect(h.client.outbox).toEqual([]);
+  });
+
+  it('resends unacked messages with the same clientMsgId after a reconnect', async () => {
+    const h = harness();
+    await h.client.useSession({ token: 't', userId: 'u1', deviceId: 'd1' });
+    await online(h);
+    const m = h.client.send('c1', 'hello');
+    expect(h.last().frames('send')).toHaveLength(1);
+    h.last().serverClose(1006);
+    await vi.advanceTimersByTimeAsync(100);
+    h.last().open();
+    h.last().push(ready(0));
+    expect(
+      h
+        .last()
+        .frames('send')
+        .map((f) => f.clientMsgId),
+    ).toEqual([m.clientMsgId]);
+  });
+
+  it('takes the ack from the log when the ack frame was lost', async () => {
+    const h = harness();
+    await h.client.useSession({ token: 't', userId: 'u1', deviceId: 'd1' });
+    await online(h);
+    const m = h.client.send('c1', 'hello');
+    h.last().push({ op: 'event', ...created(1, msg('77', 'c1', 'u1', m.clientMsgId)) });
+    expect(h.client.outbox).toEqual([]);
+    expect(h.messages.map((x) => x.id)).toEqual(['77']);
+  });
+
+  it('fails permanently with the server code and retries retryable errors', async () => {
+    const h = harness();
+    await h.client.useSession({ token: 't', userId: 'u1', deviceId: 'd1' });
+    await online(h);
+    const states: string[] = [];
+    h.client.on('outbox', (m) => states.push(`${m.state}:${m.error?.code ?? ''}`));
+    const a = h.client.send('c1', 'a');
+    const b = h.client.send('c1', 'b');
+    h.last().push({ op: 'error', code: 'forbidden', message: 'no', clientMsgId: a.clientMsgId });
+    h.last().push({ op: 'error', code: 'rate_limited', message: 'slow', clientMsgId: b.clientMsgId });
+    expect(h.client.outbox.map((m) => m.state)).toEqual(['failed', 'pending']);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(
+      h
+        .last()
+        .frames('send')
+        .map((f) => f.clientMsgId),
+    ).toEqual([a.clientMsgId, b.clientMsgId, b.clientMsgId]);
+    expect(states).toEqual(['pending:', 'pending:', 'failed:forbidden']);
+  });
+
+  it('keeps unsent messages across a restart through the storage', async () => {
+    const storage = new MemoryStorage();
+    const first = harness({ storage });
+    await first.client.useSession({ token: 't', userId: 'u1', deviceId: 'd1' });
+    const m = first.client.send('c1', 'survive me');
+    await first.client.close();
+
+    const second = harness({ storage });
+    expect(await second.client.resume()).toMatchObject({ userId: 'u1', token: 't' });
+    expect(second.client.outbox.map((x) => x.clientMsgId)).toEqual([m.clientMsgId]);
+    await online(second);
+    expect(
+      second
+        .last()
+        .frames('send')
+        .map((f) => f.clientMsgId),
+    ).toEqual([m.clientMsgId]);
+  });
+});

@@ -1,0 +1,136 @@
+/** The SDK against the real server in this process: REST, live delivery, presence, errors. */
+import { startServer } from '@parley/server';
+import type { RunningServer } from '@parley/server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ChatError } from '../src/node.js';
+import type { ConnectionState, OutboxMessage, PresenceUpdate } from '../src/node.js';
+import { Device, uniqueName, waitFor } from './helpers.js';
+
+let server: RunningServer;
+const devices: Device[] = [];
+
+beforeAll(async () => {
+  server = await startServer({ env: { PARLEY_HEARTBEAT_MS: '200', PARLEY_HEARTBEAT_TIMEOUT_MS: '1000', PARLEY_PRESENCE_GRACE_MS: '50' } });
+});
+afterAll(async () => {
+  await Promise.all(devices.map((d) => d.client.close()));
+  await server?.close();
+});
+
+function device(): Device {
+  const d = new Device(server.baseUrl);
+  devices.push(d);
+  return d;
+}
+
+async function signedUp(d: Device, name = uniqueName('u')) {
+  const auth = await d.client.signup({ username: name, password: 'correct horse', displayName: name });
+  return auth.user;
+}
+
+describe('ParleyClient against the server', () => {
+  it('signs up, opens a DM, sends and receives live, and reports presence', async () => {
+    const alice = device();
+    const bob = device();
+    const a = await signedUp(alice);
+    const b = await signedUp(bob);
+    const request = await alice.client.api.sendFriendRequest(b.id);
+    await bob.client.api.acceptFriendRequest(request.id);
+    const presence: PresenceUpdate[] = [];
+    bob.client.on('presence', (p) => presence.push(p));
+    await bob.client.connect();
+    const states: ConnectionState[] = [];
+    alice.client.connection.subscribe((s) => states.push(s));
+    await alice.client.connect();
+    expect(states).toEqual(['offline', 'connecting', 'online']);
+    await waitFor(() => presence.some((p) => p.userId === a.id && p.status === 'online'), 'alice online at bob');
+    expect(bob.client.presenceOf(a.id)?.status).toBe('online');
+
+    const dm = await alice.client.api.openDm(b.id);
+    expect(dm.kind).toBe('dm');
+    expect((await bob.client.api.openDm(a.id)).id).toBe(dm.id);
+
+    const outbox: OutboxMessage[] = [];
+    alice.client.on('outbox', (m) => outbox.push(m));
+    const pending = alice.client.send(dm.id, 'hello bob');
+    expect(pending.state).toBe('pending');
+    const sent = await alice.client.settled(pending.clientMsgId);
+    expect(sent).toMatchObject({ state: 'sent', clientMsgId: pending.clientMsgId });
+
+    await waitFor(() => bob.received.length === 1 && alice.received.length === 1, 'delivery to both users');
+    expect(bob.received[0]).toMatchObject({ id: sent?.messageId, text: 'hello bob', senderId: a.id, channelId: dm.id });
+    expect(alice.received[0]?.id).toBe(sent?.messageId);
+
+    const history = await bob.client.api.messages(dm.id);
+    expect(history.map((m) => m.id)).toEqual([sent?.messageId]);
+
+    await alice.client.close();
+    await waitFor(() => bob.client.presenceOf(a.id)?.status === 'offline', 'alice offline at bob');
+    expect(bob.client.presenceOf(a.id)?.lastSeenAt).toBeDefined();
+  });
+
+  it('surfaces permanent errors as failed with their code, and REST errors as ChatError', async () => {
+    const alice = device();
+    const bob = device();
+    const carol = device();
+    await signedUp(alice);
+    const b = await signedUp(bob);
+    await signedUp(carol);
+    await Promise.all([alice.client.connect(), carol.client.connect()]);
+    const dm = await bob.client.api.openDm((await alice.client.api.me()).id);
+
+    const notMember = carol.client.send(dm.id, 'let me in');
+    expect(await carol.client.settled(notMember.clientMsgId)).toMatchObject({
+      state: 'failed',
+      error: { code: 'not_found' },
+    });
+    const tooLong = alice.client.send(dm.id, 'x'.repeat(100_001));
+    expect(tooLong).toMatchObject({ state: 'failed', error: { code: 'message_too_long' } });
+    expect(alice.client.outbox.map((m) => m.state)).toEqual(['failed']);
+
+    const error = await carol.client.api.messages(dm.id).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ChatError);
+    expect(error).toMatchObject({ code: expect.stringMatching(/^(not_found|forbidden)$/) });
+    await expect(alice.client.api.user('999999999')).rejects.toMatchObject({ code: 'not_found' });
+    await expect(
+      alice.client.api.request('POST', '/v1/auth/login', { body: { username: b.username, password: 'wrong pass' } }),
+    ).rejects.toMatchObject({ code: 'unauthorized', status: 401 });
+  });
+
+  it('goes offline with unauthorized after logout on another device, and reports it', async () => {
+    const phone = device();
+    const name = uniqueName('u');
+    await phone.client.signup({ username: name, password: 'correct horse' });
+    await phone.client.connect();
+    const errors: string[] = [];
+    phone.client.on('error', (e) => errors.push(e.code));
+    await phone.client.api.logout(); // revokes this very token
+    await waitFor(() => phone.client.state === 'offline', 'offline after the token was revoked');
+    expect(errors).toContain('unauthorized');
+  });
+
+  it('delivers channel, member and friend events', async () => {
+    const alice = device();
+    const bob = device();
+    const a = await signedUp(alice);
+    const b = await signedUp(bob);
+    await Promise.all([alice.client.connect(), bob.client.connect()]);
+    const types: string[] = [];
+    bob.client.on('event', (e) => types.push(e.type));
+    const request = await alice.client.api.sendFriendRequest(b.id);
+    await waitFor(() => types.includes('friend.requested'), 'friend.requested');
+    await bob.client.api.acceptFriendRequest(request.id);
+    await waitFor(() => types.includes('friend.added'), 'friend.added');
+    const group = await alice.client.api.createGroup({ name: 'team', memberIds: [b.id] });
+    await waitFor(() => types.some((t) => t === 'channel.created' || t === 'member.added'), 'group event');
+    const reads: string[] = [];
+    alice.client.on('read', (r) => reads.push(r.messageId));
+    const m = alice.client.send(group.id, 'hi team');
+    const sent = await alice.client.settled(m.clientMsgId);
+    await waitFor(() => bob.received.some((x) => x.id === sent?.messageId), 'group message');
+    await bob.client.markRead(group.id, sent!.messageId);
+    expect((await bob.client.api.channels()).find((c) => c.id === group.id)?.lastReadMessageId).toBeDefined();
+    expect((await alice.client.api.friends()).map((f) => f.user.id)).toEqual([b.id]);
+    expect(a.id).not.toBe(b.id);
+  });
+});

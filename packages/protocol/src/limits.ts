@@ -1,0 +1,52 @@
+/** Product limits that both ends enforce. */
+export const limits = {
+  /** A message's text, counted in Unicode code points (an emoji is one). */
+  maxTextCodePoints: 100_000,
+  /** Members of a group, owner included. */
+  maxGroupMembers: 100,
+  /** Messages per history page. */
+  maxHistoryLimit: 100,
+  defaultHistoryLimit: 50,
+  /** Events per /v1/sync page. */
+  maxSyncLimit: 1000,
+  defaultSyncLimit: 200,
+  /** clientMsgId length. */
+  maxClientMsgIdLength: 64,
+  maxGroupNameLength: 100,
+  maxDisplayNameLength: 64,
+  maxStatusTextLength: 140,
+  minPasswordLength: 8,
+  maxPasswordLength: 1024,
+} as const;
+
+/** Unicode code points in `text`, without allocating (unlike `[...text].length`). */
+export function countCodePoints(text: string): number {
+  let count = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        count--;
+        i++;
+      }
+    }
+  }
+  return count;
+}
+
+/** Whether text is within the length limit; cheap for the common short case. */
+export function textWithinLimit(text: string, max: number = limits.maxTextCodePoints): boolean {
+  if (text.length <= max) return true;
+  if (text.length > max * 2) return false;
+  return countCodePoints(text) <= max;
+}
+
+/** Message ids and other ids are decimal strings of unsigned 64-bit integers. */
+export const idPattern = /^[0-9]{1,20}$/;
+
+/** Compares two decimal id strings numerically (ids grow in digit count over time). */
+export function compareIds(a: string, b: string): number {
+  if (a.length !== b.length) return a.length - b.length;
+  return a < b ? -1 : a > b ? 1 : 0;
+}

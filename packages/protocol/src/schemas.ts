@@ -1,0 +1,87 @@
+/**
+ * Runtime schemas for everything a client sends: HTTP bodies, query strings and WebSocket
+ * frames. The server validates every input against these; clients may use them to check
+ * input before sending. Kept apart from the types so a browser bundle need not carry zod.
+ */
+import { z } from 'zod';
+import { idPattern, limits } from './limits.js';
+
+export const id = z.string().regex(idPattern, 'must be a decimal id string');
+/** Accepts a number or a numeric string (query strings are strings). */
+const seq = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+export const username = z
+  .string()
+  .min(3)
+  .max(32)
+  .regex(/^[A-Za-z0-9_.-]+$/, 'may contain only letters, digits, "_", "." and "-"')
+  .transform((value) => value.toLowerCase());
+export const password = z.string().min(limits.minPasswordLength).max(limits.maxPasswordLength);
+const displayName = z.string().trim().min(1).max(limits.maxDisplayNameLength);
+const deviceName = z.string().trim().min(1).max(64);
+export const clientMsgId = z.string().min(1).max(limits.maxClientMsgIdLength);
+/** Length is checked separately (in code points) so that it gets its own error code. */
+export const messageText = z.string().min(1, 'text must not be empty');
+
+export const signupBody = z.object({
+  username,
+  password,
+  displayName: displayName.optional(),
+  deviceName: deviceName.optional(),
+});
+export const loginBody = z.object({
+  username,
+  password: z.string().min(1).max(limits.maxPasswordLength),
+  deviceName: deviceName.optional(),
+});
+export const profilePatch = z
+  .object({
+    displayName: displayName.optional(),
+    statusText: z.string().trim().max(limits.maxStatusTextLength).optional(),
+  })
+  .strict();
+export const userSearchQuery = z.object({
+  query: z.string().max(32).default(''),
+  limit: z.coerce.number().int().min(1).max(50).default(20),
+});
+export const userIdBody = z.object({ userId: id });
+export const groupBody = z.object({
+  name: z.string().trim().min(1).max(limits.maxGroupNameLength),
+  memberIds: z.array(id).max(1000).default([]),
+});
+export const groupPatch = z.object({ name: z.string().trim().min(1).max(limits.maxGroupNameLength) }).strict();
+export const memberRolePatch = z.object({ role: z.enum(['admin', 'member']) });
+export const historyQuery = z
+  .object({
+    before: id.optional(),
+    after: id.optional(),
+    around: id.optional(),
+    limit: z.coerce.number().int().min(1).max(limits.maxHistoryLimit).default(limits.defaultHistoryLimit),
+  })
+  .refine(
+    (q) => [q.before, q.after, q.around].filter((v) => v !== undefined).length <= 1,
+    'use at most one of before, after and around',
+  );
+export const sendBody = z.object({ text: messageText, clientMsgId });
+export const readBody = z.object({ messageId: id });
+export const syncQuery = z.object({
+  since: seq.default(0),
+  limit: z.coerce.number().int().min(1).max(limits.maxSyncLimit).default(limits.defaultSyncLimit),
+});
+
+export const helloFrame = z.object({ op: z.literal('hello'), token: z.string().min(1).max(256), since: seq.optional() });
+export const sendFrame = z.object({ op: z.literal('send'), channelId: id, text: messageText, clientMsgId });
+export const pingFrame = z.object({ op: z.literal('ping') });
+export const readFrame = z.object({ op: z.literal('read'), channelId: id, messageId: id });
+export const typingFrame = z.object({ op: z.literal('typing'), channelId: id });
+/** Frames accepted after hello. */
+export const sessionFrame = z.discriminatedUnion('op', [sendFrame, pingFrame, readFrame, typingFrame]);
+
+/** Turns a zod error into one readable line: "text: must not be empty; clientMsgId: Required". */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => (issue.path.length > 0 ? `${issue.path.join('.')}: ${issue.message}` : issue.message))
+    .join('; ');
+}
+
+export { z };

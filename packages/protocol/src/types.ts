@@ -1,0 +1,174 @@
+/** Wire types of the public API v1 (see docs/protocol.md). Ids are decimal strings, times ISO-8601. */
+
+export interface User {
+  id: string;
+  username: string;
+  displayName: string;
+  statusText?: string;
+}
+
+export type PresenceStatus = 'online' | 'offline';
+
+export interface Presence {
+  status: PresenceStatus;
+  /** When the user was last connected; absent while online or if never seen. */
+  lastSeenAt?: string;
+}
+
+export interface Message {
+  id: string;
+  channelId: string;
+  senderId: string;
+  text: string;
+  createdAt: string;
+  clientMsgId?: string;
+}
+
+export type ChannelKind = 'dm' | 'group';
+export type MemberRole = 'owner' | 'admin' | 'member';
+
+/** A channel member: the user's profile plus their role and, where known, presence. */
+export interface ChannelMember extends User {
+  role: MemberRole;
+  presence?: Presence;
+}
+
+/** A channel as every member sees it. */
+export interface ChannelInfo {
+  id: string;
+  kind: ChannelKind;
+  /** Group name; absent for DMs. */
+  name?: string;
+  members: ChannelMember[];
+  createdAt: string;
+}
+
+/** A channel as one user sees it in their list. */
+export interface Channel extends ChannelInfo {
+  lastMessage?: Message;
+  /** Messages from others after the read cursor (capped at 1000). */
+  unreadCount: number;
+  lastReadMessageId?: string;
+}
+
+export interface FriendRequest {
+  id: string;
+  fromUserId: string;
+  toUserId: string;
+  fromUser: User;
+  toUser: User;
+  createdAt: string;
+}
+
+export interface Friend {
+  user: User;
+  presence: Presence;
+}
+
+export interface AuthResult {
+  user: User;
+  token: string;
+  deviceId: string;
+}
+
+/** Bodies of the update-log events (the per-user "message sync queue"). */
+export type EventBody =
+  | { type: 'message.created'; message: Message }
+  | { type: 'read.updated'; channelId: string; userId: string; messageId: string }
+  | { type: 'channel.created'; channel: ChannelInfo }
+  | { type: 'channel.updated'; channel: ChannelInfo }
+  | { type: 'member.added'; channel: ChannelInfo; userId: string }
+  | { type: 'member.removed'; channel: ChannelInfo; userId: string }
+  | { type: 'friend.requested'; request: FriendRequest }
+  | { type: 'friend.added'; friend: User }
+  | { type: 'friend.removed'; userId: string };
+
+export type EventType = EventBody['type'];
+
+/** One entry of a user's update log: a gap-free `seq` (1, 2, 3, ...) and its event. */
+export type SyncEvent = EventBody & { seq: number };
+
+export interface SyncPage {
+  events: SyncEvent[];
+  /** Pass as `since` next time: the last event's seq, or `since` when there were none. */
+  seq: number;
+  hasMore: boolean;
+}
+
+export interface GatewayInfo {
+  url: string;
+  nodeId: string;
+}
+
+// ---- WebSocket frames ----
+
+export interface HelloFrame {
+  op: 'hello';
+  token: string;
+  /** Highest seq this device has applied; the server replays everything after it. */
+  since?: number;
+}
+export interface SendFrame {
+  op: 'send';
+  channelId: string;
+  text: string;
+  clientMsgId: string;
+}
+export interface PingFrame {
+  op: 'ping';
+}
+export interface ReadFrame {
+  op: 'read';
+  channelId: string;
+  messageId: string;
+}
+export interface TypingFrame {
+  op: 'typing';
+  channelId: string;
+}
+export type ClientFrame = HelloFrame | SendFrame | PingFrame | ReadFrame | TypingFrame;
+
+export interface ReadyFrame {
+  op: 'ready';
+  userId: string;
+  deviceId: string;
+  /** The user's log head when the connection became ready. */
+  seq: number;
+  heartbeatMs: number;
+  nodeId: string;
+}
+export interface AckFrame {
+  op: 'ack';
+  clientMsgId: string;
+  messageId: string;
+  createdAt: string;
+}
+export interface ErrorFrame {
+  op: 'error';
+  code: string;
+  message: string;
+  clientMsgId?: string;
+}
+export interface PongFrame {
+  op: 'pong';
+}
+export type EventFrame = { op: 'event' } & SyncEvent;
+export interface PresenceFrame {
+  op: 'presence';
+  userId: string;
+  status: PresenceStatus;
+  lastSeenAt?: string;
+}
+export interface TypingEventFrame {
+  op: 'typing';
+  channelId: string;
+  userId: string;
+}
+export type ServerFrame =
+  | ReadyFrame
+  | AckFrame
+  | ErrorFrame
+  | PongFrame
+  | EventFrame
+  | PresenceFrame
+  | TypingEventFrame;

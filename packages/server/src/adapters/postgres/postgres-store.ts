@@ -1,0 +1,1095 @@
+import pg from 'pg';
+import type { MemberRole, Message, User } from '@parley/protocol';
+import {
+  StoreError,
+  type AppendResult,
+  type ChannelRecord,
+  type ChannelViewRecord,
+  type DeviceRef,
+  type FriendRequestRecord,
+  type HistoryQuery,
+  type LogAppend,
+  type LogEntry,
+  type MemberRecord,
+  type NewDevice,
+  type NewMessage,
+  type NewUser,
+  type Store,
+  type StoredLogEntry,
+  type UserRecord,
+} from '../../ports/store.js';
+import { migrations as defaultMigrations, type Migration } from './schema.js';
+
+export interface PostgresStoreOptions {
+  /** postgres://user:pass@host:port/db */
+  url: string;
+  /** Connections in the pool (default 10). */
+  poolSize?: number;
+  /** Schema for every table (default: the server's search_path, normally "public"). */
+  schema?: string;
+  /** How often a transaction that hit a deadlock or serialization failure is retried (default 5). */
+  retries?: number;
+  /** For tests of the migration runner. */
+  migrations?: readonly Migration[];
+}
+
+/** Unread counts stop at this many; the UI shows "999+". */
+const UNREAD_CAP = 1000;
+/** Key of the advisory lock that serializes migrations across processes (with the schema name). */
+const MIGRATION_LOCK = 'parley:migrations';
+
+type Client = pg.PoolClient;
+
+interface UserRow {
+  id: string;
+  username: string;
+  display_name: string;
+  status_text: string | null;
+  password_hash: string;
+  created_at: string;
+  last_seen_at: string | null;
+}
+interface MessageRow {
+  id: string;
+  channel_id: string;
+  sender_id: string;
+  text: string;
+  created_at: string;
+  client_msg_id: string | null;
+}
+interface ChannelRow {
+  id: string;
+  kind: 'dm' | 'group';
+  name: string | null;
+  created_at: string;
+}
+interface LogRow {
+  seq: string;
+  type: LogEntry['type'];
+  channel_id: string | null;
+  message_id: string | null;
+  data: Record<string, string> | null;
+  created_at: string;
+}
+interface TimedAppend extends LogAppend {
+  at: string;
+}
+
+const USER_COLUMNS = `id, username, display_name, status_text, password_hash, created_at, last_seen_at`;
+const MESSAGE_COLUMNS = `id, channel_id, sender_id, text, created_at, client_msg_id`;
+const REQUEST_COLUMNS = `id, from_user_id AS "fromUserId", to_user_id AS "toUserId", created_at AS "createdAt"`;
+
+/** timestamptz comes back as the ISO-8601 string the domain uses (ms precision, "Z"). */
+const parseTimestamptz = pg.types.getTypeParser(pg.types.builtins.TIMESTAMPTZ) as (value: string) => Date;
+const typeParsers = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
+    if (oid === pg.types.builtins.TIMESTAMPTZ) return (value: string) => parseTimestamptz(value).toISOString();
+    return pg.types.getTypeParser(oid, format ?? 'text');
+  }) as typeof pg.types.getTypeParser,
+};
+
+/**
+ * The scale-out Store on PostgreSQL. Every method is one transaction (READ COMMITTED).
+ *
+ * Per-user seq: user_log_head holds each user's last seq. A transaction that appends log
+ * entries does so last, in one step: it locks every head row it needs with one
+ * `SELECT ... ORDER BY user_id FOR UPDATE` (so all writers take them in the same order and
+ * cannot deadlock), numbers the entries, inserts them and moves the heads. Two gateways writing
+ * to the same user therefore serialize on that user's head row only, and a seq is never
+ * skipped: it is taken and used in the same transaction.
+ *
+ * Membership: appends take a KEY SHARE lock on their channel rows and membership changes take
+ * FOR UPDATE, so a message's recipients are exactly the members when it commits.
+ */
+export class PostgresStore implements Store {
+  readonly #pool: pg.Pool;
+  readonly #retries: number;
+  readonly #schema: string | undefined;
+  #closed = false;
+
+  private constructor(options: PostgresStoreOptions) {
+    this.#retries = options.retries ?? 5;
+    this.#schema = options.schema;
+    this.#pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.poolSize ?? 10,
+      connectionTimeoutMillis: 5_000,
+      idleTimeoutMillis: 30_000,
+      types: typeParsers,
+      ...(options.schema === undefined ? {} : { options: `-c search_path=${quoteIdent(options.schema)}` }),
+    });
+    // An idle connection dropped by the server (restart, failover) must not crash the process;
+    // the next checkout opens a new one.
+    this.#pool.on('error', () => {});
+  }
+
+  /** Connects, applies pending migrations (serialized across processes) and returns the store. */
+  static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
+    const store = new PostgresStore(options);
+    try {
+      await store.#migrate(options.migrations ?? defaultMigrations);
+    } catch (error) {
+      await store.close();
+      throw translate(error);
+    }
+    return store;
+  }
+
+  async #migrate(migrations: readonly Migration[]): Promise<void> {
+    const client = await this.#pool.connect();
+    try {
+      // Session-level lock: several processes starting at once apply each migration once.
+      await client.query(`SELECT pg_advisory_lock(hashtextextended($1 || current_schema(), 0))`, [MIGRATION_LOCK]);
+      try {
+        await client.query(
+          `CREATE TABLE IF NOT EXISTS parley_migrations (
+             version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+        );
+        const { rows } = await client.query<{ version: number }>(`SELECT version FROM parley_migrations`);
+        const applied = new Set(rows.map((row) => row.version));
+        for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
+          if (applied.has(migration.version)) continue;
+          await client.query('BEGIN');
+          try {
+            await client.query(migration.sql);
+            await client.query(`INSERT INTO parley_migrations (version, name) VALUES ($1, $2)`, [
+              migration.version,
+              migration.name,
+            ]);
+            await client.query('COMMIT');
+          } catch (error) {
+            await client.query('ROLLBACK');
+            throw error;
+          }
+        }
+      } finally {
+        await client.query(`SELECT pg_advisory_unlock(hashtextextended($1 || current_schema(), 0))`, [MIGRATION_LOCK]);
+      }
+    } finally {
+      client.release();
+    }
+  }
+
+  /** The schema this store was opened on, if one was given. */
+  get schema(): string | undefined {
+    return this.#schema;
+  }
+
+  // ------------------------------------------------------------ plumbing
+
+  /** One statement outside a transaction. */
+  async #query<R extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<pg.QueryResult<R>> {
+    try {
+      return await this.#pool.query<R>(sql, params);
+    } catch (error) {
+      throw translate(error);
+    }
+  }
+
+  /** Runs `work` in a transaction, retried on deadlock or serialization failure. */
+  async #tx<T>(work: (client: Client) => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      let client: Client;
+      try {
+        client = await this.#pool.connect();
+      } catch (error) {
+        throw translate(error);
+      }
+      let broken = false;
+      try {
+        await client.query('BEGIN');
+        const result = await work(client);
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        try {
+          await client.query('ROLLBACK');
+        } catch {
+          broken = true;
+        }
+        if (isRetryable(error) && attempt < this.#retries) {
+          await new Promise((r) => setTimeout(r, 5 * 2 ** attempt + Math.random() * 10));
+          continue;
+        }
+        throw translate(error);
+      } finally {
+        client.release(broken);
+      }
+    }
+  }
+
+  /**
+   * Appends log entries inside the caller's transaction; must be the transaction's last step
+   * (see the class comment). Users without a head row (unknown users) are skipped.
+   */
+  async #appendLogs(client: Client, appends: readonly TimedAppend[]): Promise<LogEntry[]> {
+    const wanted = [...new Set(appends.flatMap((a) => a.userIds))];
+    if (wanted.length === 0) return [];
+    const { rows } = await client.query<{ user_id: string; seq: string }>(
+      `SELECT user_id, seq FROM user_log_head WHERE user_id = ANY($1::bigint[]) ORDER BY user_id FOR UPDATE`,
+      [wanted],
+    );
+    const heads = new Map(rows.map((row) => [row.user_id, Number(row.seq)]));
+    const entries: LogEntry[] = [];
+    for (const append of appends) {
+      for (const userId of append.userIds) {
+        const head = heads.get(userId);
+        if (head === undefined) continue;
+        heads.set(userId, head + 1);
+        const entry: LogEntry = { userId, seq: head + 1, type: append.type, createdAt: append.at };
+        if (append.channelId !== undefined) entry.channelId = append.channelId;
+        if (append.messageId !== undefined) entry.messageId = append.messageId;
+        if (append.data !== undefined) entry.data = append.data;
+        entries.push(entry);
+      }
+    }
+    if (entries.length === 0) return entries;
+    await client.query(
+      `INSERT INTO user_log (user_id, seq, type, channel_id, message_id, data, created_at)
+       SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::bigint[], $6::jsonb[], $7::timestamptz[])`,
+      [
+        entries.map((e) => e.userId),
+        entries.map((e) => e.seq),
+        entries.map((e) => e.type),
+        entries.map((e) => e.channelId ?? null),
+        entries.map((e) => e.messageId ?? null),
+        entries.map((e) => (e.data === undefined ? null : JSON.stringify(e.data))),
+        entries.map((e) => e.createdAt),
+      ],
+    );
+    const touched = [...heads].filter(([userId]) => rows.some((row) => row.user_id === userId));
+    await client.query(
+      `UPDATE user_log_head h SET seq = v.seq FROM unnest($1::bigint[], $2::bigint[]) AS v(user_id, seq)
+       WHERE h.user_id = v.user_id`,
+      [touched.map(([userId]) => userId), touched.map(([, seq]) => seq)],
+    );
+    return entries;
+  }
+
+  /** Serializes operations on one pair of users (friend requests and friendships). */
+  async #lockPair(client: Client, a: string, b: string): Promise<void> {
+    const key = BigInt(a) < BigInt(b) ? `${a}:${b}` : `${b}:${a}`;
+    await client.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`parley:pair:${key}`]);
+  }
+
+  // ------------------------------------------------------------ accounts
+
+  async createUser(user: NewUser): Promise<void> {
+    await this.#tx(async (c) => {
+      await c.query(
+        `INSERT INTO users (id, username, display_name, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)`,
+        [user.id, user.username.toLowerCase(), user.displayName, user.passwordHash, user.createdAt],
+      );
+      await c.query(`INSERT INTO user_log_head (user_id, seq) VALUES ($1, 0)`, [user.id]);
+    });
+  }
+
+  async findUserByUsername(username: string): Promise<UserRecord | undefined> {
+    const { rows } = await this.#query<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE username = $1`, [
+      username.toLowerCase(),
+    ]);
+    return rows[0] && toUserRecord(rows[0]);
+  }
+
+  async getUser(userId: string): Promise<UserRecord | undefined> {
+    const { rows } = await this.#query<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE id = $1`, [userId]);
+    return rows[0] && toUserRecord(rows[0]);
+  }
+
+  async getUsers(userIds: readonly string[]): Promise<User[]> {
+    if (userIds.length === 0) return [];
+    const { rows } = await this.#query<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE id = ANY($1::bigint[])`, [
+      userIds,
+    ]);
+    return rows.map(toUser);
+  }
+
+  async searchUsers(prefix: string, limit: number): Promise<User[]> {
+    const pattern = prefix.toLowerCase().replace(/[\\%_]/g, (ch) => `\\${ch}`) + '%';
+    // username is COLLATE "C", so the unique index serves this prefix scan.
+    const { rows } = await this.#query<UserRow>(
+      `SELECT ${USER_COLUMNS} FROM users WHERE username LIKE $1 ORDER BY username LIMIT $2`,
+      [pattern, limit],
+    );
+    return rows.map(toUser);
+  }
+
+  async updateProfile(userId: string, patch: { displayName?: string; statusText?: string }): Promise<User> {
+    const { rows } = await this.#query<UserRow>(
+      `UPDATE users SET display_name = COALESCE($1, display_name),
+              status_text = CASE WHEN $2 THEN $3 ELSE status_text END
+       WHERE id = $4 RETURNING ${USER_COLUMNS}`,
+      [
+        patch.displayName ?? null,
+        patch.statusText !== undefined,
+        patch.statusText === '' ? null : (patch.statusText ?? null),
+        userId,
+      ],
+    );
+    if (rows[0] === undefined) throw new StoreError('not_found', 'no such user');
+    return toUser(rows[0]);
+  }
+
+  async createDevice(device: NewDevice): Promise<void> {
+    await this.#query(`INSERT INTO devices (id, user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4, $5)`, [
+      device.id,
+      device.userId,
+      device.name,
+      device.tokenHash,
+      device.createdAt,
+    ]);
+  }
+
+  async findDeviceByTokenHash(tokenHash: string): Promise<DeviceRef | undefined> {
+    const { rows } = await this.#query<DeviceRef>(
+      `SELECT id AS "deviceId", user_id AS "userId" FROM devices WHERE token_hash = $1 AND revoked_at IS NULL`,
+      [tokenHash],
+    );
+    return rows[0];
+  }
+
+  async revokeDevice(deviceId: string): Promise<void> {
+    await this.#query(`UPDATE devices SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL`, [deviceId]);
+  }
+
+  async setLastSeen(userId: string, at: string): Promise<void> {
+    await this.#query(`UPDATE users SET last_seen_at = $1 WHERE id = $2`, [at, userId]);
+  }
+
+  async getLastSeen(userIds: readonly string[]): Promise<Map<string, string>> {
+    if (userIds.length === 0) return new Map();
+    const { rows } = await this.#query<{ id: string; last_seen_at: string }>(
+      `SELECT id, last_seen_at FROM users WHERE id = ANY($1::bigint[]) AND last_seen_at IS NOT NULL`,
+      [userIds],
+    );
+    return new Map(rows.map((row) => [row.id, row.last_seen_at]));
+  }
+
+  // ------------------------------------------------------------ friends
+
+  async requestFriend(request: FriendRequestRecord) {
+    return this.#tx(async (c) => {
+      const { fromUserId, toUserId } = request;
+      await this.#lockPair(c, fromUserId, toUserId);
+      if (await areFriends(c, fromUserId, toUserId)) throw new StoreError('conflict', 'already friends');
+      const reverse = await findRequest(c, toUserId, fromUserId);
+      if (reverse !== undefined) {
+        const entries = await this.#befriend(c, reverse, request.createdAt);
+        return { request: reverse, accepted: true, entries };
+      }
+      const existing = await findRequest(c, fromUserId, toUserId);
+      if (existing !== undefined) return { request: existing, accepted: false, entries: [] as LogEntry[] };
+      await c.query(`INSERT INTO friend_requests (id, from_user_id, to_user_id, created_at) VALUES ($1, $2, $3, $4)`, [
+        request.id,
+        fromUserId,
+        toUserId,
+        request.createdAt,
+      ]);
+      const entries = await this.#appendLogs(c, [
+        {
+          userIds: [toUserId, fromUserId],
+          type: 'friend.requested',
+          data: { requestId: request.id },
+          at: request.createdAt,
+        },
+      ]);
+      return { request, accepted: false, entries };
+    });
+  }
+
+  /** Turns a pending request into a friendship (inside the caller's transaction, pair locked). */
+  async #befriend(c: Client, request: FriendRequestRecord, at: string): Promise<LogEntry[]> {
+    await c.query(`DELETE FROM friend_requests WHERE id = $1`, [request.id]);
+    await c.query(
+      `INSERT INTO friendships (user_id, friend_id, created_at) VALUES ($1, $2, $3), ($2, $1, $3) ON CONFLICT DO NOTHING`,
+      [request.fromUserId, request.toUserId, at],
+    );
+    return this.#appendLogs(c, [
+      { userIds: [request.fromUserId], type: 'friend.added', data: { userId: request.toUserId }, at },
+      { userIds: [request.toUserId], type: 'friend.added', data: { userId: request.fromUserId }, at },
+    ]);
+  }
+
+  async getFriendRequest(requestId: string): Promise<FriendRequestRecord | undefined> {
+    const { rows } = await this.#query<FriendRequestRecord>(
+      `SELECT ${REQUEST_COLUMNS} FROM friend_requests WHERE id = $1`,
+      [requestId],
+    );
+    return rows[0];
+  }
+
+  async listFriendRequests(userId: string) {
+    const { rows } = await this.#query<FriendRequestRecord>(
+      `SELECT ${REQUEST_COLUMNS} FROM friend_requests WHERE to_user_id = $1 OR from_user_id = $1 ORDER BY id`,
+      [userId],
+    );
+    return {
+      incoming: rows.filter((r) => r.toUserId === userId),
+      outgoing: rows.filter((r) => r.fromUserId === userId),
+    };
+  }
+
+  async acceptFriendRequest(requestId: string, userId: string, at: string) {
+    return this.#tx(async (c) => {
+      const first = await c.query<FriendRequestRecord>(
+        `SELECT ${REQUEST_COLUMNS} FROM friend_requests WHERE id = $1 AND to_user_id = $2`,
+        [requestId, userId],
+      );
+      if (first.rows[0] === undefined) throw new StoreError('not_found', 'no such friend request');
+      await this.#lockPair(c, first.rows[0].fromUserId, userId);
+      // Read again under the pair lock: a concurrent accept or request may have consumed it.
+      const { rows } = await c.query<FriendRequestRecord>(
+        `SELECT ${REQUEST_COLUMNS} FROM friend_requests WHERE id = $1 AND to_user_id = $2`,
+        [requestId, userId],
+      );
+      const request = rows[0];
+      if (request === undefined) throw new StoreError('not_found', 'no such friend request');
+      return { friendId: request.fromUserId, entries: await this.#befriend(c, request, at) };
+    });
+  }
+
+  async deleteFriendRequest(requestId: string, userId: string): Promise<void> {
+    const result = await this.#query(
+      `DELETE FROM friend_requests WHERE id = $1 AND (from_user_id = $2 OR to_user_id = $2)`,
+      [requestId, userId],
+    );
+    if (result.rowCount === 0) throw new StoreError('not_found', 'no such friend request');
+  }
+
+  async listFriendIds(userId: string): Promise<string[]> {
+    const { rows } = await this.#query<{ friend_id: string }>(
+      `SELECT friend_id FROM friendships WHERE user_id = $1 ORDER BY friend_id`,
+      [userId],
+    );
+    return rows.map((row) => row.friend_id);
+  }
+
+  async areFriends(a: string, b: string): Promise<boolean> {
+    const { rows } = await this.#query(`SELECT 1 FROM friendships WHERE user_id = $1 AND friend_id = $2`, [a, b]);
+    return rows.length > 0;
+  }
+
+  async removeFriend(userId: string, friendId: string, at: string): Promise<LogEntry[]> {
+    return this.#tx(async (c) => {
+      await this.#lockPair(c, userId, friendId);
+      const result = await c.query(
+        `DELETE FROM friendships WHERE (user_id = $1 AND friend_id = $2) OR (user_id = $2 AND friend_id = $1)`,
+        [userId, friendId],
+      );
+      if (result.rowCount === 0) throw new StoreError('not_found', 'not friends');
+      return this.#appendLogs(c, [
+        { userIds: [userId], type: 'friend.removed', data: { userId: friendId }, at },
+        { userIds: [friendId], type: 'friend.removed', data: { userId }, at },
+      ]);
+    });
+  }
+
+  // ------------------------------------------------------------ channels
+
+  async #members(c: Client | pg.Pool, channelIds: readonly string[]): Promise<Map<string, MemberRecord[]>> {
+    const { rows } = await c.query<MemberRecord & { channel_id: string }>(
+      `SELECT channel_id, user_id AS "userId", role, joined_at AS "joinedAt" FROM channel_members
+       WHERE channel_id = ANY($1::bigint[]) ORDER BY channel_id, joined_at, user_id`,
+      [channelIds],
+    );
+    const byChannel = new Map<string, MemberRecord[]>(channelIds.map((id) => [id, []]));
+    for (const { channel_id, ...member } of rows) byChannel.get(channel_id)?.push(member);
+    return byChannel;
+  }
+
+  async #channel(c: Client | pg.Pool, channelId: string): Promise<ChannelRecord | undefined> {
+    const { rows } = await c.query<ChannelRow>(`SELECT id, kind, name, created_at FROM channels WHERE id = $1`, [
+      channelId,
+    ]);
+    if (rows[0] === undefined) return undefined;
+    return toChannelRecord(rows[0], (await this.#members(c, [channelId])).get(channelId) ?? []);
+  }
+
+  /** Locks the channel row against concurrent membership changes; not_found if it does not exist. */
+  async #lockChannel(c: Client, channelId: string, kind?: 'group'): Promise<void> {
+    const { rows } = await c.query(
+      `SELECT 1 FROM channels WHERE id = $1 ${kind === undefined ? '' : `AND kind = 'group'`} FOR UPDATE`,
+      [channelId],
+    );
+    if (rows.length === 0) throw new StoreError('not_found', 'no such channel');
+  }
+
+  async #memberIds(c: Client | pg.Pool, channelId: string): Promise<string[]> {
+    const { rows } = await c.query<{ user_id: string }>(
+      `SELECT user_id FROM channel_members WHERE channel_id = $1 ORDER BY joined_at, user_id`,
+      [channelId],
+    );
+    return rows.map((row) => row.user_id);
+  }
+
+  async getOrCreateDm(dm: { id: string; userIds: readonly [string, string]; createdAt: string }) {
+    return this.#tx(async (c) => {
+      const [a, b] = dm.userIds;
+      const key = BigInt(a) < BigInt(b) ? `${a}:${b}` : `${b}:${a}`;
+      // A concurrent creator of the same pair makes this wait, then do nothing.
+      const inserted = await c.query(
+        `INSERT INTO channels (id, kind, dm_key, created_at) VALUES ($1, 'dm', $2, $3)
+         ON CONFLICT (dm_key) DO NOTHING RETURNING id`,
+        [dm.id, key, dm.createdAt],
+      );
+      if (inserted.rowCount === 0) {
+        const { rows } = await c.query<{ id: string }>(`SELECT id FROM channels WHERE dm_key = $1`, [key]);
+        return { channel: (await this.#channel(c, rows[0]!.id))!, entries: [] as LogEntry[] };
+      }
+      const userIds = [...new Set(dm.userIds)];
+      await c.query(
+        `INSERT INTO channel_members (channel_id, user_id, role, joined_at)
+         SELECT $1, u, 'member', $3 FROM unnest($2::bigint[]) AS u`,
+        [dm.id, userIds, dm.createdAt],
+      );
+      const channel = (await this.#channel(c, dm.id))!;
+      const entries = await this.#appendLogs(c, [
+        { userIds, type: 'channel.created', channelId: dm.id, at: dm.createdAt },
+      ]);
+      return { channel, entries };
+    });
+  }
+
+  async createGroup(group: {
+    id: string;
+    name: string;
+    ownerId: string;
+    memberIds: readonly string[];
+    maxMembers: number;
+    createdAt: string;
+  }) {
+    const others = [...new Set(group.memberIds)].filter((id) => id !== group.ownerId);
+    if (others.length + 1 > group.maxMembers) {
+      throw new StoreError('group_full', `a group holds at most ${group.maxMembers} members`);
+    }
+    return this.#tx(async (c) => {
+      await c.query(`INSERT INTO channels (id, kind, name, created_at) VALUES ($1, 'group', $2, $3)`, [
+        group.id,
+        group.name,
+        group.createdAt,
+      ]);
+      await c.query(
+        `INSERT INTO channel_members (channel_id, user_id, role, joined_at)
+         SELECT $1, u.id, u.role, $4 FROM unnest($2::bigint[], $3::text[]) AS u(id, role)`,
+        [group.id, [group.ownerId, ...others], ['owner', ...others.map(() => 'member')], group.createdAt],
+      );
+      const channel = (await this.#channel(c, group.id))!;
+      const entries = await this.#appendLogs(c, [
+        { userIds: [group.ownerId, ...others], type: 'channel.created', channelId: group.id, at: group.createdAt },
+      ]);
+      return { channel, entries };
+    });
+  }
+
+  async getChannel(channelId: string): Promise<ChannelRecord | undefined> {
+    try {
+      return await this.#channel(this.#pool, channelId);
+    } catch (error) {
+      throw translate(error);
+    }
+  }
+
+  async getRole(channelId: string, userId: string): Promise<MemberRole | undefined> {
+    const { rows } = await this.#query<{ role: MemberRole }>(
+      `SELECT role FROM channel_members WHERE channel_id = $1 AND user_id = $2`,
+      [channelId, userId],
+    );
+    return rows[0]?.role;
+  }
+
+  async memberIds(channelId: string): Promise<string[]> {
+    try {
+      return await this.#memberIds(this.#pool, channelId);
+    } catch (error) {
+      throw translate(error);
+    }
+  }
+
+  async channelPeers(userId: string, maxGroupSize: number): Promise<string[]> {
+    const { rows } = await this.#query<{ user_id: string }>(
+      `SELECT DISTINCT peer.user_id
+       FROM channel_members mine
+       JOIN channels c ON c.id = mine.channel_id
+       JOIN channel_members peer ON peer.channel_id = mine.channel_id AND peer.user_id <> mine.user_id
+       WHERE mine.user_id = $1
+         AND (c.kind = 'dm' OR (SELECT count(*) FROM channel_members n WHERE n.channel_id = mine.channel_id) <= $2)`,
+      [userId, maxGroupSize],
+    );
+    return rows.map((row) => row.user_id);
+  }
+
+  async listChannelViews(userId: string): Promise<ChannelViewRecord[]> {
+    const { rows } = await this.#query<
+      ChannelRow & {
+        last_read: string | null;
+        lm_id: string | null;
+        lm_sender_id: string | null;
+        lm_text: string | null;
+        lm_created_at: string | null;
+        lm_client_msg_id: string | null;
+        unread: string;
+      }
+    >(
+      `SELECT c.id, c.kind, c.name, c.created_at, m.last_read_message_id AS last_read,
+              lm.id AS lm_id, lm.sender_id AS lm_sender_id, lm.text AS lm_text, lm.created_at AS lm_created_at,
+              lm.client_msg_id AS lm_client_msg_id,
+              CASE WHEN lm.id IS NULL THEN 0 ELSE (
+                SELECT count(*) FROM (
+                  SELECT 1 FROM messages u
+                  WHERE u.channel_id = c.id AND u.id > COALESCE(m.last_read_message_id, 0) AND u.sender_id <> m.user_id
+                  LIMIT ${UNREAD_CAP}) AS x
+              ) END AS unread
+       FROM channel_members m
+       JOIN channels c ON c.id = m.channel_id
+       LEFT JOIN LATERAL (
+         SELECT id, sender_id, text, created_at, client_msg_id FROM messages
+         WHERE channel_id = c.id ORDER BY id DESC LIMIT 1
+       ) lm ON true
+       WHERE m.user_id = $1
+       ORDER BY COALESCE(lm.id, c.id) DESC`,
+      [userId],
+    );
+    if (rows.length === 0) return [];
+    const members = await this.#membersOutside(rows.map((row) => row.id));
+    return rows.map((row) => {
+      const view: ChannelViewRecord = {
+        ...toChannelRecord(row, members.get(row.id) ?? []),
+        unreadCount: Number(row.unread),
+      };
+      if (row.lm_id !== null) {
+        view.lastMessage = toMessage({
+          id: row.lm_id,
+          channel_id: row.id,
+          sender_id: row.lm_sender_id!,
+          text: row.lm_text!,
+          created_at: row.lm_created_at!,
+          client_msg_id: row.lm_client_msg_id,
+        });
+      }
+      if (row.last_read !== null) view.lastReadMessageId = row.last_read;
+      return view;
+    });
+  }
+
+  async #membersOutside(channelIds: readonly string[]): Promise<Map<string, MemberRecord[]>> {
+    try {
+      return await this.#members(this.#pool, channelIds);
+    } catch (error) {
+      throw translate(error);
+    }
+  }
+
+  async addMember(channelId: string, userId: string, role: MemberRole, maxMembers: number, at: string) {
+    return this.#tx(async (c) => {
+      await this.#lockChannel(c, channelId);
+      const ids = await this.#memberIds(c, channelId);
+      if (ids.includes(userId)) throw new StoreError('conflict', 'already a member');
+      if (ids.length + 1 > maxMembers)
+        throw new StoreError('group_full', `a group holds at most ${maxMembers} members`);
+      await c.query(`INSERT INTO channel_members (channel_id, user_id, role, joined_at) VALUES ($1, $2, $3, $4)`, [
+        channelId,
+        userId,
+        role,
+        at,
+      ]);
+      return this.#appendLogs(c, [
+        { userIds: [...ids, userId], type: 'member.added', channelId, data: { userId }, at },
+      ]);
+    });
+  }
+
+  async removeMember(channelId: string, userId: string, at: string) {
+    return this.#tx(async (c) => {
+      await this.#lockChannel(c, channelId);
+      const notify = await this.#memberIds(c, channelId);
+      const { rows } = await c.query<{ role: MemberRole }>(
+        `DELETE FROM channel_members WHERE channel_id = $1 AND user_id = $2 RETURNING role`,
+        [channelId, userId],
+      );
+      if (rows[0] === undefined) throw new StoreError('not_found', 'not a member');
+      if (rows[0].role === 'owner') {
+        // The oldest admin, else the oldest member, inherits the group.
+        await c.query(
+          `UPDATE channel_members SET role = 'owner' WHERE channel_id = $1 AND user_id = (
+             SELECT user_id FROM channel_members WHERE channel_id = $1
+             ORDER BY role = 'admin' DESC, joined_at, user_id LIMIT 1)`,
+          [channelId],
+        );
+      }
+      return this.#appendLogs(c, [{ userIds: notify, type: 'member.removed', channelId, data: { userId }, at }]);
+    });
+  }
+
+  async setRole(channelId: string, userId: string, role: MemberRole, at: string) {
+    return this.#tx(async (c) => {
+      await this.#lockChannel(c, channelId);
+      const result = await c.query(`UPDATE channel_members SET role = $1 WHERE channel_id = $2 AND user_id = $3`, [
+        role,
+        channelId,
+        userId,
+      ]);
+      if (result.rowCount === 0) throw new StoreError('not_found', 'not a member');
+      const userIds = await this.#memberIds(c, channelId);
+      return this.#appendLogs(c, [{ userIds, type: 'channel.updated', channelId, at }]);
+    });
+  }
+
+  async renameGroup(channelId: string, name: string, at: string) {
+    return this.#tx(async (c) => {
+      await this.#lockChannel(c, channelId, 'group');
+      await c.query(`UPDATE channels SET name = $1 WHERE id = $2`, [name, channelId]);
+      const userIds = await this.#memberIds(c, channelId);
+      return this.#appendLogs(c, [{ userIds, type: 'channel.updated', channelId, at }]);
+    });
+  }
+
+  async markRead(channelId: string, userId: string, messageId: string, notifyUserIds: readonly string[], at: string) {
+    return this.#tx(async (c) => {
+      const result = await c.query(
+        `UPDATE channel_members SET last_read_message_id = $3
+         WHERE channel_id = $1 AND user_id = $2 AND (last_read_message_id IS NULL OR last_read_message_id < $3)`,
+        [channelId, userId, messageId],
+      );
+      if (result.rowCount === 0) return [];
+      return this.#appendLogs(c, [
+        { userIds: notifyUserIds, type: 'read.updated', channelId, messageId, data: { userId }, at },
+      ]);
+    });
+  }
+
+  // ------------------------------------------------------------ messages
+
+  async appendMessages(batch: readonly NewMessage[]): Promise<AppendResult[]> {
+    if (batch.length === 0) return [];
+    return this.#tx(async (c) => {
+      const key = (senderId: string, clientMsgId: string) => `${senderId}\u0000${clientMsgId}`;
+      // 1. Keys stored before (resends).
+      const stored = await findOriginals(c, batch);
+      // 2. Lock the channels against membership changes (sorted: a fixed order), read members.
+      const channelIds = [...new Set(batch.map((m) => m.channelId))];
+      await c.query(`SELECT 1 FROM channels WHERE id = ANY($1::bigint[]) ORDER BY id FOR KEY SHARE`, [channelIds]);
+      const members = await this.#members(c, channelIds);
+      // 3. Decide each message in input order, as if they were sent one by one.
+      const notMember = new Set<number>();
+      const fresh = new Map<string, NewMessage>();
+      batch.forEach((input, i) => {
+        const k = key(input.senderId, input.clientMsgId);
+        if (stored.has(k) || fresh.has(k)) return; // a resend: duplicate
+        if ((members.get(input.channelId) ?? []).some((m) => m.userId === input.senderId)) fresh.set(k, input);
+        else notMember.add(i);
+      });
+      // 4. Claim the idempotency keys; a key claimed meanwhile by another process is a duplicate.
+      const created = [...fresh.values()];
+      if (created.length > 0) {
+        const claimed = await c.query<{ sender_id: string; client_msg_id: string }>(
+          `INSERT INTO client_msg_ids (sender_id, client_msg_id, channel_id, message_id)
+           SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[])
+           ON CONFLICT DO NOTHING RETURNING sender_id, client_msg_id`,
+          [
+            created.map((m) => m.senderId),
+            created.map((m) => m.clientMsgId),
+            created.map((m) => m.channelId),
+            created.map((m) => m.id),
+          ],
+        );
+        const won = new Set(claimed.rows.map((row) => key(row.sender_id, row.client_msg_id)));
+        const lost = created.filter((m) => !won.has(key(m.senderId, m.clientMsgId)));
+        if (lost.length > 0) {
+          const originals = await findOriginals(c, lost);
+          for (const m of lost) {
+            const k = key(m.senderId, m.clientMsgId);
+            fresh.delete(k);
+            const original = originals.get(k);
+            if (original === undefined) throw new StoreError('unavailable', 'idempotency key vanished; retry');
+            stored.set(k, original);
+          }
+        }
+      }
+      const toInsert = [...fresh.values()];
+      if (toInsert.length > 0) {
+        await c.query(
+          `INSERT INTO messages (channel_id, id, sender_id, text, created_at, client_msg_id)
+           SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::timestamptz[], $6::text[])`,
+          [
+            toInsert.map((m) => m.channelId),
+            toInsert.map((m) => m.id),
+            toInsert.map((m) => m.senderId),
+            toInsert.map((m) => m.text),
+            toInsert.map((m) => m.createdAt),
+            toInsert.map((m) => m.clientMsgId),
+          ],
+        );
+      }
+      // 5. Log entries last, one per member per message, in input order.
+      const entries = await this.#appendLogs(
+        c,
+        toInsert.map((m) => ({
+          userIds: (members.get(m.channelId) ?? []).map((member) => member.userId),
+          type: 'message.created' as const,
+          channelId: m.channelId,
+          messageId: m.id,
+          at: m.createdAt,
+        })),
+      );
+      const entriesByMessage = new Map<string, LogEntry[]>();
+      for (const entry of entries) {
+        const list = entriesByMessage.get(entry.messageId!) ?? [];
+        list.push(entry);
+        entriesByMessage.set(entry.messageId!, list);
+      }
+      return batch.map((input, i): AppendResult => {
+        if (notMember.has(i)) return { status: 'not_member' };
+        const k = key(input.senderId, input.clientMsgId);
+        const mine = fresh.get(k);
+        if (mine === input) {
+          return { status: 'created', message: newToMessage(input), entries: entriesByMessage.get(input.id) ?? [] };
+        }
+        const original = stored.get(k);
+        return { status: 'duplicate', message: original ? toMessage(original) : newToMessage(mine!) };
+      });
+    });
+  }
+
+  async listMessages(channelId: string, query: HistoryQuery): Promise<Message[]> {
+    const { limit } = query;
+    const select = `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE channel_id = $1`;
+    let rows: MessageRow[];
+    if ('before' in query) {
+      rows = (
+        await this.#query<MessageRow>(`${select} AND id < $2 ORDER BY id DESC LIMIT $3`, [
+          channelId,
+          query.before,
+          limit,
+        ])
+      ).rows;
+      rows.reverse();
+    } else if ('after' in query) {
+      rows = (
+        await this.#query<MessageRow>(`${select} AND id > $2 ORDER BY id ASC LIMIT $3`, [channelId, query.after, limit])
+      ).rows;
+    } else if ('around' in query) {
+      // The target and the older half up to it, the newer half after it.
+      const older = (
+        await this.#query<MessageRow>(`${select} AND id <= $2 ORDER BY id DESC LIMIT $3`, [
+          channelId,
+          query.around,
+          Math.ceil(limit / 2),
+        ])
+      ).rows;
+      const newer = (
+        await this.#query<MessageRow>(`${select} AND id > $2 ORDER BY id ASC LIMIT $3`, [
+          channelId,
+          query.around,
+          limit - older.length,
+        ])
+      ).rows;
+      rows = [...older.reverse(), ...newer];
+    } else {
+      rows = (await this.#query<MessageRow>(`${select} ORDER BY id DESC LIMIT $2`, [channelId, limit])).rows;
+      rows.reverse();
+    }
+    return rows.map(toMessage);
+  }
+
+  async getMessage(channelId: string, messageId: string): Promise<Message | undefined> {
+    const { rows } = await this.#query<MessageRow>(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE channel_id = $1 AND id = $2`,
+      [channelId, messageId],
+    );
+    return rows[0] && toMessage(rows[0]);
+  }
+
+  // ------------------------------------------------------------ update log
+
+  async appendLog(appends: readonly LogAppend[], at: string): Promise<LogEntry[]> {
+    return this.#tx((c) =>
+      this.#appendLogs(
+        c,
+        appends.map((a) => ({ ...a, at })),
+      ),
+    );
+  }
+
+  async readLog(userId: string, afterSeq: number, limit: number): Promise<StoredLogEntry[]> {
+    const { rows } = await this.#query<
+      LogRow & {
+        m_sender_id: string | null;
+        m_text: string | null;
+        m_created_at: string | null;
+        m_client_msg_id: string | null;
+      }
+    >(
+      `SELECT l.seq, l.type, l.channel_id, l.message_id, l.data, l.created_at,
+              m.sender_id AS m_sender_id, m.text AS m_text, m.created_at AS m_created_at, m.client_msg_id AS m_client_msg_id
+       FROM user_log l
+       LEFT JOIN messages m ON l.type = 'message.created' AND m.channel_id = l.channel_id AND m.id = l.message_id
+       WHERE l.user_id = $1 AND l.seq > $2 ORDER BY l.seq LIMIT $3`,
+      [userId, afterSeq, limit],
+    );
+    return rows.map((row) => {
+      const entry: StoredLogEntry = toLogEntry(userId, row);
+      if (row.m_text !== null) {
+        entry.message = toMessage({
+          id: row.message_id!,
+          channel_id: row.channel_id!,
+          sender_id: row.m_sender_id!,
+          text: row.m_text,
+          created_at: row.m_created_at!,
+          client_msg_id: row.m_client_msg_id,
+        });
+      }
+      return entry;
+    });
+  }
+
+  async logBounds(userId: string): Promise<{ head: number; floor: number }> {
+    const { rows } = await this.#query<{ head: string; low: string | null }>(
+      `SELECT h.seq AS head, (SELECT min(seq) FROM user_log WHERE user_id = $1) AS low
+       FROM user_log_head h WHERE h.user_id = $1`,
+      [userId],
+    );
+    const row = rows[0];
+    if (row === undefined) return { head: 0, floor: 0 };
+    const head = Number(row.head);
+    return { head, floor: (row.low === null ? head + 1 : Number(row.low)) - 1 };
+  }
+
+  async trimLog(before: string): Promise<number> {
+    let total = 0;
+    // In chunks, so a first trim of a large log does not hold one huge transaction.
+    for (;;) {
+      const result = await this.#query(
+        `DELETE FROM user_log WHERE ctid = ANY(ARRAY(SELECT ctid FROM user_log WHERE created_at < $1 LIMIT 10000))`,
+        [before],
+      );
+      total += result.rowCount ?? 0;
+      if ((result.rowCount ?? 0) < 10_000) return total;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#pool.end();
+  }
+}
+
+// ------------------------------------------------------------ helpers
+
+type OriginalRow = MessageRow & { key_sender_id: string; key_client_msg_id: string };
+
+/** The stored messages of these (sender, clientMsgId) keys, by key. */
+async function findOriginals(
+  c: Client,
+  inputs: readonly { senderId: string; clientMsgId: string }[],
+): Promise<Map<string, MessageRow>> {
+  const { rows } = await c.query<OriginalRow>(
+    `SELECT k.sender_id AS key_sender_id, k.client_msg_id AS key_client_msg_id,
+            m.id, m.channel_id, m.sender_id, m.text, m.created_at, m.client_msg_id
+     FROM unnest($1::bigint[], $2::text[]) AS q(sender_id, client_msg_id)
+     JOIN client_msg_ids k ON k.sender_id = q.sender_id AND k.client_msg_id = q.client_msg_id
+     JOIN messages m ON m.channel_id = k.channel_id AND m.id = k.message_id`,
+    [inputs.map((i) => i.senderId), inputs.map((i) => i.clientMsgId)],
+  );
+  return new Map(rows.map((row) => [`${row.key_sender_id}\u0000${row.key_client_msg_id}`, row]));
+}
+
+async function findRequest(c: Client, fromUserId: string, toUserId: string): Promise<FriendRequestRecord | undefined> {
+  const { rows } = await c.query<FriendRequestRecord>(
+    `SELECT ${REQUEST_COLUMNS} FROM friend_requests WHERE from_user_id = $1 AND to_user_id = $2`,
+    [fromUserId, toUserId],
+  );
+  return rows[0];
+}
+
+async function areFriends(c: Client, a: string, b: string): Promise<boolean> {
+  const { rows } = await c.query(`SELECT 1 FROM friendships WHERE user_id = $1 AND friend_id = $2`, [a, b]);
+  return rows.length > 0;
+}
+
+function toUser(row: UserRow): User {
+  const user: User = { id: row.id, username: row.username, displayName: row.display_name };
+  if (row.status_text) user.statusText = row.status_text;
+  return user;
+}
+
+function toUserRecord(row: UserRow): UserRecord {
+  const record: UserRecord = { ...toUser(row), passwordHash: row.password_hash, createdAt: row.created_at };
+  if (row.last_seen_at !== null) record.lastSeenAt = row.last_seen_at;
+  return record;
+}
+
+function toMessage(row: MessageRow): Message {
+  const message: Message = {
+    id: row.id,
+    channelId: row.channel_id,
+    senderId: row.sender_id,
+    text: row.text,
+    createdAt: row.created_at,
+  };
+  if (row.client_msg_id !== null) message.clientMsgId = row.client_msg_id;
+  return message;
+}
+
+function newToMessage(input: NewMessage): Message {
+  return {
+    id: input.id,
+    channelId: input.channelId,
+    senderId: input.senderId,
+    text: input.text,
+    createdAt: input.createdAt,
+    clientMsgId: input.clientMsgId,
+  };
+}
+
+function toLogEntry(userId: string, row: LogRow): LogEntry {
+  const entry: LogEntry = { userId, seq: Number(row.seq), type: row.type, createdAt: row.created_at };
+  if (row.channel_id !== null) entry.channelId = row.channel_id;
+  if (row.message_id !== null) entry.messageId = row.message_id;
+  if (row.data !== null) entry.data = row.data;
+  return entry;
+}
+
+function toChannelRecord(row: ChannelRow, members: MemberRecord[]): ChannelRecord {
+  const channel: ChannelRecord = { id: row.id, kind: row.kind, createdAt: row.created_at, members };
+  if (row.name !== null) channel.name = row.name;
+  return channel;
+}
+
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+function pgCode(error: unknown): string | undefined {
+  if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string') {
+    return error.code;
+  }
+  return undefined;
+}
+
+function isRetryable(error: unknown): boolean {
+  const code = pgCode(error);
+  return code === '40001' || code === '40P01';
+}
+
+/** Driver errors become StoreError kinds; nothing driver-typed leaves this module. */
+export function translate(error: unknown): Error {
+  if (error instanceof StoreError) return error;
+  const code = pgCode(error);
+  const message = error instanceof Error ? error.message : String(error);
+  if (code === '23505') return new StoreError('conflict', `already exists: ${message}`, { cause: error });
+  if (code === '23503') return new StoreError('not_found', message, { cause: error });
+  if (
+    code === undefined ||
+    code.startsWith('08') || // connection exceptions
+    code.startsWith('53') || // insufficient resources (too many connections)
+    code.startsWith('57') || // operator intervention (shutdown, cancel)
+    code.startsWith('40') || // deadlock / serialization failure after retries
+    code === '25006' || // read-only transaction: writing to a replica after failover
+    /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|timeout|Connection terminated|not queryable/i.test(message)
+  ) {
+    return new StoreError('unavailable', `postgres unavailable: ${message}`, { cause: error });
+  }
+  // A bug (bad SQL, bad parameter): keep the cause, but as a plain Error.
+  return new Error(`postgres: ${message}`, { cause: error });
+}

@@ -1,0 +1,105 @@
+/**
+ * PostgreSQL schema, as numbered migrations (applied in order, each once, at start-up).
+ *
+ * Shaped for sharding (Citus or a wide-column store) without a redesign:
+ * - messages are keyed (channel_id, id): distribute by channel_id;
+ * - the update log is keyed (user_id, seq) with its head counter in user_log_head(user_id):
+ *   distribute both by user_id, co-located, so a seq allocation never leaves one shard;
+ * - idempotency keys are keyed (sender_id, client_msg_id): distribute by sender_id;
+ * - no foreign keys and no row that every write touches (a channel's latest message is read
+ *   from the messages index instead of being kept on the channel row).
+ * Ids are bigint (64-bit Snowflakes; node-pg returns them as strings, so no precision is lost).
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial',
+    sql: `
+    CREATE TABLE users (
+      id bigint PRIMARY KEY,
+      username text COLLATE "C" NOT NULL UNIQUE,
+      display_name text NOT NULL,
+      status_text text,
+      password_hash text NOT NULL,
+      created_at timestamptz NOT NULL,
+      last_seen_at timestamptz
+    );
+    CREATE TABLE user_log_head (
+      user_id bigint PRIMARY KEY,
+      seq bigint NOT NULL DEFAULT 0
+    );
+    CREATE TABLE devices (
+      id bigint PRIMARY KEY,
+      user_id bigint NOT NULL,
+      name text NOT NULL,
+      token_hash text NOT NULL UNIQUE,
+      created_at timestamptz NOT NULL,
+      revoked_at timestamptz
+    );
+    CREATE INDEX devices_user ON devices (user_id);
+    CREATE TABLE friend_requests (
+      id bigint PRIMARY KEY,
+      from_user_id bigint NOT NULL,
+      to_user_id bigint NOT NULL,
+      created_at timestamptz NOT NULL,
+      UNIQUE (from_user_id, to_user_id)
+    );
+    CREATE INDEX friend_requests_to ON friend_requests (to_user_id);
+    CREATE TABLE friendships (
+      user_id bigint NOT NULL,
+      friend_id bigint NOT NULL,
+      created_at timestamptz NOT NULL,
+      PRIMARY KEY (user_id, friend_id)
+    );
+    CREATE TABLE channels (
+      id bigint PRIMARY KEY,
+      kind text NOT NULL CHECK (kind IN ('dm', 'group')),
+      name text,
+      dm_key text UNIQUE,
+      created_at timestamptz NOT NULL
+    );
+    CREATE TABLE channel_members (
+      channel_id bigint NOT NULL,
+      user_id bigint NOT NULL,
+      role text NOT NULL CHECK (role IN ('owner', 'admin', 'member')),
+      joined_at timestamptz NOT NULL,
+      last_read_message_id bigint,
+      PRIMARY KEY (channel_id, user_id)
+    );
+    CREATE INDEX channel_members_user ON channel_members (user_id, channel_id);
+    CREATE TABLE messages (
+      channel_id bigint NOT NULL,
+      id bigint NOT NULL,
+      sender_id bigint NOT NULL,
+      text text NOT NULL,
+      created_at timestamptz NOT NULL,
+      client_msg_id text,
+      PRIMARY KEY (channel_id, id)
+    );
+    CREATE TABLE client_msg_ids (
+      sender_id bigint NOT NULL,
+      client_msg_id text NOT NULL,
+      channel_id bigint NOT NULL,
+      message_id bigint NOT NULL,
+      PRIMARY KEY (sender_id, client_msg_id)
+    );
+    CREATE TABLE user_log (
+      user_id bigint NOT NULL,
+      seq bigint NOT NULL,
+      type text NOT NULL,
+      channel_id bigint,
+      message_id bigint,
+      data jsonb,
+      created_at timestamptz NOT NULL,
+      PRIMARY KEY (user_id, seq)
+    );
+    CREATE INDEX user_log_created ON user_log (created_at);
+    `,
+  },
+];

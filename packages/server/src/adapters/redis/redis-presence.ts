@@ -1,0 +1,169 @@
+import type { Redis } from 'ioredis';
+import type { ConnectionLease, PresenceStore } from '../../ports/presence.js';
+import { StoreError } from '../../ports/store.js';
+import { connect, DEFAULT_PREFIX, disconnect, whenReady, type RedisConnectionOptions } from './connection.js';
+
+export type RedisPresenceStoreOptions = RedisConnectionOptions;
+
+/*
+ * Layout (every key under the prefix):
+ *   presence:c:<userId>  sorted set  nodeId/connId -> lease expiry (ms since epoch)
+ *   presence:exp         sorted set  userId -> expiry of the user's latest lease
+ * `presence:exp` lets `expired` find users whose every lease ran out with one range read; the
+ * scripts keep it equal to the max score of the user's set. All times come from the callers'
+ * clocks (keep them in sync with NTP; skew only shifts expiry by the skew).
+ *
+ * Lua keeps each step atomic, so several nodes may call `expired` at once and each user is
+ * returned by exactly one of them.
+ */
+
+const TOUCH = `
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
+local top = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+redis.call('ZADD', KEYS[2], top[2], ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+return 1`;
+
+const REMOVE = `
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
+local top = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+if #top == 0 then
+  redis.call('DEL', KEYS[1])
+  redis.call('ZREM', KEYS[2], ARGV[3])
+  return 0
+end
+redis.call('ZADD', KEYS[2], top[2], ARGV[3])
+return 1`;
+
+const EXPIRED = `
+local users = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
+local out = {}
+for _, u in ipairs(users) do
+  redis.call('ZREM', KEYS[1], u)
+  local k = ARGV[2] .. u
+  redis.call('ZREMRANGEBYSCORE', k, '-inf', ARGV[1])
+  local top = redis.call('ZRANGE', k, -1, -1, 'WITHSCORES')
+  if #top == 0 then
+    redis.call('DEL', k)
+    table.insert(out, u)
+  else
+    redis.call('ZADD', KEYS[1], top[2], u)
+  end
+end
+return out`;
+
+const EXPIRED_BATCH = 500;
+
+type PresenceRedis = Redis & {
+  parleyTouch(
+    conns: string,
+    exp: string,
+    member: string,
+    expiry: number,
+    now: number,
+    user: string,
+    keyTtl: number,
+  ): Promise<number>;
+  parleyRemove(conns: string, exp: string, member: string, now: number, user: string): Promise<number>;
+  parleyExpired(exp: string, now: number, connsPrefix: string, limit: number): Promise<string[]>;
+};
+
+/** PresenceStore on Redis sorted sets (see the layout above). */
+export class RedisPresenceStore implements PresenceStore {
+  readonly #redis: PresenceRedis;
+  readonly #conns: string;
+  readonly #exp: string;
+
+  constructor(options: RedisPresenceStoreOptions) {
+    const prefix = options.prefix ?? DEFAULT_PREFIX;
+    this.#conns = `${prefix}presence:c:`;
+    this.#exp = `${prefix}presence:exp`;
+    const redis = connect(options, 'parley-presence');
+    redis.defineCommand('parleyTouch', { numberOfKeys: 2, lua: TOUCH });
+    redis.defineCommand('parleyRemove', { numberOfKeys: 2, lua: REMOVE });
+    redis.defineCommand('parleyExpired', { numberOfKeys: 1, lua: EXPIRED });
+    this.#redis = redis as PresenceRedis;
+  }
+
+  static async open(options: RedisPresenceStoreOptions, timeoutMs = 5_000): Promise<RedisPresenceStore> {
+    const store = new RedisPresenceStore(options);
+    try {
+      await whenReady(store.#redis, timeoutMs);
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+    return store;
+  }
+
+  async touch(lease: ConnectionLease, ttlMs: number): Promise<void> {
+    const now = Date.now();
+    // The user's key outlives its leases a little so a crashed fleet leaves no garbage forever.
+    const keyTtl = Math.max(ttlMs * 2, 60_000);
+    await this.#run(() =>
+      this.#redis.parleyTouch(
+        this.#conns + lease.userId,
+        this.#exp,
+        member(lease),
+        now + ttlMs,
+        now,
+        lease.userId,
+        keyTtl,
+      ),
+    );
+  }
+
+  async remove(lease: ConnectionLease): Promise<void> {
+    await this.#run(() =>
+      this.#redis.parleyRemove(this.#conns + lease.userId, this.#exp, member(lease), Date.now(), lease.userId),
+    );
+  }
+
+  async online(userIds: readonly string[]): Promise<Set<string>> {
+    const result = new Set<string>();
+    if (userIds.length === 0) return result;
+    const now = Date.now();
+    const pipeline = this.#redis.pipeline();
+    for (const userId of userIds) pipeline.zcount(this.#conns + userId, `(${now}`, '+inf');
+    const replies = await this.#run(() => pipeline.exec());
+    replies?.forEach(([error, count], i) => {
+      if (error) throw unavailable(error);
+      if (typeof count === 'number' && count > 0) result.add(userIds[i]!);
+    });
+    return result;
+  }
+
+  async expired(now: number): Promise<string[]> {
+    const result: string[] = [];
+    for (;;) {
+      const batch = await this.#run(() => this.#redis.parleyExpired(this.#exp, now, this.#conns, EXPIRED_BATCH));
+      result.push(...batch);
+      if (batch.length < EXPIRED_BATCH) return result;
+    }
+  }
+
+  async close(): Promise<void> {
+    await disconnect(this.#redis);
+  }
+
+  async #run<T>(command: () => Promise<T>): Promise<T> {
+    try {
+      return await command();
+    } catch (error) {
+      throw unavailable(error);
+    }
+  }
+}
+
+function member(lease: ConnectionLease): string {
+  return `${lease.nodeId}/${lease.connId}`;
+}
+
+function unavailable(error: unknown): StoreError {
+  if (error instanceof StoreError) return error;
+  return new StoreError('unavailable', `presence store: ${error instanceof Error ? error.message : String(error)}`, {
+    cause: error,
+  });
+}

@@ -1,0 +1,85 @@
+/**
+ * SQLite schema, versioned through PRAGMA user_version. Ids are INTEGER (64-bit Snowflakes),
+ * read back as text so no precision is lost in JavaScript numbers.
+ *
+ * Shaped like the scale-out schema: messages are found by (channel_id, id), the update log by
+ * (user_id, seq), idempotency keys by (sender_id, client_msg_id).
+ */
+export const migrations: readonly string[] = [
+  `
+  CREATE TABLE users (
+    id INTEGER PRIMARY KEY,
+    username TEXT NOT NULL UNIQUE,
+    display_name TEXT NOT NULL,
+    status_text TEXT,
+    password_hash TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    last_seen_at TEXT,
+    log_seq INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE TABLE devices (
+    id INTEGER PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    name TEXT NOT NULL,
+    token_hash TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL,
+    revoked_at TEXT
+  );
+  CREATE TABLE friend_requests (
+    id INTEGER PRIMARY KEY,
+    from_user_id INTEGER NOT NULL,
+    to_user_id INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    UNIQUE (from_user_id, to_user_id)
+  );
+  CREATE INDEX friend_requests_to ON friend_requests(to_user_id);
+  CREATE TABLE friendships (
+    user_id INTEGER NOT NULL,
+    friend_id INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (user_id, friend_id)
+  ) WITHOUT ROWID;
+  CREATE TABLE channels (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    name TEXT,
+    dm_key TEXT UNIQUE,
+    created_at TEXT NOT NULL,
+    last_message_id INTEGER
+  );
+  CREATE TABLE channel_members (
+    channel_id INTEGER NOT NULL,
+    user_id INTEGER NOT NULL,
+    role TEXT NOT NULL,
+    joined_at TEXT NOT NULL,
+    last_read_message_id INTEGER,
+    PRIMARY KEY (channel_id, user_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX channel_members_user ON channel_members(user_id, channel_id);
+  CREATE TABLE messages (
+    id INTEGER PRIMARY KEY,
+    channel_id INTEGER NOT NULL,
+    sender_id INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    client_msg_id TEXT
+  );
+  CREATE INDEX messages_channel ON messages(channel_id, id);
+  CREATE TABLE client_msg_ids (
+    sender_id INTEGER NOT NULL,
+    client_msg_id TEXT NOT NULL,
+    message_id INTEGER NOT NULL,
+    PRIMARY KEY (sender_id, client_msg_id)
+  ) WITHOUT ROWID;
+  CREATE TABLE user_log (
+    user_id INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    channel_id INTEGER,
+    message_id INTEGER,
+    data TEXT,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (user_id, seq)
+  ) WITHOUT ROWID;
+  `,
+];

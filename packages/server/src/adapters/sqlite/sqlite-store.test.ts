@@ -1,0 +1,7 @@
+import { describeStoreContract } from '../../ports/contract/store.contract.js';
+import { SqliteStore } from './sqlite-store.js';
+
+describeStoreContract('sqlite', async () => {
+  const store = new SqliteStore({ path: ':memory:' });
+  return { store, cleanup: () => store.close() };
+});

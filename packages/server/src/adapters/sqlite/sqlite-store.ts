@@ -1,0 +1,734 @@
+import Database from 'better-sqlite3';
+import type { MemberRole, Message, User } from '@parley/protocol';
+import {
+  StoreError,
+  type AppendResult,
+  type ChannelRecord,
+  type ChannelViewRecord,
+  type DeviceRef,
+  type FriendRequestRecord,
+  type HistoryQuery,
+  type LogAppend,
+  type LogEntry,
+  type MemberRecord,
+  type NewDevice,
+  type NewMessage,
+  type NewUser,
+  type Store,
+  type StoredLogEntry,
+  type UserRecord,
+} from '../../ports/store.js';
+import { migrations } from './schema.js';
+
+export interface SqliteStoreOptions {
+  /** File path, or ':memory:' for tests. */
+  path: string;
+}
+
+/** Unread counts stop at this many; the UI shows "999+". */
+const UNREAD_CAP = 1000;
+
+interface UserRow {
+  id: string;
+  username: string;
+  display_name: string;
+  status_text: string | null;
+  password_hash: string;
+  created_at: string;
+  last_seen_at: string | null;
+}
+interface MessageRow {
+  id: string;
+  channel_id: string;
+  sender_id: string;
+  text: string;
+  created_at: string;
+  client_msg_id: string | null;
+}
+interface ChannelRow {
+  id: string;
+  kind: 'dm' | 'group';
+  name: string | null;
+  created_at: string;
+}
+interface LogRow {
+  seq: number;
+  type: LogEntry['type'];
+  channel_id: string | null;
+  message_id: string | null;
+  data: string | null;
+  created_at: string;
+}
+
+/** Binds a list of ids as one JSON array parameter. */
+const JSON_IDS = `(SELECT CAST(value AS INTEGER) FROM json_each(?))`;
+const USER_COLUMNS = `CAST(id AS TEXT) AS id, username, display_name, status_text, password_hash, created_at, last_seen_at`;
+const MESSAGE_COLUMNS = `CAST(id AS TEXT) AS id, CAST(channel_id AS TEXT) AS channel_id, CAST(sender_id AS TEXT) AS sender_id, text, created_at, client_msg_id`;
+
+function toUser(row: UserRow): User {
+  const user: User = { id: row.id, username: row.username, displayName: row.display_name };
+  if (row.status_text) user.statusText = row.status_text;
+  return user;
+}
+
+function toMessage(row: MessageRow): Message {
+  const message: Message = {
+    id: row.id,
+    channelId: row.channel_id,
+    senderId: row.sender_id,
+    text: row.text,
+    createdAt: row.created_at,
+  };
+  if (row.client_msg_id !== null) message.clientMsgId = row.client_msg_id;
+  return message;
+}
+
+function toLogEntry(userId: string, row: LogRow): LogEntry {
+  const entry: LogEntry = { userId, seq: row.seq, type: row.type, createdAt: row.created_at };
+  if (row.channel_id !== null) entry.channelId = row.channel_id;
+  if (row.message_id !== null) entry.messageId = row.message_id;
+  if (row.data !== null) entry.data = JSON.parse(row.data) as Record<string, string>;
+  return entry;
+}
+
+function dmKey(a: string, b: string): string {
+  return BigInt(a) < BigInt(b) ? `${a}:${b}` : `${b}:${a}`;
+}
+
+/**
+ * The embedded Store: one SQLite file in WAL mode with synchronous=FULL, so a committed
+ * transaction survives a crash of the process or the machine. better-sqlite3 is synchronous;
+ * each method runs to completion inside one transaction, which is also what makes per-user
+ * seq allocation gap-free here (SQLite has one writer).
+ */
+export class SqliteStore implements Store {
+  readonly #db: Database.Database;
+  readonly #statements = new Map<string, Database.Statement>();
+
+  constructor(options: SqliteStoreOptions) {
+    this.#db = new Database(options.path);
+    this.#db.pragma('journal_mode = WAL');
+    this.#db.pragma('synchronous = FULL');
+    this.#db.pragma('foreign_keys = ON');
+    this.#db.pragma('busy_timeout = 5000');
+    this.#migrate();
+  }
+
+  #migrate(): void {
+    const version = this.#db.pragma('user_version', { simple: true }) as number;
+    for (let v = version; v < migrations.length; v++) {
+      this.#db.transaction(() => {
+        this.#db.exec(migrations[v]!);
+        this.#db.pragma(`user_version = ${v + 1}`);
+      })();
+    }
+  }
+
+  /** Prepared statements are cached by their SQL text. */
+  #sql(sql: string): Database.Statement {
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  #tx<T>(work: () => T): T {
+    return this.#db.transaction(work).immediate();
+  }
+
+  /** Appends one entry per user (inside the caller's transaction). */
+  #appendLog(append: LogAppend, at: string): LogEntry[] {
+    const entries: LogEntry[] = [];
+    const data = append.data === undefined ? null : JSON.stringify(append.data);
+    for (const userId of append.userIds) {
+      const head = this.#sql(`UPDATE users SET log_seq = log_seq + 1 WHERE id = ? RETURNING log_seq`).get(userId) as
+        | { log_seq: number }
+        | undefined;
+      if (head === undefined) continue;
+      this.#sql(
+        `INSERT INTO user_log (user_id, seq, type, channel_id, message_id, data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      ).run(userId, head.log_seq, append.type, append.channelId ?? null, append.messageId ?? null, data, at);
+      const entry: LogEntry = { userId, seq: head.log_seq, type: append.type, createdAt: at };
+      if (append.channelId !== undefined) entry.channelId = append.channelId;
+      if (append.messageId !== undefined) entry.messageId = append.messageId;
+      if (append.data !== undefined) entry.data = append.data;
+      entries.push(entry);
+    }
+    return entries;
+  }
+
+  // ------------------------------------------------------------ accounts
+
+  async createUser(user: NewUser): Promise<void> {
+    try {
+      this.#sql(
+        `INSERT INTO users (id, username, display_name, password_hash, created_at) VALUES (?, ?, ?, ?, ?)`,
+      ).run(user.id, user.username.toLowerCase(), user.displayName, user.passwordHash, user.createdAt);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new StoreError('conflict', 'username is taken', { cause: error });
+      throw error;
+    }
+  }
+
+  async findUserByUsername(username: string): Promise<UserRecord | undefined> {
+    const row = this.#sql(`SELECT ${USER_COLUMNS} FROM users WHERE username = ?`).get(username.toLowerCase()) as
+      | UserRow
+      | undefined;
+    return row && toUserRecord(row);
+  }
+
+  async getUser(userId: string): Promise<UserRecord | undefined> {
+    const row = this.#sql(`SELECT ${USER_COLUMNS} FROM users WHERE id = ?`).get(userId) as UserRow | undefined;
+    return row && toUserRecord(row);
+  }
+
+  async getUsers(userIds: readonly string[]): Promise<User[]> {
+    if (userIds.length === 0) return [];
+    const rows = this.#sql(`SELECT ${USER_COLUMNS} FROM users WHERE id IN ${JSON_IDS}`).all(
+      JSON.stringify(userIds),
+    ) as UserRow[];
+    return rows.map(toUser);
+  }
+
+  async searchUsers(prefix: string, limit: number): Promise<User[]> {
+    const lower = prefix.toLowerCase();
+    // Range scan on the unique index; avoids LIKE's escaping rules.
+    const rows = this.#sql(
+      `SELECT ${USER_COLUMNS} FROM users WHERE username >= ? AND username < ? ORDER BY username LIMIT ?`,
+    ).all(lower, `${lower}\uffff`, limit) as UserRow[];
+    return rows.map(toUser);
+  }
+
+  async updateProfile(userId: string, patch: { displayName?: string; statusText?: string }): Promise<User> {
+    const row = this.#sql(
+      `UPDATE users SET display_name = COALESCE(?, display_name), status_text = CASE WHEN ? THEN ? ELSE status_text END
+       WHERE id = ? RETURNING ${USER_COLUMNS}`,
+    ).get(
+      patch.displayName ?? null,
+      patch.statusText === undefined ? 0 : 1,
+      patch.statusText === '' ? null : (patch.statusText ?? null),
+      userId,
+    ) as UserRow | undefined;
+    if (row === undefined) throw new StoreError('not_found', 'no such user');
+    return toUser(row);
+  }
+
+  async createDevice(device: NewDevice): Promise<void> {
+    this.#sql(`INSERT INTO devices (id, user_id, name, token_hash, created_at) VALUES (?, ?, ?, ?, ?)`).run(
+      device.id,
+      device.userId,
+      device.name,
+      device.tokenHash,
+      device.createdAt,
+    );
+  }
+
+  async findDeviceByTokenHash(tokenHash: string): Promise<DeviceRef | undefined> {
+    const row = this.#sql(
+      `SELECT CAST(id AS TEXT) AS deviceId, CAST(user_id AS TEXT) AS userId FROM devices
+       WHERE token_hash = ? AND revoked_at IS NULL`,
+    ).get(tokenHash) as DeviceRef | undefined;
+    return row;
+  }
+
+  async revokeDevice(deviceId: string): Promise<void> {
+    this.#sql(`UPDATE devices SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`).run(
+      new Date().toISOString(),
+      deviceId,
+    );
+  }
+
+  async setLastSeen(userId: string, at: string): Promise<void> {
+    this.#sql(`UPDATE users SET last_seen_at = ? WHERE id = ?`).run(at, userId);
+  }
+
+  async getLastSeen(userIds: readonly string[]): Promise<Map<string, string>> {
+    const rows = this.#sql(
+      `SELECT CAST(id AS TEXT) AS id, last_seen_at FROM users
+       WHERE id IN ${JSON_IDS} AND last_seen_at IS NOT NULL`,
+    ).all(JSON.stringify(userIds)) as { id: string; last_seen_at: string }[];
+    return new Map(rows.map((row) => [row.id, row.last_seen_at]));
+  }
+
+  // ------------------------------------------------------------ friends
+
+  async requestFriend(request: FriendRequestRecord) {
+    return this.#tx(() => {
+      const { fromUserId, toUserId } = request;
+      if (this.#areFriends(fromUserId, toUserId)) throw new StoreError('conflict', 'already friends');
+      const reverse = this.#findRequest(toUserId, fromUserId);
+      if (reverse !== undefined) {
+        const entries = this.#befriend(reverse, request.createdAt);
+        return { request: reverse, accepted: true, entries };
+      }
+      const existing = this.#findRequest(fromUserId, toUserId);
+      if (existing !== undefined) return { request: existing, accepted: false, entries: [] as LogEntry[] };
+      this.#sql(`INSERT INTO friend_requests (id, from_user_id, to_user_id, created_at) VALUES (?, ?, ?, ?)`).run(
+        request.id,
+        fromUserId,
+        toUserId,
+        request.createdAt,
+      );
+      const entries = this.#appendLog(
+        {
+          userIds: [toUserId, fromUserId],
+          type: 'friend.requested',
+          data: { requestId: request.id, fromUserId, toUserId },
+        },
+        request.createdAt,
+      );
+      return { request, accepted: false, entries };
+    });
+  }
+
+  #findRequest(fromUserId: string, toUserId: string): FriendRequestRecord | undefined {
+    return this.#sql(
+      `SELECT CAST(id AS TEXT) AS id, CAST(from_user_id AS TEXT) AS fromUserId, CAST(to_user_id AS TEXT) AS toUserId,
+       created_at AS createdAt FROM friend_requests WHERE from_user_id = ? AND to_user_id = ?`,
+    ).get(fromUserId, toUserId) as FriendRequestRecord | undefined;
+  }
+
+  #areFriends(a: string, b: string): boolean {
+    return this.#sql(`SELECT 1 FROM friendships WHERE user_id = ? AND friend_id = ?`).get(a, b) !== undefined;
+  }
+
+  /** Turns a pending request into a friendship (inside the caller's transaction). */
+  #befriend(request: FriendRequestRecord, at: string): LogEntry[] {
+    this.#sql(`DELETE FROM friend_requests WHERE id = ?`).run(request.id);
+    const insert = this.#sql(`INSERT OR IGNORE INTO friendships (user_id, friend_id, created_at) VALUES (?, ?, ?)`);
+    insert.run(request.fromUserId, request.toUserId, at);
+    insert.run(request.toUserId, request.fromUserId, at);
+    return [
+      ...this.#appendLog(
+        { userIds: [request.fromUserId], type: 'friend.added', data: { userId: request.toUserId } },
+        at,
+      ),
+      ...this.#appendLog(
+        { userIds: [request.toUserId], type: 'friend.added', data: { userId: request.fromUserId } },
+        at,
+      ),
+    ];
+  }
+
+  async getFriendRequest(requestId: string): Promise<FriendRequestRecord | undefined> {
+    return this.#sql(
+      `SELECT CAST(id AS TEXT) AS id, CAST(from_user_id AS TEXT) AS fromUserId, CAST(to_user_id AS TEXT) AS toUserId,
+       created_at AS createdAt FROM friend_requests WHERE id = ?`,
+    ).get(requestId) as FriendRequestRecord | undefined;
+  }
+
+  async listFriendRequests(userId: string) {
+    const columns = `CAST(id AS TEXT) AS id, CAST(from_user_id AS TEXT) AS fromUserId,
+      CAST(to_user_id AS TEXT) AS toUserId, created_at AS createdAt`;
+    const incoming = this.#sql(`SELECT ${columns} FROM friend_requests WHERE to_user_id = ? ORDER BY id`).all(
+      userId,
+    ) as FriendRequestRecord[];
+    const outgoing = this.#sql(`SELECT ${columns} FROM friend_requests WHERE from_user_id = ? ORDER BY id`).all(
+      userId,
+    ) as FriendRequestRecord[];
+    return { incoming, outgoing };
+  }
+
+  async acceptFriendRequest(requestId: string, userId: string, at: string) {
+    return this.#tx(() => {
+      const request = this.#sql(
+        `SELECT CAST(id AS TEXT) AS id, CAST(from_user_id AS TEXT) AS fromUserId, CAST(to_user_id AS TEXT) AS toUserId,
+         created_at AS createdAt FROM friend_requests WHERE id = ? AND to_user_id = ?`,
+      ).get(requestId, userId) as FriendRequestRecord | undefined;
+      if (request === undefined) throw new StoreError('not_found', 'no such friend request');
+      return { friendId: request.fromUserId, entries: this.#befriend(request, at) };
+    });
+  }
+
+  async deleteFriendRequest(requestId: string, userId: string): Promise<void> {
+    const result = this.#sql(`DELETE FROM friend_requests WHERE id = ? AND (from_user_id = ? OR to_user_id = ?)`).run(
+      requestId,
+      userId,
+      userId,
+    );
+    if (result.changes === 0) throw new StoreError('not_found', 'no such friend request');
+  }
+
+  async listFriendIds(userId: string): Promise<string[]> {
+    const rows = this.#sql(`SELECT CAST(friend_id AS TEXT) AS id FROM friendships WHERE user_id = ?`).all(userId) as {
+      id: string;
+    }[];
+    return rows.map((row) => row.id);
+  }
+
+  async areFriends(a: string, b: string): Promise<boolean> {
+    return this.#areFriends(a, b);
+  }
+
+  async removeFriend(userId: string, friendId: string, at: string): Promise<LogEntry[]> {
+    return this.#tx(() => {
+      const result = this.#sql(
+        `DELETE FROM friendships WHERE (user_id = ? AND friend_id = ?) OR (user_id = ? AND friend_id = ?)`,
+      ).run(userId, friendId, friendId, userId);
+      if (result.changes === 0) throw new StoreError('not_found', 'not friends');
+      return [
+        ...this.#appendLog({ userIds: [userId], type: 'friend.removed', data: { userId: friendId } }, at),
+        ...this.#appendLog({ userIds: [friendId], type: 'friend.removed', data: { userId } }, at),
+      ];
+    });
+  }
+
+  // ------------------------------------------------------------ channels
+
+  #members(channelId: string): MemberRecord[] {
+    return this.#sql(
+      `SELECT CAST(user_id AS TEXT) AS userId, role, joined_at AS joinedAt FROM channel_members
+       WHERE channel_id = ? ORDER BY joined_at, user_id`,
+    ).all(channelId) as MemberRecord[];
+  }
+
+  #channel(channelId: string): ChannelRecord | undefined {
+    const row = this.#sql(
+      `SELECT CAST(id AS TEXT) AS id, kind, name, created_at FROM channels WHERE id = ?`,
+    ).get(channelId) as ChannelRow | undefined;
+    if (row === undefined) return undefined;
+    return toChannelRecord(row, this.#members(channelId));
+  }
+
+  #memberIds(channelId: string): string[] {
+    return (
+      this.#sql(`SELECT CAST(user_id AS TEXT) AS id FROM channel_members WHERE channel_id = ?`).all(channelId) as {
+        id: string;
+      }[]
+    ).map((row) => row.id);
+  }
+
+  async getOrCreateDm(dm: { id: string; userIds: readonly [string, string]; createdAt: string }) {
+    return this.#tx(() => {
+      const key = dmKey(dm.userIds[0], dm.userIds[1]);
+      const existing = this.#sql(`SELECT CAST(id AS TEXT) AS id FROM channels WHERE dm_key = ?`).get(key) as
+        | { id: string }
+        | undefined;
+      if (existing !== undefined) return { channel: this.#channel(existing.id)!, entries: [] as LogEntry[] };
+      this.#sql(`INSERT INTO channels (id, kind, dm_key, created_at) VALUES (?, 'dm', ?, ?)`).run(
+        dm.id,
+        key,
+        dm.createdAt,
+      );
+      const addMember = this.#sql(
+        `INSERT INTO channel_members (channel_id, user_id, role, joined_at) VALUES (?, ?, 'member', ?)`,
+      );
+      for (const userId of new Set(dm.userIds)) addMember.run(dm.id, userId, dm.createdAt);
+      const entries = this.#appendLog(
+        { userIds: [...new Set(dm.userIds)], type: 'channel.created', channelId: dm.id },
+        dm.createdAt,
+      );
+      return { channel: this.#channel(dm.id)!, entries };
+    });
+  }
+
+  async createGroup(group: {
+    id: string;
+    name: string;
+    ownerId: string;
+    memberIds: readonly string[];
+    maxMembers: number;
+    createdAt: string;
+  }) {
+    return this.#tx(() => {
+      const others = [...new Set(group.memberIds)].filter((id) => id !== group.ownerId);
+      if (others.length + 1 > group.maxMembers) {
+        throw new StoreError('group_full', `a group holds at most ${group.maxMembers} members`);
+      }
+      this.#sql(`INSERT INTO channels (id, kind, name, created_at) VALUES (?, 'group', ?, ?)`).run(
+        group.id,
+        group.name,
+        group.createdAt,
+      );
+      const addMember = this.#sql(
+        `INSERT INTO channel_members (channel_id, user_id, role, joined_at) VALUES (?, ?, ?, ?)`,
+      );
+      addMember.run(group.id, group.ownerId, 'owner', group.createdAt);
+      for (const userId of others) addMember.run(group.id, userId, 'member', group.createdAt);
+      const entries = this.#appendLog(
+        { userIds: [group.ownerId, ...others], type: 'channel.created', channelId: group.id },
+        group.createdAt,
+      );
+      return { channel: this.#channel(group.id)!, entries };
+    });
+  }
+
+  async getChannel(channelId: string): Promise<ChannelRecord | undefined> {
+    return this.#channel(channelId);
+  }
+
+  async getRole(channelId: string, userId: string): Promise<MemberRole | undefined> {
+    const row = this.#sql(`SELECT role FROM channel_members WHERE channel_id = ? AND user_id = ?`).get(
+      channelId,
+      userId,
+    ) as { role: MemberRole } | undefined;
+    return row?.role;
+  }
+
+  async memberIds(channelId: string): Promise<string[]> {
+    return this.#memberIds(channelId);
+  }
+
+  async channelPeers(userId: string, maxGroupSize: number): Promise<string[]> {
+    const rows = this.#sql(
+      `SELECT DISTINCT CAST(peer.user_id AS TEXT) AS id
+       FROM channel_members mine
+       JOIN channel_members peer ON peer.channel_id = mine.channel_id AND peer.user_id != mine.user_id
+       WHERE mine.user_id = ?
+         AND (SELECT COUNT(*) FROM channel_members c WHERE c.channel_id = mine.channel_id) <= ?`,
+    ).all(userId, maxGroupSize) as { id: string }[];
+    return rows.map((row) => row.id);
+  }
+
+  async listChannelViews(userId: string): Promise<ChannelViewRecord[]> {
+    const rows = this.#sql(
+      `SELECT CAST(c.id AS TEXT) AS id, c.kind, c.name, c.created_at,
+              CAST(m.last_read_message_id AS TEXT) AS last_read, CAST(c.last_message_id AS TEXT) AS last_message_id
+       FROM channel_members m JOIN channels c ON c.id = m.channel_id
+       WHERE m.user_id = ?
+       ORDER BY COALESCE(c.last_message_id, c.id) DESC`,
+    ).all(userId) as (ChannelRow & { last_read: string | null; last_message_id: string | null })[];
+    const getMessage = this.#sql(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id = ?`);
+    const countUnread = this.#sql(
+      `SELECT COUNT(*) AS n FROM (SELECT 1 FROM messages WHERE channel_id = ? AND id > ? AND sender_id != ? LIMIT ${UNREAD_CAP})`,
+    );
+    return rows.map((row) => {
+      const view: ChannelViewRecord = {
+        ...toChannelRecord(row, this.#members(row.id)),
+        unreadCount: 0,
+      };
+      if (row.last_message_id !== null) {
+        const last = getMessage.get(row.last_message_id) as MessageRow | undefined;
+        if (last !== undefined) view.lastMessage = toMessage(last);
+        view.unreadCount = (countUnread.get(row.id, row.last_read ?? 0, userId) as { n: number }).n;
+      }
+      if (row.last_read !== null) view.lastReadMessageId = row.last_read;
+      return view;
+    });
+  }
+
+  async addMember(channelId: string, userId: string, role: MemberRole, maxMembers: number, at: string) {
+    return this.#tx(() => {
+      const ids = this.#memberIds(channelId);
+      if (ids.includes(userId)) throw new StoreError('conflict', 'already a member');
+      if (ids.length + 1 > maxMembers) {
+        throw new StoreError('group_full', `a group holds at most ${maxMembers} members`);
+      }
+      this.#sql(`INSERT INTO channel_members (channel_id, user_id, role, joined_at) VALUES (?, ?, ?, ?)`).run(
+        channelId,
+        userId,
+        role,
+        at,
+      );
+      return this.#appendLog(
+        { userIds: [...ids, userId], type: 'member.added', channelId, data: { userId } },
+        at,
+      );
+    });
+  }
+
+  async removeMember(channelId: string, userId: string, at: string) {
+    return this.#tx(() => {
+      const role = this.#sql(`SELECT role FROM channel_members WHERE channel_id = ? AND user_id = ?`).get(
+        channelId,
+        userId,
+      ) as { role: MemberRole } | undefined;
+      if (role === undefined) throw new StoreError('not_found', 'not a member');
+      const notify = this.#memberIds(channelId);
+      this.#sql(`DELETE FROM channel_members WHERE channel_id = ? AND user_id = ?`).run(channelId, userId);
+      if (role.role === 'owner') {
+        // The oldest admin, else the oldest member, inherits the group.
+        this.#sql(
+          `UPDATE channel_members SET role = 'owner' WHERE channel_id = @channelId AND user_id = (
+             SELECT user_id FROM channel_members WHERE channel_id = @channelId
+             ORDER BY role = 'admin' DESC, joined_at, user_id LIMIT 1)`,
+        ).run({ channelId });
+      }
+      return this.#appendLog({ userIds: notify, type: 'member.removed', channelId, data: { userId } }, at);
+    });
+  }
+
+  async setRole(channelId: string, userId: string, role: MemberRole, at: string) {
+    return this.#tx(() => {
+      const result = this.#sql(`UPDATE channel_members SET role = ? WHERE channel_id = ? AND user_id = ?`).run(
+        role,
+        channelId,
+        userId,
+      );
+      if (result.changes === 0) throw new StoreError('not_found', 'not a member');
+      return this.#appendLog({ userIds: this.#memberIds(channelId), type: 'channel.updated', channelId }, at);
+    });
+  }
+
+  async renameGroup(channelId: string, name: string, at: string) {
+    return this.#tx(() => {
+      const result = this.#sql(`UPDATE channels SET name = ? WHERE id = ? AND kind = 'group'`).run(name, channelId);
+      if (result.changes === 0) throw new StoreError('not_found', 'no such group');
+      return this.#appendLog({ userIds: this.#memberIds(channelId), type: 'channel.updated', channelId }, at);
+    });
+  }
+
+  async markRead(channelId: string, userId: string, messageId: string, notifyUserIds: readonly string[], at: string) {
+    return this.#tx(() => {
+      const result = this.#sql(
+        `UPDATE channel_members SET last_read_message_id = @messageId
+         WHERE channel_id = @channelId AND user_id = @userId
+           AND (last_read_message_id IS NULL OR last_read_message_id < @messageId)`,
+      ).run({ messageId, channelId, userId });
+      if (result.changes === 0) return [];
+      return this.#appendLog(
+        { userIds: notifyUserIds, type: 'read.updated', channelId, messageId, data: { userId } },
+        at,
+      );
+    });
+  }
+
+  // ------------------------------------------------------------ messages
+
+  async appendMessages(batch: readonly NewMessage[]): Promise<AppendResult[]> {
+    return this.#tx(() => batch.map((message) => this.#appendMessage(message)));
+  }
+
+  #appendMessage(input: NewMessage): AppendResult {
+    const seen = this.#sql(
+      `SELECT CAST(message_id AS TEXT) AS id FROM client_msg_ids WHERE sender_id = ? AND client_msg_id = ?`,
+    ).get(input.senderId, input.clientMsgId) as { id: string } | undefined;
+    if (seen !== undefined) {
+      const row = this.#sql(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id = ?`).get(seen.id) as MessageRow;
+      return { status: 'duplicate', message: toMessage(row) };
+    }
+    const members = this.#memberIds(input.channelId);
+    if (!members.includes(input.senderId)) return { status: 'not_member' };
+    this.#sql(
+      `INSERT INTO messages (id, channel_id, sender_id, text, created_at, client_msg_id) VALUES (?, ?, ?, ?, ?, ?)`,
+    ).run(input.id, input.channelId, input.senderId, input.text, input.createdAt, input.clientMsgId);
+    this.#sql(`INSERT INTO client_msg_ids (sender_id, client_msg_id, message_id) VALUES (?, ?, ?)`).run(
+      input.senderId,
+      input.clientMsgId,
+      input.id,
+    );
+    this.#sql(`UPDATE channels SET last_message_id = ? WHERE id = ?`).run(input.id, input.channelId);
+    const entries = this.#appendLog(
+      { userIds: members, type: 'message.created', channelId: input.channelId, messageId: input.id },
+      input.createdAt,
+    );
+    const message: Message = {
+      id: input.id,
+      channelId: input.channelId,
+      senderId: input.senderId,
+      text: input.text,
+      createdAt: input.createdAt,
+      clientMsgId: input.clientMsgId,
+    };
+    return { status: 'created', message, entries };
+  }
+
+  async listMessages(channelId: string, query: HistoryQuery): Promise<Message[]> {
+    const { limit } = query;
+    let rows: MessageRow[];
+    if ('before' in query) {
+      rows = this.#sql(
+        `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE channel_id = ? AND id < ? ORDER BY id DESC LIMIT ?`,
+      ).all(channelId, query.before, limit) as MessageRow[];
+      rows.reverse();
+    } else if ('after' in query) {
+      rows = this.#sql(
+        `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE channel_id = ? AND id > ? ORDER BY id ASC LIMIT ?`,
+      ).all(channelId, query.after, limit) as MessageRow[];
+    } else if ('around' in query) {
+      // Half the page before the target, the target, and the rest after it.
+      const olderCount = Math.floor(limit / 2) + 1;
+      const older = this.#sql(
+        `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE channel_id = ? AND id <= ? ORDER BY id DESC LIMIT ?`,
+      ).all(channelId, query.around, olderCount) as MessageRow[];
+      const newer = this.#sql(
+        `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE channel_id = ? AND id > ? ORDER BY id ASC LIMIT ?`,
+      ).all(channelId, query.around, limit - older.length) as MessageRow[];
+      rows = [...older.reverse(), ...newer];
+    } else {
+      rows = this.#sql(
+        `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE channel_id = ? ORDER BY id DESC LIMIT ?`,
+      ).all(channelId, limit) as MessageRow[];
+      rows.reverse();
+    }
+    return rows.map(toMessage);
+  }
+
+  async getMessage(channelId: string, messageId: string): Promise<Message | undefined> {
+    const row = this.#sql(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id = ? AND channel_id = ?`).get(
+      messageId,
+      channelId,
+    ) as MessageRow | undefined;
+    return row && toMessage(row);
+  }
+
+  // ------------------------------------------------------------ update log
+
+  async appendLog(appends: readonly LogAppend[], at: string): Promise<LogEntry[]> {
+    return this.#tx(() => appends.flatMap((append) => this.#appendLog(append, at)));
+  }
+
+  async readLog(userId: string, afterSeq: number, limit: number): Promise<StoredLogEntry[]> {
+    const rows = this.#sql(
+      `SELECT l.seq, l.type, CAST(l.channel_id AS TEXT) AS channel_id, CAST(l.message_id AS TEXT) AS message_id,
+              l.data, l.created_at,
+              CAST(m.sender_id AS TEXT) AS m_sender_id, m.text AS m_text, m.created_at AS m_created_at,
+              m.client_msg_id AS m_client_msg_id
+       FROM user_log l LEFT JOIN messages m ON l.type = 'message.created' AND m.id = l.message_id
+       WHERE l.user_id = ? AND l.seq > ? ORDER BY l.seq LIMIT ?`,
+    ).all(userId, afterSeq, limit) as (LogRow & {
+      m_sender_id: string | null;
+      m_text: string | null;
+      m_created_at: string | null;
+      m_client_msg_id: string | null;
+    })[];
+    return rows.map((row) => {
+      const entry: StoredLogEntry = toLogEntry(userId, row);
+      if (row.m_text !== null) {
+        entry.message = toMessage({
+          id: row.message_id!,
+          channel_id: row.channel_id!,
+          sender_id: row.m_sender_id!,
+          text: row.m_text,
+          created_at: row.m_created_at!,
+          client_msg_id: row.m_client_msg_id,
+        });
+      }
+      return entry;
+    });
+  }
+
+  async logBounds(userId: string): Promise<{ head: number; floor: number }> {
+    const row = this.#sql(
+      `SELECT log_seq AS head, (SELECT MIN(seq) FROM user_log WHERE user_id = @userId) AS low FROM users WHERE id = @userId`,
+    ).get({ userId }) as { head: number; low: number | null } | undefined;
+    if (row === undefined) return { head: 0, floor: 0 };
+    return { head: row.head, floor: (row.low ?? row.head + 1) - 1 };
+  }
+
+  async trimLog(before: string): Promise<number> {
+    return this.#sql(`DELETE FROM user_log WHERE created_at < ?`).run(before).changes;
+  }
+
+  async close(): Promise<void> {
+    if (this.#db.open) this.#db.close();
+  }
+}
+
+function toUserRecord(row: UserRow): UserRecord {
+  const record: UserRecord = { ...toUser(row), passwordHash: row.password_hash, createdAt: row.created_at };
+  if (row.last_seen_at !== null) record.lastSeenAt = row.last_seen_at;
+  return record;
+}
+
+function toChannelRecord(row: ChannelRow, members: MemberRecord[]): ChannelRecord {
+  const channel: ChannelRecord = { id: row.id, kind: row.kind, createdAt: row.created_at, members };
+  if (row.name !== null) channel.name = row.name;
+  return channel;
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return error instanceof Database.SqliteError && error.code.startsWith('SQLITE_CONSTRAINT');
+}

@@ -1,0 +1,235 @@
+/**
+ * The HTTP API (stateless role): Fastify routes over the domain services. Every input is
+ * validated with the shared schemas; every error leaves as `{error: {code, message}}`.
+ */
+import { ChatError, type ErrorBody } from '@parley/protocol';
+import {
+  describeIssues,
+  groupBody,
+  groupPatch,
+  historyQuery,
+  id,
+  loginBody,
+  memberRolePatch,
+  profilePatch,
+  readBody,
+  sendBody,
+  signupBody,
+  syncQuery,
+  userIdBody,
+  userSearchQuery,
+  z,
+} from '@parley/protocol/schemas';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AccountService } from '../domain/accounts.js';
+import type { ChannelService } from '../domain/channels.js';
+import type { FriendService } from '../domain/friends.js';
+import type { MessageService } from '../domain/messages.js';
+import type { PresenceService } from '../domain/presence.js';
+import type { DeviceRef } from '../ports/store.js';
+
+export interface ApiDeps {
+  accounts: AccountService;
+  friends: FriendService;
+  channels: ChannelService;
+  messages: MessageService;
+  presence: PresenceService;
+  /** Called after a device logged out, so gateways close its sockets. */
+  onLogout(device: DeviceRef): Promise<void>;
+  /** The gateway a client should connect to; undefined url means "this host". */
+  pickGateway(): Promise<{ url?: string; nodeId: string } | undefined>;
+}
+
+function parse<T extends z.ZodTypeAny>(schema: T, value: unknown): z.output<T> {
+  const result = schema.safeParse(value ?? {});
+  if (!result.success) throw new ChatError('invalid_request', describeIssues(result.error));
+  return result.data;
+}
+
+const idParams = z.object({ id });
+const memberParams = z.object({ id, userId: id });
+const userParams = z.object({ userId: id });
+const presenceQuery = z.object({
+  userIds: z
+    .string()
+    .transform((v) => v.split(',').filter(Boolean))
+    .pipe(z.array(id).max(500)),
+});
+
+export function errorBody(error: ChatError): ErrorBody {
+  return { error: { code: error.code, message: error.message } };
+}
+
+/** Maps Fastify's own errors (bad JSON, body too large, ...) and unknown throws to ChatErrors. */
+export function toChatError(error: unknown): ChatError {
+  if (error instanceof ChatError) return error;
+  const status = (error as { statusCode?: number }).statusCode;
+  const message = error instanceof Error ? error.message : String(error);
+  if (status === 413) return new ChatError('payload_too_large', message);
+  if (status === 415) return new ChatError('invalid_request', 'send JSON with content-type application/json');
+  if (status !== undefined && status >= 400 && status < 500) return new ChatError('invalid_request', message);
+  return new ChatError('internal', 'internal error', { cause: error });
+}
+
+export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+  const { accounts, friends, channels, messages, presence } = deps;
+
+  app.setErrorHandler((error, request, reply) => {
+    const chatError = toChatError(error);
+    if (chatError.code === 'internal') request.log.error({ err: error }, 'request failed');
+    void reply.status(chatError.status).send(errorBody(chatError));
+  });
+  app.setNotFoundHandler((request, reply) => {
+    void reply.status(404).send(errorBody(new ChatError('not_found', `no route ${request.method} ${request.url}`)));
+  });
+
+  const auth = async (request: FastifyRequest): Promise<DeviceRef> => {
+    const header = request.headers.authorization;
+    const token = header?.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : undefined;
+    return accounts.authenticate(token);
+  };
+
+  // ---- accounts
+  app.post('/v1/auth/signup', async (request, reply) => {
+    const body = parse(signupBody, request.body);
+    return reply.status(201).send(await accounts.signup(body));
+  });
+  app.post('/v1/auth/login', async (request) => accounts.login(parse(loginBody, request.body)));
+  app.post('/v1/auth/logout', async (request, reply) => {
+    const device = await auth(request);
+    await accounts.logout(device);
+    await deps.onLogout(device);
+    return reply.status(204).send();
+  });
+  app.get('/v1/me', async (request) => ({ user: await accounts.getUser((await auth(request)).userId) }));
+  app.patch('/v1/me', async (request) => {
+    const { userId } = await auth(request);
+    const patch = parse(profilePatch, request.body);
+    return { user: await accounts.updateProfile(userId, stripUndefined(patch)) };
+  });
+  app.get('/v1/users/:id', async (request) => {
+    await auth(request);
+    return { user: await accounts.getUser(parse(idParams, request.params).id) };
+  });
+  app.get('/v1/users', async (request) => {
+    await auth(request);
+    const { query, limit } = parse(userSearchQuery, request.query);
+    return { users: await accounts.search(query, limit) };
+  });
+  app.get('/v1/presence', async (request) => {
+    await auth(request);
+    const { userIds } = parse(presenceQuery, request.query);
+    const states = await presence.presenceOf(userIds);
+    return { presence: [...states].map(([userId, p]) => ({ userId, ...p })) };
+  });
+
+  // ---- friends
+  app.post('/v1/friends/requests', async (request, reply) => {
+    const { userId } = await auth(request);
+    const { request: friendRequest } = await friends.request(userId, parse(userIdBody, request.body).userId);
+    return reply.status(201).send({ request: friendRequest });
+  });
+  app.get('/v1/friends/requests', async (request) => friends.requests((await auth(request)).userId));
+  app.post('/v1/friends/requests/:id/accept', async (request) => {
+    const { userId } = await auth(request);
+    return { friend: await friends.accept(userId, parse(idParams, request.params).id) };
+  });
+  app.delete('/v1/friends/requests/:id', async (request, reply) => {
+    const { userId } = await auth(request);
+    await friends.decline(userId, parse(idParams, request.params).id);
+    return reply.status(204).send();
+  });
+  app.get('/v1/friends', async (request) => ({ friends: await friends.list((await auth(request)).userId) }));
+  app.delete('/v1/friends/:userId', async (request, reply) => {
+    const { userId } = await auth(request);
+    await friends.remove(userId, parse(userParams, request.params).userId);
+    return reply.status(204).send();
+  });
+
+  // ---- channels
+  app.post('/v1/dms', async (request) => {
+    const { userId } = await auth(request);
+    return { channel: await channels.openDm(userId, parse(userIdBody, request.body).userId) };
+  });
+  app.post('/v1/groups', async (request, reply) => {
+    const { userId } = await auth(request);
+    const { name, memberIds } = parse(groupBody, request.body);
+    return reply.status(201).send({ channel: await channels.createGroup(userId, name, memberIds) });
+  });
+  app.get('/v1/channels', async (request) => ({ channels: await channels.list((await auth(request)).userId) }));
+  app.get('/v1/channels/:id', async (request) => {
+    const { userId } = await auth(request);
+    return { channel: await channels.get(userId, parse(idParams, request.params).id) };
+  });
+  app.patch('/v1/channels/:id', async (request) => {
+    const { userId } = await auth(request);
+    const { name } = parse(groupPatch, request.body);
+    return { channel: await channels.rename(userId, parse(idParams, request.params).id, name) };
+  });
+  app.post('/v1/channels/:id/members', async (request) => {
+    const { userId } = await auth(request);
+    const channelId = parse(idParams, request.params).id;
+    return { channel: await channels.addMember(userId, channelId, parse(userIdBody, request.body).userId) };
+  });
+  app.delete('/v1/channels/:id/members/:userId', async (request, reply) => {
+    const { userId } = await auth(request);
+    const params = parse(memberParams, request.params);
+    await channels.removeMember(userId, params.id, params.userId);
+    return reply.status(204).send();
+  });
+  app.patch('/v1/channels/:id/members/:userId', async (request) => {
+    const { userId } = await auth(request);
+    const params = parse(memberParams, request.params);
+    const { role } = parse(memberRolePatch, request.body);
+    return { channel: await channels.setRole(userId, params.id, params.userId, role) };
+  });
+
+  // ---- messages
+  app.get('/v1/channels/:id/messages', async (request) => {
+    const { userId } = await auth(request);
+    const channelId = parse(idParams, request.params).id;
+    const query = parse(historyQuery, request.query);
+    await channels.requireMember(userId, channelId);
+    return { messages: await messages.history(channelId, stripUndefined(query)) };
+  });
+  app.post('/v1/channels/:id/messages', async (request, reply) => {
+    const device = await auth(request);
+    const channelId = parse(idParams, request.params).id;
+    const body = parse(sendBody, request.body);
+    const message = await messages.send(device.userId, device.deviceId, { channelId, ...body });
+    return reply.status(201).send({ message });
+  });
+  app.post('/v1/channels/:id/read', async (request, reply) => {
+    const { userId } = await auth(request);
+    const channelId = parse(idParams, request.params).id;
+    await channels.markRead(userId, channelId, parse(readBody, request.body).messageId);
+    return reply.status(204).send();
+  });
+  app.get('/v1/sync', async (request) => {
+    const { userId } = await auth(request);
+    const { since, limit } = parse(syncQuery, request.query);
+    return messages.sync(userId, since, limit);
+  });
+
+  // ---- discovery
+  app.get('/v1/gateway', async (request: FastifyRequest, reply: FastifyReply) => {
+    const picked = await deps.pickGateway();
+    if (picked === undefined) throw new ChatError('unavailable', 'no chat server is available');
+    const url = picked.url ?? deriveWsUrl(request);
+    return reply.header('cache-control', 'no-store').send({ url, nodeId: picked.nodeId });
+  });
+}
+
+/** ws(s)://<the host the client used>/v1/ws, honouring a TLS-terminating proxy. */
+function deriveWsUrl(request: FastifyRequest): string {
+  const forwarded = request.headers['x-forwarded-proto'];
+  const secure = forwarded === 'https' || request.protocol === 'https';
+  return `${secure ? 'wss' : 'ws'}://${request.headers.host ?? 'localhost'}/v1/ws`;
+}
+
+/** Drops undefined fields (exactOptionalPropertyTypes-friendly patches). */
+function stripUndefined<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as {
+    [K in keyof T]: Exclude<T[K], undefined>;
+  };
+}

@@ -1,0 +1,237 @@
+/**
+ * The composition root: the only place that picks backends (by config) and wires roles.
+ * Scale-out adapters are loaded with a dynamic import only when the config names them.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import fastifyStatic from '@fastify/static';
+import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
+import { pino, type Logger as PinoLogger } from 'pino';
+import { registerApi } from './api/http.js';
+import type { ServerConfig } from './config/config.js';
+import { AccountService } from './domain/accounts.js';
+import { ChannelService } from './domain/channels.js';
+import { systemClock } from './domain/clock.js';
+import { EventRouter } from './domain/events.js';
+import { FriendService } from './domain/friends.js';
+import { SnowflakeGenerator } from './domain/ids.js';
+import { MessageService } from './domain/messages.js';
+import { PresenceService } from './domain/presence.js';
+import { Gateway, publishDeviceRevoked } from './gateway/gateway.js';
+import { Metrics } from './metrics.js';
+import type { Bus } from './ports/bus.js';
+import type { NodeRegistry, NodeStatus } from './ports/cluster.js';
+import type { PresenceStore } from './ports/presence.js';
+import type { Store } from './ports/store.js';
+
+export interface Backends {
+  store: Store;
+  bus: Bus;
+  presence: PresenceStore;
+  registry: NodeRegistry;
+}
+
+async function openBackends(config: ServerConfig): Promise<Backends> {
+  let store: Store;
+  if (config.storage.kind === 'postgres') {
+    const { PostgresStore } = await import('./adapters/postgres/postgres-store.js');
+    store = await PostgresStore.open({ url: config.storage.url });
+  } else {
+    await mkdir(config.dataDir, { recursive: true });
+    const { SqliteStore } = await import('./adapters/sqlite/sqlite-store.js');
+    store = new SqliteStore({ path: config.storage.path });
+  }
+  if (config.bus.kind === 'redis') {
+    const [{ RedisBus }, { RedisPresenceStore }, { RedisNodeRegistry }] = await Promise.all([
+      import('./adapters/redis/redis-bus.js'),
+      import('./adapters/redis/redis-presence.js'),
+      import('./adapters/redis/redis-registry.js'),
+    ]);
+    const options = { url: config.bus.url, prefix: config.bus.prefix };
+    const [bus, presence, registry] = await Promise.all([
+      RedisBus.open(options),
+      RedisPresenceStore.open(options),
+      RedisNodeRegistry.open({
+        ...options,
+        onLeaseLost: () => {
+          // Ids minted from now on could collide with another node's: stop and let the supervisor restart us.
+          process.kill(process.pid, 'SIGTERM');
+        },
+      }),
+    ]);
+    return { store, bus, presence, registry };
+  }
+  const [{ MemoryBus }, { MemoryPresenceStore }, { MemoryNodeRegistry }] = await Promise.all([
+    import('./adapters/memory/memory-bus.js'),
+    import('./adapters/memory/memory-presence.js'),
+    import('./adapters/memory/memory-registry.js'),
+  ]);
+  return { store, bus: new MemoryBus(), presence: new MemoryPresenceStore(), registry: new MemoryNodeRegistry() };
+}
+
+export interface ParleyServer {
+  readonly config: ServerConfig;
+  readonly nodeId: string;
+  /** http://host:port once listening. */
+  readonly baseUrl: string;
+  readonly wsUrl: string;
+  readonly log: PinoLogger;
+  /** Finishes commits, closes sockets with "going away", stops timers and backends. */
+  close(): Promise<void>;
+}
+
+const hasRole = (config: ServerConfig, role: 'api' | 'gateway' | 'notifier') =>
+  config.role === 'all' || config.role === role;
+
+export async function createServer(config: ServerConfig, backends?: Backends): Promise<ParleyServer> {
+  const log = pino({ level: config.logLevel, base: { role: config.role } });
+  const { store, bus, presence: presenceStore, registry } = backends ?? (await openBackends(config));
+  const nodeNumber = config.nodeId ?? (await registry.leaseNodeId());
+  const nodeId = String(nodeNumber);
+  const clock = systemClock;
+  const ids = new SnowflakeGenerator(nodeNumber);
+  const metrics = new Metrics();
+
+  const events = new EventRouter(store, bus, log);
+  const presence = new PresenceService(
+    store,
+    presenceStore,
+    events,
+    clock,
+    {
+      graceMs: config.presence.graceMs,
+      fanoutMaxGroupSize: config.presence.fanoutMaxGroupSize,
+      leaseTtlMs: config.gateway.heartbeatTimeoutMs,
+    },
+    log,
+  );
+  const accounts = new AccountService(store, ids, clock, config.passwordHashCost);
+  const channels = new ChannelService(store, events, presence, ids, clock);
+  const friends = new FriendService(store, events, presence, ids, clock);
+  const messages = new MessageService(store, events, ids, clock, config.limits, log, metrics);
+
+  const app = Fastify({
+    // pino's Logger type is narrower than Fastify's; the instance is what Fastify expects.
+    loggerInstance: log as unknown as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: config.gateway.maxPayloadBytes,
+    return503OnClosing: true,
+  });
+
+  let gateway: Gateway | undefined;
+  if (hasRole(config, 'gateway')) {
+    gateway = new Gateway(
+      {
+        nodeId,
+        heartbeatMs: config.gateway.heartbeatMs,
+        heartbeatTimeoutMs: config.gateway.heartbeatTimeoutMs,
+        helloTimeoutMs: config.gateway.helloTimeoutMs,
+        maxBufferedBytes: config.gateway.maxBufferedBytes,
+        maxPayloadBytes: config.gateway.maxPayloadBytes,
+        typingThrottleMs: config.limits.typingThrottleMs,
+      },
+      { accounts, channels, messages, presence, events, bus, clock, log },
+    );
+    const ws = gateway;
+    app.server.on('upgrade', (request, socket, head) => {
+      if (new URL(request.url ?? '/', 'http://x').pathname === '/v1/ws') ws.handleUpgrade(request, socket, head);
+      else socket.destroy();
+    });
+  }
+
+  const status = (): NodeStatus => {
+    const s: NodeStatus = {
+      nodeId,
+      role: config.role,
+      connections: gateway?.connectionCount ?? 0,
+      capacity: config.gateway.capacity,
+    };
+    if (gateway !== undefined && config.advertiseUrl !== undefined) s.wsUrl = config.advertiseUrl;
+    return s;
+  };
+
+  app.get('/healthz', async () => ({ status: 'ok', nodeId, role: config.role }));
+  app.get('/metrics', async (_request, reply) =>
+    reply
+      .header('content-type', 'text/plain; version=0.0.4')
+      .send(metrics.render({ parley_connections: gateway?.connectionCount ?? 0 })),
+  );
+
+  if (hasRole(config, 'api')) {
+    await registerApi(app, {
+      accounts,
+      friends,
+      channels,
+      messages,
+      presence,
+      onLogout: (device) => publishDeviceRevoked(bus, device.userId, device.deviceId),
+      pickGateway: async () => {
+        const candidates = (await registry.liveNodes()).filter(
+          (n) => (n.role === 'gateway' || n.role === 'all') && n.connections < n.capacity,
+        );
+        // Most spare capacity first; this node (url derived from the request) if it is the only one.
+        candidates.sort((a, b) => b.capacity - b.connections - (a.capacity - a.connections));
+        const best = candidates[0];
+        if (best === undefined) return gateway ? { nodeId } : undefined;
+        return best.wsUrl === undefined ? { nodeId: best.nodeId } : { url: best.wsUrl, nodeId: best.nodeId };
+      },
+    });
+    if (config.webDir !== undefined && existsSync(config.webDir)) {
+      await app.register(fastifyStatic, { root: config.webDir, wildcard: false });
+      // Client-side routes fall back to the app shell; API paths keep their JSON 404.
+      app.get('/*', async (request, reply) => {
+        if (request.url.startsWith('/v1/')) {
+          return reply.status(404).send({ error: { code: 'not_found', message: `no route GET ${request.url}` } });
+        }
+        return reply.sendFile('index.html');
+      });
+    }
+  }
+
+  // ---- background work
+  const timers: NodeJS.Timeout[] = [];
+  const every = (ms: number, work: () => Promise<void>) => {
+    const timer = setInterval(() => void work().catch((err: unknown) => log.warn({ err }, 'background task failed')), ms);
+    timer.unref();
+    timers.push(timer);
+  };
+  const announceTtl = Math.max(3 * config.gateway.heartbeatMs, 5_000);
+  await registry.announce(status(), announceTtl);
+  every(Math.max(1000, Math.floor(announceTtl / 3)), () => registry.announce(status(), announceTtl));
+  every(Math.max(500, Math.floor(config.gateway.heartbeatTimeoutMs / 4)), () => presence.sweepExpired());
+  if (config.logRetentionDays > 0 && hasRole(config, 'notifier')) {
+    every(60 * 60 * 1000, async () => {
+      const before = new Date(clock.now() - config.logRetentionDays * 86_400_000).toISOString();
+      const trimmed = await store.trimLog(before);
+      if (trimmed > 0) log.info({ trimmed }, 'trimmed update log');
+    });
+  }
+
+  await app.listen({ host: config.host, port: config.port });
+  const { port } = app.server.address() as AddressInfo;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const baseUrl = `http://${host}:${port}`;
+  log.info({ port, nodeId, storage: config.storage.kind, bus: config.bus.kind }, 'listening');
+
+  let closing: Promise<void> | undefined;
+  return {
+    config,
+    nodeId,
+    baseUrl,
+    wsUrl: `ws://${host}:${port}/v1/ws`,
+    log,
+    close: () =>
+      (closing ??= (async () => {
+        for (const timer of timers) clearInterval(timer);
+        await gateway?.close();
+        await app.close();
+        await messages.drain();
+        await presence.shutdown().catch(() => undefined);
+        await registry.close();
+        await presenceStore.close();
+        await bus.close();
+        await store.close();
+      })()),
+  };
+}

@@ -1,0 +1,140 @@
+/**
+ * Configuration is read once, here, from the environment; validated; defaulted; frozen; and
+ * passed down by constructors. Nothing else reads process.env.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+
+const roles = ['all', 'api', 'gateway', 'notifier'] as const;
+export type Role = (typeof roles)[number];
+
+const positiveInt = z.coerce.number().int().positive();
+
+const envSchema = z.object({
+  PARLEY_ROLE: z.enum(roles).default('all'),
+  PARLEY_HOST: z.string().min(1).default('127.0.0.1'),
+  PARLEY_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  PARLEY_DATA_DIR: z.string().min(1).default('./data'),
+  PARLEY_DATABASE_URL: z.string().url().optional(),
+  PARLEY_REDIS_URL: z.string().url().optional(),
+  PARLEY_REDIS_PREFIX: z.string().default('parley:'),
+  PARLEY_ADVERTISE_URL: z.string().url().optional(),
+  PARLEY_NODE_ID: z.coerce.number().int().min(0).max(1023).optional(),
+  PARLEY_HEARTBEAT_MS: positiveInt.default(5_000),
+  PARLEY_HEARTBEAT_TIMEOUT_MS: positiveInt.default(30_000),
+  PARLEY_PRESENCE_GRACE_MS: z.coerce.number().int().min(0).default(3_000),
+  PARLEY_PRESENCE_FANOUT_MAX_GROUP: z.coerce.number().int().min(0).default(100),
+  PARLEY_HELLO_TIMEOUT_MS: positiveInt.default(10_000),
+  PARLEY_SEND_RATE: positiveInt.default(20),
+  PARLEY_SEND_BURST: positiveInt.default(100),
+  PARLEY_TYPING_THROTTLE_MS: z.coerce.number().int().min(0).default(2_000),
+  PARLEY_MAX_BUFFERED_BYTES: positiveInt.default(16 * 1024 * 1024),
+  PARLEY_GATEWAY_CAPACITY: positiveInt.default(18_000),
+  PARLEY_LOG_RETENTION_DAYS: z.coerce.number().min(0).default(0),
+  PARLEY_COMMIT_BATCH_MAX: positiveInt.default(512),
+  /** log2 of scrypt's N; lower only in tests (each step halves the cost). */
+  PARLEY_PASSWORD_HASH_COST: z.coerce.number().int().min(10).max(20).default(15),
+  PARLEY_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  PARLEY_WEB_DIR: z.string().optional(),
+  PARLEY_VAPID_PUBLIC_KEY: z.string().optional(),
+  PARLEY_VAPID_PRIVATE_KEY: z.string().optional(),
+  PARLEY_VAPID_SUBJECT: z.string().default('mailto:admin@localhost'),
+});
+
+export type Env = z.input<typeof envSchema>;
+
+export interface ServerConfig {
+  role: Role;
+  host: string;
+  port: number;
+  dataDir: string;
+  storage: { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
+  bus: { kind: 'memory' } | { kind: 'redis'; url: string; prefix: string };
+  /** Fixed Snowflake node id; unset means "lease one" (scale-out) or 0 (embedded). */
+  nodeId?: number;
+  /** The WebSocket URL that discovery hands out for this node. */
+  advertiseUrl?: string;
+  gateway: {
+    heartbeatMs: number;
+    heartbeatTimeoutMs: number;
+    helloTimeoutMs: number;
+    /** Bytes queued for one socket beyond which it is closed as a slow consumer. */
+    maxBufferedBytes: number;
+    capacity: number;
+    /** Largest frame accepted: 100,000 code points of text in the worst JSON escaping. */
+    maxPayloadBytes: number;
+  };
+  presence: { graceMs: number; fanoutMaxGroupSize: number };
+  limits: { sendRatePerSecond: number; sendBurst: number; typingThrottleMs: number; commitBatchMax: number };
+  /** Update-log entries older than this are trimmed; 0 keeps them forever. */
+  logRetentionDays: number;
+  /** log2 of scrypt's N for new password hashes. */
+  passwordHashCost: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Built web app to serve at `/`, if present. */
+  webDir?: string;
+  push: { vapidPublicKey?: string; vapidPrivateKey?: string; vapidSubject: string };
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export function loadConfig(env: Record<string, string | undefined>, defaultWebDir?: string): ServerConfig {
+  const parsed = envSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([k]) => k.startsWith('PARLEY_'))));
+  if (!parsed.success) {
+    const details = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new ConfigError(`invalid configuration: ${details}`);
+  }
+  const e = parsed.data;
+  if (e.PARLEY_HEARTBEAT_TIMEOUT_MS <= e.PARLEY_HEARTBEAT_MS) {
+    throw new ConfigError('PARLEY_HEARTBEAT_TIMEOUT_MS must be larger than PARLEY_HEARTBEAT_MS');
+  }
+  const dataDir = path.resolve(e.PARLEY_DATA_DIR);
+  const config: ServerConfig = {
+    role: e.PARLEY_ROLE,
+    host: e.PARLEY_HOST,
+    port: e.PARLEY_PORT,
+    dataDir,
+    storage: e.PARLEY_DATABASE_URL
+      ? { kind: 'postgres', url: e.PARLEY_DATABASE_URL }
+      : { kind: 'sqlite', path: path.join(dataDir, 'parley.db') },
+    bus: e.PARLEY_REDIS_URL ? { kind: 'redis', url: e.PARLEY_REDIS_URL, prefix: e.PARLEY_REDIS_PREFIX } : { kind: 'memory' },
+    gateway: {
+      heartbeatMs: e.PARLEY_HEARTBEAT_MS,
+      heartbeatTimeoutMs: e.PARLEY_HEARTBEAT_TIMEOUT_MS,
+      helloTimeoutMs: e.PARLEY_HELLO_TIMEOUT_MS,
+      maxBufferedBytes: e.PARLEY_MAX_BUFFERED_BYTES,
+      capacity: e.PARLEY_GATEWAY_CAPACITY,
+      maxPayloadBytes: 1024 * 1024,
+    },
+    presence: { graceMs: e.PARLEY_PRESENCE_GRACE_MS, fanoutMaxGroupSize: e.PARLEY_PRESENCE_FANOUT_MAX_GROUP },
+    limits: {
+      sendRatePerSecond: e.PARLEY_SEND_RATE,
+      sendBurst: e.PARLEY_SEND_BURST,
+      typingThrottleMs: e.PARLEY_TYPING_THROTTLE_MS,
+      commitBatchMax: e.PARLEY_COMMIT_BATCH_MAX,
+    },
+    logRetentionDays: e.PARLEY_LOG_RETENTION_DAYS,
+    passwordHashCost: e.PARLEY_PASSWORD_HASH_COST,
+    logLevel: e.PARLEY_LOG_LEVEL,
+    push: {
+      vapidSubject: e.PARLEY_VAPID_SUBJECT,
+      ...(e.PARLEY_VAPID_PUBLIC_KEY ? { vapidPublicKey: e.PARLEY_VAPID_PUBLIC_KEY } : {}),
+      ...(e.PARLEY_VAPID_PRIVATE_KEY ? { vapidPrivateKey: e.PARLEY_VAPID_PRIVATE_KEY } : {}),
+    },
+  };
+  if (e.PARLEY_NODE_ID !== undefined) config.nodeId = e.PARLEY_NODE_ID;
+  if (e.PARLEY_ADVERTISE_URL !== undefined) config.advertiseUrl = e.PARLEY_ADVERTISE_URL;
+  const webDir = e.PARLEY_WEB_DIR ?? defaultWebDir;
+  if (webDir !== undefined) config.webDir = path.resolve(webDir);
+  return deepFreeze(config);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object') {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}

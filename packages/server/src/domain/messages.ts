@@ -1,0 +1,165 @@
+/**
+ * The message pipeline: validate, mint a Snowflake id, group-commit the message together with
+ * every member's log entry, and only then acknowledge and publish.
+ *
+ * Group commit: sends that arrive while a commit is running (or in the same event-loop turn)
+ * join the next batch, so one durable commit covers many messages under load and a single
+ * message waits for nothing but its own commit when the server is idle.
+ */
+import { limits, textWithinLimit, type Message, type SyncPage } from '@parley/protocol';
+import type { AppendResult, HistoryQuery, NewMessage, Store } from '../ports/store.js';
+import { isoNow, type Clock } from './clock.js';
+import { ChatError, fail } from './errors.js';
+import type { EventRouter, Logger } from './events.js';
+import type { IdGenerator } from './ids.js';
+import { TokenBuckets } from './rate-limit.js';
+
+export interface MessagingOptions {
+  sendRatePerSecond: number;
+  sendBurst: number;
+  commitBatchMax: number;
+}
+
+export interface SendInput {
+  channelId: string;
+  text: string;
+  clientMsgId: string;
+}
+
+/** Where commit figures go (the /metrics endpoint); optional so tests can leave it out. */
+export interface CommitMetrics {
+  recordCommit(messages: number, ms: number): void;
+  fanoutLatency: { observe(ms: number): void };
+}
+
+interface Pending {
+  message: NewMessage;
+  resolve: (message: Message) => void;
+  reject: (error: Error) => void;
+}
+
+export class MessageService {
+  #queue: Pending[] = [];
+  #flushScheduled = false;
+  #flushing: Promise<void> | undefined;
+  readonly #buckets: TokenBuckets;
+
+  constructor(
+    private readonly store: Store,
+    private readonly events: EventRouter,
+    private readonly ids: IdGenerator,
+    private readonly clock: Clock,
+    private readonly options: MessagingOptions,
+    private readonly log: Logger,
+    private readonly metrics?: CommitMetrics,
+  ) {
+    this.#buckets = new TokenBuckets(options.sendRatePerSecond, options.sendBurst, clock);
+  }
+
+  /**
+   * Resolves with the stored message once it is durably committed (or with the original for a
+   * resend of the same clientMsgId). Rejects with a ChatError and stores nothing otherwise.
+   */
+  send(senderId: string, deviceId: string, input: SendInput): Promise<Message> {
+    if (!input.text.isWellFormed()) {
+      return Promise.reject(new ChatError('invalid_request', 'text contains unpaired surrogates'));
+    }
+    if (!textWithinLimit(input.text)) {
+      return Promise.reject(
+        new ChatError('message_too_long', `text is longer than ${limits.maxTextCodePoints} characters`),
+      );
+    }
+    if (!this.#buckets.take(deviceId)) {
+      return Promise.reject(new ChatError('rate_limited', 'too many messages, slow down'));
+    }
+    return new Promise<Message>((resolve, reject) => {
+      this.#queue.push({
+        message: {
+          id: this.ids.next(),
+          channelId: input.channelId,
+          senderId,
+          text: input.text,
+          createdAt: isoNow(this.clock),
+          clientMsgId: input.clientMsgId,
+        },
+        resolve,
+        reject,
+      });
+      this.#scheduleFlush();
+    });
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushScheduled || this.#flushing !== undefined) return;
+    this.#flushScheduled = true;
+    setImmediate(() => {
+      this.#flushScheduled = false;
+      this.#flushing = this.#flush().finally(() => {
+        this.#flushing = undefined;
+        if (this.#queue.length > 0) this.#scheduleFlush();
+      });
+    });
+  }
+
+  async #flush(): Promise<void> {
+    while (this.#queue.length > 0) {
+      const batch = this.#queue.splice(0, this.options.commitBatchMax);
+      let results: AppendResult[];
+      const started = performance.now();
+      try {
+        results = await this.store.appendMessages(batch.map((p) => p.message));
+        this.metrics?.recordCommit(batch.length, performance.now() - started);
+      } catch (error) {
+        this.log.error({ err: error, batch: batch.length }, 'message commit failed');
+        const failure = new ChatError('unavailable', 'the message could not be stored, try again', { cause: error });
+        for (const pending of batch) pending.reject(failure);
+        continue;
+      }
+      const committedAt = performance.now();
+      results.forEach((result, i) => {
+        const pending = batch[i]!;
+        switch (result.status) {
+          case 'created':
+            void this.events.publish(result.entries, result.message);
+            pending.resolve(result.message);
+            break;
+          case 'duplicate':
+            pending.resolve(result.message);
+            break;
+          case 'not_member':
+            pending.reject(new ChatError('not_found', 'no such channel'));
+            break;
+        }
+      });
+      this.metrics?.fanoutLatency.observe(performance.now() - committedAt);
+    }
+  }
+
+  /** Waits for every queued message to be committed (graceful shutdown). */
+  async drain(): Promise<void> {
+    while (this.#flushing !== undefined || this.#queue.length > 0 || this.#flushScheduled) {
+      await (this.#flushing ?? new Promise((resolve) => setImmediate(resolve)));
+    }
+  }
+
+  /** History of a channel the user belongs to (checked by the caller), ascending. */
+  async history(channelId: string, query: HistoryQuery): Promise<Message[]> {
+    return this.store.listMessages(channelId, query);
+  }
+
+  logBounds(userId: string): Promise<{ head: number; floor: number }> {
+    return this.store.logBounds(userId);
+  }
+
+  /** The user's update log after `since`, as served by GET /v1/sync and replayed on hello. */
+  async sync(userId: string, since: number, limit: number): Promise<SyncPage> {
+    const { head, floor } = await this.logBounds(userId);
+    if (since < floor || since > head) {
+      fail('resync_required', `seq ${since} is outside the kept log (${floor}..${head}); reload and sync from now`);
+    }
+    const entries = await this.store.readLog(userId, since, limit + 1);
+    const hasMore = entries.length > limit;
+    const events = await this.events.hydrate(hasMore ? entries.slice(0, limit) : entries);
+    return { events, seq: events.at(-1)?.seq ?? since, hasMore };
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * Presence: a user is online while any of their devices holds a live socket that heartbeats.
+ * Going offline waits out a grace period so that a quick reconnect does not flap the status.
+ * Changes fan out to friends, DM partners and members of groups up to a configured size.
+ */
+import type { Presence, PresenceFrame } from '@parley/protocol';
+import type { ConnectionLease, PresenceStore } from '../ports/presence.js';
+import type { Store } from '../ports/store.js';
+import { isoNow, type Clock } from './clock.js';
+import type { EventRouter, Logger } from './events.js';
+
+export interface PresenceOptions {
+  graceMs: number;
+  fanoutMaxGroupSize: number;
+  /** How long a lease lives without a heartbeat (the heartbeat timeout). */
+  leaseTtlMs: number;
+}
+
+export class PresenceService {
+  /** Users whose last connection closed here, waiting out the grace period. */
+  readonly #pendingOffline = new Map<string, NodeJS.Timeout>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly presenceStore: PresenceStore,
+    private readonly events: EventRouter,
+    private readonly clock: Clock,
+    private readonly options: PresenceOptions,
+    private readonly log: Logger,
+  ) {}
+
+  /** Everyone who sees this user's presence changes (and whose changes this user sees). */
+  async audience(userId: string): Promise<Set<string>> {
+    const [friends, peers] = await Promise.all([
+      this.store.listFriendIds(userId),
+      this.store.channelPeers(userId, this.options.fanoutMaxGroupSize),
+    ]);
+    const audience = new Set([...friends, ...peers]);
+    audience.delete(userId);
+    return audience;
+  }
+
+  async presenceOf(userIds: readonly string[]): Promise<Map<string, Presence>> {
+    if (userIds.length === 0) return new Map();
+    const [online, lastSeen] = await Promise.all([
+      this.presenceStore.online(userIds),
+      this.store.getLastSeen(userIds),
+    ]);
+    const result = new Map<string, Presence>();
+    for (const userId of userIds) {
+      if (online.has(userId) || this.#pendingOffline.has(userId)) {
+        result.set(userId, { status: 'online' });
+      } else {
+        const seen = lastSeen.get(userId);
+        result.set(userId, seen === undefined ? { status: 'offline' } : { status: 'offline', lastSeenAt: seen });
+      }
+    }
+    return result;
+  }
+
+  async connected(lease: ConnectionLease): Promise<void> {
+    const grace = this.#pendingOffline.get(lease.userId);
+    if (grace !== undefined) {
+      // Back within the grace period: the user never went offline.
+      clearTimeout(grace);
+      this.#pendingOffline.delete(lease.userId);
+    }
+    const wasOnline = grace !== undefined || (await this.presenceStore.online([lease.userId])).has(lease.userId);
+    await this.presenceStore.touch(lease, this.options.leaseTtlMs);
+    if (!wasOnline) {
+      await this.#announce(lease.userId, { status: 'online' });
+    }
+  }
+
+  async heartbeat(lease: ConnectionLease): Promise<void> {
+    await this.presenceStore.touch(lease, this.options.leaseTtlMs);
+  }
+
+  async disconnected(lease: ConnectionLease): Promise<void> {
+    await this.presenceStore.remove(lease);
+    if ((await this.presenceStore.online([lease.userId])).has(lease.userId)) return;
+    if (this.#pendingOffline.has(lease.userId)) return;
+    const timer = setTimeout(() => {
+      this.#pendingOffline.delete(lease.userId);
+      void this.#goOfflineIfGone(lease.userId);
+    }, this.options.graceMs);
+    timer.unref();
+    this.#pendingOffline.set(lease.userId, timer);
+  }
+
+  async #goOfflineIfGone(userId: string): Promise<void> {
+    try {
+      if ((await this.presenceStore.online([userId])).has(userId)) return;
+      await this.#markOffline(userId);
+    } catch (error) {
+      this.log.warn({ err: error, userId }, 'presence: offline transition failed');
+    }
+  }
+
+  async #markOffline(userId: string): Promise<void> {
+    const lastSeenAt = isoNow(this.clock);
+    await this.store.setLastSeen(userId, lastSeenAt);
+    await this.#announce(userId, { status: 'offline', lastSeenAt });
+  }
+
+  /** Users whose leases ran out without a goodbye (their gateway died): announce them offline. */
+  async sweepExpired(): Promise<void> {
+    for (const userId of await this.presenceStore.expired(this.clock.now())) {
+      if (this.#pendingOffline.has(userId)) continue;
+      await this.#markOffline(userId);
+    }
+  }
+
+  async #announce(userId: string, presence: Presence): Promise<void> {
+    const frame: PresenceFrame = { op: 'presence', userId, ...presence };
+    await this.events.publishEphemeral(await this.audience(userId), frame);
+  }
+
+  /** Flushes pending offline transitions (graceful shutdown): their users are gone. */
+  async shutdown(): Promise<void> {
+    const pending = [...this.#pendingOffline.keys()];
+    for (const timer of this.#pendingOffline.values()) clearTimeout(timer);
+    this.#pendingOffline.clear();
+    for (const userId of pending) await this.#goOfflineIfGone(userId);
+  }
+}

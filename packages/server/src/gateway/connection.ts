@@ -1,0 +1,120 @@
+/**
+ * One device's socket after hello. Delivers the user's log events in seq order without gaps or
+ * duplicates: an event that arrives out of order (or after a loss on the bus) triggers a fill
+ * from the durable log, and everything at or below the last delivered seq is dropped.
+ */
+import type { SyncPage } from '@parley/protocol';
+import { CloseCode } from '@parley/protocol';
+import type WebSocket from 'ws';
+
+export interface ConnectionDeps {
+  /** Reads the user's log after `since` (the same call that serves GET /v1/sync). */
+  readLog(userId: string, since: number, limit: number): Promise<SyncPage>;
+  maxBufferedBytes: number;
+  onError(error: unknown): void;
+}
+
+const FILL_PAGE = 500;
+
+export class Connection {
+  /** Highest seq written to this socket. */
+  lastSeq = 0;
+  lastHeardAt: number;
+  /** Live mode starts after the ready frame and the replay target are set. */
+  #live = false;
+  #filling = false;
+  /** Events that arrived out of order or during a fill, by seq. */
+  readonly #pending = new Map<number, string>();
+  #target = 0;
+  readonly typingSentAt = new Map<string, number>();
+
+  constructor(
+    readonly ws: WebSocket,
+    readonly connId: string,
+    readonly userId: string,
+    readonly deviceId: string,
+    private readonly deps: ConnectionDeps,
+    now: number,
+  ) {
+    this.lastHeardAt = now;
+  }
+
+  get open(): boolean {
+    return this.ws.readyState === this.ws.OPEN;
+  }
+
+  /** Writes a frame; a client that cannot keep up is disconnected rather than buffered forever. */
+  send(frame: string): void {
+    if (!this.open) return;
+    if (this.ws.bufferedAmount > this.deps.maxBufferedBytes) {
+      this.ws.close(CloseCode.SlowConsumer, 'slow consumer');
+      return;
+    }
+    this.ws.send(frame);
+  }
+
+  /** Goes live after ready: replays from `since` up to `head`, then delivers in order. */
+  startLive(since: number, head: number): void {
+    this.lastSeq = since;
+    this.#target = head;
+    this.#live = true;
+    if (head > since || this.#pending.size > 0) void this.#fill();
+  }
+
+  /** An event from the bus. */
+  offer(seq: number, frame: string): void {
+    if (seq <= this.lastSeq) return;
+    if (this.#live && !this.#filling && seq === this.lastSeq + 1) {
+      this.lastSeq = seq;
+      this.send(frame);
+      return;
+    }
+    this.#pending.set(seq, frame);
+    if (this.#live && !this.#filling) void this.#fill();
+  }
+
+  async #fill(): Promise<void> {
+    this.#filling = true;
+    try {
+      while (this.open) {
+        this.#drainPending();
+        const nextPending = this.#pending.size > 0 ? Math.min(...this.#pending.keys()) : undefined;
+        const target = nextPending !== undefined ? nextPending - 1 : this.#target;
+        if (this.lastSeq >= target) break;
+        const page = await this.deps.readLog(this.userId, this.lastSeq, Math.min(FILL_PAGE, target - this.lastSeq));
+        for (const event of page.events) {
+          if (event.seq !== this.lastSeq + 1) continue;
+          this.lastSeq = event.seq;
+          this.send(JSON.stringify({ op: 'event', ...event }));
+        }
+        if (page.events.length === 0) {
+          // The log does not have what the bus announced (trimmed, or another node's commit not
+          // visible yet): skip ahead; the client's own gap check fetches it over /v1/sync.
+          this.lastSeq = target;
+        }
+        await this.#waitForDrain();
+      }
+    } catch (error) {
+      this.deps.onError(error);
+    } finally {
+      this.#filling = false;
+    }
+  }
+
+  #drainPending(): void {
+    for (;;) {
+      const next = this.#pending.get(this.lastSeq + 1);
+      for (const seq of this.#pending.keys()) if (seq <= this.lastSeq) this.#pending.delete(seq);
+      if (next === undefined) return;
+      this.#pending.delete(this.lastSeq + 1);
+      this.lastSeq++;
+      this.send(next);
+    }
+  }
+
+  async #waitForDrain(): Promise<void> {
+    while (this.open && this.ws.bufferedAmount > this.deps.maxBufferedBytes / 2) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+}

@@ -1,0 +1,313 @@
+/**
+ * The gateway role: holds WebSockets, authenticates them with hello, turns frames into domain
+ * calls, and routes the user's bus topic to every socket of that user.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { ChatError, CloseCode, type ReadyFrame, type TypingEventFrame } from '@parley/protocol';
+import { describeIssues, helloFrame, sessionFrame } from '@parley/protocol/schemas';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import type { Bus, Unsubscribe } from '../ports/bus.js';
+import type { AccountService } from '../domain/accounts.js';
+import type { ChannelService } from '../domain/channels.js';
+import type { Clock } from '../domain/clock.js';
+import { parsePayload, userTopic, type EventRouter, type Logger } from '../domain/events.js';
+import type { MessageService } from '../domain/messages.js';
+import type { PresenceService } from '../domain/presence.js';
+import { Connection } from './connection.js';
+
+export interface GatewayOptions {
+  nodeId: string;
+  heartbeatMs: number;
+  heartbeatTimeoutMs: number;
+  helloTimeoutMs: number;
+  maxBufferedBytes: number;
+  maxPayloadBytes: number;
+  typingThrottleMs: number;
+}
+
+export interface GatewayDeps {
+  accounts: AccountService;
+  channels: ChannelService;
+  messages: MessageService;
+  presence: PresenceService;
+  events: EventRouter;
+  bus: Bus;
+  clock: Clock;
+  log: Logger & { debug(obj: object, msg?: string): void };
+}
+
+interface UserSockets {
+  connections: Set<Connection>;
+  unsubscribe: Promise<Unsubscribe>;
+}
+
+/** Control payloads on a user topic start with this instead of a seq. */
+const CONTROL_PREFIX = 'c|';
+
+/** Tells every gateway to close the sockets of a revoked device. */
+export async function publishDeviceRevoked(bus: Bus, userId: string, deviceId: string): Promise<void> {
+  await bus.publish([{ topic: userTopic(userId), payload: `${CONTROL_PREFIX}${JSON.stringify({ revoke: deviceId })}` }]);
+}
+
+export class Gateway {
+  readonly #wss: WebSocketServer;
+  readonly #users = new Map<string, UserSockets>();
+  readonly #sweepTimer: NodeJS.Timeout;
+  #connectionCount = 0;
+  #closing = false;
+
+  constructor(
+    private readonly options: GatewayOptions,
+    private readonly deps: GatewayDeps,
+  ) {
+    this.#wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes, perMessageDeflate: false });
+    this.#wss.on('connection', (ws) => this.#accept(ws));
+    this.#sweepTimer = setInterval(() => this.#sweepSilent(), Math.min(1000, options.heartbeatMs));
+    this.#sweepTimer.unref();
+  }
+
+  /** Live sockets that completed hello. */
+  get connectionCount(): number {
+    return this.#connectionCount;
+  }
+
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (this.#closing) {
+      socket.destroy();
+      return;
+    }
+    this.#wss.handleUpgrade(request, socket, head, (ws) => this.#wss.emit('connection', ws, request));
+  }
+
+  #accept(ws: WebSocket): void {
+    ws.on('error', (error) => this.deps.log.debug({ err: error }, 'socket error'));
+    const helloTimer = setTimeout(() => ws.close(CloseCode.HelloTimeout, 'hello timeout'), this.options.helloTimeoutMs);
+    ws.once('message', (data, isBinary) => {
+      clearTimeout(helloTimer);
+      void this.#hello(ws, data, isBinary).catch((error: unknown) => {
+        this.deps.log.error({ err: error }, 'hello failed');
+        ws.close(CloseCode.GoingAway, 'internal error');
+      });
+    });
+    ws.once('close', () => clearTimeout(helloTimer));
+  }
+
+  async #hello(ws: WebSocket, data: RawData, isBinary: boolean): Promise<void> {
+    const parsed = isBinary ? undefined : helloFrame.safeParse(parseJson(data));
+    if (parsed === undefined || !parsed.success) {
+      const message = parsed ? describeIssues(parsed.error) : 'frames are JSON text';
+      ws.send(JSON.stringify({ op: 'error', code: 'invalid_request', message: `expected hello: ${message}` }));
+      ws.close(CloseCode.ProtocolError, 'expected hello');
+      return;
+    }
+    let device;
+    try {
+      device = await this.deps.accounts.authenticate(parsed.data.token);
+    } catch {
+      ws.send(JSON.stringify({ op: 'error', code: 'unauthorized', message: 'the token is invalid or revoked' }));
+      ws.close(CloseCode.Unauthorized, 'unauthorized');
+      return;
+    }
+    if (ws.readyState !== ws.OPEN) return;
+
+    const connection = new Connection(
+      ws,
+      randomUUID(),
+      device.userId,
+      device.deviceId,
+      {
+        readLog: (userId, since, limit) => this.deps.messages.sync(userId, since, limit),
+        maxBufferedBytes: this.options.maxBufferedBytes,
+        onError: (error) => this.deps.log.warn({ err: error }, 'log replay failed'),
+      },
+      this.deps.clock.now(),
+    );
+    // Subscribe before reading the head so that nothing committed after it is missed.
+    await this.#register(connection);
+    ws.on('close', () => void this.#unregister(connection));
+    if (ws.readyState !== ws.OPEN) return;
+
+    const { head, floor } = await this.deps.messages.logBounds(device.userId);
+    const since = parsed.data.since;
+    const resync = since !== undefined && (since < floor || since > head);
+    const ready: ReadyFrame = {
+      op: 'ready',
+      userId: device.userId,
+      deviceId: device.deviceId,
+      seq: head,
+      heartbeatMs: this.options.heartbeatMs,
+      nodeId: this.options.nodeId,
+    };
+    ws.send(JSON.stringify(ready));
+    if (resync) {
+      ws.send(
+        JSON.stringify({
+          op: 'error',
+          code: 'resync_required',
+          message: 'the log no longer covers your position; reload channels and history, then continue from ready.seq',
+        }),
+      );
+    }
+    connection.startLive(since === undefined || resync ? head : since, head);
+    ws.on('message', (frame, binary) => this.#onFrame(connection, frame, binary));
+
+    await this.deps.presence.connected(this.#lease(connection));
+    await this.#sendPresenceSnapshot(connection);
+  }
+
+  #lease(connection: Connection) {
+    return { userId: connection.userId, connId: connection.connId, nodeId: this.options.nodeId };
+  }
+
+  async #sendPresenceSnapshot(connection: Connection): Promise<void> {
+    const audience = [...(await this.deps.presence.audience(connection.userId))];
+    const presence = await this.deps.presence.presenceOf(audience);
+    for (const [userId, p] of presence) connection.send(JSON.stringify({ op: 'presence', userId, ...p }));
+  }
+
+  async #register(connection: Connection): Promise<void> {
+    let sockets = this.#users.get(connection.userId);
+    if (sockets === undefined) {
+      const entry: UserSockets = {
+        connections: new Set(),
+        unsubscribe: this.deps.bus.subscribe(userTopic(connection.userId), (payload) =>
+          this.#route(entry.connections, payload),
+        ),
+      };
+      sockets = entry;
+      this.#users.set(connection.userId, sockets);
+    }
+    sockets.connections.add(connection);
+    this.#connectionCount++;
+    await sockets.unsubscribe;
+  }
+
+  async #unregister(connection: Connection): Promise<void> {
+    const sockets = this.#users.get(connection.userId);
+    if (sockets === undefined || !sockets.connections.delete(connection)) return;
+    this.#connectionCount--;
+    if (sockets.connections.size === 0) {
+      this.#users.delete(connection.userId);
+      await (await sockets.unsubscribe)();
+    }
+    try {
+      await this.deps.presence.disconnected(this.#lease(connection));
+    } catch (error) {
+      this.deps.log.warn({ err: error }, 'presence update on disconnect failed');
+    }
+  }
+
+  /** A bus payload for one user: fan it out to that user's sockets here. */
+  #route(connections: Set<Connection>, payload: string): void {
+    if (payload.startsWith(CONTROL_PREFIX)) {
+      const control = JSON.parse(payload.slice(CONTROL_PREFIX.length)) as { revoke?: string };
+      for (const connection of connections) {
+        if (connection.deviceId === control.revoke) connection.ws.close(CloseCode.Unauthorized, 'logged out');
+      }
+      return;
+    }
+    const { seq, frame } = parsePayload(payload);
+    for (const connection of connections) {
+      if (seq === 0) connection.send(frame);
+      else connection.offer(seq, frame);
+    }
+  }
+
+  #onFrame(connection: Connection, data: RawData, isBinary: boolean): void {
+    connection.lastHeardAt = this.deps.clock.now();
+    const parsed = isBinary ? undefined : sessionFrame.safeParse(parseJson(data));
+    if (parsed === undefined || !parsed.success) {
+      const message = parsed ? describeIssues(parsed.error) : 'frames are JSON text';
+      connection.send(JSON.stringify({ op: 'error', code: 'invalid_request', message }));
+      return;
+    }
+    const frame = parsed.data;
+    switch (frame.op) {
+      case 'ping':
+        connection.send('{"op":"pong"}');
+        void this.deps.presence.heartbeat(this.#lease(connection)).catch(() => undefined);
+        return;
+      case 'send':
+        this.deps.messages.send(connection.userId, connection.deviceId, frame).then(
+          (message) =>
+            connection.send(
+              JSON.stringify({
+                op: 'ack',
+                clientMsgId: frame.clientMsgId,
+                messageId: message.id,
+                createdAt: message.createdAt,
+              }),
+            ),
+          (error: unknown) => this.#sendError(connection, error, frame.clientMsgId),
+        );
+        return;
+      case 'read':
+        this.deps.channels
+          .markRead(connection.userId, frame.channelId, frame.messageId)
+          .catch((error: unknown) => this.#sendError(connection, error));
+        return;
+      case 'typing':
+        void this.#typing(connection, frame.channelId).catch((error: unknown) => this.#sendError(connection, error));
+        return;
+    }
+  }
+
+  async #typing(connection: Connection, channelId: string): Promise<void> {
+    const now = this.deps.clock.now();
+    const last = connection.typingSentAt.get(channelId);
+    if (last !== undefined && now - last < this.options.typingThrottleMs) return;
+    connection.typingSentAt.set(channelId, now);
+    const { channel } = await this.deps.channels.requireMember(connection.userId, channelId);
+    const frame: TypingEventFrame = { op: 'typing', channelId, userId: connection.userId };
+    const others = channel.members.map((m) => m.userId).filter((id) => id !== connection.userId);
+    await this.deps.events.publishEphemeral(others, frame);
+  }
+
+  #sendError(connection: Connection, error: unknown, clientMsgId?: string): void {
+    const chatError =
+      error instanceof ChatError ? error : new ChatError('internal', 'internal error', { cause: error });
+    if (chatError.code === 'internal') this.deps.log.error({ err: error }, 'frame handling failed');
+    connection.send(
+      JSON.stringify({
+        op: 'error',
+        code: chatError.code,
+        message: chatError.message,
+        ...(clientMsgId === undefined ? {} : { clientMsgId }),
+      }),
+    );
+  }
+
+  /** Closes sockets that sent nothing (no ping) within the heartbeat timeout. */
+  #sweepSilent(): void {
+    const deadline = this.deps.clock.now() - this.options.heartbeatTimeoutMs;
+    for (const { connections } of this.#users.values()) {
+      for (const connection of connections) {
+        if (connection.lastHeardAt >= deadline) continue;
+        connection.ws.close(CloseCode.HeartbeatTimeout, 'heartbeat timeout');
+        // A vanished peer never answers the close handshake: drop the socket shortly after.
+        setTimeout(() => connection.ws.terminate(), 1000).unref();
+      }
+    }
+  }
+
+  /** Stops accepting, closes every socket with "going away" so clients reconnect elsewhere. */
+  async close(): Promise<void> {
+    this.#closing = true;
+    clearInterval(this.#sweepTimer);
+    for (const ws of this.#wss.clients) ws.close(CloseCode.GoingAway, 'server shutting down');
+    const deadline = Date.now() + 2000;
+    while (this.#wss.clients.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    for (const ws of this.#wss.clients) ws.terminate();
+    await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
+  }
+}
+
+function parseJson(data: RawData): unknown {
+  try {
+    return JSON.parse(data.toString());
+  } catch {
+    return undefined;
+  }
+}

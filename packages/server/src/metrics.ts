@@ -1,0 +1,53 @@
+/**
+ * A few Prometheus metrics, written by hand: counters and one latency histogram are all the
+ * server needs, and the text format is simple enough not to warrant a client library.
+ */
+const LATENCY_BUCKETS_MS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500];
+
+class Histogram {
+  readonly counts = new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0);
+  sum = 0;
+  count = 0;
+  observe(ms: number): void {
+    let i = 0;
+    while (i < LATENCY_BUCKETS_MS.length && ms > LATENCY_BUCKETS_MS[i]!) i++;
+    this.counts[i]!++;
+    this.sum += ms;
+    this.count++;
+  }
+  render(name: string, help: string): string {
+    const lines = [`# HELP ${name} ${help}`, `# TYPE ${name} histogram`];
+    let cumulative = 0;
+    LATENCY_BUCKETS_MS.forEach((le, i) => {
+      cumulative += this.counts[i]!;
+      lines.push(`${name}_bucket{le="${le / 1000}"} ${cumulative}`);
+    });
+    lines.push(`${name}_bucket{le="+Inf"} ${this.count}`, `${name}_sum ${this.sum / 1000}`, `${name}_count ${this.count}`);
+    return lines.join('\n');
+  }
+}
+
+export class Metrics {
+  messagesStored = 0;
+  commitBatches = 0;
+  readonly commitLatency = new Histogram();
+  readonly fanoutLatency = new Histogram();
+
+  recordCommit(messages: number, ms: number): void {
+    this.messagesStored += messages;
+    this.commitBatches++;
+    this.commitLatency.observe(ms);
+  }
+
+  render(gauges: Record<string, number>): string {
+    const parts = Object.entries(gauges).map(([name, value]) => `# TYPE ${name} gauge\n${name} ${value}`);
+    parts.push(
+      `# HELP parley_messages_stored_total Messages durably committed.\n# TYPE parley_messages_stored_total counter\nparley_messages_stored_total ${this.messagesStored}`,
+      `# HELP parley_commit_batches_total Group commits.\n# TYPE parley_commit_batches_total counter\nparley_commit_batches_total ${this.commitBatches}`,
+      this.commitLatency.render('parley_commit_seconds', 'Time to durably commit one batch of messages.'),
+      this.fanoutLatency.render('parley_fanout_seconds', 'Time from commit to handing events to the bus.'),
+      `# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes ${process.memoryUsage.rss()}`,
+    );
+    return parts.join('\n') + '\n';
+  }
+}

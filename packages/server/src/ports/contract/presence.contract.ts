@@ -1,0 +1,145 @@
+/**
+ * The PresenceStore contract (../presence.ts), run against every backend. The harness opens
+ * stores that share one backend, each standing for one node of a fleet.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ConnectionLease, PresenceStore } from '../presence.js';
+import { sleep } from './wait.js';
+
+export interface PresenceHarness {
+  /** A store on the shared backend; each call is another node. */
+  open(): Promise<PresenceStore>;
+  /** Closes every store it opened and removes backend state. */
+  cleanup(): Promise<void>;
+}
+
+const lease = (userId: string, connId = 'c1', nodeId = 'n1'): ConnectionLease => ({ userId, connId, nodeId });
+const LONG = 60_000;
+
+export function describePresenceContract(
+  name: string,
+  make: () => Promise<PresenceHarness>,
+  skip: string | false = false,
+): void {
+  describe.skipIf(skip !== false)(`PresenceStore contract: ${name}${skip ? ` (skipped: ${skip})` : ''}`, () => {
+    let harness: PresenceHarness | undefined;
+    const setup = async () => {
+      harness = await make();
+      return harness;
+    };
+    afterEach(async () => {
+      await harness?.cleanup();
+      harness = undefined;
+    });
+
+    it('reports a touched user online on every node, and nobody else', async () => {
+      const h = await setup();
+      const [a, b] = [await h.open(), await h.open()];
+      await a.touch(lease('u1'), LONG);
+      expect(await b.online(['u1', 'u2'])).toEqual(new Set(['u1']));
+      expect(await a.online(['u1'])).toEqual(new Set(['u1']));
+      expect(await b.online([])).toEqual(new Set());
+    });
+
+    it('takes a user offline at once on remove, and never reports them as expired', async () => {
+      const h = await setup();
+      const a = await h.open();
+      await a.touch(lease('u1'), 100);
+      await a.remove(lease('u1'));
+      expect(await a.online(['u1'])).toEqual(new Set());
+      await sleep(150);
+      expect(await a.expired(Date.now())).toEqual([]);
+    });
+
+    it('keeps a user online while any connection, on any node, holds a lease', async () => {
+      const h = await setup();
+      const [a, b] = [await h.open(), await h.open()];
+      await a.touch(lease('u1', 'c1', 'n1'), LONG);
+      await b.touch(lease('u1', 'c1', 'n2'), LONG); // same connId on another node: another connection
+      await a.remove(lease('u1', 'c1', 'n1'));
+      expect(await a.online(['u1'])).toEqual(new Set(['u1']));
+      await b.remove(lease('u1', 'c1', 'n2'));
+      expect(await a.online(['u1'])).toEqual(new Set());
+    });
+
+    it('removing an unknown connection is harmless', async () => {
+      const h = await setup();
+      const a = await h.open();
+      await a.remove(lease('nobody'));
+      await a.touch(lease('u1', 'c1'), LONG);
+      await a.remove(lease('u1', 'c2'));
+      expect(await a.online(['u1', 'nobody'])).toEqual(new Set(['u1']));
+    });
+
+    it('lets a lease run out after its ttl; expired returns the user exactly once', async () => {
+      const h = await setup();
+      const a = await h.open();
+      await a.touch(lease('u1'), 80);
+      await a.touch(lease('u2'), LONG);
+      expect(await a.online(['u1'])).toEqual(new Set(['u1']));
+      expect(await a.expired(Date.now())).toEqual([]);
+      await sleep(150);
+      expect(await a.online(['u1', 'u2'])).toEqual(new Set(['u2']));
+      expect(await a.expired(Date.now())).toEqual(['u1']);
+      expect(await a.expired(Date.now())).toEqual([]);
+    });
+
+    it('judges expiry by the `now` it is given', async () => {
+      const h = await setup();
+      const a = await h.open();
+      await a.touch(lease('u1'), 10_000);
+      expect(await a.expired(Date.now() + 5_000)).toEqual([]);
+      expect(await a.expired(Date.now() + 20_000)).toEqual(['u1']);
+    });
+
+    it('heartbeats keep a lease alive past its ttl', async () => {
+      const h = await setup();
+      const a = await h.open();
+      for (let i = 0; i < 6; i++) {
+        await a.touch(lease('u1'), 100);
+        await sleep(40);
+      }
+      expect(await a.online(['u1'])).toEqual(new Set(['u1']));
+      expect(await a.expired(Date.now())).toEqual([]);
+    });
+
+    it('does not report a user expired while another of their connections lives', async () => {
+      const h = await setup();
+      const a = await h.open();
+      await a.touch(lease('u1', 'short'), 50);
+      await a.touch(lease('u1', 'long'), LONG);
+      await sleep(100);
+      expect(await a.expired(Date.now())).toEqual([]);
+      expect(await a.online(['u1'])).toEqual(new Set(['u1']));
+      // The long one is refreshed with a short ttl and then dies too: now the user expires.
+      await a.touch(lease('u1', 'long'), 50);
+      await sleep(100);
+      expect(await a.expired(Date.now())).toEqual(['u1']);
+    });
+
+    it('a user who comes back after expiring is online again and can expire again', async () => {
+      const h = await setup();
+      const a = await h.open();
+      await a.touch(lease('u1'), 50);
+      await sleep(100);
+      expect(await a.expired(Date.now())).toEqual(['u1']);
+      await a.touch(lease('u1', 'c2'), 50);
+      expect(await a.online(['u1'])).toEqual(new Set(['u1']));
+      await sleep(100);
+      expect(await a.expired(Date.now())).toEqual(['u1']);
+    });
+
+    it('hands each expired user to exactly one of several nodes calling at once', async () => {
+      const h = await setup();
+      const nodes = [await h.open(), await h.open(), await h.open()];
+      const users = Array.from({ length: 40 }, (_, i) => `u${i}`);
+      await Promise.all(users.map((u, i) => nodes[i % 3]!.touch(lease(u, 'c', `n${i % 3}`), 50)));
+      await sleep(100);
+      const now = Date.now();
+      const results = await Promise.all([...nodes, ...nodes].map((n) => n.expired(now)));
+      const all = results.flat();
+      expect(all.length).toBe(users.length);
+      expect(new Set(all)).toEqual(new Set(users));
+    });
+  });
+}

@@ -1,0 +1,474 @@
+/**
+ * Multi-process fleet for the cluster tests: API, gateway and notifier roles as separate
+ * processes (the built packages/server/dist/main.js) on a fresh PostgreSQL database and a
+ * fresh Redis key prefix, plus a minimal protocol client that behaves like the SDK: discovery,
+ * resume with `since`, seq-ordered apply with gap fill, and resend of unacked sends.
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
+import WebSocket from 'ws';
+import type { Message, SyncEvent } from '@parley/protocol';
+import { createTestDatabase, type TestDatabase } from '../../src/adapters/postgres/testing.js';
+import { deleteRedisKeys, redisTestUrl, uniqueRedisPrefix } from '../../src/adapters/redis/testing.js';
+import { freePort, spawnServerProcess, type ServerProcess } from '../../src/testing.js';
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(25);
+  }
+}
+
+// ------------------------------------------------------------------ build
+
+const serverDir = fileURLToPath(new URL('../../', import.meta.url));
+const repoRoot = path.resolve(serverDir, '../..');
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(full) : statSync(full).mtimeMs);
+  }
+  return newest;
+}
+
+/** Builds the server (tsc -b) unless dist/main.js is newer than every source file. */
+export function ensureBuilt(): void {
+  const main = path.join(serverDir, 'dist/main.js');
+  if (existsSync(main) && statSync(main).mtimeMs >= newestMtime(path.join(serverDir, 'src'))) return;
+  execFileSync(process.execPath, [path.join(repoRoot, 'node_modules/typescript/bin/tsc'), '-b', 'packages/server'], {
+    cwd: repoRoot,
+    stdio: 'inherit',
+  });
+}
+
+// ------------------------------------------------------------------ redis restarts
+
+const run = promisify(execFile);
+
+/** True when the test Redis is this machine's, so the test may stop and start it. */
+export function redisIsLocal(): boolean {
+  const url = new URL(redisTestUrl);
+  return ['127.0.0.1', 'localhost'].includes(url.hostname) && (url.port === '' || url.port === '6379');
+}
+
+async function redisAnswers(): Promise<boolean> {
+  const client = new Redis(redisTestUrl, {
+    lazyConnect: true,
+    connectTimeout: 500,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    return (await client.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    client.disconnect();
+  }
+}
+
+/** Starts the machine's Redis if it is down (idempotent; used in finally blocks and afterAll). */
+export async function ensureRedisRunning(): Promise<void> {
+  if (await redisAnswers()) return;
+  await run('redis-server', [
+    '--daemonize',
+    'yes',
+    '--bind',
+    '127.0.0.1',
+    '-::1',
+    '--port',
+    '6379',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--dir',
+    '/var/lib/redis',
+    '--logfile',
+    '/var/log/redis/ci.log',
+  ]);
+  await eventually(redisAnswers, 10_000, 'redis to come back');
+}
+
+/** Stops the machine's Redis (dropping all data), waits `downMs`, and starts it again. */
+export async function restartRedis(downMs: number): Promise<void> {
+  try {
+    await run('redis-cli', ['-h', '127.0.0.1', '-p', '6379', 'shutdown', 'nosave']).catch(() => undefined);
+    await eventually(async () => !(await redisAnswers()), 5_000, 'redis to stop');
+    await sleep(downMs);
+  } finally {
+    await ensureRedisRunning();
+  }
+}
+
+// ------------------------------------------------------------------ fleet
+
+export interface FleetOptions {
+  apis?: number;
+  gateways?: number;
+  notifiers?: number;
+  env?: Record<string, string>;
+}
+
+export interface Node {
+  name: string;
+  role: 'api' | 'gateway' | 'notifier';
+  process: ServerProcess;
+}
+
+export class Fleet {
+  readonly nodes: Node[] = [];
+  private constructor(
+    readonly database: TestDatabase,
+    readonly redisPrefix: string,
+    readonly env: Record<string, string>,
+  ) {}
+
+  static async start(options: FleetOptions = {}): Promise<Fleet> {
+    ensureBuilt();
+    const database = await createTestDatabase('cluster');
+    const redisPrefix = uniqueRedisPrefix('cluster');
+    const env = {
+      PARLEY_DATABASE_URL: database.url,
+      PARLEY_REDIS_URL: redisTestUrl,
+      PARLEY_REDIS_PREFIX: redisPrefix,
+      PARLEY_HEARTBEAT_MS: '500',
+      PARLEY_HEARTBEAT_TIMEOUT_MS: '2000',
+      PARLEY_PRESENCE_GRACE_MS: '200',
+      PARLEY_GATEWAY_CAPACITY: '1000',
+      PARLEY_LOG_LEVEL: 'warn',
+      ...options.env,
+    };
+    const fleet = new Fleet(database, redisPrefix, env);
+    const plan: Array<Node['role']> = [
+      ...Array<Node['role']>(options.gateways ?? 2).fill('gateway'),
+      ...Array<Node['role']>(options.apis ?? 2).fill('api'),
+      ...Array<Node['role']>(options.notifiers ?? 1).fill('notifier'),
+    ];
+    try {
+      // All at once: migrations and node-id leases must cope with processes starting together.
+      const counts = { api: 0, gateway: 0, notifier: 0 };
+      await Promise.all(plan.map((role) => fleet.#spawn(role, `${role}${++counts[role]}`)));
+    } catch (error) {
+      await fleet.stop();
+      throw error;
+    }
+    return fleet;
+  }
+
+  async #spawn(role: Node['role'], name: string): Promise<Node> {
+    const port = await freePort();
+    const env: Record<string, string> = { ...this.env, PARLEY_ROLE: role, PARLEY_PORT: String(port) };
+    if (role === 'gateway') env.PARLEY_ADVERTISE_URL = `ws://127.0.0.1:${port}/v1/ws`;
+    const node: Node = { name, role, process: await spawnServerProcess({ env }) };
+    this.nodes.push(node);
+    return node;
+  }
+
+  byRole(role: Node['role']): Node[] {
+    return this.nodes.filter((n) => n.role === role);
+  }
+
+  get apiUrls(): string[] {
+    return this.byRole('api').map((n) => n.process.baseUrl);
+  }
+
+  /** Stops every process and removes the database and the Redis keys. */
+  async stop(): Promise<void> {
+    await Promise.all(this.nodes.map((n) => n.process.cleanup().catch(() => undefined)));
+    await this.database.drop().catch(() => undefined);
+    await deleteRedisKeys(this.redisPrefix).catch(() => undefined);
+  }
+}
+
+// ------------------------------------------------------------------ HTTP
+
+export async function api<T>(baseUrl: string, method: string, url: string, token?: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = {};
+  if (token !== undefined) headers.authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const response = await fetch(baseUrl + url, {
+    method,
+    headers,
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${method} ${url} -> ${response.status} ${text}`);
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+export interface Session {
+  userId: string;
+  token: string;
+  username: string;
+}
+
+export async function signup(baseUrl: string, username: string): Promise<Session> {
+  const result = await api<{ user: { id: string }; token: string }>(baseUrl, 'POST', '/v1/auth/signup', undefined, {
+    username,
+    password: 'correct horse battery',
+  });
+  return { userId: result.user.id, token: result.token, username };
+}
+
+// ------------------------------------------------------------------ client
+
+type Frame = { op: string; [key: string]: unknown };
+
+interface PendingSend {
+  channelId: string;
+  text: string;
+  clientMsgId: string;
+  resolve: (messageId: string) => void;
+  reject: (error: Error) => void;
+}
+
+/**
+ * A device. Applies events strictly in seq order (a seq at or below the applied one is a
+ * duplicate and dropped; a jump is a gap, filled from GET /v1/sync), finds its gateway through
+ * GET /v1/gateway on the API nodes, resumes with `since` and resends unacked messages with the
+ * same clientMsgId after a reconnect.
+ */
+export class TestClient {
+  seq = 0;
+  readonly applied: SyncEvent[] = [];
+  readonly messages = new Map<string, Message>();
+  /** message.created events for an id already applied: a real duplicate (must stay 0). */
+  duplicateMessages = 0;
+  /** Events dropped because their seq was already applied (harmless; the SDK drops them too). */
+  staleEvents = 0;
+  gapFills = 0;
+  reconnects = 0;
+  gatewayNodeId: string | undefined;
+  readonly gatewaysUsed: string[] = [];
+
+  readonly #pending = new Map<string, PendingSend>();
+  readonly #buffer = new Map<number, SyncEvent>();
+  #ws: WebSocket | undefined;
+  #ping: NodeJS.Timeout | undefined;
+  #closed = false;
+  #connecting: Promise<void> | undefined;
+  #filling = false;
+  #apiTurn = 0;
+
+  constructor(
+    readonly session: Session,
+    readonly apiUrls: readonly string[],
+  ) {}
+
+  get userId(): string {
+    return this.session.userId;
+  }
+
+  get connected(): boolean {
+    return this.#ws?.readyState === WebSocket.OPEN && this.gatewayNodeId !== undefined;
+  }
+
+  get pendingCount(): number {
+    return this.#pending.size;
+  }
+
+  #api(): string {
+    return this.apiUrls[this.#apiTurn++ % this.apiUrls.length]!;
+  }
+
+  /** Connects through discovery; retries (any API node, any gateway) until `timeoutMs`. */
+  connect(timeoutMs = 30_000): Promise<void> {
+    this.#connecting ??= this.#connectLoop(timeoutMs).finally(() => (this.#connecting = undefined));
+    return this.#connecting;
+  }
+
+  async #connectLoop(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let lastError: unknown;
+    while (!this.#closed) {
+      try {
+        await this.#connectOnce();
+        return;
+      } catch (error) {
+        lastError = error;
+      }
+      if (Date.now() > deadline) throw new Error(`${this.session.username}: could not connect: ${String(lastError)}`);
+      await sleep(100);
+    }
+  }
+
+  async #connectOnce(): Promise<void> {
+    const { url } = await api<{ url: string; nodeId: string }>(this.#api(), 'GET', '/v1/gateway', this.session.token);
+    const ws = new WebSocket(url);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        ws.terminate();
+        reject(new Error('no ready within 5 s'));
+      }, 5_000);
+      ws.once('error', (error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
+      ws.once('close', () => {
+        clearTimeout(timer);
+        reject(new Error('closed before ready'));
+      });
+      ws.once('open', () => ws.send(JSON.stringify({ op: 'hello', token: this.session.token, since: this.seq })));
+      ws.on('message', (data) => {
+        const frame = JSON.parse(data.toString()) as Frame;
+        if (frame.op === 'ready') {
+          clearTimeout(timer);
+          this.#ws = ws;
+          this.gatewayNodeId = String(frame.nodeId);
+          this.gatewaysUsed.push(this.gatewayNodeId);
+          ws.removeAllListeners('close');
+          ws.removeAllListeners('error');
+          ws.on('error', () => {});
+          ws.on('close', () => this.#onClose(ws));
+          const heartbeatMs = Number(frame.heartbeatMs) || 1_000;
+          clearInterval(this.#ping);
+          this.#ping = setInterval(() => {
+            if (ws.readyState === WebSocket.OPEN) ws.send('{"op":"ping"}');
+          }, heartbeatMs);
+          // Resend everything not acked, with the same clientMsgId: the server dedupes.
+          for (const send of this.#pending.values()) this.#write(send);
+          resolve();
+          return;
+        }
+        this.#onFrame(frame);
+      });
+    });
+  }
+
+  #onClose(ws: WebSocket): void {
+    if (this.#ws !== ws) return;
+    this.#ws = undefined;
+    this.gatewayNodeId = undefined;
+    clearInterval(this.#ping);
+    if (this.#closed) return;
+    this.reconnects++;
+    void this.connect().catch(() => undefined);
+  }
+
+  #onFrame(frame: Frame): void {
+    switch (frame.op) {
+      case 'event': {
+        const { op: _op, ...event } = frame;
+        this.#offer(event as unknown as SyncEvent);
+        break;
+      }
+      case 'ack': {
+        const send = this.#pending.get(String(frame.clientMsgId));
+        if (send !== undefined) {
+          this.#pending.delete(send.clientMsgId);
+          send.resolve(String(frame.messageId));
+        }
+        break;
+      }
+      case 'error': {
+        if (typeof frame.clientMsgId === 'string') {
+          const send = this.#pending.get(frame.clientMsgId);
+          if (send !== undefined && frame.code !== 'unavailable') {
+            this.#pending.delete(send.clientMsgId);
+            send.reject(new Error(`${String(frame.code)}: ${String(frame.message)}`));
+          }
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  #offer(event: SyncEvent): void {
+    if (event.seq <= this.seq) {
+      this.staleEvents++;
+      return;
+    }
+    this.#buffer.set(event.seq, event);
+    this.#drain();
+    if (this.#buffer.size > 0) void this.#fill();
+  }
+
+  #drain(): void {
+    for (let next = this.#buffer.get(this.seq + 1); next !== undefined; next = this.#buffer.get(this.seq + 1)) {
+      this.#buffer.delete(next.seq);
+      this.seq = next.seq;
+      this.applied.push(next);
+      if (next.type === 'message.created') {
+        if (this.messages.has(next.message.id)) this.duplicateMessages++;
+        this.messages.set(next.message.id, next.message);
+      }
+    }
+    for (const seq of this.#buffer.keys()) if (seq <= this.seq) this.#buffer.delete(seq);
+  }
+
+  /** Fills a gap from the log over HTTP (what the SDK does when a seq jumps). */
+  async #fill(): Promise<void> {
+    if (this.#filling) return;
+    this.#filling = true;
+    try {
+      while (this.#buffer.size > 0 && !this.#closed) {
+        this.gapFills++;
+        await this.catchUp();
+      }
+    } catch {
+      // Retried on the next event or by the test's final catchUp.
+    } finally {
+      this.#filling = false;
+    }
+  }
+
+  /** Reads the log over HTTP from the applied seq to the head. Returns how many events it applied. */
+  async catchUp(): Promise<number> {
+    let applied = 0;
+    for (;;) {
+      const page = await api<{ events: SyncEvent[]; hasMore: boolean }>(
+        this.#api(),
+        'GET',
+        `/v1/sync?since=${this.seq}&limit=100`,
+        this.session.token,
+      );
+      const before = this.seq;
+      for (const event of page.events) {
+        if (event.seq > this.seq) this.#buffer.set(event.seq, event);
+      }
+      this.#drain();
+      applied += this.seq - before;
+      if (!page.hasMore || page.events.length === 0) return applied;
+    }
+  }
+
+  /** Sends over the socket (now, or after the next reconnect); resolves with the acked id. */
+  send(channelId: string, text: string): Promise<string> {
+    const clientMsgId = randomUUID();
+    return new Promise((resolve, reject) => {
+      const send: PendingSend = { channelId, text, clientMsgId, resolve, reject };
+      this.#pending.set(clientMsgId, send);
+      if (this.connected) this.#write(send);
+    });
+  }
+
+  #write(send: PendingSend): void {
+    const ws = this.#ws;
+    if (ws?.readyState !== WebSocket.OPEN) return;
+    ws.send(JSON.stringify({ op: 'send', channelId: send.channelId, text: send.text, clientMsgId: send.clientMsgId }));
+  }
+
+  close(): void {
+    this.#closed = true;
+    clearInterval(this.#ping);
+    this.#ws?.terminate();
+    for (const send of this.#pending.values()) send.reject(new Error('client closed'));
+    this.#pending.clear();
+  }
+}

@@ -1,0 +1,90 @@
+import type { Channel } from '@parley/protocol';
+import { useEffect } from 'react';
+import { useI18n } from '../i18n';
+import { navigate } from '../route';
+import { useChat, useChatStore } from '../state/context';
+import { channelTitle, dmPeer } from '../state/store';
+import { Avatar } from './Avatar';
+import { Composer } from './Composer';
+import { IconButton } from './IconButton';
+import { MessageList } from './MessageList';
+
+export function ChatView({
+  channel,
+  jumpTo,
+  detailsOpen,
+  onToggleDetails,
+}: {
+  channel: Channel;
+  jumpTo?: string;
+  detailsOpen: boolean;
+  onToggleDetails(): void;
+}) {
+  const i18n = useI18n();
+  const { t } = i18n;
+  const store = useChatStore();
+  const me = useChat((s) => s.me);
+  const users = useChat((s) => s.users);
+  const presence = useChat((s) => s.presence);
+  const typing = useChat((s) => s.typing[channel.id]);
+  const title = channelTitle(channel, me.id);
+  const peer = dmPeer(channel, me.id);
+
+  useEffect(() => {
+    void store.openChannel(channel.id);
+  }, [store, channel.id]);
+
+  const typers = typing ? Object.keys(typing).filter((id) => id !== me.id) : [];
+  const name = (id: string) => users[id]?.displayName || users[id]?.username || '?';
+  let subtitle: string;
+  let live = false;
+  if (typers.length === 1) {
+    subtitle = t('chat.typing.one', { name: name(typers[0]!) });
+    live = true;
+  } else if (typers.length === 2) {
+    subtitle = t('chat.typing.two', { a: name(typers[0]!), b: name(typers[1]!) });
+    live = true;
+  } else if (typers.length > 2) {
+    subtitle = t('chat.typing.many');
+    live = true;
+  } else if (peer) {
+    const p = presence[peer.id];
+    subtitle =
+      p?.status === 'online'
+        ? t('chat.online')
+        : p?.lastSeenAt
+          ? t('chat.lastSeen', { time: i18n.relative(p.lastSeenAt) })
+          : t('chat.offline');
+  } else {
+    const online = channel.members.filter((m) => presence[m.id]?.status === 'online').length;
+    subtitle = `${t('chat.members', { count: channel.members.length })}${online ? ` · ${online} ${t('chat.online').toLowerCase()}` : ''}`;
+  }
+
+  return (
+    <section className="chat" aria-label={title}>
+      <header className="chat-head">
+        <IconButton icon="back" label={t('nav.back')} className="back-btn" onClick={() => navigate('')} />
+        <div className="chat-ident">
+          <Avatar
+            id={peer?.id ?? channel.id}
+            name={title}
+            size={38}
+            presence={peer ? (presence[peer.id]?.status ?? 'offline') : undefined}
+            group={channel.kind === 'group'}
+          />
+          <span className="chat-title">
+            <h2>{title}</h2>
+            <span className={`subtitle${live ? ' typing' : ''}`} aria-live="polite">
+              {subtitle}
+            </span>
+          </span>
+        </div>
+        {channel.kind === 'group' && (
+          <IconButton icon="group" label={t('chat.membersButton')} onClick={onToggleDetails} aria-pressed={detailsOpen} />
+        )}
+      </header>
+      <MessageList channel={channel} jumpTo={jumpTo} />
+      <Composer channelId={channel.id} placeholderName={title} />
+    </section>
+  );
+}
