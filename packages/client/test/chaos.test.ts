@@ -3,6 +3,7 @@
  * SIGKILLed and restarted mid-stream while client sockets are destroyed under load.
  * Needs packages/server/dist (npm run build).
  */
+import { appendFileSync } from 'node:fs';
 import { spawnServerProcess } from '@parley/server';
 import type { ServerProcess } from '@parley/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -39,6 +40,7 @@ async function restart(): Promise<void> {
   await server.restart();
   serverUp = true;
 }
+const allOnline = (ds: Device[]) => waitFor(() => ds.every((d) => d.client.state === 'online'), 'reconnects');
 
 /** Collects the server ids of everything `d` sent, from its outbox events. */
 function trackSent(d: Device, sink: Map<string, OutboxMessage>): void {
@@ -75,6 +77,7 @@ describe('delivery under failure', () => {
     const reconnects = new Map<Device, number>(senders.map((d) => [d, 0]));
     for (const d of senders) {
       d.client.connection.subscribe((state) => {
+        if (process.env.DEBUG_CHAOS) appendFileSync('/tmp/chaos.log', `${senders.indexOf(d)} ${state} ${settled.size}\n`);
         if (state === 'reconnecting') reconnects.set(d, (reconnects.get(d) ?? 0) + 1);
       });
     }
@@ -90,14 +93,20 @@ describe('delivery under failure', () => {
         await waitFor(() => settled.size >= i - 40, `acks to catch up at ${i}`);
       }
       if (i === 60) await b2.client.close(); // b2 goes away with its seq on disk
+      // Each failure hits live connections (the ones before it have healed).
+      if ([90, 170, 200, 230].includes(i)) await allOnline(senders);
       if (i === 90) await crash();
       if (i === 130) {
         queuedWhileDown = senders.reduce((n, d) => n + d.client.outbox.length, 0);
         await restart();
+        await allOnline(senders);
       }
       if (i === 170 || i === 230) for (const d of [a1, a2, b1]) d.dropNetwork();
       if (i === 200) await crash();
-      if (i === 210) await restart();
+      if (i === 210) {
+        await restart();
+        await allOnline(senders);
+      }
       if (i === 260) {
         b2 = device({ storage: new FileStorage(storageDir.dir) });
         expect(await b2.client.resume()).toMatchObject({ userId: bob.id });

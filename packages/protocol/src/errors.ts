@@ -35,11 +35,7 @@ export const errorStatus: Readonly<Record<ErrorCode, number>> = {
 };
 
 /** Codes worth retrying unchanged later; every other code is permanent for that request. */
-export const retryableCodes: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
-  'rate_limited',
-  'unavailable',
-  'internal',
-]);
+export const retryableCodes: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['rate_limited', 'unavailable', 'internal']);
 
 /** The JSON body of every HTTP error. */
 export interface ErrorBody {

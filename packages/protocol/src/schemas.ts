@@ -69,7 +69,11 @@ export const syncQuery = z.object({
   limit: z.coerce.number().int().min(1).max(limits.maxSyncLimit).default(limits.defaultSyncLimit),
 });
 
-export const helloFrame = z.object({ op: z.literal('hello'), token: z.string().min(1).max(256), since: seq.optional() });
+export const helloFrame = z.object({
+  op: z.literal('hello'),
+  token: z.string().min(1).max(256),
+  since: seq.optional(),
+});
 export const sendFrame = z.object({ op: z.literal('send'), channelId: id, text: messageText, clientMsgId });
 export const pingFrame = z.object({ op: z.literal('ping') });
 export const readFrame = z.object({ op: z.literal('read'), channelId: id, messageId: id });

@@ -165,10 +165,4 @@ export interface TypingEventFrame {
   userId: string;
 }
 export type ServerFrame =
-  | ReadyFrame
-  | AckFrame
-  | ErrorFrame
-  | PongFrame
-  | EventFrame
-  | PresenceFrame
-  | TypingEventFrame;
+  ReadyFrame | AckFrame | ErrorFrame | PongFrame | EventFrame | PresenceFrame | TypingEventFrame;

@@ -192,7 +192,10 @@ export async function createServer(config: ServerConfig, backends?: Backends): P
   // ---- background work
   const timers: NodeJS.Timeout[] = [];
   const every = (ms: number, work: () => Promise<void>) => {
-    const timer = setInterval(() => void work().catch((err: unknown) => log.warn({ err }, 'background task failed')), ms);
+    const timer = setInterval(
+      () => void work().catch((err: unknown) => log.warn({ err }, 'background task failed')),
+      ms,
+    );
     timer.unref();
     timers.push(timer);
   };

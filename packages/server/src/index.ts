@@ -1,4 +1,11 @@
 export { createServer, type Backends, type ParleyServer } from './app.js';
 export { loadConfig, ConfigError, type ServerConfig, type Role } from './config/config.js';
-export { startServer, spawnServerProcess, freePort, type RunningServer, type ServerProcess, type StartOptions } from './testing.js';
+export {
+  startServer,
+  spawnServerProcess,
+  freePort,
+  type RunningServer,
+  type ServerProcess,
+  type StartOptions,
+} from './testing.js';
 export { SnowflakeGenerator, decodeId } from './domain/ids.js';

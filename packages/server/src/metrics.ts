@@ -22,7 +22,11 @@ class Histogram {
       cumulative += this.counts[i]!;
       lines.push(`${name}_bucket{le="${le / 1000}"} ${cumulative}`);
     });
-    lines.push(`${name}_bucket{le="+Inf"} ${this.count}`, `${name}_sum ${this.sum / 1000}`, `${name}_count ${this.count}`);
+    lines.push(
+      `${name}_bucket{le="+Inf"} ${this.count}`,
+      `${name}_sum ${this.sum / 1000}`,
+      `${name}_count ${this.count}`,
+    );
     return lines.join('\n');
   }
 }

@@ -30,7 +30,15 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const ownDir = overrides.dataDir === undefined && env.PARLEY_DATA_DIR === undefined;
   const dataDir = overrides.dataDir ?? env.PARLEY_DATA_DIR ?? (await mkdtemp(path.join(tmpdir(), 'parley-test-')));
   const base = loadConfig(
-    { PARLEY_PORT: '0', PARLEY_LOG_LEVEL: 'silent', PARLEY_SEND_RATE: '1000', PARLEY_SEND_BURST: '1000', PARLEY_PASSWORD_HASH_COST: '10', ...env, PARLEY_DATA_DIR: dataDir },
+    {
+      PARLEY_PORT: '0',
+      PARLEY_LOG_LEVEL: 'silent',
+      PARLEY_SEND_RATE: '1000',
+      PARLEY_SEND_BURST: '1000',
+      PARLEY_PASSWORD_HASH_COST: '10',
+      ...env,
+      PARLEY_DATA_DIR: dataDir,
+    },
     defaultWebDir,
   );
   const config: ServerConfig = { ...base, ...overrides, dataDir };
@@ -67,13 +75,17 @@ export async function freePort(): Promise<number> {
     probe.once('error', reject);
     probe.listen(0, '127.0.0.1', () => {
       const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      probe.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
 
 /** The built server (packages/server/dist/main.js) as a child process; build first. */
-export async function spawnServerProcess(options: { dataDir?: string; env?: Record<string, string> } = {}): Promise<ServerProcess> {
+export async function spawnServerProcess(
+  options: { dataDir?: string; env?: Record<string, string> } = {},
+): Promise<ServerProcess> {
   const ownDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'parley-proc-')));
   const port = Number(options.env?.PARLEY_PORT ?? (await freePort()));

@@ -59,7 +59,9 @@ describe('login and logout', () => {
 
   it('refuses a wrong password with unauthorized', async () => {
     const user = await signup(url, 'pw');
-    const res = await http(url, 'POST', '/v1/auth/login', { body: { username: user.user.username, password: 'wrong password' } });
+    const res = await http(url, 'POST', '/v1/auth/login', {
+      body: { username: user.user.username, password: 'wrong password' },
+    });
     expect(res.status).toBe(401);
     expect(res.body.error.code).toBe('unauthorized');
   });
@@ -84,9 +86,14 @@ describe('login and logout', () => {
 describe('profiles and user lookup', () => {
   it('updates display name and status text', async () => {
     const me = await signup(url, 'prof');
-    const res = await http(url, 'PATCH', '/v1/me', { token: me.token, body: { displayName: 'Pro F', statusText: 'at lunch' } });
+    const res = await http(url, 'PATCH', '/v1/me', {
+      token: me.token,
+      body: { displayName: 'Pro F', statusText: 'at lunch' },
+    });
     expect(res.body.user).toMatchObject({ displayName: 'Pro F', statusText: 'at lunch' });
-    expect((await http(url, 'GET', `/v1/users/${me.user.id}`, { token: me.token })).body.user.statusText).toBe('at lunch');
+    expect((await http(url, 'GET', `/v1/users/${me.user.id}`, { token: me.token })).body.user.statusText).toBe(
+      'at lunch',
+    );
   });
 
   it('rejects unknown profile fields', async () => {

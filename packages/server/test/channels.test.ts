@@ -41,8 +41,12 @@ describe('direct messages', () => {
 
   it('refuses a DM with oneself or with nobody', async () => {
     const [a] = await users(1);
-    expect((await http(url, 'POST', '/v1/dms', { token: a!.token, body: { userId: a!.user.id } })).body.error.code).toBe('invalid_request');
-    expect((await http(url, 'POST', '/v1/dms', { token: a!.token, body: { userId: '42' } })).body.error.code).toBe('not_found');
+    expect(
+      (await http(url, 'POST', '/v1/dms', { token: a!.token, body: { userId: a!.user.id } })).body.error.code,
+    ).toBe('invalid_request');
+    expect((await http(url, 'POST', '/v1/dms', { token: a!.token, body: { userId: '42' } })).body.error.code).toBe(
+      'not_found',
+    );
   });
 });
 
@@ -78,25 +82,45 @@ describe('groups', () => {
   it('lets the owner and admins add and remove, and anyone leave', async () => {
     const [owner, admin, member, newcomer] = await users(4);
     const id = (await createGroup(owner!, [admin!, member!])).body.channel.id;
-    const promote = await http(url, 'PATCH', `/v1/channels/${id}/members/${admin!.user.id}`, { token: owner!.token, body: { role: 'admin' } });
+    const promote = await http(url, 'PATCH', `/v1/channels/${id}/members/${admin!.user.id}`, {
+      token: owner!.token,
+      body: { role: 'admin' },
+    });
     expect(promote.status).toBe(200);
-    const byMember = await http(url, 'POST', `/v1/channels/${id}/members`, { token: member!.token, body: { userId: newcomer!.user.id } });
+    const byMember = await http(url, 'POST', `/v1/channels/${id}/members`, {
+      token: member!.token,
+      body: { userId: newcomer!.user.id },
+    });
     expect(byMember.status).toBe(403);
     expect(byMember.body.error.code).toBe('forbidden');
-    const byAdmin = await http(url, 'POST', `/v1/channels/${id}/members`, { token: admin!.token, body: { userId: newcomer!.user.id } });
+    const byAdmin = await http(url, 'POST', `/v1/channels/${id}/members`, {
+      token: admin!.token,
+      body: { userId: newcomer!.user.id },
+    });
     expect(byAdmin.body.channel.members).toHaveLength(4);
-    expect((await http(url, 'DELETE', `/v1/channels/${id}/members/${owner!.user.id}`, { token: admin!.token })).status).toBe(403);
-    expect((await http(url, 'DELETE', `/v1/channels/${id}/members/${newcomer!.user.id}`, { token: admin!.token })).status).toBe(204);
-    expect((await http(url, 'DELETE', `/v1/channels/${id}/members/${member!.user.id}`, { token: member!.token })).status).toBe(204);
+    expect(
+      (await http(url, 'DELETE', `/v1/channels/${id}/members/${owner!.user.id}`, { token: admin!.token })).status,
+    ).toBe(403);
+    expect(
+      (await http(url, 'DELETE', `/v1/channels/${id}/members/${newcomer!.user.id}`, { token: admin!.token })).status,
+    ).toBe(204);
+    expect(
+      (await http(url, 'DELETE', `/v1/channels/${id}/members/${member!.user.id}`, { token: member!.token })).status,
+    ).toBe(204);
     expect((await http(url, 'GET', `/v1/channels/${id}`, { token: member!.token })).status).toBe(404);
     const left = await http(url, 'GET', `/v1/channels/${id}`, { token: owner!.token });
-    expect(left.body.channel.members.map((m: { id: string }) => m.id).sort()).toEqual([owner!.user.id, admin!.user.id].sort());
+    expect(left.body.channel.members.map((m: { id: string }) => m.id).sort()).toEqual(
+      [owner!.user.id, admin!.user.id].sort(),
+    );
   });
 
   it('passes ownership on when the owner leaves', async () => {
     const [owner, admin, member] = await users(3);
     const id = (await createGroup(owner!, [member!, admin!])).body.channel.id;
-    await http(url, 'PATCH', `/v1/channels/${id}/members/${admin!.user.id}`, { token: owner!.token, body: { role: 'admin' } });
+    await http(url, 'PATCH', `/v1/channels/${id}/members/${admin!.user.id}`, {
+      token: owner!.token,
+      body: { role: 'admin' },
+    });
     await http(url, 'DELETE', `/v1/channels/${id}/members/${owner!.user.id}`, { token: owner!.token });
     const channel = (await http(url, 'GET', `/v1/channels/${id}`, { token: member!.token })).body.channel;
     expect(channel.members.find((m: { id: string }) => m.id === admin!.user.id).role).toBe('owner');
@@ -105,7 +129,9 @@ describe('groups', () => {
   it('renames a group (owner or admin)', async () => {
     const [owner, member] = await users(2);
     const id = (await createGroup(owner!, [member!])).body.channel.id;
-    expect((await http(url, 'PATCH', `/v1/channels/${id}`, { token: member!.token, body: { name: 'x' } })).status).toBe(403);
+    expect((await http(url, 'PATCH', `/v1/channels/${id}`, { token: member!.token, body: { name: 'x' } })).status).toBe(
+      403,
+    );
     const renamed = await http(url, 'PATCH', `/v1/channels/${id}`, { token: owner!.token, body: { name: 'Renamed' } });
     expect(renamed.body.channel.name).toBe('Renamed');
   });
@@ -133,7 +159,10 @@ describe('privacy', () => {
       http(url, 'GET', `/v1/channels/${id}`, { token: outsider!.token }),
       http(url, 'GET', `/v1/channels/${id}/messages`, { token: outsider!.token }),
       http(url, 'GET', `/v1/channels/${id}/messages?around=${message.id}`, { token: outsider!.token }),
-      http(url, 'POST', `/v1/channels/${id}/messages`, { token: outsider!.token, body: { text: 'hi', clientMsgId: 'x' } }),
+      http(url, 'POST', `/v1/channels/${id}/messages`, {
+        token: outsider!.token,
+        body: { text: 'hi', clientMsgId: 'x' },
+      }),
       http(url, 'POST', `/v1/channels/${id}/read`, { token: outsider!.token, body: { messageId: message.id } }),
       http(url, 'POST', `/v1/channels/${id}/members`, { token: outsider!.token, body: { userId: outsider!.user.id } }),
       http(url, 'DELETE', `/v1/channels/${id}/members/${b!.user.id}`, { token: outsider!.token }),
@@ -195,10 +224,13 @@ describe('read cursors and unread counts', () => {
     await send(a!, id, 'one');
     const two = await send(a!, id, 'two');
     await send(b!, id, 'reply');
-    const listFor = async (u: AuthResult) => (await http(url, 'GET', '/v1/channels', { token: u.token })).body.channels[0];
+    const listFor = async (u: AuthResult) =>
+      (await http(url, 'GET', '/v1/channels', { token: u.token })).body.channels[0];
     expect(await listFor(b!)).toMatchObject({ unreadCount: 2, lastMessage: { text: 'reply' } });
     expect(await listFor(a!)).toMatchObject({ unreadCount: 1 });
-    expect((await http(url, 'POST', `/v1/channels/${id}/read`, { token: b!.token, body: { messageId: two.id } })).status).toBe(204);
+    expect(
+      (await http(url, 'POST', `/v1/channels/${id}/read`, { token: b!.token, body: { messageId: two.id } })).status,
+    ).toBe(204);
     expect(await listFor(b!)).toMatchObject({ unreadCount: 0, lastReadMessageId: two.id });
   });
 

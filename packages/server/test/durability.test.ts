@@ -11,8 +11,9 @@ afterAll(() => server.cleanup());
 it('loses nothing that was acked when the server is killed with SIGKILL', async () => {
   const alice = await signup(server.baseUrl, 'dur');
   const bob = await signup(server.baseUrl, 'dur');
-  const channelId = (await http(server.baseUrl, 'POST', '/v1/dms', { token: alice.token, body: { userId: bob.user.id } })).body
-    .channel.id;
+  const channelId = (
+    await http(server.baseUrl, 'POST', '/v1/dms', { token: alice.token, body: { userId: bob.user.id } })
+  ).body.channel.id;
   const socket = await TestSocket.connect(server.wsUrl, alice.token);
   const acked: string[] = [];
   socket.ws.on('message', (data) => {
@@ -44,7 +45,9 @@ it('loses nothing that was acked when the server is killed with SIGKILL', async 
   const stored = new Set<string>();
   let before = '';
   for (;;) {
-    const page = await http(server.baseUrl, 'GET', `/v1/channels/${channelId}/messages?limit=100${before}`, { token: bob.token });
+    const page = await http(server.baseUrl, 'GET', `/v1/channels/${channelId}/messages?limit=100${before}`, {
+      token: bob.token,
+    });
     for (const m of page.body.messages) stored.add(m.id);
     if (page.body.messages.length < 100) break;
     before = `&before=${page.body.messages[0].id}`;

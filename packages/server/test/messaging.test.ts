@@ -35,7 +35,12 @@ describe('sending over WebSocket', () => {
     const aliceLaptop = await connect((await login(url, alice.user.username)).token);
     const bobPhone = await connect(bob.token);
     const ack = await alicePhone.sendMessage(dmId, 'hello bob', 'k1');
-    expect(ack).toEqual({ op: 'ack', clientMsgId: 'k1', messageId: expect.stringMatching(/^\d+$/), createdAt: expect.any(String) });
+    expect(ack).toEqual({
+      op: 'ack',
+      clientMsgId: 'k1',
+      messageId: expect.stringMatching(/^\d+$/),
+      createdAt: expect.any(String),
+    });
     for (const socket of [alicePhone, aliceLaptop, bobPhone]) {
       const event = await socket.next((f) => f.op === 'event' && f.type === 'message.created');
       expect(event.message).toEqual({
@@ -55,7 +60,8 @@ describe('sending over WebSocket', () => {
     expect(plain.op).toBe('ack');
     const emoji = await socket.sendMessage(dmId, '👍'.repeat(100_000));
     expect(emoji.op).toBe('ack');
-    const [stored] = (await http(url, 'GET', `/v1/channels/${dmId}/messages?limit=1`, { token: bob.token })).body.messages;
+    const [stored] = (await http(url, 'GET', `/v1/channels/${dmId}/messages?limit=1`, { token: bob.token })).body
+      .messages;
     expect(stored.text).toBe('👍'.repeat(100_000));
   });
 
@@ -96,11 +102,12 @@ describe('sending over WebSocket', () => {
     try {
       const a = await signup(limited.baseUrl, 'fast');
       const b = await signup(limited.baseUrl, 'slow');
-      const channel = (await http(limited.baseUrl, 'POST', '/v1/dms', { token: a.token, body: { userId: b.user.id } })).body.channel;
+      const channel = (await http(limited.baseUrl, 'POST', '/v1/dms', { token: a.token, body: { userId: b.user.id } }))
+        .body.channel;
       const socket = await TestSocket.connect(limited.wsUrl, a.token);
       const results = [];
       for (let i = 0; i < 3; i++) results.push(await socket.sendMessage(channel.id, `m${i}`, `r${i}`));
-      expect(results.map((r) => r.op === 'ack' ? 'ack' : r.code)).toEqual(['ack', 'ack', 'rate_limited']);
+      expect(results.map((r) => (r.op === 'ack' ? 'ack' : r.code))).toEqual(['ack', 'ack', 'rate_limited']);
       await socket.close();
     } finally {
       await limited.close();
@@ -111,12 +118,23 @@ describe('sending over WebSocket', () => {
 describe('sending over HTTP', () => {
   it('goes through the same pipeline: 201, live delivery, idempotent resend', async () => {
     const bobSocket = await connect(bob.token);
-    const res = await http(url, 'POST', `/v1/channels/${dmId}/messages`, { token: alice.token, body: { text: 'via http', clientMsgId: 'h1' } });
+    const res = await http(url, 'POST', `/v1/channels/${dmId}/messages`, {
+      token: alice.token,
+      body: { text: 'via http', clientMsgId: 'h1' },
+    });
     expect(res.status).toBe(201);
-    expect(res.body.message).toMatchObject({ channelId: dmId, senderId: alice.user.id, text: 'via http', clientMsgId: 'h1' });
+    expect(res.body.message).toMatchObject({
+      channelId: dmId,
+      senderId: alice.user.id,
+      text: 'via http',
+      clientMsgId: 'h1',
+    });
     const event = await bobSocket.next((f) => f.op === 'event' && f.type === 'message.created');
     expect(event.message.id).toBe(res.body.message.id);
-    const again = await http(url, 'POST', `/v1/channels/${dmId}/messages`, { token: alice.token, body: { text: 'via http', clientMsgId: 'h1' } });
+    const again = await http(url, 'POST', `/v1/channels/${dmId}/messages`, {
+      token: alice.token,
+      body: { text: 'via http', clientMsgId: 'h1' },
+    });
     expect(again.body.message.id).toBe(res.body.message.id);
   });
 
@@ -148,7 +166,15 @@ describe('the socket protocol', () => {
 
   it('answers garbage frames with invalid_request and stays usable', async () => {
     const socket = await connect(alice.token);
-    for (const garbage of ['not json', '{"op":"nope"}', '[]', 'null', '{"op":"send","channelId":"x"}', '{"op":"send"', '']) {
+    for (const garbage of [
+      'not json',
+      '{"op":"nope"}',
+      '[]',
+      'null',
+      '{"op":"send","channelId":"x"}',
+      '{"op":"send"',
+      '',
+    ]) {
       socket.send(garbage);
       expect(await socket.next((f) => f.op === 'error')).toMatchObject({ code: 'invalid_request' });
     }
@@ -182,7 +208,14 @@ describe('update log and replay', () => {
     await aliceSocket.sendMessage(dmId, 'after resume');
     await resumed.next((f) => f.op === 'event' && f.message?.text === 'after resume');
     const events = resumed.events();
-    expect(events.map((e) => e.message.text)).toEqual(['missed 0', 'missed 1', 'missed 2', 'missed 3', 'missed 4', 'after resume']);
+    expect(events.map((e) => e.message.text)).toEqual([
+      'missed 0',
+      'missed 1',
+      'missed 2',
+      'missed 3',
+      'missed 4',
+      'after resume',
+    ]);
     expect(events.map((e) => e.seq)).toEqual(Array.from({ length: 6 }, (_, i) => live.seq + 1 + i));
   });
 
@@ -191,7 +224,12 @@ describe('update log and replay', () => {
     await aliceSocket.sendMessage(dmId, 'before');
     await aliceSocket.next((f) => f.op === 'event');
     const fresh = await connect(bob.token);
-    expect(fresh.frames[0]).toMatchObject({ op: 'ready', userId: bob.user.id, seq: 2, heartbeatMs: expect.any(Number) });
+    expect(fresh.frames[0]).toMatchObject({
+      op: 'ready',
+      userId: bob.user.id,
+      seq: 2,
+      heartbeatMs: expect.any(Number),
+    });
     expect(fresh.events()).toEqual([]);
   });
 

@@ -40,6 +40,8 @@ const client = new ParleyClient({
   baseUrl: window.location.origin,
   storage: new WebStorage({ prefix: 'parley:' }),
   deviceName: deviceName(),
+  // Bound: browsers throw "Illegal invocation" when fetch is called as a method of another object.
+  fetch: (url, init) => window.fetch(url, init),
 });
 
 function startStore(user: User): ChatStore {

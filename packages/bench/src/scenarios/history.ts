@@ -31,7 +31,7 @@ export interface HistoryRun {
 /** Message ids: Snowflake-shaped (ms since 2026-01-01 << 22), starting on 2026-01-02, 4 per ms. */
 const BASE_ID = 86_400_000 * 2 ** 22;
 
-function generate(dbPath: string, channelId: string, a: string, b: string, n: number): void {
+export function generateHistory(dbPath: string, channelId: string, a: string, b: string, n: number): void {
   const db = new Database(dbPath);
   db.pragma('synchronous = OFF');
   db.pragma('cache_size = -262144');
@@ -135,7 +135,7 @@ export async function history(ctx: BenchContext): Promise<ScenarioResult> {
     const [a, b] = world.users;
     const channelId = world.dms[0]!;
     const t0 = nowUs();
-    generate(dbPath, channelId, a!.id, b!.id, n);
+    generateHistory(dbPath, channelId, a!.id, b!.id, n);
     const generateSeconds = Math.round((nowUs() - t0) / 1e4) / 100;
     const dbBytes = fileSize(dbPath) + fileSize(`${dbPath}-wal`);
     ctx.log(` generated ${n.toLocaleString('en')} messages in ${generateSeconds} s, ${Math.round(dbBytes / n)} B/message`);

@@ -99,7 +99,9 @@ export function loadConfig(env: Record<string, string | undefined>, defaultWebDi
     storage: e.PARLEY_DATABASE_URL
       ? { kind: 'postgres', url: e.PARLEY_DATABASE_URL }
       : { kind: 'sqlite', path: path.join(dataDir, 'parley.db') },
-    bus: e.PARLEY_REDIS_URL ? { kind: 'redis', url: e.PARLEY_REDIS_URL, prefix: e.PARLEY_REDIS_PREFIX } : { kind: 'memory' },
+    bus: e.PARLEY_REDIS_URL
+      ? { kind: 'redis', url: e.PARLEY_REDIS_URL, prefix: e.PARLEY_REDIS_PREFIX }
+      : { kind: 'memory' },
     gateway: {
       heartbeatMs: e.PARLEY_HEARTBEAT_MS,
       heartbeatTimeoutMs: e.PARLEY_HEARTBEAT_TIMEOUT_MS,

@@ -75,7 +75,10 @@ export class AccountService {
 
   async login(input: { username: string; password: string; deviceName?: string | undefined }): Promise<AuthResult> {
     const record = await this.store.findUserByUsername(input.username);
-    const valid = await verifyPassword(input.password, record?.passwordHash ?? (await (this.#decoyHash ??= hashPassword('decoy', this.passwordHashCost))));
+    const valid = await verifyPassword(
+      input.password,
+      record?.passwordHash ?? (await (this.#decoyHash ??= hashPassword('decoy', this.passwordHashCost))),
+    );
     if (record === undefined || !valid) fail('unauthorized', 'wrong username or password');
     const user: User = { id: record.id, username: record.username, displayName: record.displayName };
     if (record.statusText) user.statusText = record.statusText;

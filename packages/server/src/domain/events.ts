@@ -104,7 +104,9 @@ export class EventRouter {
     switch (entry.type) {
       case 'message.created': {
         const message =
-          'message' in entry && entry.message ? entry.message : await this.store.getMessage(channelId, entry.messageId!);
+          'message' in entry && entry.message
+            ? entry.message
+            : await this.store.getMessage(channelId, entry.messageId!);
         return {
           type: 'message.created',
           message: message ?? { id: entry.messageId!, channelId, senderId: '0', text: '', createdAt: entry.createdAt },

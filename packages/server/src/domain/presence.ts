@@ -42,10 +42,7 @@ export class PresenceService {
 
   async presenceOf(userIds: readonly string[]): Promise<Map<string, Presence>> {
     if (userIds.length === 0) return new Map();
-    const [online, lastSeen] = await Promise.all([
-      this.presenceStore.online(userIds),
-      this.store.getLastSeen(userIds),
-    ]);
+    const [online, lastSeen] = await Promise.all([this.presenceStore.online(userIds), this.store.getLastSeen(userIds)]);
     const result = new Map<string, Presence>();
     for (const userId of userIds) {
       if (online.has(userId) || this.#pendingOffline.has(userId)) {

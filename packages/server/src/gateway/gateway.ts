@@ -48,7 +48,9 @@ const CONTROL_PREFIX = 'c|';
 
 /** Tells every gateway to close the sockets of a revoked device. */
 export async function publishDeviceRevoked(bus: Bus, userId: string, deviceId: string): Promise<void> {
-  await bus.publish([{ topic: userTopic(userId), payload: `${CONTROL_PREFIX}${JSON.stringify({ revoke: deviceId })}` }]);
+  await bus.publish([
+    { topic: userTopic(userId), payload: `${CONTROL_PREFIX}${JSON.stringify({ revoke: deviceId })}` },
+  ]);
 }
 
 export class Gateway {
@@ -190,7 +192,9 @@ export class Gateway {
     this.#connectionCount--;
     if (sockets.connections.size === 0) {
       this.#users.delete(connection.userId);
-      await (await sockets.unsubscribe)();
+      await (
+        await sockets.unsubscribe
+      )();
     }
     try {
       await this.deps.presence.disconnected(this.#lease(connection));

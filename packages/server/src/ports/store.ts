@@ -124,7 +124,11 @@ export interface FriendStore {
   getFriendRequest(requestId: string): Promise<FriendRequestRecord | undefined>;
   listFriendRequests(userId: string): Promise<{ incoming: FriendRequestRecord[]; outgoing: FriendRequestRecord[] }>;
   /** Accepts a request addressed to `userId`; throws not_found otherwise. friend.added to both. */
-  acceptFriendRequest(requestId: string, userId: string, at: string): Promise<{ friendId: string; entries: LogEntry[] }>;
+  acceptFriendRequest(
+    requestId: string,
+    userId: string,
+    at: string,
+  ): Promise<{ friendId: string; entries: LogEntry[] }>;
   /** Withdraws (by the sender) or declines (by the recipient) a pending request. */
   deleteFriendRequest(requestId: string, userId: string): Promise<void>;
   listFriendIds(userId: string): Promise<string[]>;

@@ -31,216 +31,227 @@ interface Sent {
   senderId: string;
 }
 
-describe.skipIf(skip !== false)(`cluster: 2 gateways + 2 API + notifier on Postgres and Redis${skip ? ` (skipped: ${skip})` : ''}`, () => {
-  const USERS = 8;
-  let fleet: Fleet;
-  let sessions: Session[] = [];
-  let clients: TestClient[] = [];
-  let groupId: string;
-  /** dms[i] is the DM of user i and user i+1 (mod USERS). */
-  let dms: string[] = [];
-  const sent: Sent[] = [];
+describe.skipIf(skip !== false)(
+  `cluster: 2 gateways + 2 API + notifier on Postgres and Redis${skip ? ` (skipped: ${skip})` : ''}`,
+  () => {
+    const USERS = 8;
+    let fleet: Fleet;
+    let sessions: Session[] = [];
+    let clients: TestClient[] = [];
+    let groupId: string;
+    /** dms[i] is the DM of user i and user i+1 (mod USERS). */
+    let dms: string[] = [];
+    const sent: Sent[] = [];
 
-  const membersOf = (channelId: string): string[] => {
-    if (channelId === groupId) return sessions.map((s) => s.userId);
-    const i = dms.indexOf(channelId);
-    return [sessions[i]!.userId, sessions[(i + 1) % USERS]!.userId];
-  };
-
-  async function send(client: TestClient, channelId: string, text: string): Promise<void> {
-    const messageId = await client.send(channelId, text);
-    sent.push({ messageId, channelId, senderId: client.userId });
-  }
-
-  /** Every client sends every `intervalMs` (alternating group and its DMs) until stopped. */
-  function traffic(intervalMs: number, label: string) {
-    let running = true;
-    const inFlight: Promise<void>[] = [];
-    const loops = clients.map(async (client, i) => {
-      let n = 0;
-      while (running) {
-        const channels = [groupId, dms[i]!, dms[(i + USERS - 1) % USERS]!];
-        inFlight.push(send(client, channels[n % 3]!, `${label} ${client.session.username} #${n}`));
-        n++;
-        await sleep(intervalMs);
-      }
-    });
-    return async () => {
-      running = false;
-      await Promise.all(loops);
-      await Promise.all(inFlight);
+    const membersOf = (channelId: string): string[] => {
+      if (channelId === groupId) return sessions.map((s) => s.userId);
+      const i = dms.indexOf(channelId);
+      return [sessions[i]!.userId, sessions[(i + 1) % USERS]!.userId];
     };
-  }
 
-  /**
-   * After catching up from the log (what the SDK does on a gap or reconnect): every acked
-   * message was applied exactly once by every member, no message exists twice (resends were
-   * deduped), and each user's applied events are exactly their log, seq 1..head without gaps.
-   */
-  async function verify(): Promise<{ caughtUp: number }> {
-    let caughtUp = 0;
-    for (const client of clients) caughtUp += await client.catchUp();
-    for (const client of clients) {
-      expect(client.duplicateMessages).toBe(0);
-      expect(client.applied.map((e) => e.seq)).toEqual(client.applied.map((_, i) => i + 1));
-      expect(client.pendingCount).toBe(0);
+    async function send(client: TestClient, channelId: string, text: string): Promise<void> {
+      const messageId = await client.send(channelId, text);
+      sent.push({ messageId, channelId, senderId: client.userId });
     }
-    for (const message of sent) {
-      for (const userId of membersOf(message.channelId)) {
-        const client = clients.find((c) => c.userId === userId)!;
-        expect(client.messages.has(message.messageId), `${userId} has ${message.messageId}`).toBe(true);
-      }
-    }
-    // Nothing beyond what was acked: a resend never created a second message.
-    const ackedIds = new Set(sent.map((s) => s.messageId));
-    for (const client of clients) {
-      for (const id of client.messages.keys()) expect(ackedIds.has(id), `unexpected message ${id}`).toBe(true);
-    }
-    expect(clients[0]!.messages.size).toBe(sent.filter((s) => membersOf(s.channelId).includes(clients[0]!.userId)).length);
-    return { caughtUp };
-  }
 
-  beforeAll(async () => {
-    fleet = await Fleet.start({ gateways: 2, apis: 2, notifiers: 1 });
-    const apis = fleet.apiUrls;
-    const tag = Date.now().toString(36);
-    sessions = await Promise.all(
-      Array.from({ length: USERS }, (_, i) => signup(apis[i % apis.length]!, `c${tag}_${i}`)),
-    );
-    const owner = sessions[0]!;
-    const { channel } = await api<{ channel: { id: string } }>(apis[0]!, 'POST', '/v1/groups', owner.token, {
-      name: 'everyone',
-      memberIds: sessions.slice(1).map((s) => s.userId),
-    });
-    groupId = channel.id;
-    dms = [];
-    for (let i = 0; i < USERS; i++) {
-      const { channel: dm } = await api<{ channel: { id: string } }>(
-        apis[i % apis.length]!,
-        'POST',
-        '/v1/dms',
-        sessions[i]!.token,
-        { userId: sessions[(i + 1) % USERS]!.userId },
-      );
-      dms.push(dm.id);
-    }
-  }, 120_000);
-
-  afterAll(async () => {
-    for (const client of clients) client.close();
-    await ensureRedisRunning();
-    await fleet?.stop();
-  }, 60_000);
-
-  it('spreads new connections over both gateways through discovery', async () => {
-    const gateways = fleet.byRole('gateway');
-    // Every API node knows every gateway.
-    for (const apiUrl of fleet.apiUrls) {
-      await eventually(
-        async () => {
-          const { url } = await api<{ url: string }>(apiUrl, 'GET', '/v1/gateway', sessions[0]!.token);
-          return gateways.some((g) => g.process.wsUrl === url);
-        },
-        10_000,
-        'discovery answers',
-      );
-    }
-    clients = sessions.map((s) => new TestClient(s, fleet.apiUrls));
-    for (const client of clients) {
-      await client.connect();
-      await sleep(50);
-    }
-    const perGateway = new Map<string, number>();
-    for (const c of clients) perGateway.set(c.gatewayNodeId!, (perGateway.get(c.gatewayNodeId!) ?? 0) + 1);
-    expect(perGateway.size, `connections per gateway: ${JSON.stringify([...perGateway])}`).toBe(2);
-    for (const count of perGateway.values()) expect(count).toBeGreaterThanOrEqual(2);
-  }, 60_000);
-
-  it('delivers DMs and group messages live across gateways, in seq order, once', async () => {
-    await Promise.all(
-      clients.map(async (client, i) => {
-        for (let n = 0; n < 3; n++) {
-          await send(client, groupId, `hello group ${n} from ${i}`);
-          await send(client, dms[i]!, `hello dm ${n} from ${i}`);
+    /** Every client sends every `intervalMs` (alternating group and its DMs) until stopped. */
+    function traffic(intervalMs: number, label: string) {
+      let running = true;
+      const inFlight: Promise<void>[] = [];
+      const loops = clients.map(async (client, i) => {
+        let n = 0;
+        while (running) {
+          const channels = [groupId, dms[i]!, dms[(i + USERS - 1) % USERS]!];
+          inFlight.push(send(client, channels[n % 3]!, `${label} ${client.session.username} #${n}`));
+          n++;
+          await sleep(intervalMs);
         }
-      }),
-    );
-    // Live: no catch-up from the log needed.
-    await eventually(
-      () =>
-        sent.every((m) =>
-          membersOf(m.channelId).every((u) => clients.find((c) => c.userId === u)!.messages.has(m.messageId)),
-        ),
-      15_000,
-      'live delivery of every message to every member',
-    );
-    const { caughtUp } = await verify();
-    expect(caughtUp).toBe(0);
-  }, 60_000);
-
-  it('survives a gateway SIGKILL mid-traffic: clients move to the other gateway, nothing lost or doubled', async () => {
-    const [victim, survivor] = fleet.byRole('gateway') as [(typeof fleet.nodes)[0], (typeof fleet.nodes)[0]];
-    const victimUrl = victim.process.wsUrl;
-    const stop = traffic(60, 'kill');
-    await sleep(1_000);
-    const { nodeId: victimNodeId } = await api<{ nodeId: string }>(victim.process.baseUrl, 'GET', '/healthz');
-    const onVictim = clients.filter((c) => c.gatewayNodeId === victimNodeId);
-    expect(onVictim.length).toBeGreaterThan(0);
-    await victim.process.kill('SIGKILL');
-    // The dead gateway drops out of discovery within its announce TTL.
-    await eventually(
-      async () => {
-        const answers = await Promise.all(
-          fleet.apiUrls.map((u) => api<{ url: string }>(u, 'GET', '/v1/gateway', sessions[0]!.token)),
-        );
-        return answers.every((a) => a.url !== victimUrl);
-      },
-      15_000,
-      'discovery to forget the dead gateway',
-    );
-    await sleep(1_500);
-    await stop();
-    await eventually(() => clients.every((c) => c.connected), 20_000, 'every client reconnected');
-    for (const client of onVictim) {
-      expect(client.reconnects).toBeGreaterThan(0);
-      expect(client.gatewayNodeId).not.toBe(victimNodeId);
+      });
+      return async () => {
+        running = false;
+        await Promise.all(loops);
+        await Promise.all(inFlight);
+      };
     }
-    expect(new Set(clients.map((c) => c.gatewayNodeId)).size).toBe(1);
-    await verify();
-    expect(survivor.process.child.exitCode).toBeNull();
-    // Bring the gateway back for the next scenario.
-    await victim.process.restart();
-  }, 120_000);
 
-  it.skipIf(!redisIsLocal())(
-    'survives a Redis restart mid-traffic: servers reconnect, clients catch up, nothing lost or doubled',
-    async () => {
-      const stop = traffic(60, 'redis');
-      await sleep(1_000);
-      await restartRedis(500);
-      // Fresh Redis: node registry and presence are rebuilt by the next announces and heartbeats.
-      await sleep(2_500);
-      // Sends after the restart are delivered live again (the bus resubscribed).
-      const probe = clients[1]!;
-      const before = sent.length;
-      await send(probe, groupId, 'after the restart');
-      const probeId = sent[before]!.messageId;
-      await eventually(
-        () => clients.every((c) => c.messages.has(probeId)),
-        15_000,
-        'live delivery after the Redis restart',
+    /**
+     * After catching up from the log (what the SDK does on a gap or reconnect): every acked
+     * message was applied exactly once by every member, no message exists twice (resends were
+     * deduped), and each user's applied events are exactly their log, seq 1..head without gaps.
+     */
+    async function verify(): Promise<{ caughtUp: number }> {
+      let caughtUp = 0;
+      for (const client of clients) caughtUp += await client.catchUp();
+      for (const client of clients) {
+        expect(client.duplicateMessages).toBe(0);
+        expect(client.applied.map((e) => e.seq)).toEqual(client.applied.map((_, i) => i + 1));
+        expect(client.pendingCount).toBe(0);
+      }
+      for (const message of sent) {
+        for (const userId of membersOf(message.channelId)) {
+          const client = clients.find((c) => c.userId === userId)!;
+          expect(client.messages.has(message.messageId), `${userId} has ${message.messageId}`).toBe(true);
+        }
+      }
+      // Nothing beyond what was acked: a resend never created a second message.
+      const ackedIds = new Set(sent.map((s) => s.messageId));
+      for (const client of clients) {
+        for (const id of client.messages.keys()) expect(ackedIds.has(id), `unexpected message ${id}`).toBe(true);
+      }
+      expect(clients[0]!.messages.size).toBe(
+        sent.filter((s) => membersOf(s.channelId).includes(clients[0]!.userId)).length,
       );
-      await stop();
-      const { caughtUp } = await verify();
-      console.info(`redis restart: ${caughtUp} events fetched from the log in the final catch-up`);
+      return { caughtUp };
+    }
+
+    beforeAll(async () => {
+      fleet = await Fleet.start({ gateways: 2, apis: 2, notifiers: 1 });
+      const apis = fleet.apiUrls;
+      const tag = Date.now().toString(36);
+      sessions = await Promise.all(
+        Array.from({ length: USERS }, (_, i) => signup(apis[i % apis.length]!, `c${tag}_${i}`)),
+      );
+      const owner = sessions[0]!;
+      const { channel } = await api<{ channel: { id: string } }>(apis[0]!, 'POST', '/v1/groups', owner.token, {
+        name: 'everyone',
+        memberIds: sessions.slice(1).map((s) => s.userId),
+      });
+      groupId = channel.id;
+      dms = [];
+      for (let i = 0; i < USERS; i++) {
+        const { channel: dm } = await api<{ channel: { id: string } }>(
+          apis[i % apis.length]!,
+          'POST',
+          '/v1/dms',
+          sessions[i]!.token,
+          { userId: sessions[(i + 1) % USERS]!.userId },
+        );
+        dms.push(dm.id);
+      }
+    }, 120_000);
+
+    afterAll(async () => {
+      for (const client of clients) client.close();
+      await ensureRedisRunning();
+      await fleet?.stop();
+    }, 60_000);
+
+    it('spreads new connections over both gateways through discovery', async () => {
+      const gateways = fleet.byRole('gateway');
+      // Every API node knows every gateway.
       for (const apiUrl of fleet.apiUrls) {
         await eventually(
-          async () => (await fetch(`${apiUrl}/v1/gateway`, { headers: { authorization: `Bearer ${sessions[0]!.token}` } })).ok,
-          15_000,
-          'discovery after the Redis restart',
+          async () => {
+            const { url } = await api<{ url: string }>(apiUrl, 'GET', '/v1/gateway', sessions[0]!.token);
+            return gateways.some((g) => g.process.wsUrl === url);
+          },
+          10_000,
+          'discovery answers',
         );
       }
-    },
-    120_000,
-  );
-});
+      clients = sessions.map((s) => new TestClient(s, fleet.apiUrls));
+      for (const client of clients) {
+        await client.connect();
+        await sleep(50);
+      }
+      const perGateway = new Map<string, number>();
+      for (const c of clients) perGateway.set(c.gatewayNodeId!, (perGateway.get(c.gatewayNodeId!) ?? 0) + 1);
+      expect(perGateway.size, `connections per gateway: ${JSON.stringify([...perGateway])}`).toBe(2);
+      for (const count of perGateway.values()) expect(count).toBeGreaterThanOrEqual(2);
+    }, 60_000);
+
+    it('delivers DMs and group messages live across gateways, in seq order, once', async () => {
+      await Promise.all(
+        clients.map(async (client, i) => {
+          for (let n = 0; n < 3; n++) {
+            await send(client, groupId, `hello group ${n} from ${i}`);
+            await send(client, dms[i]!, `hello dm ${n} from ${i}`);
+          }
+        }),
+      );
+      // Live: no catch-up from the log needed.
+      await eventually(
+        () =>
+          sent.every((m) =>
+            membersOf(m.channelId).every((u) => clients.find((c) => c.userId === u)!.messages.has(m.messageId)),
+          ),
+        15_000,
+        'live delivery of every message to every member',
+      );
+      const { caughtUp } = await verify();
+      expect(caughtUp).toBe(0);
+    }, 60_000);
+
+    it('survives a gateway SIGKILL mid-traffic: clients move to the other gateway, nothing lost or doubled', async () => {
+      const [victim, survivor] = fleet.byRole('gateway') as [(typeof fleet.nodes)[0], (typeof fleet.nodes)[0]];
+      const victimUrl = victim.process.wsUrl;
+      const stop = traffic(60, 'kill');
+      await sleep(1_000);
+      const { nodeId: victimNodeId } = await api<{ nodeId: string }>(victim.process.baseUrl, 'GET', '/healthz');
+      const onVictim = clients.filter((c) => c.gatewayNodeId === victimNodeId);
+      expect(onVictim.length).toBeGreaterThan(0);
+      await victim.process.kill('SIGKILL');
+      // The dead gateway drops out of discovery within its announce TTL.
+      await eventually(
+        async () => {
+          const answers = await Promise.all(
+            fleet.apiUrls.map((u) => api<{ url: string }>(u, 'GET', '/v1/gateway', sessions[0]!.token)),
+          );
+          return answers.every((a) => a.url !== victimUrl);
+        },
+        15_000,
+        'discovery to forget the dead gateway',
+      );
+      await sleep(1_500);
+      await stop();
+      await eventually(() => clients.every((c) => c.connected), 20_000, 'every client reconnected');
+      for (const client of onVictim) {
+        expect(client.reconnects).toBeGreaterThan(0);
+        expect(client.gatewayNodeId).not.toBe(victimNodeId);
+      }
+      expect(new Set(clients.map((c) => c.gatewayNodeId)).size).toBe(1);
+      await verify();
+      expect(survivor.process.child.exitCode).toBeNull();
+      // Bring the gateway back for the next scenario.
+      await victim.process.restart();
+    }, 120_000);
+
+    it.skipIf(!redisIsLocal())(
+      'survives a Redis restart mid-traffic: servers reconnect, clients catch up, nothing lost or doubled',
+      async () => {
+        const stop = traffic(60, 'redis');
+        await sleep(1_000);
+        await restartRedis(500);
+        // Fresh Redis: node registry and presence are rebuilt by the next announces and heartbeats.
+        await sleep(2_500);
+        // Sends after the restart are delivered live again (the bus resubscribed).
+        const probe = clients[1]!;
+        const before = sent.length;
+        await send(probe, groupId, 'after the restart');
+        const probeId = sent[before]!.messageId;
+        await eventually(
+          () => clients.every((c) => c.messages.has(probeId)),
+          15_000,
+          'live delivery after the Redis restart',
+        );
+        await stop();
+        const { caughtUp } = await verify();
+        const gapFills = clients.reduce((sum, c) => sum + c.gapFills, 0);
+        const stale = clients.reduce((sum, c) => sum + c.staleEvents, 0);
+        console.info(
+          `redis restart: ${sent.length} messages acked in all; ${gapFills} live gap fills, ${stale} stale events dropped, ` +
+            `${caughtUp} events fetched in the final catch-up`,
+        );
+        for (const apiUrl of fleet.apiUrls) {
+          await eventually(
+            async () =>
+              (await fetch(`${apiUrl}/v1/gateway`, { headers: { authorization: `Bearer ${sessions[0]!.token}` } })).ok,
+            15_000,
+            'discovery after the Redis restart',
+          );
+        }
+      },
+      120_000,
+    );
+  },
+);

@@ -2,7 +2,10 @@ import { Redis, type RedisOptions } from 'ioredis';
 
 /** Options shared by every Redis adapter. */
 export interface RedisConnectionOptions {
-  /** redis://[user:pass@]host:port[/db] or rediss://... */
+  /**
+   * redis://[user:pass@]host:port[/db], rediss://... (TLS), or, for Redis Sentinel,
+   * redis+sentinel://[:pass@]host:port[,host:port...]/masterName[/db].
+   */
   url: string;
   /**
    * Prefix for every key and pub/sub channel this adapter touches, so several fleets (or
@@ -21,19 +24,49 @@ export const DEFAULT_PREFIX = 'parley:';
  * error than wait an unbounded time behind an outage.
  */
 export function connect(options: RedisConnectionOptions, name: string): Redis {
-  const client = new Redis(options.url, {
+  const sentinel = parseSentinelUrl(options.url);
+  const target: RedisOptions = sentinel ?? {};
+  const common: RedisOptions = {
     // The prefix in the name lets an operator (or a test) tell fleets apart in CLIENT LIST.
     connectionName: `${name}@${(options.prefix ?? DEFAULT_PREFIX).replace(/\s/g, '_')}`,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     connectTimeout: 2_000,
     retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 10), 1_000),
-    // Errors surface on the failing command; the event only stops "unhandled error" noise.
     lazyConnect: false,
     ...options.redis,
-  });
+  };
+  const client = sentinel ? new Redis({ ...target, ...common }) : new Redis(options.url, common);
+  // Errors surface on the failing command; the listener only stops "unhandled error" noise.
   client.on('error', () => {});
   return client;
+}
+
+/**
+ * Options for a Sentinel URL (redis+sentinel://[:pass@]h1:26379,h2:26379/mymaster[/db]), or
+ * undefined for any other URL. ioredis asks the sentinels for the current primary and follows
+ * failovers by itself.
+ */
+export function parseSentinelUrl(url: string): RedisOptions | undefined {
+  const match = /^redis(?:\+|-)sentinel(s?):\/\/(?:([^@/]*)@)?([^/]+)\/([^/?]+)(?:\/(\d+))?\/?$/.exec(url);
+  if (match === null) return undefined;
+  const [, tls, auth, hosts, name, db] = match;
+  const sentinels = hosts!.split(',').map((hostPort) => {
+    const at = hostPort.lastIndexOf(':');
+    const host = at > 0 ? hostPort.slice(0, at) : hostPort;
+    return { host: host.replace(/^\[|\]$/g, ''), port: at > 0 ? Number(hostPort.slice(at + 1)) : 26379 };
+  });
+  const options: RedisOptions = { sentinels, name: decodeURIComponent(name!) };
+  if (auth) {
+    const colon = auth.indexOf(':');
+    const password = decodeURIComponent(colon >= 0 ? auth.slice(colon + 1) : auth);
+    if (password) options.password = password;
+    const username = colon > 0 ? decodeURIComponent(auth.slice(0, colon)) : '';
+    if (username) options.username = username;
+  }
+  if (db) options.db = Number(db);
+  if (tls) options.tls = {};
+  return options;
 }
 
 /** Resolves once the connection is ready, or rejects after `timeoutMs`. */

@@ -144,8 +144,7 @@ export class SqliteStore implements Store {
     const data = append.data === undefined ? null : JSON.stringify(append.data);
     for (const userId of append.userIds) {
       const head = this.#sql(`UPDATE users SET log_seq = log_seq + 1 WHERE id = ? RETURNING log_seq`).get(userId) as
-        | { log_seq: number }
-        | undefined;
+        { log_seq: number } | undefined;
       if (head === undefined) continue;
       this.#sql(
         `INSERT INTO user_log (user_id, seq, type, channel_id, message_id, data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
@@ -163,9 +162,13 @@ export class SqliteStore implements Store {
 
   async createUser(user: NewUser): Promise<void> {
     try {
-      this.#sql(
-        `INSERT INTO users (id, username, display_name, password_hash, created_at) VALUES (?, ?, ?, ?, ?)`,
-      ).run(user.id, user.username.toLowerCase(), user.displayName, user.passwordHash, user.createdAt);
+      this.#sql(`INSERT INTO users (id, username, display_name, password_hash, created_at) VALUES (?, ?, ?, ?, ?)`).run(
+        user.id,
+        user.username.toLowerCase(),
+        user.displayName,
+        user.passwordHash,
+        user.createdAt,
+      );
     } catch (error) {
       if (isUniqueViolation(error)) throw new StoreError('conflict', 'username is taken', { cause: error });
       throw error;
@@ -174,8 +177,7 @@ export class SqliteStore implements Store {
 
   async findUserByUsername(username: string): Promise<UserRecord | undefined> {
     const row = this.#sql(`SELECT ${USER_COLUMNS} FROM users WHERE username = ?`).get(username.toLowerCase()) as
-      | UserRow
-      | undefined;
+      UserRow | undefined;
     return row && toUserRecord(row);
   }
 
@@ -385,9 +387,9 @@ export class SqliteStore implements Store {
   }
 
   #channel(channelId: string): ChannelRecord | undefined {
-    const row = this.#sql(
-      `SELECT CAST(id AS TEXT) AS id, kind, name, created_at FROM channels WHERE id = ?`,
-    ).get(channelId) as ChannelRow | undefined;
+    const row = this.#sql(`SELECT CAST(id AS TEXT) AS id, kind, name, created_at FROM channels WHERE id = ?`).get(
+      channelId,
+    ) as ChannelRow | undefined;
     if (row === undefined) return undefined;
     return toChannelRecord(row, this.#members(channelId));
   }
@@ -404,8 +406,7 @@ export class SqliteStore implements Store {
     return this.#tx(() => {
       const key = dmKey(dm.userIds[0], dm.userIds[1]);
       const existing = this.#sql(`SELECT CAST(id AS TEXT) AS id FROM channels WHERE dm_key = ?`).get(key) as
-        | { id: string }
-        | undefined;
+        { id: string } | undefined;
       if (existing !== undefined) return { channel: this.#channel(existing.id)!, entries: [] as LogEntry[] };
       this.#sql(`INSERT INTO channels (id, kind, dm_key, created_at) VALUES (?, 'dm', ?, ?)`).run(
         dm.id,
@@ -522,10 +523,7 @@ export class SqliteStore implements Store {
         role,
         at,
       );
-      return this.#appendLog(
-        { userIds: [...ids, userId], type: 'member.added', channelId, data: { userId } },
-        at,
-      );
+      return this.#appendLog({ userIds: [...ids, userId], type: 'member.added', channelId, data: { userId } }, at);
     });
   }
 
@@ -648,9 +646,10 @@ export class SqliteStore implements Store {
       ).all(channelId, query.around, limit - older.length) as MessageRow[];
       rows = [...older.reverse(), ...newer];
     } else {
-      rows = this.#sql(
-        `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE channel_id = ? ORDER BY id DESC LIMIT ?`,
-      ).all(channelId, limit) as MessageRow[];
+      rows = this.#sql(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE channel_id = ? ORDER BY id DESC LIMIT ?`).all(
+        channelId,
+        limit,
+      ) as MessageRow[];
       rows.reverse();
     }
     return rows.map(toMessage);

@@ -295,7 +295,10 @@ export function describeStoreContract(
         const results = await store.appendMessages([first, { ...message(id, a, 'twice'), clientMsgId: 'same-key' }]);
         expect(results.map((r) => r.status)).toEqual(['created', 'duplicate']);
         const [again] = await store.appendMessages([{ ...message(id, a), clientMsgId: 'same-key' }]);
-        expect(again).toEqual({ status: 'duplicate', message: expect.objectContaining({ id: first.id, text: 'once' }) });
+        expect(again).toEqual({
+          status: 'duplicate',
+          message: expect.objectContaining({ id: first.id, text: 'once' }),
+        });
         expect(await store.listMessages(id, { limit: 10 })).toHaveLength(1);
       });
 
