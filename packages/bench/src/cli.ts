@@ -10,6 +10,7 @@
  *   --profile          write a V8 CPU profile of the Parley server and list its hot spots
  *   --no-report        do not regenerate docs/benchmarks.md
  *   --keep             keep the scratch directory (data dirs, server logs)
+ *   --size N           connections / reconnecting devices / dm users
  *   --rates a,b,c      offered msgs/s steps (dm, group, cluster); --step-ms N step length; --texts 100,10000 (dm)
  */
 import { mkdirSync } from 'node:fs';
@@ -50,6 +51,7 @@ interface Args {
   rates?: number[];
   stepMs?: number;
   textLens?: number[];
+  size?: number;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -71,6 +73,7 @@ function parseArgs(argv: string[]): Args {
     else if (arg === '--keep') a.keep = true;
     else if (arg === '--rates') a.rates = value().split(',').map(Number);
     else if (arg === '--step-ms') a.stepMs = Number(value());
+    else if (arg === '--size') a.size = Number(value());
     else if (arg === '--texts') a.textLens = value().split(',').map(Number);
     else if (arg.startsWith('--')) throw new Error(`unknown option ${arg}`);
     else a.names.push(arg);
@@ -88,7 +91,9 @@ async function main(): Promise<void> {
     console.error(usage);
     process.exit(2);
   }
-  const outDir = path.resolve(args.out ?? (args.mode === 'quick' ? path.join(defaultResultsDir, 'tmp') : defaultResultsDir));
+  const outDir = path.resolve(
+    args.out ?? (args.mode === 'quick' ? path.join(defaultResultsDir, 'tmp') : defaultResultsDir),
+  );
   const names = args.names.includes('all') ? Object.keys(scenarios) : args.names;
   let failed = false;
   for (const name of names) {
@@ -111,17 +116,24 @@ async function main(): Promise<void> {
       rates: a2(args.rates),
       stepMs: args.stepMs,
       textLens: a2(args.textLens),
+      size: args.size,
     };
     const startedAt = new Date();
     const loadAvgAtStart = os.loadavg().map((x) => Math.round(x * 100) / 100);
-    console.log(`# ${name} (${args.mode}), generator processes: ${args.workers}, load average ${loadAvgAtStart.join(' ')}`);
+    console.log(
+      `# ${name} (${args.mode}), generator processes: ${args.workers}, load average ${loadAvgAtStart.join(' ')}`,
+    );
     try {
       const result = await scenario.run(ctx);
-      const flags = [args.mode === 'default' ? '' : `--${args.mode}`, args.workers !== 2 ? `--workers ${args.workers}` : '']
+      const flags = [
+        args.mode === 'default' ? '' : `--${args.mode}`,
+        args.workers !== 2 ? `--workers ${args.workers}` : '',
+      ]
         .concat(args.targets ? [`--targets ${args.targets.join(',')}`] : [])
         .concat(args.rates ? [`--rates ${args.rates.join(',')}`] : [])
         .concat(args.stepMs ? [`--step-ms ${args.stepMs}`] : [])
         .concat(args.textLens ? [`--texts ${args.textLens.join(',')}`] : [])
+        .concat(args.size ? [`--size ${args.size}`] : [])
         .filter(Boolean)
         .join(' ');
       const record: RunRecord = {

@@ -154,20 +154,34 @@ class ChatApp {
     this.#term.print(`Logged in as ${this.#me.displayName} (@${this.#me.username}) on ${client.api.baseUrl}`);
     this.#wire();
     await this.#loadChannels();
-    client.connect().catch((error: unknown) => this.#term.print(`! cannot connect: ${describeError(error)}`));
+    client.connect().catch(() => {}); // terminal errors are printed by the `error` listener
     this.#printChannels();
     this.#term.print('Type /help for commands.');
     this.#term.rl.setPrompt('> ');
     this.#term.rl.prompt();
-    this.#term.rl.on('line', (line) => {
-      this.#handle(line.trim()).then(
-        () => this.#term.rl.prompt(),
-        (error: unknown) => {
-          this.#term.print(`! ${describeError(error)}`);
-          this.#term.rl.prompt();
-        },
-      );
-    });
+  }
+
+  /** Queues a command line: one at a time, in order, after start (pasted or piped lines too). */
+  enqueue(line: string): void {
+    this.idle = this.idle
+      .then(() => this.#handle(line.trim()))
+      .catch((error: unknown) => this.#term.print(`! ${describeError(error)}`))
+      .then(() => this.#term.rl.prompt());
+  }
+
+  /** Settles when every command queued so far has finished. */
+  idle: Promise<void> = Promise.resolve();
+
+  /** Waits (up to `ms`) for pending messages to be sent, so that piped input is delivered. */
+  async drainOutbox(ms: number): Promise<void> {
+    const pending = this.#client.outbox.filter((m) => m.state === 'pending');
+    if (pending.length === 0 || this.#client.state !== 'online') return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      Promise.all(pending.map((m) => this.#client.settled(m.clientMsgId))),
+      new Promise((resolve) => (timer = setTimeout(resolve, ms))),
+    ]);
+    clearTimeout(timer);
   }
 
   async #authenticate(args: Args): Promise<User> {
@@ -189,8 +203,10 @@ class ChatApp {
   #wire(): void {
     const client = this.#client;
     const term = this.#term;
+    let first = true;
     client.connection.subscribe((state) => {
-      if (state !== 'offline' || this.#me) term.print(`* connection: ${state}`);
+      if (!first) term.print(`* connection: ${state}`);
+      first = false;
     });
     client.on('message', (m) => {
       const channel = this.#channels.find((c) => c.id === m.channelId);
@@ -517,13 +533,20 @@ async function main(): Promise<void> {
   const client = new ParleyClient({ baseUrl: args.url, storage: new FileStorage(dataDir), deviceName: 'terminal' });
   const term = new Terminal();
   let closing = false;
+  const app = new ChatApp(term, client);
+  const started = app.start(args);
+  app.idle = started.catch(() => {});
+  term.rl.on('line', (line) => app.enqueue(line));
   term.rl.on('close', () => {
     if (closing) return;
     closing = true;
-    void client.close().finally(() => process.exit(0));
+    void app.idle
+      .then(() => app.drainOutbox(5_000))
+      .then(() => client.close())
+      .finally(() => process.exit(0));
   });
   try {
-    await new ChatApp(term, client).start(args);
+    await started;
   } catch (error) {
     process.stderr.write(`parley-chat: ${describeError(error)}\n`);
     closing = true;

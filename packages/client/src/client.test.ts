@@ -2,11 +2,12 @@
  * ParleyClient against a scripted fake server (fake sockets, fake fetch, fake timers): the
  * connection lifecycle, sync and outbox logic without a network.
  */
-import type { ClientFrame, Message, ServerFrame, SyncEvent } from '@parley/protocol';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Channel, ClientFrame, ErrorCode, Message, ServerFrame, SyncEvent } from '@parley/protocol';
+import { afterEach, beforeEach, describe, expect, expectTypeOf, it, vi } from 'vitest';
 import type { FetchLike } from './api.js';
 import { ParleyClient } from './client.js';
-import type { ConnectionState } from './client.js';
+import type { ChannelEvent, ConnectionState, PresenceUpdate } from './client.js';
+import type { OutboxMessage } from './outbox.js';
 import { MemoryStorage } from './storage.js';
 import type { WebSocketLike } from './transport.js';
 
@@ -58,8 +59,9 @@ function harness(options: { storage?: MemoryStorage; syncLog?: SyncEvent[] } = {
     'GET /v1/sync': (url) => {
       const since = Number(url.searchParams.get('since'));
       const limit = Number(url.searchParams.get('limit') ?? 200);
-      const events = log.filter((e) => e.seq > since).slice(0, limit);
-      return { status: 200, body: { events, seq: events.at(-1)?.seq ?? since, hasMore: false } };
+      const after = log.filter((e) => e.seq > since);
+      const events = after.slice(0, limit);
+      return { status: 200, body: { events, seq: events.at(-1)?.seq ?? since, hasMore: after.length > limit } };
     },
   };
   const fetch: FetchLike = async (href, init) => {
@@ -87,6 +89,8 @@ function harness(options: { storage?: MemoryStorage; syncLog?: SyncEvent[] } = {
   });
   const states: ConnectionState[] = [];
   client.connection.subscribe((s) => states.push(s));
+  const stateEvents: ConnectionState[] = [];
+  client.on('state', (s) => stateEvents.push(s));
   const messages: Message[] = [];
   client.on('message', (m) => messages.push(m));
   const last = () => {
@@ -94,7 +98,7 @@ function harness(options: { storage?: MemoryStorage; syncLog?: SyncEvent[] } = {
     if (!s) throw new Error('no socket yet');
     return s;
   };
-  return { client, sockets, last, requests, routes, log, storage, states, messages };
+  return { client, sockets, last, requests, routes, log, storage, states, stateEvents, messages };
 }
 
 const tick = () => vi.advanceTimersByTimeAsync(0);
@@ -142,6 +146,7 @@ describe('ParleyClient connection', () => {
     expect(h.last().url).toBe('ws://fake/v1/ws');
     expect(h.last().sent[0]).toEqual({ op: 'hello', token: 't1', since: 41 });
     expect(h.states).toEqual(['offline', 'connecting', 'online']);
+    expect(h.stateEvents).toEqual(['connecting', 'online']);
   });
 
   it('a fresh device says hello without since and starts at the ready seq', async () => {
@@ -261,6 +266,33 @@ describe('ParleyClient sync', () => {
     expect(h.client.seq).toBe(4);
   });
 
+  it('fills a gap larger than one /v1/sync page, page by page', async () => {
+    const h = harness();
+    for (let seq = 1; seq <= 2500; seq++) h.log.push(created(seq, msg(String(1000 + seq))));
+    await h.client.useSession({ token: 't', userId: 'u1', deviceId: 'd1' });
+    await online(h);
+    h.last().push({ op: 'event', ...created(2501, msg('9999')) });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(h.requests.filter((r) => r.startsWith('GET /v1/sync'))).toEqual([
+      'GET /v1/sync?since=0&limit=1000',
+      'GET /v1/sync?since=1000&limit=1000',
+      'GET /v1/sync?since=2000&limit=1000',
+    ]);
+    expect(h.client.seq).toBe(2501);
+    expect(h.messages).toHaveLength(2501);
+    expect(new Set(h.messages.map((m) => m.id)).size).toBe(2501);
+  });
+
+  it('notices a lost last event when a pong reports a higher head', async () => {
+    const h = harness();
+    h.log.push(created(1, msg('10')));
+    await h.client.useSession({ token: 't', userId: 'u1', deviceId: 'd1' });
+    await online(h);
+    h.last().push({ op: 'pong', seq: 1 } as ServerFrame);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(h.messages.map((m) => m.id)).toEqual(['10']);
+  });
+
   it('catches up over /v1/sync when the replay after ready stalls', async () => {
     const h = harness();
     h.log.push(created(1, msg('10')), created(2, msg('11')));
@@ -289,6 +321,21 @@ describe('ParleyClient sync', () => {
     expect(h.messages.map((m) => m.id)).toEqual(['10']);
     expect(h.requests.filter((r) => r.startsWith('GET /v1/sync'))).toEqual([]);
     expect(h.sockets).toHaveLength(1);
+  });
+
+  it('starts over once when the server is behind the stored seq (data restored from a backup)', async () => {
+    const storage = new MemoryStorage();
+    await storage.set('seq.u1', '80');
+    const h = harness({ storage });
+    await h.client.useSession({ token: 't', userId: 'u1', deviceId: 'd1' });
+    const resyncs: number[] = [];
+    h.client.on('resync', (r) => resyncs.push(r.seq));
+    await online(h, 50);
+    h.last().push({ op: 'error', code: 'resync_required', message: 'since > head' });
+    h.last().push({ op: 'event', ...created(51, msg('10')) });
+    expect(resyncs).toEqual([50]);
+    expect(h.client.seq).toBe(51);
+    expect(h.messages.map((m) => m.id)).toEqual(['10']);
   });
 
   it('on resync_required before ready reconnects without since and emits resync at the new ready', async () => {
@@ -393,5 +440,20 @@ describe('ParleyClient outbox', () => {
         .frames('send')
         .map((f) => f.clientMsgId),
     ).toEqual([m.clientMsgId]);
+  });
+});
+
+describe('ParleyClient types', () => {
+  it('types events and results for callers', () => {
+    const { client } = harness();
+    client.on('message', (m) => expectTypeOf(m).toEqualTypeOf<Message>());
+    client.on('presence', (p) => expectTypeOf(p).toEqualTypeOf<PresenceUpdate>());
+    client.on('channel', (e) => expectTypeOf(e.type).toEqualTypeOf<ChannelEvent['type']>());
+    client.on('error', (e) => expectTypeOf(e.code).toEqualTypeOf<ErrorCode>());
+    expectTypeOf(client.send).returns.toEqualTypeOf<OutboxMessage>();
+    expectTypeOf(client.state).toEqualTypeOf<ConnectionState>();
+    expectTypeOf(client.api.channels).returns.resolves.toEqualTypeOf<Channel[]>();
+    // @ts-expect-error unknown event names do not compile
+    client.on('messages', () => {});
   });
 });

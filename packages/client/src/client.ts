@@ -115,6 +115,10 @@ export interface ClientOptions {
 }
 
 const KEY_SESSION = 'session';
+/** The server refuses WebSocket frames above 1 MiB. */
+const MAX_FRAME_BYTES = 1024 * 1024;
+const encoder = new TextEncoder();
+const utf8Length = (text: string) => encoder.encode(text).length;
 const seqKey = (userId: string) => `seq.${userId}`;
 const outboxKey = (userId: string) => `outbox.${userId}`;
 
@@ -124,6 +128,8 @@ interface Attempt {
   ready: boolean;
   /** The log head the server reported in this connection's ready frame. */
   readySeq?: number;
+  /** This connection already started over from readySeq. */
+  resynced?: boolean;
   heartbeat?: ReturnType<typeof setInterval>;
   pongTimer?: ReturnType<typeof setTimeout>;
   connectTimer?: ReturnType<typeof setTimeout>;
@@ -174,6 +180,11 @@ export class ParleyClient {
     this.#backoff = new Backoff(options.backoff);
     this.#sessionWriter = new KeyWriter(this.#storage, KEY_SESSION, this.#reportError);
     this.#outbox = new Outbox({ onChange: (m) => this.#events.emit('outbox', m) });
+    let initial = true;
+    this.#state.subscribe((state) => {
+      if (!initial) this.#events.emit('state', state);
+      initial = false;
+    });
   }
 
   // ---------------------------------------------------------------- session
@@ -316,7 +327,8 @@ export class ParleyClient {
   /**
    * Starts connecting and keeps the connection up until `close()`. Resolves when online
    * (waits through any number of retries); rejects on a terminal error such as `unauthorized`,
-   * or when the client is closed first.
+   * or when the client is closed first. Leaving the promise unawaited is safe: terminal errors
+   * are emitted as `error` events too.
    */
   connect(): Promise<void> {
     if (!this.#session) return Promise.reject(new ChatError('unauthorized', 'log in before connecting'));
@@ -360,7 +372,10 @@ export class ParleyClient {
   }
 
   #waitOnline(): Promise<void> {
-    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
+    const online = new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
+    // Not awaiting connect() is fine: terminal errors are also emitted as `error` events.
+    online.catch(() => {});
+    return online;
   }
 
   #rejectWaiters(error: unknown): void {
@@ -528,8 +543,15 @@ export class ParleyClient {
       case 'typing':
         this.#events.emit('typing', { channelId: frame.channelId, userId: frame.userId });
         return;
-      case 'pong':
+      case 'pong': {
+        // Forward-compatible: a pong that carries the log head lets a lost last event be noticed.
+        const head = (frame as { seq?: unknown }).seq;
+        if (typeof head === 'number' && attempt.ready && this.#tracker.applied !== undefined) {
+          this.#tracker.noteHead(head);
+          this.#checkGap();
+        }
         return;
+      }
     }
   }
 
@@ -541,10 +563,14 @@ export class ParleyClient {
     this.#backoff.reset();
     this.#everOnline = true;
 
-    const resync = this.#resyncPending;
-    if (resync || this.#tracker.applied === undefined) {
+    const applied = this.#tracker.applied;
+    // Behind the server's head is normal; ahead of it means the server lost data (restored from
+    // a backup): our position means nothing there any more, so start over like a resync.
+    const resync = this.#resyncPending || (applied !== undefined && applied > frame.seq);
+    if (resync || applied === undefined) {
       // A fresh device (or a reset) starts at the head: history comes from REST, not the log.
       this.#resyncPending = false;
+      attempt.resynced = resync;
       this.#tracker.reset(frame.seq);
       this.#persistSeq();
     } else {
@@ -579,7 +605,9 @@ export class ParleyClient {
     }
     switch (error.code) {
       case 'resync_required':
+        if (attempt.resynced) return; // already started over at ready
         if (attempt.ready && attempt.readySeq !== undefined) {
+          attempt.resynced = true;
           // Sent right after ready when `since` is outside the kept log: the server goes live
           // from ready.seq on this connection, so continue from there.
           this.#tracker.reset(attempt.readySeq);
@@ -690,8 +718,10 @@ export class ParleyClient {
         const gap = this.#tracker.gap();
         const since = this.#tracker.applied;
         if (!gap || since === undefined || !this.#running) break;
+        const tracker = this.#tracker;
         const page = await this.api.sync(since, limits.maxSyncLimit);
-        if (this.#tracker.applied === undefined) break; // reset meanwhile
+        // Closed, logged out or reset meanwhile: this page belongs to a position we left.
+        if (!this.#running || this.#tracker !== tracker || tracker.applied === undefined) break;
         for (const event of page.events) this.#offer(event);
         const progressed = (this.#tracker.applied ?? 0) > since;
         if (!progressed) {
@@ -779,9 +809,18 @@ export class ParleyClient {
   #drainOutbox(): void {
     const ws = this.#attempt?.ready ? this.#attempt.ws : undefined;
     if (!ws) return;
+    let failed = false;
     for (const m of this.#outbox.takeSendable()) {
-      this.#sendFrame(ws, { op: 'send', channelId: m.channelId, text: m.text, clientMsgId: m.clientMsgId });
+      const frame = JSON.stringify({ op: 'send', channelId: m.channelId, text: m.text, clientMsgId: m.clientMsgId });
+      if (frame.length > MAX_FRAME_BYTES / 3 && utf8Length(frame) > MAX_FRAME_BYTES) {
+        // The server would close the socket (1009) and we would resend it forever.
+        this.#outbox.reject(m.clientMsgId, new ChatError('payload_too_large', 'the message does not fit in a frame'));
+        failed = true;
+        continue;
+      }
+      if (ws.readyState === OPEN) ws.send(frame);
     }
+    if (failed) this.#persistOutbox();
     this.#scheduleRetry();
   }
 

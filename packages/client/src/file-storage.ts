@@ -9,6 +9,7 @@ import type { ClientStorage } from './storage.js';
  * never a torn one. Not fsync'ed: survives a process crash, not a power cut.
  */
 export class FileStorage implements ClientStorage {
+  readonly synchronous = true;
   readonly dir: string;
   #created = false;
 

@@ -7,6 +7,11 @@
  * (IndexedDB); the SDK serialises writes per key and always writes the latest value.
  */
 export interface ClientStorage {
+  /**
+   * True when `set`/`delete` finish their work before returning (the promise is only a
+   * formality). The SDK then writes every change at once instead of coalescing.
+   */
+  readonly synchronous?: boolean;
   get(key: string): Promise<string | undefined>;
   set(key: string, value: string): Promise<void>;
   delete(key: string): Promise<void>;
@@ -14,6 +19,7 @@ export interface ClientStorage {
 
 /** Keeps everything in memory: the default; nothing survives a restart. */
 export class MemoryStorage implements ClientStorage {
+  readonly synchronous = true;
   readonly #map = new Map<string, string>();
 
   async get(key: string): Promise<string | undefined> {
@@ -43,6 +49,7 @@ export interface WebStorageOptions {
 
 /** Browser storage over `localStorage` (synchronous, so writes are durable when `set` returns). */
 export class WebStorage implements ClientStorage {
+  readonly synchronous = true;
   readonly #prefix: string;
   readonly #storage: WebStorageLike;
 
@@ -84,6 +91,11 @@ export class KeyWriter {
 
   /** Writes `value`, or deletes the key when `value` is undefined. */
   set(value: string | undefined): void {
+    if (this.#storage.synchronous) {
+      this.#next = undefined;
+      this.#write(value).catch((error: unknown) => this.#onError(error));
+      return;
+    }
     if (this.#inFlight) {
       this.#next = { value };
       return;
@@ -96,14 +108,16 @@ export class KeyWriter {
     while (this.#inFlight) await this.#inFlight;
   }
 
-  #start(value: string | undefined): void {
-    let op: Promise<void>;
+  #write(value: string | undefined): Promise<void> {
     try {
-      op = value === undefined ? this.#storage.delete(this.#key) : this.#storage.set(this.#key, value);
+      return value === undefined ? this.#storage.delete(this.#key) : this.#storage.set(this.#key, value);
     } catch (error) {
-      op = Promise.reject(error);
+      return Promise.reject(error);
     }
-    this.#inFlight = op
+  }
+
+  #start(value: string | undefined): void {
+    this.#inFlight = this.#write(value)
       .catch((error: unknown) => this.#onError(error))
       .then(() => {
         this.#inFlight = undefined;

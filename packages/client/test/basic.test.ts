@@ -2,7 +2,7 @@
 import { startServer } from '@parley/server';
 import type { RunningServer } from '@parley/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ChatError } from '../src/node.js';
+import { ChatError, MemoryStorage } from '../src/node.js';
 import type { ConnectionState, OutboxMessage, PresenceUpdate } from '../src/node.js';
 import { Device, uniqueName, waitFor } from './helpers.js';
 
@@ -10,15 +10,17 @@ let server: RunningServer;
 const devices: Device[] = [];
 
 beforeAll(async () => {
-  server = await startServer({ env: { PARLEY_HEARTBEAT_MS: '200', PARLEY_HEARTBEAT_TIMEOUT_MS: '1000', PARLEY_PRESENCE_GRACE_MS: '50' } });
+  server = await startServer({
+    env: { PARLEY_HEARTBEAT_MS: '200', PARLEY_HEARTBEAT_TIMEOUT_MS: '1000', PARLEY_PRESENCE_GRACE_MS: '50' },
+  });
 });
 afterAll(async () => {
   await Promise.all(devices.map((d) => d.client.close()));
   await server?.close();
 });
 
-function device(): Device {
-  const d = new Device(server.baseUrl);
+function device(options: ConstructorParameters<typeof Device>[1] = {}): Device {
+  const d = new Device(server.baseUrl, options);
   devices.push(d);
   return d;
 }
@@ -60,6 +62,12 @@ describe('ParleyClient against the server', () => {
     await waitFor(() => bob.received.length === 1 && alice.received.length === 1, 'delivery to both users');
     expect(bob.received[0]).toMatchObject({ id: sent?.messageId, text: 'hello bob', senderId: a.id, channelId: dm.id });
     expect(alice.received[0]?.id).toBe(sent?.messageId);
+
+    const typing: string[] = [];
+    bob.client.on('typing', (t) => typing.push(`${t.channelId}:${t.userId}`));
+    alice.client.typing(dm.id);
+    await waitFor(() => typing.length === 1, 'typing at bob');
+    expect(typing).toEqual([`${dm.id}:${a.id}`]);
 
     const history = await bob.client.api.messages(dm.id);
     expect(history.map((m) => m.id)).toEqual([sent?.messageId]);
@@ -109,6 +117,44 @@ describe('ParleyClient against the server', () => {
     expect(errors).toContain('unauthorized');
   });
 
+  it('replays what a device missed after its stored seq, and resyncs when that seq is unknown to the server', async () => {
+    const storage = new MemoryStorage();
+    const phone = device({ storage });
+    const bob = device();
+    const p = await signedUp(phone);
+    const b = await signedUp(bob);
+    const dm = await bob.client.api.openDm(p.id);
+    await phone.client.connect();
+    const start = phone.client.seq!;
+    await phone.client.close();
+    // While the phone is off, bob writes; the phone comes back with its stored seq.
+    await bob.client.connect();
+    const sent = await Promise.all(
+      [1, 2, 3].map((n) => bob.client.settled(bob.client.send(dm.id, `m${n}`).clientMsgId)),
+    );
+    const again = device({ storage });
+    await again.client.resume();
+    await again.client.connect();
+    await waitFor(() => again.received.length === 3, 'the replay');
+    expect(again.received.map((m) => m.id)).toEqual(sent.map((m) => m?.messageId));
+    expect(again.client.seq).toBeGreaterThan(start);
+    await again.client.close();
+
+    // A position the server does not know (e.g. the server's data was restored from a backup).
+    await storage.set(`seq.${p.id}`, '1000000');
+    const restored = device({ storage });
+    await restored.client.resume();
+    const resyncs: number[] = [];
+    restored.client.on('resync', (r) => resyncs.push(r.seq));
+    await restored.client.connect();
+    await waitFor(() => resyncs.length === 1, 'resync');
+    expect(restored.client.seq).toBe(resyncs[0]);
+    expect(resyncs[0]).toBeLessThan(1000000);
+    bob.client.send(dm.id, 'after resync');
+    await waitFor(() => restored.received.length === 1, 'live delivery after resync');
+    expect(b.id).toBeDefined();
+  });
+
   it('delivers channel, member and friend events', async () => {
     const alice = device();
     const bob = device();
@@ -123,13 +169,19 @@ describe('ParleyClient against the server', () => {
     await waitFor(() => types.includes('friend.added'), 'friend.added');
     const group = await alice.client.api.createGroup({ name: 'team', memberIds: [b.id] });
     await waitFor(() => types.some((t) => t === 'channel.created' || t === 'member.added'), 'group event');
-    const reads: string[] = [];
-    alice.client.on('read', (r) => reads.push(r.messageId));
     const m = alice.client.send(group.id, 'hi team');
     const sent = await alice.client.settled(m.clientMsgId);
     await waitFor(() => bob.received.some((x) => x.id === sent?.messageId), 'group message');
-    await bob.client.markRead(group.id, sent!.messageId);
-    expect((await bob.client.api.channels()).find((c) => c.id === group.id)?.lastReadMessageId).toBeDefined();
+
+    // In a DM the sender learns the reader's cursor.
+    const reads: string[] = [];
+    alice.client.on('read', (r) => reads.push(`${r.userId}:${r.messageId}`));
+    const dm = await alice.client.api.openDm(b.id);
+    const hello = await alice.client.settled(alice.client.send(dm.id, 'read me').clientMsgId);
+    await waitFor(() => bob.received.some((x) => x.id === hello?.messageId), 'dm message');
+    await bob.client.markRead(dm.id, hello!.messageId);
+    await waitFor(() => reads.includes(`${b.id}:${hello!.messageId}`), 'read receipt at alice');
+    expect((await bob.client.api.channels()).find((c) => c.id === dm.id)?.lastReadMessageId).toBe(hello!.messageId);
     expect((await alice.client.api.friends()).map((f) => f.user.id)).toEqual([b.id]);
     expect(a.id).not.toBe(b.id);
   });

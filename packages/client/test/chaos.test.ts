@@ -3,13 +3,12 @@
  * SIGKILLed and restarted mid-stream while client sockets are destroyed under load.
  * Needs packages/server/dist (npm run build).
  */
-import { appendFileSync } from 'node:fs';
 import { spawnServerProcess } from '@parley/server';
 import type { ServerProcess } from '@parley/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileStorage } from '../src/node.js';
 import type { Channel, OutboxMessage, User } from '../src/node.js';
-import { Device, deliveryProblem, tempDir, uniqueName, waitFor } from './helpers.js';
+import { Device, deliveryProblem, tempDirs, uniqueName, waitFor } from './helpers.js';
 
 let server: ServerProcess;
 let serverUp = false;
@@ -24,6 +23,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(devices.map((d) => d.client.close()));
   await server?.cleanup();
+  await tempDirs.removeAll();
 });
 
 function device(options: ConstructorParameters<typeof Device>[1] = {}): Device {
@@ -51,7 +51,7 @@ function trackSent(d: Device, sink: Map<string, OutboxMessage>): void {
 
 describe('delivery under failure', () => {
   it('delivers every message exactly once and in channel order through SIGKILLs and dropped sockets', async () => {
-    await using storageDir = await tempDir();
+    const storageDir = await tempDirs.make();
     const password = 'correct horse';
     const aliceName = uniqueName('alice');
     const bobName = uniqueName('bob');
@@ -62,7 +62,7 @@ describe('delivery under failure', () => {
     await a2.client.login({ username: aliceName, password });
     const bob: User = (await b1.client.signup({ username: bobName, password })).user;
     // Bob's second device keeps its position in files and is restarted half-way.
-    let b2 = device({ storage: new FileStorage(storageDir.dir) });
+    let b2 = device({ storage: new FileStorage(storageDir) });
     await b2.client.login({ username: bobName, password });
     const b2Received = () => devices.filter((d) => d.client.userId === bob.id && d !== b1).flatMap((d) => d.received);
 
@@ -77,7 +77,6 @@ describe('delivery under failure', () => {
     const reconnects = new Map<Device, number>(senders.map((d) => [d, 0]));
     for (const d of senders) {
       d.client.connection.subscribe((state) => {
-        if (process.env.DEBUG_CHAOS) appendFileSync('/tmp/chaos.log', `${senders.indexOf(d)} ${state} ${settled.size}\n`);
         if (state === 'reconnecting') reconnects.set(d, (reconnects.get(d) ?? 0) + 1);
       });
     }
@@ -101,20 +100,28 @@ describe('delivery under failure', () => {
         await restart();
         await allOnline(senders);
       }
-      if (i === 170 || i === 230) for (const d of [a1, a2, b1]) d.dropNetwork();
+      if (i === 170 || i === 230) {
+        const before = senders.map((d) => reconnects.get(d) ?? 0);
+        for (const d of senders) d.dropNetwork();
+        await waitFor(() => senders.every((d, k) => (reconnects.get(d) ?? 0) > before[k]!), 'the drops to be noticed');
+      }
       if (i === 200) await crash();
       if (i === 210) {
         await restart();
         await allOnline(senders);
       }
       if (i === 260) {
-        b2 = device({ storage: new FileStorage(storageDir.dir) });
+        b2 = device({ storage: new FileStorage(storageDir) });
         expect(await b2.client.resume()).toMatchObject({ userId: bob.id });
         void b2.client.connect();
       }
     }
 
-    await waitFor(() => settled.size === total, () => `all ${total} sent (have ${settled.size})`, 30_000);
+    await waitFor(
+      () => settled.size === total,
+      () => `all ${total} sent (have ${settled.size})`,
+      30_000,
+    );
     // The failures really happened: every sender lost its connection at least four times, and
     // messages piled up in the outboxes while the server was down.
     for (const d of senders) expect(reconnects.get(d)).toBeGreaterThanOrEqual(4);
@@ -127,9 +134,17 @@ describe('delivery under failure', () => {
     expect(new Set([...settled.values()].map((m) => m.messageId)).size).toBe(total);
 
     for (const d of [a1, a2, b1]) {
-      await waitFor(() => d.received.length >= total, () => `${d.received.length}/${total} delivered`, 30_000);
+      await waitFor(
+        () => d.received.length >= total,
+        () => `${d.received.length}/${total} delivered`,
+        30_000,
+      );
     }
-    await waitFor(() => b2Received().length >= total, () => `b2: ${b2Received().length}/${total} delivered`, 30_000);
+    await waitFor(
+      () => b2Received().length >= total,
+      () => `b2: ${b2Received().length}/${total} delivered`,
+      30_000,
+    );
     for (const d of [a1, a2, b1]) {
       expect(deliveryProblem(d, expected)).toBeUndefined();
       expect(d.received).toHaveLength(total);
@@ -142,9 +157,9 @@ describe('delivery under failure', () => {
   }, 60_000);
 
   it('keeps unsent messages across a client restart through the file storage', async () => {
-    await using storageDir = await tempDir();
+    const storageDir = await tempDirs.make();
     const password = 'correct horse';
-    const first = device({ storage: new FileStorage(storageDir.dir) });
+    const first = device({ storage: new FileStorage(storageDir) });
     const bob = device();
     const alice = (await first.client.signup({ username: uniqueName('alice'), password })).user;
     const bobUser = (await bob.client.signup({ username: uniqueName('bob'), password })).user;
@@ -157,7 +172,7 @@ describe('delivery under failure', () => {
     await first.client.close(); // the app quits with five unsent messages
 
     await restart();
-    const second = device({ storage: new FileStorage(storageDir.dir) });
+    const second = device({ storage: new FileStorage(storageDir) });
     expect(await second.client.resume()).toMatchObject({ userId: alice.id });
     expect(second.client.outbox.map((m) => [m.clientMsgId, m.state])).toEqual(queued.map((id) => [id, 'pending']));
     await second.client.connect();

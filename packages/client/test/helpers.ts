@@ -9,7 +9,11 @@ import { ParleyClient, wsFactory } from '../src/node.js';
 import type { ClientOptions, ClientStorage, WebSocketLike } from '../src/node.js';
 
 /** Polls `condition` until it holds; fails with `what` after `timeoutMs`. */
-export async function waitFor(condition: () => boolean, what: string | (() => string), timeoutMs = 15_000): Promise<void> {
+export async function waitFor(
+  condition: () => boolean,
+  what: string | (() => string),
+  timeoutMs = 15_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
@@ -19,10 +23,18 @@ export async function waitFor(condition: () => boolean, what: string | (() => st
 
 export const uniqueName = (prefix: string) => `${prefix}_${randomBytes(4).toString('hex')}`;
 
-export async function tempDir(): Promise<{ dir: string; [Symbol.asyncDispose](): Promise<void> }> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'parley-client-'));
-  return { dir, [Symbol.asyncDispose]: () => rm(dir, { recursive: true, force: true }) };
-}
+/** A fresh temporary directory; `removeAll` deletes every one made so far (after clients are closed). */
+export const tempDirs = {
+  made: [] as string[],
+  async make(): Promise<string> {
+    const dir = await mkdtemp(path.join(tmpdir(), 'parley-client-'));
+    this.made.push(dir);
+    return dir;
+  },
+  async removeAll(): Promise<void> {
+    await Promise.all(this.made.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+  },
+};
 
 /**
  * A device under test: a ParleyClient whose sockets can be destroyed from outside (as a

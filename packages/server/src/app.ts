@@ -140,6 +140,8 @@ export async function createServer(config: ServerConfig, backends?: Backends): P
     });
   }
 
+  /** Where clients reach this gateway; undefined = "the host the client used" (embedded mode). */
+  let wsUrl: string | undefined;
   const status = (): NodeStatus => {
     const s: NodeStatus = {
       nodeId,
@@ -147,7 +149,7 @@ export async function createServer(config: ServerConfig, backends?: Backends): P
       connections: gateway?.connectionCount ?? 0,
       capacity: config.gateway.capacity,
     };
-    if (gateway !== undefined && config.advertiseUrl !== undefined) s.wsUrl = config.advertiseUrl;
+    if (gateway !== undefined && wsUrl !== undefined) s.wsUrl = wsUrl;
     return s;
   };
 
@@ -199,9 +201,6 @@ export async function createServer(config: ServerConfig, backends?: Backends): P
     timer.unref();
     timers.push(timer);
   };
-  const announceTtl = Math.max(3 * config.gateway.heartbeatMs, 5_000);
-  await registry.announce(status(), announceTtl);
-  every(Math.max(1000, Math.floor(announceTtl / 3)), () => registry.announce(status(), announceTtl));
   every(Math.max(500, Math.floor(config.gateway.heartbeatTimeoutMs / 4)), () => presence.sweepExpired());
   if (config.logRetentionDays > 0 && hasRole(config, 'notifier')) {
     every(60 * 60 * 1000, async () => {
@@ -215,6 +214,12 @@ export async function createServer(config: ServerConfig, backends?: Backends): P
   const { port } = app.server.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const baseUrl = `http://${host}:${port}`;
+  const wildcard = config.host === '0.0.0.0' || config.host === '::';
+  const fleet = config.role === 'gateway' || config.bus.kind === 'redis';
+  wsUrl = config.advertiseUrl ?? (fleet && !wildcard ? `ws://${host}:${port}/v1/ws` : undefined);
+  const announceTtl = Math.max(3 * config.gateway.heartbeatMs, 5_000);
+  await registry.announce(status(), announceTtl);
+  every(Math.max(1000, Math.floor(announceTtl / 3)), () => registry.announce(status(), announceTtl));
   log.info({ port, nodeId, storage: config.storage.kind, bus: config.bus.kind }, 'listening');
 
   let closing: Promise<void> | undefined;

@@ -22,7 +22,6 @@ export function applyTheme(theme: Theme): void {
   } catch {
     // not remembered
   }
-  const dark =
-    theme === 'dark' || (theme === 'auto' && window.matchMedia?.('(prefers-color-scheme: dark)').matches);
+  const dark = theme === 'dark' || (theme === 'auto' && window.matchMedia?.('(prefers-color-scheme: dark)').matches);
   document.querySelector('meta[name="theme-color"]')?.setAttribute('content', dark ? '#17181c' : '#ffffff');
 }

@@ -39,7 +39,11 @@ export const mobile: BrowserContextOptions = {
   colorScheme: 'light',
 };
 
-export async function newPage(browser: Browser, baseUrl: string, options: BrowserContextOptions = desktop): Promise<{ context: BrowserContext; page: Page }> {
+export async function newPage(
+  browser: Browser,
+  baseUrl: string,
+  options: BrowserContextOptions = desktop,
+): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({ ...options, baseURL: baseUrl });
   const page = await context.newPage();
   page.setDefaultTimeout(10_000);

@@ -114,7 +114,9 @@ function flush(): void {
 // ---------------------------------------------------------------- routing
 
 function deliver(m: Pending): void {
-  m.sender.ws?.send(`{"op":"ack","clientMsgId":${JSON.stringify(m.clientMsgId)},"messageId":"${m.id}","createdAt":"${m.createdAt}"}`);
+  m.sender.ws?.send(
+    `{"op":"ack","clientMsgId":${JSON.stringify(m.clientMsgId)},"messageId":"${m.id}","createdAt":"${m.createdAt}"}`,
+  );
   const tail = `,"type":"message.created","message":${m.body}}`;
   for (const uid of m.channel.members) {
     const u = users.get(uid);
@@ -293,9 +295,7 @@ function onConnection(ws: WebSocket): void {
     }
     dev.ws?.terminate();
     dev.ws = ws;
-    ws.send(
-      JSON.stringify({ op: 'ready', userId: u.id, deviceId: dev.id, seq: u.seq, heartbeatMs, nodeId }),
-    );
+    ws.send(JSON.stringify({ op: 'ready', userId: u.id, deviceId: dev.id, seq: u.seq, heartbeatMs, nodeId }));
     const since = typeof f.since === 'number' ? f.since : undefined;
     if (since !== undefined) for (const e of u.ring) if (e.seq > since) ws.send(e.frame);
   });

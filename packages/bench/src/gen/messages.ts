@@ -49,7 +49,8 @@ export type Command =
       senders: SenderSpec[];
       textLen: number;
     }
-  | { cmd: 'collect'; step: number }
+  /** Step counters; histograms only when asked (encoding them takes a moment). */
+  | { cmd: 'collect'; step: number; histograms: boolean }
   | { cmd: 'connStats' }
   | { cmd: 'drop' }
   | { cmd: 'reconnect'; concurrency: number; timeoutMs: number }

@@ -2,7 +2,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { sampleProc, sumSamples, type ProcSample } from '../lib/proc.js';
-import type { Command, ConnSpec, WorkerReply } from './messages.js';
+import type { Command, ConnectResult, ConnSpec, WorkerReply } from './messages.js';
 
 const workerPath = fileURLToPath(new URL('./worker.js', import.meta.url));
 
@@ -48,7 +48,10 @@ export class GeneratorPool {
   static async start(opts: PoolOptions): Promise<GeneratorPool> {
     const workers: Worker[] = [];
     for (let i = 0; i < opts.workers; i++) {
-      const child = fork(workerPath, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: ['--max-old-space-size=3072'] });
+      const child = fork(workerPath, [], {
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        execArgv: ['--max-old-space-size=3072'],
+      });
       workers.push(new Worker(child));
     }
     const pool = new GeneratorPool(workers);
@@ -89,9 +92,14 @@ export class GeneratorPool {
     return out;
   }
 
-  connect(conns: readonly ConnSpec[], concurrency: number): Promise<import('./messages.js').ConnectResult[]> {
+  connect(conns: readonly ConnSpec[], concurrency: number): Promise<ConnectResult[]> {
     const parts = this.split(conns);
     return this.each((i) => ({ cmd: 'connect', conns: parts[i]!, concurrency }));
+  }
+
+  /** One sample per generator process (to spot a single saturated process). */
+  sampleEach(): (ProcSample | undefined)[] {
+    return this.workers.map((w) => (w.child.pid ? sampleProc(w.child.pid) : undefined));
   }
 
   sample(): ProcSample | undefined {

@@ -188,7 +188,11 @@ function openConn(c: Conn, since: number | undefined): Promise<number> {
     c.closedByUs = false;
     let settled = false;
     ws.on('open', () => {
-      ws.send(since === undefined ? `{"op":"hello","token":"${c.token}"}` : `{"op":"hello","token":"${c.token}","since":${since}}`);
+      ws.send(
+        since === undefined
+          ? `{"op":"hello","token":"${c.token}"}`
+          : `{"op":"hello","token":"${c.token}","since":${since}}`,
+      );
     });
     ws.on('message', (data: Buffer) => {
       onFrame(c, data, (f) => {
@@ -271,7 +275,10 @@ function makeText(len: number): string {
 function run(cmd: Extract<Command, { cmd: 'run' }>): Promise<RunResult> {
   const text = makeText(cmd.textLen);
   const senders = cmd.senders
-    .map((s) => ({ conn: conns.get(s.idx), prefix: `{"op":"send","channelId":"${s.channelId}","text":"${text}","clientMsgId":"b${cmd.step}_` }))
+    .map((s) => ({
+      conn: conns.get(s.idx),
+      prefix: `{"op":"send","channelId":"${s.channelId}","text":"${text}","clientMsgId":"b${cmd.step}_`,
+    }))
     .filter((s): s is { conn: Conn; prefix: string } => s.conn !== undefined);
   const step = stepOf(cmd.step);
   const result: RunResult = { sent: 0, skipped: 0 };
@@ -347,23 +354,21 @@ async function handle(cmd: Command): Promise<unknown> {
         errors: s.errors,
         delivered: s.delivered,
         echoes: s.echoes,
-        ackHist: encodeHistogram(s.ackHist),
-        deliveryHist: encodeHistogram(s.deliveryHist),
+        ackHist: cmd.histograms ? encodeHistogram(s.ackHist) : '',
+        deliveryHist: cmd.histograms ? encodeHistogram(s.deliveryHist) : '',
       };
       return { ...out, unexpectedCloses, errorCodes: [...lastErrors] };
     }
     case 'connStats':
-      return [...conns.values()].map(
-        (c): ConnStats => ({
-          idx: c.idx,
-          lastSeq: c.lastSeq,
-          gaps: c.gaps,
-          dups: c.dups,
-          received: c.received,
-          acked: c.acked,
-          sent: c.sent,
-        }),
-      );
+      return [...conns.values()].map((c): ConnStats => ({
+        idx: c.idx,
+        lastSeq: c.lastSeq,
+        gaps: c.gaps,
+        dups: c.dups,
+        received: c.received,
+        acked: c.acked,
+        sent: c.sent,
+      }));
     case 'drop':
       for (const c of conns.values()) {
         c.closedByUs = true;

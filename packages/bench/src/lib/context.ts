@@ -20,6 +20,8 @@ export interface BenchContext {
   /** Overrides of the stepped scenarios' offered rates (msgs/s) and step length. */
   rates?: number[];
   stepMs?: number;
+  /** Overrides the scenario's main size: connections, reconnecting devices, dm users. */
+  size?: number;
   /** dm text lengths to run (default 100 and 10,000). */
   textLens?: number[];
 }

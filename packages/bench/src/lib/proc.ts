@@ -65,7 +65,9 @@ export function machineInfo(): MachineInfo {
   const cpus = os.cpus();
   let limit = 'unknown';
   try {
-    const lim = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+    const lim = readFileSync('/proc/self/limits', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Max open files'));
     if (lim) limit = lim.replace(/\s+/g, ' ').replace('Max open files ', '').trim();
   } catch {
     // not Linux

@@ -33,8 +33,12 @@ export interface StepResult {
   /** Fraction of one core, over the send window. */
   serverCpu: number;
   generatorCpu: number;
+  /** The busiest generator process (1.0 = a saturated process: the generator would be the limit). */
+  generatorCpuMax: number;
   serverRssMiB: number;
   sustained: boolean;
+  /** Parley's own commit figures over the step (from GET /metrics), when it exposes them. */
+  commits?: CommitFigures;
   errorCodes: string[];
   unexpectedCloses: number;
 }
@@ -54,6 +58,49 @@ export interface StepPlan {
   firstStep?: number;
 }
 
+export interface CommitFigures {
+  batches: number;
+  messages: number;
+  meanBatch: number;
+  meanCommitMs: number;
+}
+
+interface MetricsSample {
+  messages: number;
+  batches: number;
+  commitSeconds: number;
+}
+
+/** Reads Parley's Prometheus counters; undefined for a target without them (the floor). */
+async function scrape(baseUrl: string): Promise<MetricsSample | undefined> {
+  try {
+    const res = await fetch(`${baseUrl}/metrics`, { signal: AbortSignal.timeout(5000) });
+    if (!res.ok) return undefined;
+    const text = await res.text();
+    const read = (name: string): number => Number(new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(text)?.[1] ?? NaN);
+    const s = {
+      messages: read('parley_messages_stored_total'),
+      batches: read('parley_commit_batches_total'),
+      commitSeconds: read('parley_commit_seconds_sum'),
+    };
+    return Number.isFinite(s.messages) && Number.isFinite(s.batches) ? s : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function commitsBetween(a: MetricsSample | undefined, b: MetricsSample | undefined): CommitFigures | undefined {
+  if (!a || !b) return undefined;
+  const batches = b.batches - a.batches;
+  const messages = b.messages - a.messages;
+  return {
+    batches,
+    messages,
+    meanBatch: batches ? Math.round((messages / batches) * 10) / 10 : 0,
+    meanCommitMs: batches ? Math.round(((b.commitSeconds - a.commitSeconds) * 1e6) / batches) / 1000 : 0,
+  };
+}
+
 type Collected = StepStats & { unexpectedCloses: number; errorCodes: string[] };
 
 export async function runSteps(
@@ -68,8 +115,10 @@ export async function runSteps(
   for (const [k, rate] of plan.rates.entries()) {
     const step = (plan.firstStep ?? 1) + k;
     const startUs = nowUs() + 300_000;
+    const m0 = target.kind === 'parley' ? await scrape(target.baseUrl) : undefined;
     const s0 = target.sample();
     const g0 = pool.sample();
+    const e0 = pool.sampleEach();
     const runs = await pool.each<RunResult>((i) => ({
       cmd: 'run',
       step,
@@ -81,18 +130,21 @@ export async function runSteps(
     }));
     const s1 = target.sample();
     const g1 = pool.sample();
+    const e1 = pool.sampleEach();
     const sent = runs.reduce((n, r) => n + r.sent, 0);
     // Drain: until every message is acked or refused and every delivery is in, or the deadline.
     const deadline = nowUs() + plan.drainMs * 1000;
     let stats: Collected[];
     for (;;) {
       await sleep(100);
-      stats = await pool.each<Collected>(() => ({ cmd: 'collect', step }));
+      stats = await pool.each<Collected>(() => ({ cmd: 'collect', step, histograms: false }));
       const acked = stats.reduce((n, s) => n + s.acked + s.errors, 0);
       const delivered = stats.reduce((n, s) => n + s.delivered, 0);
       const expected = stats.reduce((n, s) => n + s.acked, 0) * plan.fanout;
       if ((acked >= sent && delivered >= expected) || nowUs() > deadline) break;
     }
+    stats = await pool.each<Collected>(() => ({ cmd: 'collect', step, histograms: true }));
+    const commits = m0 ? commitsBetween(m0, await scrape(target.baseUrl)) : undefined;
     const sum = (f: (s: Collected) => number): number => stats.reduce((n, s) => n + f(s), 0);
     const acked = sum((s) => s.acked);
     const errors = sum((s) => s.errors);
@@ -117,8 +169,10 @@ export async function runSteps(
       delivery,
       serverCpu: cpuBetween(s0, s1),
       generatorCpu: cpuBetween(g0, g1),
+      generatorCpuMax: Math.max(0, ...e0.map((a, i) => cpuBetween(a, e1[i]))),
       serverRssMiB: Math.round((s1?.rssBytes ?? 0) / 2 ** 20),
       sustained: false,
+      ...(commits ? { commits } : {}),
       errorCodes: [...new Set(stats.flatMap((s) => s.errorCodes))],
       unexpectedCloses: sum((s) => s.unexpectedCloses),
     };
@@ -132,7 +186,8 @@ export async function runSteps(
     log(
       `  ${target.kind} ${rate}/s: sent ${sent} acked ${acked} delivered ${delivered}/${expectedDeliveries}` +
         ` skipped ${r.skipped} errors ${errors} | ack p99 ${r.ack.p99} ms | delivery p50 ${delivery.p50}` +
-        ` p99 ${delivery.p99} max ${delivery.max} ms | cpu server ${r.serverCpu} gen ${r.generatorCpu}` +
+        ` p99 ${delivery.p99} max ${delivery.max} ms | cpu server ${r.serverCpu} gen ${r.generatorCpu} (max/process ${r.generatorCpuMax})` +
+        (commits ? ` | commits: ${commits.meanBatch} msgs/batch, ${commits.meanCommitMs} ms each` : '') +
         ` | ${r.sustained ? 'sustained' : 'NOT sustained'}`,
     );
     out.push(r);

@@ -112,9 +112,13 @@ export function seedParleySqlite(dbPath: string, spec: WorldSpec): World {
   const insUser = db.prepare(
     'INSERT INTO users (id, username, display_name, password_hash, created_at) VALUES (?, ?, ?, ?, ?)',
   );
-  const insDevice = db.prepare('INSERT INTO devices (id, user_id, name, token_hash, created_at) VALUES (?, ?, ?, ?, ?)');
+  const insDevice = db.prepare(
+    'INSERT INTO devices (id, user_id, name, token_hash, created_at) VALUES (?, ?, ?, ?, ?)',
+  );
   const insChannel = db.prepare('INSERT INTO channels (id, kind, name, dm_key, created_at) VALUES (?, ?, ?, ?, ?)');
-  const insMember = db.prepare('INSERT INTO channel_members (channel_id, user_id, role, joined_at) VALUES (?, ?, ?, ?)');
+  const insMember = db.prepare(
+    'INSERT INTO channel_members (channel_id, user_id, role, joined_at) VALUES (?, ?, ?, ?)',
+  );
   db.transaction(() => {
     for (let i = 0; i < spec.users; i++) {
       const id = base + i;

@@ -41,7 +41,9 @@ function summaryTable(rows: { scenario: string; row: SummaryRow }[]): string[] {
       .filter(([, v]) => v !== null)
       .map(([k, v]) => `; ${k}: ${num(v)}`)
       .join('');
-    const target = row.target ? `${row.target} ${row.met === null || row.met === undefined ? '(n/a)' : row.met ? '✅ met' : '❌ missed'}` : '';
+    const target = row.target
+      ? `${row.target} ${row.met === null || row.met === undefined ? '(n/a)' : row.met ? '✅ met' : '❌ missed'}`
+      : '';
     out.push(
       `| ${scenario} | ${row.metric} | ${num(row.parley)} ${row.unit} | ${row.baselineLabel}: ${num(row.baseline)}${others} | ${row.ratio === null ? '–' : `${row.ratio}x`} | ${target} |`,
     );
@@ -56,15 +58,15 @@ function header(r: RunRecord): string[] {
   ];
 }
 
-function stepTable(rows: { kind: TargetKind; steps: StepResult[] }[], fanoutLabel: string): string[] {
+function stepTable(rows: { label: string; steps: StepResult[] }[], fanoutLabel: string): string[] {
   const out = [
-    `| System | Offered msgs/s | Acked/s | ${fanoutLabel}/s | Delivery p50 | p90 | p99 | p99.9 | max (ms) | Ack p99 (ms) | Lost | Skipped/refused | Server CPU | Generator CPU | Sustained |`,
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    `| System | Offered msgs/s | Acked/s | ${fanoutLabel}/s | Delivery p50 | p90 | p99 | p99.9 | max (ms) | Ack p99 (ms) | Lost | Skipped/refused | Server CPU | Generator CPU (busiest process) | Parley commits: msgs/batch, ms | Sustained |`,
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
   ];
-  for (const { kind, steps } of rows) {
+  for (const { label, steps } of rows) {
     for (const s of steps) {
       out.push(
-        `| ${targetLabel[kind]} | ${num(s.offered)} | ${num(s.ackedPerS)} | ${num(s.deliveredPerS)} | ${s.delivery.p50} | ${s.delivery.p90} | ${s.delivery.p99} | ${s.delivery.p999} | ${s.delivery.max} | ${s.ack.p99} | ${num(s.lost + s.unacked)} | ${num(s.skipped + s.errors)} | ${s.serverCpu} | ${s.generatorCpu} | ${s.sustained ? 'yes' : 'no'} |`,
+        `| ${label} | ${num(s.offered)} | ${num(s.ackedPerS)} | ${num(s.deliveredPerS)} | ${s.delivery.p50} | ${s.delivery.p90} | ${s.delivery.p99} | ${s.delivery.p999} | ${s.delivery.max} | ${s.ack.p99} | ${num(s.lost + s.unacked)} | ${num(s.skipped + s.errors)} | ${s.serverCpu} | ${s.generatorCpu} (${s.generatorCpuMax ?? '–'}) | ${s.commits ? `${s.commits.meanBatch}, ${s.commits.meanCommitMs}` : '–'} | ${s.sustained ? 'yes' : 'no'} |`,
       );
     }
   }
@@ -123,7 +125,12 @@ function stepCharts(
       diagonal: true,
     }),
   );
-  return [`![${title} latency](bench/${file}-latency.svg)`, '', `![${title} throughput](bench/${file}-throughput.svg)`, ''];
+  return [
+    `![${title} latency](bench/${file}-latency.svg)`,
+    '',
+    `![${title} throughput](bench/${file}-throughput.svg)`,
+    '',
+  ];
 }
 
 function section(name: string, r: RunRecord, docsDir: string): string[] {
@@ -135,14 +142,32 @@ function section(name: string, r: RunRecord, docsDir: string): string[] {
     for (const len of lens) {
       const rows = kinds.map((k) => ({ kind: k, steps: t[k]?.find((x) => x.textLen === len)?.steps ?? [] }));
       const title = `dm, ${len.toLocaleString('en')}-char texts`;
-      out.push(`### ${title}`, '', ...stepCharts(docsDir, `dm-${len}`, title, rows, 1), ...stepTable(rows, 'Delivered'), '');
-      const gaps = kinds.map((k) => `${targetLabel[k]}: ${t[k]?.find((x) => x.textLen === len)?.seqGaps ?? 0} seq gaps`);
+      out.push(
+        `### ${title}`,
+        '',
+        ...stepCharts(docsDir, `dm-${len}`, title, rows, 1),
+        ...stepTable(
+          rows.map((x) => ({ label: targetLabel[x.kind], steps: x.steps })),
+          'Delivered',
+        ),
+        '',
+      );
+      const gaps = kinds.map(
+        (k) => `${targetLabel[k]}: ${t[k]?.find((x) => x.textLen === len)?.seqGaps ?? 0} seq gaps`,
+      );
       out.push(`Per-device seq check: ${gaps.join(', ')}.`, '');
     }
   } else if (name === 'group') {
     const t = r.targets as Partial<Record<TargetKind, GroupRun>>;
     const rows = kinds.map((k) => ({ kind: k, steps: t[k]?.steps ?? [] }));
-    out.push(...stepCharts(docsDir, 'group', 'group (100 members)', rows, 99), ...stepTable(rows, 'Deliveries'), '');
+    out.push(
+      ...stepCharts(docsDir, 'group', 'group (100 members)', rows, 99),
+      ...stepTable(
+        rows.map((x) => ({ label: targetLabel[x.kind], steps: x.steps })),
+        'Deliveries',
+      ),
+      '',
+    );
   } else if (name === 'connections') {
     const t = r.targets as Partial<Record<TargetKind, ConnectionsRun>>;
     out.push(
@@ -164,11 +189,19 @@ function section(name: string, r: RunRecord, docsDir: string): string[] {
         groups: [
           {
             label: 'KiB per connection',
-            bars: kinds.map((k) => ({ name: targetLabel[k], color: colors[k], value: t[k] ? t[k].bytesPerConnection / 1024 : null })),
+            bars: kinds.map((k) => ({
+              name: targetLabel[k],
+              color: colors[k],
+              value: t[k] ? t[k].bytesPerConnection / 1024 : null,
+            })),
           },
           {
             label: 'connect rate ÷ 100',
-            bars: kinds.map((k) => ({ name: targetLabel[k], color: colors[k], value: t[k] ? t[k].connectsPerS / 100 : null })),
+            bars: kinds.map((k) => ({
+              name: targetLabel[k],
+              color: colors[k],
+              value: t[k] ? t[k].connectsPerS / 100 : null,
+            })),
           },
         ],
       }),
@@ -178,14 +211,14 @@ function section(name: string, r: RunRecord, docsDir: string): string[] {
     const runs = (r.targets as { parley?: HistoryRun[] }).parley ?? [];
     const readKinds: ReadKind[] = ['latest', 'before', 'around', 'sync'];
     out.push(
-      '| Messages | Generated in (s) | DB bytes/message | Read | p50 | p90 | p99 | p99.9 | max (ms) | Requests | Errors | Server CPU |',
-      '| ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      '| Messages | Generated in (s) | DB bytes/message | Read | p50 | p90 | p99 | p99.9 | max (ms) | Requests | Errors | Timed out | Server CPU |',
+      '| ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     );
     for (const h of runs) {
       for (const k of readKinds) {
         const x = h.reads[k];
         out.push(
-          `| ${num(h.messages)} | ${h.generateSeconds} | ${num(h.bytesPerMessage)} | ${k} | ${x.latency.p50} | ${x.latency.p90} | ${x.latency.p99} | ${x.latency.p999} | ${x.latency.max} | ${num(x.requests)} | ${num(x.errors)} | ${x.serverCpu} |`,
+          `| ${num(h.messages)} | ${h.generateSeconds} | ${num(h.bytesPerMessage)} | ${k} | ${x.latency.p50} | ${x.latency.p90} | ${x.latency.p99} | ${x.latency.p999} | ${x.latency.max} | ${num(x.requests)} | ${num(x.errors)} | ${num(x.timedOut ?? 0)} | ${x.serverCpu} |`,
         );
       }
     }
@@ -226,9 +259,9 @@ function section(name: string, r: RunRecord, docsDir: string): string[] {
     if (rows.length) {
       out.push(
         ...stepTable(
-          rows.map((x) => ({ kind: 'parley' as TargetKind, steps: x.steps })),
+          rows.map((x) => ({ label: `Parley, ${x.n} node${x.n === '1' ? '' : 's'}`, steps: x.steps })),
           'Delivered',
-        ).map((l, i) => (i < 2 ? l : l.replace('| Parley |', `| Parley (${rows.length} runs) |`))),
+        ),
         '',
       );
     }

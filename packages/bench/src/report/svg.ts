@@ -98,14 +98,22 @@ export function lineChart(c: LineChart): string {
   const sy = scale(y0, y1, H - M.bottom, M.top, !!c.logY);
   const out: string[] = [];
   for (const t of ticks(y0, y1, !!c.logY)) {
-    out.push(`<line x1="${M.left}" x2="${W - M.right}" y1="${sy(t).toFixed(1)}" y2="${sy(t).toFixed(1)}" stroke="#eee"/>`);
+    out.push(
+      `<line x1="${M.left}" x2="${W - M.right}" y1="${sy(t).toFixed(1)}" y2="${sy(t).toFixed(1)}" stroke="#eee"/>`,
+    );
     out.push(`<text x="${M.left - 6}" y="${(sy(t) + 4).toFixed(1)}" text-anchor="end" fill="#555">${fmt(t)}</text>`);
   }
   for (const t of ticks(x0, x1, !!c.logX)) {
-    out.push(`<line x1="${sx(t).toFixed(1)}" x2="${sx(t).toFixed(1)}" y1="${M.top}" y2="${H - M.bottom}" stroke="#eee"/>`);
-    out.push(`<text x="${sx(t).toFixed(1)}" y="${H - M.bottom + 16}" text-anchor="middle" fill="#555">${fmt(t)}</text>`);
+    out.push(
+      `<line x1="${sx(t).toFixed(1)}" x2="${sx(t).toFixed(1)}" y1="${M.top}" y2="${H - M.bottom}" stroke="#eee"/>`,
+    );
+    out.push(
+      `<text x="${sx(t).toFixed(1)}" y="${H - M.bottom + 16}" text-anchor="middle" fill="#555">${fmt(t)}</text>`,
+    );
   }
-  out.push(`<rect x="${M.left}" y="${M.top}" width="${W - M.left - M.right}" height="${H - M.top - M.bottom}" fill="none" stroke="#999"/>`);
+  out.push(
+    `<rect x="${M.left}" y="${M.top}" width="${W - M.left - M.right}" height="${H - M.top - M.bottom}" fill="none" stroke="#999"/>`,
+  );
   out.push(`<text x="${(M.left + W - M.right) / 2}" y="${H - 12}" text-anchor="middle">${esc(c.xLabel)}</text>`);
   out.push(
     `<text transform="translate(16 ${(M.top + H - M.bottom) / 2}) rotate(-90)" text-anchor="middle">${esc(c.yLabel)}</text>`,
@@ -118,7 +126,9 @@ export function lineChart(c: LineChart): string {
   if (c.hLine) {
     const y = sy(c.hLine.y).toFixed(1);
     out.push(`<line x1="${M.left}" x2="${W - M.right}" y1="${y}" y2="${y}" stroke="#888" stroke-dasharray="6 4"/>`);
-    out.push(`<text x="${W - M.right - 4}" y="${Number(y) - 4}" text-anchor="end" fill="#666">${esc(c.hLine.label)}</text>`);
+    out.push(
+      `<text x="${W - M.right - 4}" y="${Number(y) - 4}" text-anchor="end" fill="#666">${esc(c.hLine.label)}</text>`,
+    );
   }
   c.series.forEach((s, i) => {
     const pts = s.points.filter((p) => (!c.logY || p[1] > 0) && (!c.logX || p[0] > 0));
@@ -131,7 +141,9 @@ export function lineChart(c: LineChart): string {
       out.push(`<circle cx="${sx(p[0]).toFixed(1)}" cy="${sy(p[1]).toFixed(1)}" r="3" fill="${s.color}"/>`);
     }
     const ly = M.top + 10 + i * 18;
-    out.push(`<line x1="${W - M.right + 12}" x2="${W - M.right + 36}" y1="${ly}" y2="${ly}" stroke="${s.color}" stroke-width="2"${dash}/>`);
+    out.push(
+      `<line x1="${W - M.right + 12}" x2="${W - M.right + 36}" y1="${ly}" y2="${ly}" stroke="${s.color}" stroke-width="2"${dash}/>`,
+    );
     out.push(`<text x="${W - M.right + 42}" y="${ly + 4}">${esc(s.name)}</text>`);
   });
   return frame(c.title, out);
@@ -150,7 +162,9 @@ export function barChart(c: BarChart): string {
   const sy = scale(y0, y1, H - M.bottom, M.top, false);
   const out: string[] = [];
   for (const t of ticks(y0, y1, false)) {
-    out.push(`<line x1="${M.left}" x2="${W - M.right}" y1="${sy(t).toFixed(1)}" y2="${sy(t).toFixed(1)}" stroke="#eee"/>`);
+    out.push(
+      `<line x1="${M.left}" x2="${W - M.right}" y1="${sy(t).toFixed(1)}" y2="${sy(t).toFixed(1)}" stroke="#eee"/>`,
+    );
     out.push(`<text x="${M.left - 6}" y="${(sy(t) + 4).toFixed(1)}" text-anchor="end" fill="#555">${fmt(t)}</text>`);
   }
   const gw = (W - M.left - M.right) / Math.max(1, c.groups.length);
@@ -161,12 +175,20 @@ export function barChart(c: BarChart): string {
       if (b.value === null) return;
       const x = M.left + gi * gw + gw * 0.15 + bi * bw;
       const y = sy(b.value);
-      out.push(`<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${(bw - 2).toFixed(1)}" height="${(sy(y0) - y).toFixed(1)}" fill="${b.color}"/>`);
-      out.push(`<text x="${(x + bw / 2).toFixed(1)}" y="${(y - 4).toFixed(1)}" text-anchor="middle" font-size="10">${fmt(b.value)}</text>`);
+      out.push(
+        `<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${(bw - 2).toFixed(1)}" height="${(sy(y0) - y).toFixed(1)}" fill="${b.color}"/>`,
+      );
+      out.push(
+        `<text x="${(x + bw / 2).toFixed(1)}" y="${(y - 4).toFixed(1)}" text-anchor="middle" font-size="10">${fmt(b.value)}</text>`,
+      );
     });
-    out.push(`<text x="${(M.left + gi * gw + gw / 2).toFixed(1)}" y="${H - M.bottom + 16}" text-anchor="middle">${esc(g.label)}</text>`);
+    out.push(
+      `<text x="${(M.left + gi * gw + gw / 2).toFixed(1)}" y="${H - M.bottom + 16}" text-anchor="middle">${esc(g.label)}</text>`,
+    );
   });
-  out.push(`<rect x="${M.left}" y="${M.top}" width="${W - M.left - M.right}" height="${H - M.top - M.bottom}" fill="none" stroke="#999"/>`);
+  out.push(
+    `<rect x="${M.left}" y="${M.top}" width="${W - M.left - M.right}" height="${H - M.top - M.bottom}" fill="none" stroke="#999"/>`,
+  );
   out.push(
     `<text transform="translate(16 ${(M.top + H - M.bottom) / 2}) rotate(-90)" text-anchor="middle">${esc(c.yLabel)}</text>`,
   );

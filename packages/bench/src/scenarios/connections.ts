@@ -29,9 +29,9 @@ export interface ConnectionsRun {
 
 export async function connections(ctx: BenchContext): Promise<ScenarioResult> {
   const cfg = {
-    connections: pick(ctx.mode, 300, 10_000, 18_000),
+    connections: ctx.size ?? pick(ctx.mode, 200, 10_000, 18_000),
     settleMs: pick(ctx.mode, 500, 3000, 3000),
-    idleMs: pick(ctx.mode, 1500, 10_000, 20_000),
+    idleMs: pick(ctx.mode, 1000, 10_000, 20_000),
     heartbeatMs: 5000,
     concurrencyPerWorker: 100,
   };

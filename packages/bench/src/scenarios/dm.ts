@@ -29,13 +29,27 @@ export interface DmConfig {
 
 export function dmConfig(ctx: BenchContext): DmConfig {
   return {
-    users: pick(ctx.mode, 100, 1000, 1000),
+    users: ctx.size ?? pick(ctx.mode, 100, 1000, 1000),
     textLens: ctx.textLens ?? [100, 10_000],
     rates: {
-      100: ctx.rates ?? pick(ctx.mode, [300, 600], [1000, 2000, 5000, 10000, 20000, 30000], [1000, 2000, 5000, 10000, 20000, 30000, 40000]),
-      10000: ctx.rates ?? pick(ctx.mode, [200], [500, 1000, 2000, 5000, 10000], [500, 1000, 2000, 5000, 10000, 20000]),
+      100:
+        ctx.rates ??
+        pick(
+          ctx.mode,
+          [500],
+          [1000, 2000, 3000, 5000, 7500, 10000, 15000, 20000, 30000],
+          [1000, 2000, 3000, 5000, 7500, 10000, 15000, 20000, 30000, 40000],
+        ),
+      10000:
+        ctx.rates ??
+        pick(
+          ctx.mode,
+          [200],
+          [500, 1000, 2000, 3000, 5000, 7500, 10000],
+          [500, 1000, 2000, 3000, 5000, 7500, 10000, 15000, 20000],
+        ),
     },
-    stepMs: ctx.stepMs ?? pick(ctx.mode, 1500, 10_000, 15_000),
+    stepMs: ctx.stepMs ?? pick(ctx.mode, 1000, 10_000, 15_000),
     drainMs: pick(ctx.mode, 2000, 5000, 5000),
     p99BoundMs: 100,
   };

@@ -21,8 +21,15 @@ export async function group(ctx: BenchContext): Promise<ScenarioResult> {
     members,
     senders: 10,
     textLen: 100,
-    rates: ctx.rates ?? pick(ctx.mode, [20, 50], [50, 100, 200, 300, 500, 750, 1000], [50, 100, 200, 300, 500, 750, 1000, 1500, 2000]),
-    stepMs: ctx.stepMs ?? pick(ctx.mode, 1500, 10_000, 15_000),
+    rates:
+      ctx.rates ??
+      pick(
+        ctx.mode,
+        [20],
+        [20, 50, 100, 150, 200, 300, 500, 750, 1000],
+        [20, 50, 100, 150, 200, 300, 500, 750, 1000, 1500, 2000],
+      ),
+    stepMs: ctx.stepMs ?? pick(ctx.mode, 1000, 10_000, 15_000),
     drainMs: pick(ctx.mode, 2000, 5000, 5000),
     p99BoundMs: 100,
   };
@@ -87,6 +94,8 @@ export async function group(ctx: BenchContext): Promise<ScenarioResult> {
         met: r === null ? null : r >= 0.5,
       },
     ],
-    notes: ['Deliveries count event frames to the 99 members other than the sender (the sender also gets its own echo).'],
+    notes: [
+      'Deliveries count event frames to the 99 members other than the sender (the sender also gets its own echo).',
+    ],
   };
 }

@@ -34,10 +34,10 @@ export interface ReconnectRun {
 
 export async function reconnect(ctx: BenchContext): Promise<ScenarioResult> {
   const cfg = {
-    devices: pick(ctx.mode, 200, 10_000, 18_000),
-    rate: pick(ctx.mode, 200, 1000, 1000),
-    warmupMs: pick(ctx.mode, 1000, 3000, 3000),
-    flowMs: pick(ctx.mode, 5000, 30_000, 45_000),
+    devices: ctx.size ?? pick(ctx.mode, 100, 10_000, 18_000),
+    rate: pick(ctx.mode, 100, 1000, 1000),
+    warmupMs: pick(ctx.mode, 500, 3000, 3000),
+    flowMs: pick(ctx.mode, 2500, 30_000, 45_000),
     concurrencyPerWorker: 200,
     resumeTimeoutMs: pick(ctx.mode, 3000, 20_000, 30_000),
   };

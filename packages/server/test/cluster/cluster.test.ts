@@ -161,6 +161,14 @@ describe.skipIf(skip !== false)(
     }, 60_000);
 
     it('delivers DMs and group messages live across gateways, in seq order, once', async () => {
+      // Independent of discovery (tested above): half of the users on each gateway, so that
+      // every channel spans both and two gateways write to the same users' logs at once.
+      const gateways = fleet.byRole('gateway');
+      for (const [i, client] of clients.entries()) {
+        const target = gateways[i % gateways.length]!.process.wsUrl;
+        if (client.gatewayUrl !== target) await client.moveTo(target);
+      }
+      expect(new Set(clients.map((c) => c.gatewayNodeId)).size).toBe(2);
       await Promise.all(
         clients.map(async (client, i) => {
           for (let n = 0; n < 3; n++) {
@@ -216,6 +224,34 @@ describe.skipIf(skip !== false)(
       await victim.process.restart();
     }, 120_000);
 
+    it("takes a dead gateway's users offline within the heartbeat timeout", async () => {
+      const gateways = fleet.byRole('gateway');
+      const victim = gateways[gateways.length - 1]!;
+      const lonely = new TestClient(await signup(fleet.apiUrls[0]!, `lonely${Date.now().toString(36)}`), fleet.apiUrls);
+      lonely.autoReconnect = false;
+      const presenceOf = async () => {
+        const { presence } = await api<{ presence: { userId: string; status: string }[] }>(
+          fleet.apiUrls[1]!,
+          'GET',
+          `/v1/presence?userIds=${lonely.userId}`,
+          sessions[0]!.token,
+        );
+        return presence.find((p) => p.userId === lonely.userId)?.status;
+      };
+      try {
+        await lonely.moveTo(victim.process.wsUrl);
+        await eventually(async () => (await presenceOf()) === 'online', 10_000, 'online');
+        const killedAt = Date.now();
+        await victim.process.kill('SIGKILL');
+        // Lease TTL (PARLEY_HEARTBEAT_TIMEOUT_MS = 2 s) + sweep interval + grace, with margin.
+        await eventually(async () => (await presenceOf()) === 'offline', 10_000, 'offline after the gateway died');
+        expect(Date.now() - killedAt).toBeGreaterThanOrEqual(1_000); // by expiry, not by a clean close
+      } finally {
+        lonely.close();
+        await victim.process.restart();
+      }
+    }, 60_000);
+
     it.skipIf(!redisIsLocal())(
       'survives a Redis restart mid-traffic: servers reconnect, clients catch up, nothing lost or doubled',
       async () => {
@@ -233,7 +269,17 @@ describe.skipIf(skip !== false)(
           () => clients.every((c) => c.messages.has(probeId)),
           15_000,
           'live delivery after the Redis restart',
-        );
+        ).catch((error: unknown) => {
+          const state = clients.map((c) => ({
+            user: c.session.username,
+            gateway: c.gatewayNodeId,
+            connected: c.connected,
+            seq: c.seq,
+            hasProbe: c.messages.has(probeId),
+            reconnects: c.reconnects,
+          }));
+          throw new Error(`${String(error)}\n${JSON.stringify(state)}`);
+        });
         await stop();
         const { caughtUp } = await verify();
         const gapFills = clients.reduce((sum, c) => sum + c.gapFills, 0);

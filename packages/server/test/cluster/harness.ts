@@ -252,7 +252,10 @@ export class TestClient {
   staleEvents = 0;
   gapFills = 0;
   reconnects = 0;
+  /** false: stay disconnected when the socket drops (a device that went away with its gateway). */
+  autoReconnect = true;
   gatewayNodeId: string | undefined;
+  gatewayUrl: string | undefined;
   readonly gatewaysUsed: string[] = [];
 
   readonly #pending = new Map<string, PendingSend>();
@@ -306,8 +309,17 @@ export class TestClient {
     }
   }
 
-  async #connectOnce(): Promise<void> {
-    const { url } = await api<{ url: string; nodeId: string }>(this.#api(), 'GET', '/v1/gateway', this.session.token);
+  /** Moves to the gateway at `url` now (bypassing discovery), resuming from the applied seq. */
+  async moveTo(url: string): Promise<void> {
+    const old = this.#ws;
+    this.#ws = undefined; // so that closing it does not trigger a reconnect through discovery
+    old?.terminate();
+    await this.#connectOnce(url);
+  }
+
+  async #connectOnce(direct?: string): Promise<void> {
+    const url =
+      direct ?? (await api<{ url: string; nodeId: string }>(this.#api(), 'GET', '/v1/gateway', this.session.token)).url;
     const ws = new WebSocket(url);
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -329,6 +341,7 @@ export class TestClient {
           clearTimeout(timer);
           this.#ws = ws;
           this.gatewayNodeId = String(frame.nodeId);
+          this.gatewayUrl = url;
           this.gatewaysUsed.push(this.gatewayNodeId);
           ws.removeAllListeners('close');
           ws.removeAllListeners('error');
@@ -353,8 +366,9 @@ export class TestClient {
     if (this.#ws !== ws) return;
     this.#ws = undefined;
     this.gatewayNodeId = undefined;
+    this.gatewayUrl = undefined;
     clearInterval(this.#ping);
-    if (this.#closed) return;
+    if (this.#closed || !this.autoReconnect) return;
     this.reconnects++;
     void this.connect().catch(() => undefined);
   }

@@ -19,7 +19,8 @@ const TEXT = 'x'.repeat(100); // a typical chat message is well under 100 bytes
 let n = 0n;
 const base = BigInt(Date.now() - Date.UTC(2026, 0, 1)) << 22n;
 const id = () => (base + ++n).toString();
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
 
 async function store(): Promise<void> {
   const db = await createTestDatabase('throughput');
@@ -29,7 +30,13 @@ async function store(): Promise<void> {
     for (let i = 0; i < USERS; i++) {
       const userId = id();
       users.push(userId);
-      await s.createUser({ id: userId, username: `u${i}`, displayName: `u${i}`, passwordHash: 'h', createdAt: new Date().toISOString() });
+      await s.createUser({
+        id: userId,
+        username: `u${i}`,
+        displayName: `u${i}`,
+        passwordHash: 'h',
+        createdAt: new Date().toISOString(),
+      });
     }
     const dms: { channelId: string; members: [string, string] }[] = [];
     for (let i = 0; i < USERS; i++) {
@@ -85,7 +92,9 @@ async function bus(): Promise<void> {
     let published = 0;
     const end = Date.now() + (seconds / 2) * 1000;
     while (Date.now() < end) {
-      await publisher.publish(Array.from({ length: 100 }, (_, i) => ({ topic: topics[(published + i) % topics.length]!, payload })));
+      await publisher.publish(
+        Array.from({ length: 100 }, (_, i) => ({ topic: topics[(published + i) % topics.length]!, payload })),
+      );
       published += 100;
     }
     await new Promise((r) => setTimeout(r, 500));

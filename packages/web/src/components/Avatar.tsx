@@ -10,7 +10,10 @@ function hash(s: string): number {
 
 /** One or two letters for an avatar: initials of the first two words, or the first two characters. */
 export function initials(name: string): string {
-  const words = name.trim().split(/[\s._-]+/u).filter(Boolean);
+  const words = name
+    .trim()
+    .split(/[\s._-]+/u)
+    .filter(Boolean);
   if (words.length >= 2) return (Array.from(words[0]!)[0]! + Array.from(words[1]!)[0]!).toUpperCase();
   return Array.from(words[0] ?? '?')
     .slice(0, 2)

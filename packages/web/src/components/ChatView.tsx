@@ -80,7 +80,12 @@ export function ChatView({
           </span>
         </div>
         {channel.kind === 'group' && (
-          <IconButton icon="group" label={t('chat.membersButton')} onClick={onToggleDetails} aria-pressed={detailsOpen} />
+          <IconButton
+            icon="group"
+            label={t('chat.membersButton')}
+            onClick={onToggleDetails}
+            aria-pressed={detailsOpen}
+          />
         )}
       </header>
       <MessageList channel={channel} jumpTo={jumpTo} />

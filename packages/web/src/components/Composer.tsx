@@ -33,9 +33,11 @@ function writeDraft(key: string, text: string): void {
  * Enter only commits the composition: `isComposing` is true (Chrome, Firefox) or the key code
  * is 229 (Safari reports compositionend before the keydown).
  */
-export function isSendKey(e: Pick<KeyboardEvent, 'key' | 'shiftKey' | 'altKey' | 'ctrlKey' | 'metaKey'> & {
-  nativeEvent: { isComposing?: boolean; keyCode?: number };
-}): boolean {
+export function isSendKey(
+  e: Pick<KeyboardEvent, 'key' | 'shiftKey' | 'altKey' | 'ctrlKey' | 'metaKey'> & {
+    nativeEvent: { isComposing?: boolean; keyCode?: number };
+  },
+): boolean {
   if (e.key !== 'Enter' || e.shiftKey || e.altKey) return false;
   if (e.nativeEvent.isComposing || e.nativeEvent.keyCode === 229) return false;
   return true;
@@ -143,7 +145,13 @@ export function Composer({ channelId, placeholderName }: { channelId: string; pl
           </span>
         )}
       </div>
-      <button type="submit" className="send-btn" aria-label={t('composer.send')} title={t('composer.send')} disabled={!canSend}>
+      <button
+        type="submit"
+        className="send-btn"
+        aria-label={t('composer.send')}
+        title={t('composer.send')}
+        disabled={!canSend}
+      >
         <Icon name="send" />
       </button>
     </form>

@@ -92,7 +92,11 @@ export function DetailsPanel({ channel, onClose }: { channel: Channel; onClose()
         {canManage && (
           <div className="details-section">
             {adding ? (
-              <AddMember channel={channel} onAdd={(id) => run(() => store.addMember(channel.id, id))} onDone={() => setAdding(false)} />
+              <AddMember
+                channel={channel}
+                onAdd={(id) => run(() => store.addMember(channel.id, id))}
+                onDone={() => setAdding(false)}
+              />
             ) : (
               <button
                 type="button"
@@ -174,7 +178,8 @@ function MemberRow({
   onRole(role: 'admin' | 'member'): void;
 }) {
   const { t } = useI18n();
-  const canRemove = !isMe && member.role !== 'owner' && (myRole === 'owner' || (myRole === 'admin' && member.role === 'member'));
+  const canRemove =
+    !isMe && member.role !== 'owner' && (myRole === 'owner' || (myRole === 'admin' && member.role === 'member'));
   const canPromote = myRole === 'owner' && !isMe && member.role !== 'owner';
   const label = member.displayName || member.username;
   return (

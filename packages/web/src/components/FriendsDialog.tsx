@@ -86,7 +86,8 @@ function Requests() {
   const store = useChatStore();
   const incoming = useChat((s) => s.incoming);
   const outgoing = useChat((s) => s.outgoing);
-  if (incoming.length === 0 && outgoing.length === 0) return <p className="muted empty-note">{t('friends.noRequests')}</p>;
+  if (incoming.length === 0 && outgoing.length === 0)
+    return <p className="muted empty-note">{t('friends.noRequests')}</p>;
   return (
     <>
       {incoming.length > 0 && <h3 className="section-label">{t('friends.incoming')}</h3>}
@@ -150,9 +151,7 @@ function AddFriend() {
                   type="button"
                   className="btn primary small"
                   aria-label={`${t('friends.add')}: ${u.displayName || u.username}`}
-                  onClick={() =>
-                    void store.sendFriendRequest(u.id).then(() => setSent((s) => new Set(s).add(u.id)))
-                  }
+                  onClick={() => void store.sendFriendRequest(u.id).then(() => setSent((s) => new Set(s).add(u.id)))}
                 >
                   {t('friends.add')}
                 </button>

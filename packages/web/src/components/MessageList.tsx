@@ -36,7 +36,10 @@ export function buildRows(
   const rows: Row[] = [{ kind: 'top', key: 'top', hasOlder: h.hasOlder, loading: h.loadingOlder }];
   let lastDay = -1;
   let prev: { senderId: string; at: number } | null = null;
-  let newPlaced = newAfter === undefined;
+  // The divider goes where the read position is, so only when that position is in this window.
+  const first = h.messages[0];
+  let newPlaced =
+    newAfter === undefined || (h.hasOlder && (newAfter === null || !first || compareIds(first.id, newAfter) > 0));
   const cursors = readers ? Object.entries(readers) : [];
   const sentIds = new Set<string>();
   for (const m of h.messages) {
@@ -114,7 +117,11 @@ export function estimateRowHeight(row: Row, width: number): number {
 }
 
 const rowRole = (row: Row) =>
-  row.kind === 'msg' || row.kind === 'out' ? 'listitem' : row.kind === 'day' || row.kind === 'new' ? 'separator' : 'none';
+  row.kind === 'msg' || row.kind === 'out'
+    ? 'listitem'
+    : row.kind === 'day' || row.kind === 'new'
+      ? 'separator'
+      : 'none';
 
 export function MessageList({ channel, jumpTo }: { channel: Channel; jumpTo?: string }) {
   const i18n = useI18n();
@@ -141,8 +148,7 @@ export function MessageList({ channel, jumpTo }: { channel: Channel; jumpTo?: st
     [h, outbox, me.id, readers, opened.newAfter],
   );
   const hasNewDivider = rows.some((r) => r.kind === 'new');
-  const showJumpUnread =
-    h.loaded && opened.unread > 0 && !hasNewDivider && h.hasOlder && opened.newAfter !== undefined && !target;
+  const showJumpUnread = h.loaded && opened.unread > 0 && !hasNewDivider && h.hasOlder && !!opened.newAfter && !target;
 
   // Whether the newest messages are on screen decides if arrivals count as unread.
   useEffect(() => {
@@ -163,7 +169,6 @@ export function MessageList({ channel, jumpTo }: { channel: Channel; jumpTo?: st
       const key = messageKey(m, me.id);
       setTarget(key);
       setHighlight(key);
-      listRef.current?.scrollToKey(key);
     });
     return () => {
       cancelled = true;
@@ -215,16 +220,21 @@ export function MessageList({ channel, jumpTo }: { channel: Channel; jumpTo?: st
   };
 
   const jumpToUnread = async () => {
-    if (opened.newAfter === undefined) return;
-    if (opened.newAfter === null) {
-      await store.loadOlder(channel.id);
-      return;
-    }
+    if (!opened.newAfter) return;
     await store.jumpTo(channel.id, opened.newAfter);
     setTarget('new');
   };
 
+  // A replaced window (jump) mounts a new list; bring the target into view once it exists.
+  useEffect(() => {
+    if (target) listRef.current?.scrollToKey(target);
+  }, [target, h.generation]);
+
   const getKey = useCallback((r: Row) => r.key, []);
+  const rowLabel = useCallback(
+    (r: Row) => (r.kind === 'day' ? i18n.day(r.date) : r.kind === 'new' ? t('chat.newDivider') : undefined),
+    [i18n, t],
+  );
   const renderRow = (row: Row) => {
     switch (row.kind) {
       case 'top':
@@ -301,6 +311,7 @@ export function MessageList({ channel, jumpTo }: { channel: Channel; jumpTo?: st
           estimateHeight={estimateRowHeight}
           renderItem={renderRow}
           rowRole={rowRole}
+          rowLabel={rowLabel}
           initialKey={target ?? (hasNewDivider ? 'new' : undefined)}
           onNearTop={onNearTop}
           onNearBottom={onNearBottom}
@@ -317,7 +328,13 @@ export function MessageList({ channel, jumpTo }: { channel: Channel; jumpTo?: st
         </button>
       )}
       {h.loaded && (!atBottom || h.hasNewer) && (
-        <button type="button" className="fab" onClick={() => void jumpToLatest()} aria-label={t('chat.jumpLatest')} title={t('chat.jumpLatest')}>
+        <button
+          type="button"
+          className="fab"
+          onClick={() => void jumpToLatest()}
+          aria-label={t('chat.jumpLatest')}
+          title={t('chat.jumpLatest')}
+        >
           <Icon name="down" />
           {channel.unreadCount > 0 && <span className="badge small">{channel.unreadCount}</span>}
         </button>

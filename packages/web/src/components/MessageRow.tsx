@@ -81,15 +81,19 @@ export const MessageRow = memo(function MessageRow({
     );
   }
 
-  const cls = ['msg', mine ? 'mine' : 'theirs', row.grouped ? 'grouped' : 'first', highlight ? 'flash' : '', isGroup ? 'in-group' : '']
+  const cls = [
+    'msg',
+    mine ? 'mine' : 'theirs',
+    row.grouped ? 'grouped' : 'first',
+    highlight ? 'flash' : '',
+    isGroup ? 'in-group' : '',
+  ]
     .filter(Boolean)
     .join(' ');
   return (
     <div className={cls} data-state={row.kind === 'out' ? row.item.state : 'sent'}>
       {isGroup && !mine && (
-        <div className="msg-gutter">
-          {!row.grouped && <Avatar id={senderId} name={senderName} size={32} />}
-        </div>
+        <div className="msg-gutter">{!row.grouped && <Avatar id={senderId} name={senderName} size={32} />}</div>
       )}
       <div className="msg-body">
         {showHeader && <div className="sender">{senderName}</div>}
@@ -98,7 +102,12 @@ export const MessageRow = memo(function MessageRow({
             {linkify(shown)}
           </span>
           {long && (
-            <button type="button" className="link-btn more" onClick={() => setExpanded(true)} aria-label={t('msg.showMore')}>
+            <button
+              type="button"
+              className="link-btn more"
+              onClick={() => setExpanded(true)}
+              aria-label={t('msg.showMore')}
+            >
               {t('msg.showMore')}
             </button>
           )}

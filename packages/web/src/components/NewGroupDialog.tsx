@@ -33,7 +33,12 @@ export function NewGroupDialog({ onClose, onOpen }: { onClose(): void; onOpen(ch
     setBusy(true);
     setError(null);
     try {
-      onOpen(await store.createGroup(name.trim(), picked.map((p) => p.id)));
+      onOpen(
+        await store.createGroup(
+          name.trim(),
+          picked.map((p) => p.id),
+        ),
+      );
     } catch (err) {
       setError(
         err instanceof ChatError && err.code === 'group_full'
@@ -97,7 +102,9 @@ export function NewGroupDialog({ onClose, onOpen }: { onClose(): void; onOpen(ch
               />
             </label>
           ))}
-          {list.length === 0 && <p className="muted empty-note">{query.trim() ? t('dm.noResults') : t('dm.searchHint')}</p>}
+          {list.length === 0 && (
+            <p className="muted empty-note">{query.trim() ? t('dm.noResults') : t('dm.searchHint')}</p>
+          )}
         </div>
         {error && (
           <p className="form-error" role="alert">

@@ -44,7 +44,10 @@ export function Sidebar({
         <div className="brand">
           <span className="brand-mark small" aria-hidden="true" />
           <span className="brand-name">{t('app.name')}</span>
-          <span className={`conn-dot ${connection}`} title={t(connection === 'online' ? 'conn.online' : 'conn.reconnecting')} />
+          <span
+            className={`conn-dot ${connection}`}
+            title={t(connection === 'online' ? 'conn.online' : 'conn.reconnecting')}
+          />
         </div>
         <div className="head-actions">
           <IconButton icon="group" label={t('nav.newGroup')} onClick={() => onDialog('group')} />
@@ -82,7 +85,12 @@ export function Sidebar({
       </nav>
       <footer className="sidebar-foot">
         <div className="me-card">
-          <Avatar id={me.id} name={me.displayName || me.username || '?'} size={36} presence={connection === 'online' ? 'online' : 'offline'} />
+          <Avatar
+            id={me.id}
+            name={me.displayName || me.username || '?'}
+            size={36}
+            presence={connection === 'online' ? 'online' : 'offline'}
+          />
           <div className="me-text">
             <span className="me-name">{me.displayName || me.username}</span>
             <span className="me-status muted">{me.statusText || `@${me.username}`}</span>
@@ -92,7 +100,9 @@ export function Sidebar({
           <IconButton
             icon="friends"
             label={
-              incoming.length ? `${t('nav.friends')} (${t('friends.requestsBadge', { count: incoming.length })})` : t('nav.friends')
+              incoming.length
+                ? `${t('nav.friends')} (${t('friends.requestsBadge', { count: incoming.length })})`
+                : t('nav.friends')
             }
             badge={incoming.length}
             onClick={() => onDialog('friends')}

@@ -47,7 +47,11 @@ export interface I18n {
   full(date: Date | string): string;
 }
 
-export function createI18n(language: Language, setting: LanguageSetting = language, set?: (s: LanguageSetting) => void): I18n {
+export function createI18n(
+  language: Language,
+  setting: LanguageSetting = language,
+  set?: (s: LanguageSetting) => void,
+): I18n {
   const timeFmt = new Intl.DateTimeFormat(language, { hour: 'numeric', minute: '2-digit' });
   const weekdayFmt = new Intl.DateTimeFormat(language, { weekday: 'long', month: 'long', day: 'numeric' });
   const yearFmt = new Intl.DateTimeFormat(language, { year: 'numeric', month: 'long', day: 'numeric' });

@@ -3,16 +3,7 @@
  * useSyncExternalStore), fed by REST calls and the live event stream of a Backend.
  */
 import { compareIds, limits } from '@parley/protocol';
-import type {
-  Channel,
-  ChannelInfo,
-  Friend,
-  FriendRequest,
-  Message,
-  Presence,
-  SyncEvent,
-  User,
-} from '@parley/protocol';
+import type { Channel, ChannelInfo, Friend, FriendRequest, Message, Presence, SyncEvent, User } from '@parley/protocol';
 import type { Backend, ConnectionState, OutboxItem } from './backend';
 
 export interface History {
@@ -108,7 +99,27 @@ export class ChatStore {
   #set(patch: Partial<State>): void {
     if (this.#closed) return;
     this.state = { ...this.state, ...patch };
-    for (const l of [...this.#listeners]) l();
+    this.#scheduleNotify();
+  }
+
+  /**
+   * Listeners hear about changes at most once per frame: a burst of events (a reconnect replay,
+   * a busy group) renders once instead of once per event.
+   */
+  #notifyScheduled = false;
+  #scheduleNotify(): void {
+    if (this.#notifyScheduled) return;
+    this.#notifyScheduled = true;
+    const flush = () => {
+      if (!this.#notifyScheduled) return;
+      this.#notifyScheduled = false;
+      for (const l of [...this.#listeners]) l();
+    };
+    if (typeof requestAnimationFrame === 'function' && document.visibilityState === 'visible') {
+      requestAnimationFrame(flush);
+    }
+    // rAF does not run in background tabs; a timer covers them (and whichever comes first wins).
+    setTimeout(flush, 32);
   }
 
   /** Loads the lists and starts the live connection. */
@@ -229,10 +240,11 @@ export class ChatStore {
   }
 
   async loadLatest(channelId: string): Promise<void> {
-    const generation = this.history(channelId).generation + 1;
+    const token = this.#nextWindowToken(channelId);
     this.#setHistory(channelId, { loadingNewer: true, error: undefined });
     try {
       const messages = await this.backend.api.messages(channelId, { limit: pageSize });
+      if (this.#windowTokens.get(channelId) !== token) return;
       this.#setHistory(channelId, {
         messages: mergeMessages([], messages),
         hasOlder: messages.length >= pageSize,
@@ -240,12 +252,22 @@ export class ChatStore {
         loaded: true,
         loadingNewer: false,
         loadingOlder: false,
-        generation,
+        generation: this.history(channelId).generation + 1,
       });
       this.#notePeople(messages);
     } catch (error) {
-      this.#setHistory(channelId, { loadingNewer: false, error: describeError(error) });
+      if (this.#windowTokens.get(channelId) === token) {
+        this.#setHistory(channelId, { loadingNewer: false, error: describeError(error) });
+      }
     }
+  }
+
+  /** Replacing a window (latest, jump) invalidates requests made for the previous one. */
+  readonly #windowTokens = new Map<string, number>();
+  #nextWindowToken(channelId: string): number {
+    const token = (this.#windowTokens.get(channelId) ?? 0) + 1;
+    this.#windowTokens.set(channelId, token);
+    return token;
   }
 
   async loadOlder(channelId: string): Promise<void> {
@@ -260,6 +282,7 @@ export class ChatStore {
     try {
       const page = await this.backend.api.messages(channelId, { before: first.id, limit: pageSize });
       const cur = this.history(channelId);
+      if (cur.generation !== h.generation || !cur.loadingOlder) return;
       this.#setHistory(channelId, {
         messages: mergeMessages(cur.messages, page),
         hasOlder: page.length >= pageSize,
@@ -267,7 +290,9 @@ export class ChatStore {
       });
       this.#notePeople(page);
     } catch (error) {
-      this.#setHistory(channelId, { loadingOlder: false, error: describeError(error) });
+      if (this.history(channelId).generation === h.generation) {
+        this.#setHistory(channelId, { loadingOlder: false, error: describeError(error) });
+      }
     }
   }
 
@@ -280,6 +305,7 @@ export class ChatStore {
     try {
       const page = await this.backend.api.messages(channelId, { after: last.id, limit: pageSize });
       const cur = this.history(channelId);
+      if (cur.generation !== h.generation || !cur.loadingNewer) return;
       this.#setHistory(channelId, {
         messages: mergeMessages(cur.messages, page),
         hasNewer: page.length >= pageSize,
@@ -287,7 +313,9 @@ export class ChatStore {
       });
       this.#notePeople(page);
     } catch (error) {
-      this.#setHistory(channelId, { loadingNewer: false, error: describeError(error) });
+      if (this.history(channelId).generation === h.generation) {
+        this.#setHistory(channelId, { loadingNewer: false, error: describeError(error) });
+      }
     }
   }
 
@@ -295,10 +323,11 @@ export class ChatStore {
   async jumpTo(channelId: string, messageId: string): Promise<boolean> {
     const cur = this.history(channelId);
     if (cur.messages.some((m) => m.id === messageId)) return true;
-    const generation = cur.generation + 1;
+    const token = this.#nextWindowToken(channelId);
     this.#setHistory(channelId, { loadingNewer: true, error: undefined });
     try {
       const page = await this.backend.api.messages(channelId, { around: messageId, limit: pageSize });
+      if (this.#windowTokens.get(channelId) !== token) return false;
       const latest = this.state.channels[channelId]?.lastMessage?.id;
       const last = page[page.length - 1];
       this.#setHistory(channelId, {
@@ -308,12 +337,14 @@ export class ChatStore {
         loaded: true,
         loadingNewer: false,
         loadingOlder: false,
-        generation,
+        generation: this.history(channelId).generation + 1,
       });
       this.#notePeople(page);
       return page.some((m) => m.id === messageId);
     } catch (error) {
-      this.#setHistory(channelId, { loadingNewer: false, error: describeError(error) });
+      if (this.#windowTokens.get(channelId) === token) {
+        this.#setHistory(channelId, { loadingNewer: false, error: describeError(error) });
+      }
       return false;
     }
   }

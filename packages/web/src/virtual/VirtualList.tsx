@@ -26,6 +26,8 @@ export interface VirtualListProps<T> {
   renderItem(item: T, index: number): ReactNode;
   /** ARIA role of each row's wrapper ("listitem" for messages, "separator" for day dividers). */
   rowRole?(item: T): AriaRole | undefined;
+  /** Accessible name of a row's wrapper (separators need one). */
+  rowLabel?(item: T): string | undefined;
   /** Props for the element holding the rows (role="list", aria-label, ...). */
   listProps?: React.HTMLAttributes<HTMLDivElement>;
   className?: string;
@@ -60,9 +62,9 @@ export function VirtualList<T>(props: VirtualListProps<T>) {
     estimateHeight,
     renderItem,
     rowRole,
+    rowLabel,
     listProps,
     className,
-    edgeThreshold = 800,
     overscan = 600,
     followOutput = true,
   } = props;
@@ -301,7 +303,14 @@ export function VirtualList<T>(props: VirtualListProps<T>) {
     const item = items[i]!;
     const key = keys[i]!;
     rows.push(
-      <div key={key} data-key={key} ref={refFor(key)} role={rowRole?.(item)} className="vrow">
+      <div
+        key={key}
+        data-key={key}
+        ref={refFor(key)}
+        role={rowRole?.(item)}
+        aria-label={rowLabel?.(item)}
+        className="vrow"
+      >
         {renderItem(item, i)}
       </div>,
     );
@@ -310,7 +319,12 @@ export function VirtualList<T>(props: VirtualListProps<T>) {
   const padBottom = end >= start ? layout.total - layout.offsets[end + 1]! : 0;
 
   return (
-    <div ref={scrollerRef} className={className} onScroll={onScroll} style={{ overflowY: 'auto', overflowAnchor: 'none' }}>
+    <div
+      ref={scrollerRef}
+      className={className}
+      onScroll={onScroll}
+      style={{ overflowY: 'auto', overflowAnchor: 'none' }}
+    >
       <div className="vlist-inner">
         <div {...listProps} style={{ paddingTop: padTop, paddingBottom: padBottom }}>
           {rows}

@@ -873,7 +873,7 @@ export class PostgresStore implements Store {
         await this.#query<MessageRow>(`${select} AND id <= $2 ORDER BY id DESC LIMIT $3`, [
           channelId,
           query.around,
-          Math.ceil(limit / 2),
+          Math.floor(limit / 2) + 1,
         ])
       ).rows;
       const newer = (

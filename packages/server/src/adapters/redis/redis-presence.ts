@@ -80,7 +80,8 @@ export class RedisPresenceStore implements PresenceStore {
     const prefix = options.prefix ?? DEFAULT_PREFIX;
     this.#conns = `${prefix}presence:c:`;
     this.#exp = `${prefix}presence:exp`;
-    const redis = connect(options, 'parley-presence');
+    // Auto-pipelining: the touches issued in one tick (bursts of heartbeats) go out in one write.
+    const redis = connect({ ...options, redis: { enableAutoPipelining: true, ...options.redis } }, 'parley-presence');
     redis.defineCommand('parleyTouch', { numberOfKeys: 2, lua: TOUCH });
     redis.defineCommand('parleyRemove', { numberOfKeys: 2, lua: REMOVE });
     redis.defineCommand('parleyExpired', { numberOfKeys: 1, lua: EXPIRED });
