@@ -9,6 +9,7 @@ export default defineConfig({
     alias: {
       '@parley/protocol/schemas': fileURLToPath(new URL('./packages/protocol/src/schemas.ts', import.meta.url)),
       '@parley/protocol': src('protocol'),
+      '@parley/client/node': fileURLToPath(new URL('./packages/client/src/node.ts', import.meta.url)),
       '@parley/client': src('client'),
       '@parley/server': src('server'),
     },

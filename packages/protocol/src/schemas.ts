@@ -69,6 +69,12 @@ export const syncQuery = z.object({
   limit: z.coerce.number().int().min(1).max(limits.maxSyncLimit).default(limits.defaultSyncLimit),
 });
 
+export const pushSubscriptionBody = z.object({
+  endpoint: z.string().url().max(2048).refine((u) => u.startsWith('https://'), 'endpoint must be an https URL'),
+  keys: z.object({ p256dh: z.string().min(1).max(256), auth: z.string().min(1).max(64) }),
+});
+export const pushEndpointBody = z.object({ endpoint: z.string().min(1).max(2048) });
+
 export const helloFrame = z.object({
   op: z.literal('hello'),
   token: z.string().min(1).max(256),

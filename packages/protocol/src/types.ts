@@ -100,6 +100,20 @@ export interface GatewayInfo {
   nodeId: string;
 }
 
+/** GET /v1/push/config: whether this server sends Web Push, and the key to subscribe with. */
+export interface PushConfig {
+  enabled: boolean;
+  vapidPublicKey?: string;
+}
+
+/** What a push notification carries (JSON in the Web Push payload). */
+export interface PushPayload {
+  title: string;
+  body: string;
+  channelId: string;
+  messageId: string;
+}
+
 // ---- WebSocket frames ----
 
 export interface HelloFrame {

@@ -3,7 +3,8 @@
  * Scale-out adapters are loaded with a dynamic import only when the config names them.
  */
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import fastifyStatic from '@fastify/static';
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
@@ -24,12 +25,15 @@ import type { Bus } from './ports/bus.js';
 import type { NodeRegistry, NodeStatus } from './ports/cluster.js';
 import type { PresenceStore } from './ports/presence.js';
 import type { Store } from './ports/store.js';
+import type { PushProvider, PushQueue, PushSubscriptionStore } from './ports/push.js';
+import { PushService } from './domain/push.js';
 
 export interface Backends {
   store: Store;
   bus: Bus;
   presence: PresenceStore;
   registry: NodeRegistry;
+  pushQueue: PushQueue;
 }
 
 async function openBackends(config: ServerConfig): Promise<Backends> {
@@ -43,13 +47,14 @@ async function openBackends(config: ServerConfig): Promise<Backends> {
     store = new SqliteStore({ path: config.storage.path });
   }
   if (config.bus.kind === 'redis') {
-    const [{ RedisBus }, { RedisPresenceStore }, { RedisNodeRegistry }] = await Promise.all([
+    const [{ RedisBus }, { RedisPresenceStore }, { RedisNodeRegistry }, { RedisPushQueue }] = await Promise.all([
       import('./adapters/redis/redis-bus.js'),
       import('./adapters/redis/redis-presence.js'),
       import('./adapters/redis/redis-registry.js'),
+      import('./adapters/redis/redis-push-queue.js'),
     ]);
     const options = { url: config.bus.url, prefix: config.bus.prefix };
-    const [bus, presence, registry] = await Promise.all([
+    const [bus, presence, registry, pushQueue] = await Promise.all([
       RedisBus.open(options),
       RedisPresenceStore.open(options),
       RedisNodeRegistry.open({
@@ -59,15 +64,51 @@ async function openBackends(config: ServerConfig): Promise<Backends> {
           process.kill(process.pid, 'SIGTERM');
         },
       }),
+      RedisPushQueue.open(options),
     ]);
-    return { store, bus, presence, registry };
+    return { store, bus, presence, registry, pushQueue };
   }
-  const [{ MemoryBus }, { MemoryPresenceStore }, { MemoryNodeRegistry }] = await Promise.all([
+  const [{ MemoryBus }, { MemoryPresenceStore }, { MemoryNodeRegistry }, { MemoryPushQueue }] = await Promise.all([
     import('./adapters/memory/memory-bus.js'),
     import('./adapters/memory/memory-presence.js'),
     import('./adapters/memory/memory-registry.js'),
+    import('./adapters/memory/memory-push-queue.js'),
   ]);
-  return { store, bus: new MemoryBus(), presence: new MemoryPresenceStore(), registry: new MemoryNodeRegistry() };
+  return {
+    store,
+    bus: new MemoryBus(),
+    presence: new MemoryPresenceStore(),
+    registry: new MemoryNodeRegistry(),
+    pushQueue: new MemoryPushQueue(),
+  };
+}
+
+const keepsPushSubscriptions = (store: Store): store is Store & PushSubscriptionStore =>
+  'savePushSubscription' in store && 'pushSubscriptions' in store;
+
+/**
+ * VAPID keys from the config; in embedded mode, generated once and kept in the data directory.
+ * A fleet must configure them (every notifier signs with the same key).
+ */
+async function vapidKeys(config: ServerConfig): Promise<{ publicKey: string; privateKey: string } | undefined> {
+  const { vapidPublicKey, vapidPrivateKey } = config.push;
+  if (vapidPublicKey && vapidPrivateKey) return { publicKey: vapidPublicKey, privateKey: vapidPrivateKey };
+  if (config.storage.kind !== 'sqlite') return undefined;
+  const file = path.join(config.dataDir, 'vapid.json');
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as { publicKey: string; privateKey: string };
+  } catch {
+    const { WebPushProvider } = await import('./adapters/webpush/web-push-provider.js');
+    const keys = WebPushProvider.generateKeys();
+    await mkdir(config.dataDir, { recursive: true });
+    await writeFile(file, JSON.stringify(keys), { mode: 0o600 });
+    return keys;
+  }
+}
+
+/** Test seams: parts a test may replace (the real ones are used otherwise). */
+export interface ServerOverrides {
+  pushProvider?: PushProvider;
 }
 
 export interface ParleyServer {
@@ -84,9 +125,13 @@ export interface ParleyServer {
 const hasRole = (config: ServerConfig, role: 'api' | 'gateway' | 'notifier') =>
   config.role === 'all' || config.role === role;
 
-export async function createServer(config: ServerConfig, backends?: Backends): Promise<ParleyServer> {
+export async function createServer(
+  config: ServerConfig,
+  backends?: Backends,
+  overrides: ServerOverrides = {},
+): Promise<ParleyServer> {
   const log = pino({ level: config.logLevel, base: { role: config.role } });
-  const { store, bus, presence: presenceStore, registry } = backends ?? (await openBackends(config));
+  const { store, bus, presence: presenceStore, registry, pushQueue } = backends ?? (await openBackends(config));
   const nodeNumber = config.nodeId ?? (await registry.leaseNodeId());
   const nodeId = String(nodeNumber);
   const clock = systemClock;
@@ -109,7 +154,25 @@ export async function createServer(config: ServerConfig, backends?: Backends): P
   const accounts = new AccountService(store, ids, clock, config.passwordHashCost);
   const channels = new ChannelService(store, events, presence, ids, clock);
   const friends = new FriendService(store, events, presence, ids, clock);
-  const messages = new MessageService(store, events, ids, clock, config.limits, log, metrics);
+  const keys = keepsPushSubscriptions(store) ? await vapidKeys(config) : undefined;
+  if (keys === undefined) log.warn('push notifications are off: set PARLEY_VAPID_PUBLIC_KEY and PARLEY_VAPID_PRIVATE_KEY');
+  const push =
+    keys !== undefined && keepsPushSubscriptions(store)
+      ? new PushService(store, presenceStore, pushQueue, log)
+      : undefined;
+  const messages = new MessageService(store, events, ids, clock, config.limits, log, metrics, push);
+  if (push !== undefined && keys !== undefined && hasRole(config, 'notifier')) {
+    let provider = overrides.pushProvider;
+    if (provider === undefined) {
+      const { WebPushProvider } = await import('./adapters/webpush/web-push-provider.js');
+      provider = new WebPushProvider({
+        vapidPublicKey: keys.publicKey,
+        vapidPrivateKey: keys.privateKey,
+        subject: config.push.vapidSubject,
+      });
+    }
+    push.startDelivering(provider);
+  }
 
   const app = Fastify({
     // pino's Logger type is narrower than Fastify's; the instance is what Fastify expects.
@@ -140,19 +203,6 @@ export async function createServer(config: ServerConfig, backends?: Backends): P
     });
   }
 
-  /** Where clients reach this gateway; undefined = "the host the client used" (embedded mode). */
-  let wsUrl: string | undefined;
-  const status = (): NodeStatus => {
-    const s: NodeStatus = {
-      nodeId,
-      role: config.role,
-      connections: gateway?.connectionCount ?? 0,
-      capacity: config.gateway.capacity,
-    };
-    if (gateway !== undefined && wsUrl !== undefined) s.wsUrl = wsUrl;
-    return s;
-  };
-
   app.get('/healthz', async () => ({ status: 'ok', nodeId, role: config.role }));
   app.get('/metrics', async (_request, reply) =>
     reply
@@ -168,6 +218,9 @@ export async function createServer(config: ServerConfig, backends?: Backends): P
       messages,
       presence,
       onLogout: (device) => publishDeviceRevoked(bus, device.userId, device.deviceId),
+      ...(keys !== undefined && keepsPushSubscriptions(store)
+        ? { push: { vapidPublicKey: keys.publicKey, subscriptions: store } }
+        : {}),
       pickGateway: async () => {
         const candidates = (await registry.liveNodes()).filter(
           (n) => (n.role === 'gateway' || n.role === 'all') && n.connections < n.capacity,
@@ -216,7 +269,18 @@ export async function createServer(config: ServerConfig, backends?: Backends): P
   const baseUrl = `http://${host}:${port}`;
   const wildcard = config.host === '0.0.0.0' || config.host === '::';
   const fleet = config.role === 'gateway' || config.bus.kind === 'redis';
-  wsUrl = config.advertiseUrl ?? (fleet && !wildcard ? `ws://${host}:${port}/v1/ws` : undefined);
+  /** Where clients reach this gateway; undefined = "the host the client used" (embedded mode). */
+  const wsUrl = config.advertiseUrl ?? (fleet && !wildcard ? `ws://${host}:${port}/v1/ws` : undefined);
+  const status = (): NodeStatus => {
+    const s: NodeStatus = {
+      nodeId,
+      role: config.role,
+      connections: gateway?.connectionCount ?? 0,
+      capacity: config.gateway.capacity,
+    };
+    if (gateway !== undefined && wsUrl !== undefined) s.wsUrl = wsUrl;
+    return s;
+  };
   const announceTtl = Math.max(3 * config.gateway.heartbeatMs, 5_000);
   await registry.announce(status(), announceTtl);
   every(Math.max(1000, Math.floor(announceTtl / 3)), () => registry.announce(status(), announceTtl));
@@ -237,6 +301,7 @@ export async function createServer(config: ServerConfig, backends?: Backends): P
         await messages.drain();
         await presence.shutdown().catch(() => undefined);
         await registry.close();
+        await pushQueue.close();
         await presenceStore.close();
         await bus.close();
         await store.close();

@@ -8,12 +8,12 @@ import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createServer, type ParleyServer } from './app.js';
+import { createServer, type ParleyServer, type ServerOverrides } from './app.js';
 import { loadConfig, type ServerConfig } from './config/config.js';
 
 const defaultWebDir = fileURLToPath(new URL('../../web/dist', import.meta.url));
 
-export interface StartOptions extends Partial<ServerConfig> {
+export interface StartOptions extends Partial<ServerConfig>, ServerOverrides {
   /** PARLEY_* variables, applied before the other overrides. */
   env?: Record<string, string>;
   /** Keep the data directory after close (default: removed if this call created it). */
@@ -26,7 +26,7 @@ export interface RunningServer extends ParleyServer {
 
 /** The real server on 127.0.0.1 and an ephemeral port, with a fresh data directory. */
 export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
-  const { env = {}, keepData = false, ...overrides } = options;
+  const { env = {}, keepData = false, pushProvider, ...overrides } = options;
   const ownDir = overrides.dataDir === undefined && env.PARLEY_DATA_DIR === undefined;
   const dataDir = overrides.dataDir ?? env.PARLEY_DATA_DIR ?? (await mkdtemp(path.join(tmpdir(), 'parley-test-')));
   const base = loadConfig(
@@ -42,7 +42,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     defaultWebDir,
   );
   const config: ServerConfig = { ...base, ...overrides, dataDir };
-  const server = await createServer(config);
+  const server = await createServer(config, undefined, pushProvider ? { pushProvider } : {});
   return {
     ...server,
     dataDir,

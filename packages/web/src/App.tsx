@@ -44,6 +44,19 @@ const client = new ParleyClient({
   fetch: (url, init) => window.fetch(url, init),
 });
 
+/** Drafts are per user; a shared computer should not show them to the next person. */
+function forgetDrafts(userId: string): void {
+  try {
+    const prefix = `parley.draft.${userId}.`;
+    for (let i = localStorage.length - 1; i >= 0; i--) {
+      const key = localStorage.key(i);
+      if (key?.startsWith(prefix)) localStorage.removeItem(key);
+    }
+  } catch {
+    // no storage
+  }
+}
+
 function startStore(user: User): ChatStore {
   const store = new ChatStore(sdkBackend(client, user.id), user);
   store.start();
@@ -100,7 +113,9 @@ export function App() {
 
   const onLogout = useCallback(async () => {
     if (phase.kind !== 'signedIn') return;
+    const userId = phase.store.state.me.id;
     await phase.store.close({ logout: true }).catch(() => undefined);
+    forgetDrafts(userId);
     window.location.hash = '';
     setPhase({ kind: 'signedOut' });
   }, [phase]);

@@ -34,6 +34,9 @@ const missing = !existsSync(chromiumPath)
     : '';
 if (missing && process.env.CI) throw new Error(`web e2e cannot run: ${missing}`);
 
+/** expect.poll with a patient timeout: conditions, never fixed sleeps. */
+const poll = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 15_000, interval: 50 });
+
 const shotDir = process.env.PARLEY_SCREENSHOTS
   ? path.join(here, '../../../docs/screenshots')
   : path.join(tmpdir(), 'parley-web-screenshots');
@@ -68,7 +71,7 @@ describe.skipIf(!!missing)('web app in Chromium', () => {
   const send = async (page: Page, text: string) => {
     await composer(page).fill(text);
     await page.getByRole('button', { name: 'Send', exact: true }).click();
-    await expect.poll(() => message(page, text).count()).toBeGreaterThan(0);
+    await poll(() => message(page, text).count()).toBeGreaterThan(0);
   };
   const shot = async (page: Page, name: string) => {
     mkdirSync(shotDir, { recursive: true });
@@ -108,9 +111,9 @@ describe.skipIf(!!missing)('web app in Chromium', () => {
 
     // Alice starts a DM by searching for bob.
     await alice.getByRole('button', { name: 'New message' }).click();
-    await alice.getByRole('searchbox', { name: 'Search people' }).fill('bob');
-    await alice.getByRole('dialog').getByRole('button').filter({ hasText: '@bob' }).click();
-    await expect.poll(() => alice.getByRole('heading', { name: 'bob' }).count()).toBe(1);
+    await alice.getByRole('textbox', { name: 'Search people' }).fill('bob');
+    await alice.getByRole('dialog').getByRole('button', { name: 'bob', exact: true }).click();
+    await poll(() => alice.getByRole('heading', { name: 'bob' }).count()).toBe(1);
     await send(alice, 'Hi Bob 👋');
     await message(alice, 'Hi Bob').getByText('Sent').waitFor({ state: 'attached' });
 
@@ -123,7 +126,7 @@ describe.skipIf(!!missing)('web app in Chromium', () => {
     await conv.click();
     await message(bob, 'Hi Bob 👋').waitFor();
     await message(alice, 'Hi Bob').getByText('Seen').waitFor({ state: 'attached' });
-    await expect.poll(() => alice.locator('.chat-head .subtitle').textContent()).toBe('Online');
+    await poll(() => alice.locator('.chat-head .subtitle').textContent()).toBe('Online');
 
     // Typing indicator, Enter to send, Shift+Enter for a new line.
     await composer(bob).click();
@@ -141,12 +144,12 @@ describe.skipIf(!!missing)('web app in Chromium', () => {
     const texts = async (page: Page) => (await messages(page).locator('.text').allTextContents()).slice(-2);
     expect(await texts(alice)).toEqual(['Hi Bob 👋', 'Hey Alice\nsecond line']);
     expect(await texts(bob)).toEqual(['Hi Bob 👋', 'Hey Alice\nsecond line']);
-  });
+  }, 45_000);
 
   it('friend requests arrive live and can be accepted', async () => {
     await alice.getByRole('button', { name: 'Friends' }).click();
     await alice.getByRole('tab', { name: 'Add friend' }).click();
-    await alice.getByRole('searchbox', { name: 'Search people' }).fill('bob');
+    await alice.getByRole('textbox', { name: 'Search people' }).fill('bob');
     await alice.getByRole('button', { name: 'Add: bob' }).click();
     await alice.getByRole('dialog').getByText('Request sent').waitFor();
     await alice.keyboard.press('Escape');
@@ -161,13 +164,13 @@ describe.skipIf(!!missing)('web app in Chromium', () => {
     await alice.getByRole('button', { name: 'Friends', exact: true }).click();
     await alice.getByRole('dialog').getByText('bob', { exact: true }).waitFor();
     await alice.keyboard.press('Escape');
-  });
+  }, 45_000);
 
   it('groups: create, chat live, manage members, leave', async () => {
     await http.signup('carol', 'Carol Park');
     await alice.getByRole('button', { name: 'New group' }).click();
     await alice.getByLabel('Group name').fill('Weekend plans');
-    const search = alice.getByRole('searchbox', { name: 'Add people' });
+    const search = alice.getByRole('textbox', { name: 'Add people' });
     await search.fill('bob');
     await alice.getByRole('checkbox', { name: 'bob' }).check();
     await search.fill('carol');
@@ -197,10 +200,10 @@ describe.skipIf(!!missing)('web app in Chromium', () => {
     expect(await bobPanel.getByRole('button', { name: /Remove from group/ }).count()).toBe(0);
     await bobPanel.getByRole('button', { name: 'Leave group' }).click();
     await bobPanel.getByRole('button', { name: 'Leave group' }).click();
-    await expect.poll(() => bob.getByRole('link', { name: 'Weekend plans' }).count()).toBe(0);
+    await poll(() => bob.getByRole('link', { name: 'Weekend plans' }).count()).toBe(0);
     await panel.getByText('1 member').first().waitFor();
     await alice.getByRole('button', { name: 'Close' }).click();
-  });
+  }, 45_000);
 
   it('an offline user gets what was sent meanwhile, and their own queued message goes out', async () => {
     await bob.getByRole('link', { name: 'alice', exact: true }).click();
@@ -223,7 +226,7 @@ describe.skipIf(!!missing)('web app in Chromium', () => {
       .getByText(/Sent|Seen/)
       .waitFor({ state: 'attached' });
     await message(alice, 'Back soon').waitFor();
-  });
+  }, 45_000);
 
   it('a reload keeps the session, conversations, history and the unsent draft', async () => {
     await composer(alice).fill('half-written thought');
@@ -242,7 +245,7 @@ describe.skipIf(!!missing)('web app in Chromium', () => {
     expect(manifest.name).toBe('Parley');
     expect(manifest.icons.length).toBeGreaterThanOrEqual(3);
     expect(await alice.evaluate(async () => !!(await navigator.serviceWorker.ready).active)).toBe(true);
-  });
+  }, 45_000);
 
   it('a refused message shows as failed and can be retried or discarded', async () => {
     const { page } = await open();
@@ -273,7 +276,7 @@ describe.skipIf(!!missing)('web app in Chromium', () => {
     const dropped = message(page, 'This one is dropped');
     await dropped.getByText('Not sent').waitFor();
     await dropped.getByRole('button', { name: 'Discard' }).click();
-    await expect.poll(() => dropped.count()).toBe(0);
+    await poll(() => dropped.count()).toBe(0);
 
     await send(page, 'This one gets through');
     const retried = message(page, 'This one gets through');
@@ -290,7 +293,7 @@ describe.skipIf(!!missing)('web app in Chromium', () => {
     expect(await page.getByRole('button', { name: 'Send', exact: true }).isDisabled()).toBe(true);
     await composer(page).fill('');
     await page.close();
-  });
+  }, 45_000);
 
   it('works in a phone-sized viewport: one column with a back button', async () => {
     const { page } = await open(mobile);
@@ -307,7 +310,7 @@ describe.skipIf(!!missing)('web app in Chromium', () => {
     await page.getByRole('button', { name: 'Log in' }).waitFor();
     expect(await page.evaluate(() => localStorage.getItem('parley:session'))).toBeNull();
     await page.close();
-  });
+  }, 45_000);
 
   it('Korean: Enter during IME composition does not send; the UI speaks Korean', async () => {
     const before = await messages(alice).count();
@@ -338,7 +341,7 @@ describe.skipIf(!!missing)('web app in Chromium', () => {
     await alice.getByLabel('언어').selectOption('en');
     await alice.keyboard.press('Escape');
     await alice.getByRole('button', { name: 'New message' }).waitFor();
-  });
+  }, 45_000);
 
   it('a 10,000-message history stays virtualized, pages upward and jumps to a message', async () => {
     const dave = await http.signup('dave', 'Dave Lee');
@@ -402,11 +405,11 @@ describe.skipIf(!!missing)('web app in Chromium', () => {
     // Jump (around) to the very first message by permalink, then back to the latest.
     await alice.evaluate(([c, m]) => (window.location.hash = `#/c/${c}/m/${m}`), [channelId, ids[0]!]);
     await message(alice, 'Message 0').first().waitFor();
-    await expect.poll(() => alice.locator('.msg.flash').count()).toBe(1);
+    await poll(() => alice.locator('.msg.flash').count()).toBe(1);
     expect(await domRows()).toBeLessThan(80);
     await alice.getByRole('button', { name: 'Jump to latest' }).click();
     await message(alice, 'Message 9999').waitFor();
-  });
+  }, 90_000);
 
   it('profile: display name and status', async () => {
     await alice.getByRole('button', { name: 'Settings' }).click();
@@ -419,7 +422,7 @@ describe.skipIf(!!missing)('web app in Chromium', () => {
     await alice.locator('.sidebar-foot').getByText('On holiday until Monday').waitFor();
     await bob.reload();
     await bob.getByRole('link', { name: 'Alice Wonder' }).waitFor();
-  });
+  }, 45_000);
 
   it('screenshots: desktop and mobile with realistic content', async () => {
     const people = {
@@ -488,5 +491,5 @@ describe.skipIf(!!missing)('web app in Chromium', () => {
     await message(phone.page, 'Review at 4?').waitFor();
     await shot(phone.page, 'mobile-chat');
     for (const ws of sockets) ws.close();
-  });
+  }, 45_000);
 });

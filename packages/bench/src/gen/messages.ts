@@ -21,6 +21,9 @@ export interface StepStats {
   delivered: number;
   /** Events delivered back to the sending device itself. */
   echoes: number;
+  /** Acks and deliveries received before the step's send window ended (throughput, not backlog). */
+  ackedInWindow: number;
+  deliveredInWindow: number;
   ackHist: string;
   deliveryHist: string;
 }

@@ -44,6 +44,10 @@ interface Step {
   errors: number;
   delivered: number;
   echoes: number;
+  ackedInWindow: number;
+  deliveredInWindow: number;
+  /** End of the send window on the shared clock (Infinity until this process runs the step). */
+  endUs: number;
   ackHist: Histogram;
   deliveryHist: Histogram;
 }
@@ -67,6 +71,9 @@ function stepOf(n: number): Step {
       errors: 0,
       delivered: 0,
       echoes: 0,
+      ackedInWindow: 0,
+      deliveredInWindow: 0,
+      endUs: Infinity,
       ackHist: newHistogram(),
       deliveryHist: newHistogram(),
     };
@@ -130,7 +137,9 @@ function onEvent(c: Conn, buf: Buffer): void {
   }
   c.received++;
   s.delivered++;
-  s.deliveryHist.recordValue(Math.max(1, nowUs() - tag.tUs));
+  const now = nowUs();
+  if (now <= s.endUs) s.deliveredInWindow++;
+  s.deliveryHist.recordValue(Math.max(1, now - tag.tUs));
 }
 
 function onAck(c: Conn, buf: Buffer): void {
@@ -139,7 +148,9 @@ function onAck(c: Conn, buf: Buffer): void {
   const s = stepOf(tag.step);
   c.acked++;
   s.acked++;
-  s.ackHist.recordValue(Math.max(1, nowUs() - tag.tUs));
+  const now = nowUs();
+  if (now <= s.endUs) s.ackedInWindow++;
+  s.ackHist.recordValue(Math.max(1, now - tag.tUs));
 }
 
 function onError(c: Conn, f: { clientMsgId?: string; code?: string }): void {
@@ -281,6 +292,7 @@ function run(cmd: Extract<Command, { cmd: 'run' }>): Promise<RunResult> {
     }))
     .filter((s): s is { conn: Conn; prefix: string } => s.conn !== undefined);
   const step = stepOf(cmd.step);
+  step.endUs = cmd.startUs + cmd.durationMs * 1000;
   const result: RunResult = { sent: 0, skipped: 0 };
   if (senders.length === 0 || cmd.rate <= 0) return Promise.resolve(result);
   const interval = 1e6 / cmd.rate;
@@ -354,6 +366,8 @@ async function handle(cmd: Command): Promise<unknown> {
         errors: s.errors,
         delivered: s.delivered,
         echoes: s.echoes,
+        ackedInWindow: s.ackedInWindow,
+        deliveredInWindow: s.deliveredInWindow,
         ackHist: cmd.histograms ? encodeHistogram(s.ackHist) : '',
         deliveryHist: cmd.histograms ? encodeHistogram(s.deliveryHist) : '',
       };

@@ -24,9 +24,9 @@ export interface StepResult {
   delivered: number;
   expectedDeliveries: number;
   lost: number;
-  /** Messages acked per second of the step. */
+  /** Messages acked per second during the send window (what the system kept up with). */
   ackedPerS: number;
-  /** Deliveries (to devices other than the sender's) per second of the step. */
+  /** Deliveries (to devices other than the sender's) per second during the send window. */
   deliveredPerS: number;
   ack: LatencySummary;
   delivery: LatencySummary;
@@ -163,8 +163,8 @@ export async function runSteps(
       delivered,
       expectedDeliveries,
       lost: Math.max(0, expectedDeliveries - delivered),
-      ackedPerS: Math.round(acked / durationS),
-      deliveredPerS: Math.round(delivered / durationS),
+      ackedPerS: Math.round(sum((s) => s.ackedInWindow) / durationS),
+      deliveredPerS: Math.round(sum((s) => s.deliveredInWindow) / durationS),
       ack: summarizeEncoded(stats.map((s) => s.ackHist)),
       delivery,
       serverCpu: cpuBetween(s0, s1),
@@ -194,6 +194,23 @@ export async function runSteps(
     if (!r.sustained && plan.stopOnFail) break;
   }
   return out;
+}
+
+/**
+ * Delivery p99 of both systems at the highest offered rate that both sustained: the latency
+ * overhead at equal load.
+ */
+export function p99AtCommonRate(
+  a: readonly StepResult[] | undefined,
+  b: readonly StepResult[] | undefined,
+): { rate: number; a: number; b: number } | undefined {
+  if (!a || !b) return undefined;
+  let best: { rate: number; a: number; b: number } | undefined;
+  for (const x of a) {
+    const y = b.find((s) => s.offered === x.offered);
+    if (x.sustained && y?.sustained) best = { rate: x.offered, a: x.delivery.p99, b: y.delivery.p99 };
+  }
+  return best;
 }
 
 /** The highest offered rate sustained (every lower step sustained too). */

@@ -2,7 +2,7 @@
 import type { ConnStats } from '../gen/messages.js';
 import { GeneratorPool } from '../gen/pool.js';
 import { pick, ratio, type BenchContext, type ScenarioResult } from '../lib/context.js';
-import { maxSustained, runSteps, type StepResult } from '../lib/steps.js';
+import { maxSustained, p99AtCommonRate, runSteps, type StepResult } from '../lib/steps.js';
 import { launch } from '../lib/systems.js';
 import type { TargetKind } from '../lib/target.js';
 
@@ -78,6 +78,7 @@ export async function group(ctx: BenchContext): Promise<ScenarioResult> {
   const p = targets.parley?.maxSustainedDeliveriesPerS ?? null;
   const f = targets.floor?.maxSustainedDeliveriesPerS ?? null;
   const r = ratio(p, f);
+  const common = p99AtCommonRate(targets.parley?.steps, targets.floor?.steps);
   return {
     config: cfg,
     targets,
@@ -93,6 +94,18 @@ export async function group(ctx: BenchContext): Promise<ScenarioResult> {
         target: '>= 0.5',
         met: r === null ? null : r >= 0.5,
       },
+      ...(common
+        ? [
+            {
+              metric: `group delivery p99 at ${(common.rate * (members - 1)).toLocaleString('en')} deliveries/s (highest step both sustained)`,
+              unit: 'ms',
+              parley: common.a,
+              baseline: common.b,
+              baselineLabel: 'floor',
+              ratio: ratio(common.a, common.b),
+            },
+          ]
+        : []),
     ],
     notes: [
       'Deliveries count event frames to the 99 members other than the sender (the sender also gets its own echo).',

@@ -160,12 +160,12 @@ interface ReadResult {
 export async function history(ctx: BenchContext): Promise<ScenarioResult> {
   const cfg = {
     sizes: pick(ctx.mode, [5_000, 20_000], [1_000_000, 10_000_000], [1_000_000, 10_000_000]),
-    ratePerRead: pick(ctx.mode, 20, 200, 300),
-    durationMs: pick(ctx.mode, 500, 10_000, 15_000),
+    ratePerRead: pick(ctx.mode, 20, 100, 200),
+    durationMs: pick(ctx.mode, 500, 5000, 10_000),
     pageLimit: 50,
     syncLimit: 200,
     /** Requests still outstanding this long after the last was due are abandoned (timed out). */
-    graceMs: pick(ctx.mode, 2000, 15_000, 15_000),
+    graceMs: pick(ctx.mode, 2000, 10_000, 15_000),
   };
   const runs: HistoryRun[] = [];
   for (const n of cfg.sizes) {

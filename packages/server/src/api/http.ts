@@ -12,6 +12,8 @@ import {
   loginBody,
   memberRolePatch,
   profilePatch,
+  pushEndpointBody,
+  pushSubscriptionBody,
   readBody,
   sendBody,
   signupBody,
@@ -26,6 +28,7 @@ import type { ChannelService } from '../domain/channels.js';
 import type { FriendService } from '../domain/friends.js';
 import type { MessageService } from '../domain/messages.js';
 import type { PresenceService } from '../domain/presence.js';
+import type { PushSubscriptionStore } from '../ports/push.js';
 import type { DeviceRef } from '../ports/store.js';
 
 export interface ApiDeps {
@@ -36,6 +39,8 @@ export interface ApiDeps {
   presence: PresenceService;
   /** Called after a device logged out, so gateways close its sockets. */
   onLogout(device: DeviceRef): Promise<void>;
+  /** Web Push, when configured. */
+  push?: { vapidPublicKey: string; subscriptions: PushSubscriptionStore };
   /** The gateway a client should connect to; undefined url means "this host". */
   pickGateway(): Promise<{ url?: string; nodeId: string } | undefined>;
 }
@@ -209,6 +214,34 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
     const { userId } = await auth(request);
     const { since, limit } = parse(syncQuery, request.query);
     return messages.sync(userId, since, limit);
+  });
+
+  // ---- push notifications
+  app.get('/v1/push/config', async () =>
+    deps.push ? { enabled: true, vapidPublicKey: deps.push.vapidPublicKey } : { enabled: false },
+  );
+  const pushEnabled = () => {
+    if (deps.push === undefined) throw new ChatError('unavailable', 'push notifications are not configured here');
+    return deps.push;
+  };
+  app.post('/v1/push/subscriptions', async (request, reply) => {
+    const device = await auth(request);
+    const { endpoint, keys } = parse(pushSubscriptionBody, request.body);
+    await pushEnabled().subscriptions.savePushSubscription({
+      endpoint,
+      p256dh: keys.p256dh,
+      auth: keys.auth,
+      userId: device.userId,
+      deviceId: device.deviceId,
+      createdAt: new Date().toISOString(),
+    });
+    return reply.status(201).send({});
+  });
+  app.delete('/v1/push/subscriptions', async (request, reply) => {
+    const { userId } = await auth(request);
+    const { endpoint } = parse(pushEndpointBody, request.body);
+    await pushEnabled().subscriptions.deletePushSubscription(endpoint, userId);
+    return reply.status(204).send();
   });
 
   // ---- discovery

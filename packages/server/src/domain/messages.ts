@@ -32,6 +32,11 @@ export interface CommitMetrics {
   fanoutLatency: { observe(ms: number): void };
 }
 
+/** Told about every newly stored message (push notifications hook in here). */
+export interface CommitListener {
+  messageCommitted(message: Message, recipientIds: readonly string[]): Promise<void>;
+}
+
 interface Pending {
   message: NewMessage;
   resolve: (message: Message) => void;
@@ -52,6 +57,7 @@ export class MessageService {
     private readonly options: MessagingOptions,
     private readonly log: Logger,
     private readonly metrics?: CommitMetrics,
+    private readonly listener?: CommitListener,
   ) {
     this.#buckets = new TokenBuckets(options.sendRatePerSecond, options.sendBurst, clock);
   }
@@ -121,6 +127,12 @@ export class MessageService {
         switch (result.status) {
           case 'created':
             void this.events.publish(result.entries, result.message);
+            if (this.listener !== undefined) {
+              void this.listener.messageCommitted(
+                result.message,
+                result.entries.map((e) => e.userId),
+              );
+            }
             pending.resolve(result.message);
             break;
           case 'duplicate':

@@ -126,9 +126,9 @@ export class Gateway {
       },
       this.deps.clock.now(),
     );
+    ws.once('close', () => void this.#unregister(connection));
     // Subscribe before reading the head so that nothing committed after it is missed.
     await this.#register(connection);
-    ws.on('close', () => void this.#unregister(connection));
     if (ws.readyState !== ws.OPEN) return;
 
     const { head, floor } = await this.deps.messages.logBounds(device.userId);
@@ -156,7 +156,9 @@ export class Gateway {
     ws.on('message', (frame, binary) => this.#onFrame(connection, frame, binary));
 
     await this.deps.presence.connected(this.#lease(connection));
-    await this.#sendPresenceSnapshot(connection);
+    // Closed while we were announcing it: make sure the lease does not outlive the socket.
+    if (!connection.open) await this.deps.presence.disconnected(this.#lease(connection));
+    else await this.#sendPresenceSnapshot(connection);
   }
 
   #lease(connection: Connection) {

@@ -95,6 +95,7 @@ export interface AccountStore {
   createDevice(device: NewDevice): Promise<void>;
   /** The live (not revoked) device with this token hash. */
   findDeviceByTokenHash(tokenHash: string): Promise<DeviceRef | undefined>;
+  /** Also forgets the device's push subscriptions, where the backend keeps them. */
   revokeDevice(deviceId: string): Promise<void>;
   setLastSeen(userId: string, at: string): Promise<void>;
   /** lastSeenAt per user, for those that have one. */

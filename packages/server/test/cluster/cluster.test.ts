@@ -255,6 +255,12 @@ describe.skipIf(skip !== false)(
     it.skipIf(!redisIsLocal())(
       'survives a Redis restart mid-traffic: servers reconnect, clients catch up, nothing lost or doubled',
       async () => {
+        // Users on both gateways again (the killed ones were restarted).
+        const gateways = fleet.byRole('gateway');
+        for (const [i, client] of clients.entries()) {
+          const target = gateways[i % gateways.length]!.process.wsUrl;
+          if (client.gatewayUrl !== target) await client.moveTo(target);
+        }
         const stop = traffic(60, 'redis');
         await sleep(1_000);
         await restartRedis(500);
@@ -269,7 +275,8 @@ describe.skipIf(skip !== false)(
           () => clients.every((c) => c.messages.has(probeId)),
           15_000,
           'live delivery after the Redis restart',
-        ).catch((error: unknown) => {
+        ).catch(async (error: unknown) => {
+          const redis = await fleet.redisState();
           const state = clients.map((c) => ({
             user: c.session.username,
             gateway: c.gatewayNodeId,
@@ -277,8 +284,10 @@ describe.skipIf(skip !== false)(
             seq: c.seq,
             hasProbe: c.messages.has(probeId),
             reconnects: c.reconnects,
+            pending: c.pendingCount,
+            ...c.debugState(),
           }));
-          throw new Error(`${String(error)}\n${JSON.stringify(state)}`);
+          throw new Error(`${String(error)}\n${JSON.stringify(state)}\n${redis}\n${fleet.logs(3)}`);
         });
         await stop();
         const { caughtUp } = await verify();

@@ -4,9 +4,10 @@
  * fresh Redis key prefix, plus a minimal protocol client that behaves like the SDK: discovery,
  * resume with `since`, seq-ordered apply with gap fill, and resend of unacked sends.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -15,7 +16,7 @@ import WebSocket from 'ws';
 import type { Message, SyncEvent } from '@parley/protocol';
 import { createTestDatabase, type TestDatabase } from '../../src/adapters/postgres/testing.js';
 import { deleteRedisKeys, redisTestUrl, uniqueRedisPrefix } from '../../src/adapters/redis/testing.js';
-import { freePort, spawnServerProcess, type ServerProcess } from '../../src/testing.js';
+import { freePort } from '../../src/testing.js';
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -123,6 +124,70 @@ export interface FleetOptions {
   env?: Record<string, string>;
 }
 
+/**
+ * One server process (packages/server/dist/main.js), its output appended to `logFile` so a
+ * failing test can show what the servers said.
+ */
+export class ServerProcess {
+  child!: ChildProcess;
+  #exited!: Promise<void>;
+
+  constructor(
+    readonly port: number,
+    readonly env: Record<string, string>,
+    readonly logFile: string,
+  ) {}
+
+  get baseUrl(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  get wsUrl(): string {
+    return `ws://127.0.0.1:${this.port}/v1/ws`;
+  }
+
+  /** Starts (or starts again, same port and settings) and waits for /healthz. */
+  async start(): Promise<void> {
+    const out = openSync(this.logFile, 'a');
+    this.child = spawn(process.execPath, [path.join(serverDir, 'dist/main.js')], {
+      env: { ...process.env, ...this.env },
+      stdio: ['ignore', out, out],
+    });
+    closeSync(out);
+    this.#exited = new Promise((resolve) => this.child.once('exit', () => resolve()));
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      if (this.child.exitCode !== null) throw new Error(`server exited with ${this.child.exitCode}:\n${this.tail()}`);
+      try {
+        if ((await fetch(`${this.baseUrl}/healthz`)).ok) return;
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline) throw new Error(`server did not become healthy:\n${this.tail()}`);
+      await sleep(50);
+    }
+  }
+
+  /** Sends the signal (default SIGKILL) and waits for the process to exit. */
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    await this.#exited;
+  }
+
+  restart(): Promise<void> {
+    return this.start();
+  }
+
+  /** The last lines the process wrote. */
+  tail(lines = 20): string {
+    try {
+      return readFileSync(this.logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+    } catch {
+      return '';
+    }
+  }
+}
+
 export interface Node {
   name: string;
   role: 'api' | 'gateway' | 'notifier';
@@ -131,6 +196,7 @@ export interface Node {
 
 export class Fleet {
   readonly nodes: Node[] = [];
+  readonly logDir = mkdtempSync(path.join(tmpdir(), 'parley-cluster-'));
   private constructor(
     readonly database: TestDatabase,
     readonly redisPrefix: string,
@@ -150,6 +216,8 @@ export class Fleet {
       PARLEY_PRESENCE_GRACE_MS: '200',
       PARLEY_GATEWAY_CAPACITY: '1000',
       PARLEY_LOG_LEVEL: 'warn',
+      PARLEY_SEND_RATE: '1000',
+      PARLEY_SEND_BURST: '1000',
       ...options.env,
     };
     const fleet = new Fleet(database, redisPrefix, env);
@@ -171,10 +239,17 @@ export class Fleet {
 
   async #spawn(role: Node['role'], name: string): Promise<Node> {
     const port = await freePort();
-    const env: Record<string, string> = { ...this.env, PARLEY_ROLE: role, PARLEY_PORT: String(port) };
+    const env: Record<string, string> = {
+      ...this.env,
+      PARLEY_ROLE: role,
+      PARLEY_HOST: '127.0.0.1',
+      PARLEY_PORT: String(port),
+      PARLEY_DATA_DIR: path.join(this.logDir, `data-${name}`),
+    };
     if (role === 'gateway') env.PARLEY_ADVERTISE_URL = `ws://127.0.0.1:${port}/v1/ws`;
-    const node: Node = { name, role, process: await spawnServerProcess({ env }) };
+    const node: Node = { name, role, process: new ServerProcess(port, env, path.join(this.logDir, `${name}.log`)) };
     this.nodes.push(node);
+    await node.process.start();
     return node;
   }
 
@@ -186,9 +261,33 @@ export class Fleet {
     return this.byRole('api').map((n) => n.process.baseUrl);
   }
 
-  /** Stops every process and removes the database and the Redis keys. */
+  /** This fleet's Redis connections and pub/sub channels, for a failure message. */
+  async redisState(): Promise<string> {
+    const client = new Redis(redisTestUrl, { maxRetriesPerRequest: 1 });
+    client.on('error', () => {});
+    try {
+      const channels = (await client.pubsub('CHANNELS', `${this.redisPrefix}*`)) as string[];
+      const clients = ((await client.client('LIST')) as string)
+        .split('\n')
+        .filter((line) => line.includes(`@${this.redisPrefix}`))
+        .map((line) => line.replace(/^.*?(name=\S+).*?(sub=\d+).*?(cmd=\S+).*$/, '$1 $2 $3'));
+      return `pub/sub channels: ${channels.length}\n${clients.join('\n')}`;
+    } catch (error) {
+      return `redis state unavailable: ${String(error)}`;
+    } finally {
+      client.disconnect();
+    }
+  }
+
+  /** What every process said last, for a failure message. */
+  logs(lines = 15): string {
+    return this.nodes.map((n) => `--- ${n.name} (${n.process.baseUrl})\n${n.process.tail(lines)}`).join('\n');
+  }
+
+  /** Stops every process and removes the database, the Redis keys and the logs. */
   async stop(): Promise<void> {
-    await Promise.all(this.nodes.map((n) => n.process.cleanup().catch(() => undefined)));
+    await Promise.all(this.nodes.map((n) => n.process.kill('SIGKILL').catch(() => undefined)));
+    rmSync(this.logDir, { recursive: true, force: true });
     await this.database.drop().catch(() => undefined);
     await deleteRedisKeys(this.redisPrefix).catch(() => undefined);
   }
@@ -203,6 +302,7 @@ export async function api<T>(baseUrl: string, method: string, url: string, token
   const response = await fetch(baseUrl + url, {
     method,
     headers,
+    signal: AbortSignal.timeout(10_000),
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await response.text();
@@ -282,6 +382,18 @@ export class TestClient {
 
   get pendingCount(): number {
     return this.#pending.size;
+  }
+
+  /** For failure messages: what this client waits for. */
+  debugState(): object {
+    return {
+      seq: this.seq,
+      buffered: [...this.#buffer.keys()].slice(0, 5),
+      bufferedCount: this.#buffer.size,
+      filling: this.#filling,
+      gapFills: this.gapFills,
+      stale: this.staleEvents,
+    };
   }
 
   #api(): string {

@@ -49,12 +49,13 @@ export function ChatView({
     live = true;
   } else if (peer) {
     const p = presence[peer.id];
+    const status = users[peer.id]?.statusText;
     subtitle =
-      p?.status === 'online'
+      (p?.status === 'online'
         ? t('chat.online')
         : p?.lastSeenAt
           ? t('chat.lastSeen', { time: i18n.relative(p.lastSeenAt) })
-          : t('chat.offline');
+          : t('chat.offline')) + (status ? ` · ${status}` : '');
   } else {
     const online = channel.members.filter((m) => presence[m.id]?.status === 'online').length;
     subtitle = `${t('chat.members', { count: channel.members.length })}${online ? ` · ${online} ${t('chat.online').toLowerCase()}` : ''}`;

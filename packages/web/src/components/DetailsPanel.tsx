@@ -188,7 +188,7 @@ function MemberRow({
       sub={
         <>
           {member.role !== 'member' && <span className={`role ${member.role}`}>{t(`group.role.${member.role}`)}</span>}
-          {isMe ? ` ${t('nav.you')}` : ` @${member.username}`}
+          {isMe ? ` ${t('nav.you')}` : member.displayName !== member.username ? ` @${member.username}` : ''}
         </>
       }
     >
@@ -214,7 +214,9 @@ function AddMember({ channel, onAdd, onDone }: { channel: Channel; onAdd(id: str
     <div className="add-member">
       <div className="row">
         <input
-          type="search"
+          type="text"
+          enterKeyHint="search"
+          autoComplete="off"
           className="search-input"
           aria-label={t('group.addMember')}
           placeholder={t('dm.searchHint')}

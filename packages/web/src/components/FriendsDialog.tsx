@@ -128,7 +128,9 @@ function AddFriend() {
   return (
     <>
       <input
-        type="search"
+        type="text"
+        enterKeyHint="search"
+        autoComplete="off"
         className="search-input"
         aria-label={t('dm.search')}
         placeholder={t('dm.searchHint')}

@@ -78,7 +78,9 @@ export function NewGroupDialog({ onClose, onOpen }: { onClose(): void; onOpen(ch
           </div>
         )}
         <input
-          type="search"
+          type="text"
+          enterKeyHint="search"
+          autoComplete="off"
           className="search-input"
           aria-label={t('group.addPeople')}
           placeholder={t('dm.searchHint')}
@@ -91,7 +93,7 @@ export function NewGroupDialog({ onClose, onOpen }: { onClose(): void; onOpen(ch
               <Avatar id={u.id} name={u.displayName || u.username} size={36} presence={presence[u.id]?.status} />
               <span className="person-text">
                 <span className="person-name">{u.displayName || u.username}</span>
-                <span className="person-sub muted">@{u.username}</span>
+                {u.displayName !== u.username && <span className="person-sub muted">@{u.username}</span>}
               </span>
               <input
                 type="checkbox"

@@ -34,7 +34,9 @@ export function NewMessageDialog({ onClose, onOpen }: { onClose(): void; onOpen(
   return (
     <Dialog title={t('dm.title')} onClose={onClose}>
       <input
-        type="search"
+        type="text"
+        enterKeyHint="search"
+        autoComplete="off"
         className="search-input"
         aria-label={t('dm.search')}
         placeholder={t('dm.searchHint')}
@@ -49,7 +51,7 @@ export function NewMessageDialog({ onClose, onOpen }: { onClose(): void; onOpen(
             <Avatar id={u.id} name={u.displayName || u.username} size={36} presence={presence[u.id]?.status} />
             <span className="person-text">
               <span className="person-name">{u.displayName || u.username}</span>
-              <span className="person-sub muted">@{u.username}</span>
+              {u.displayName !== u.username && <span className="person-sub muted">@{u.username}</span>}
             </span>
             {busy === u.id && <span className="spinner" aria-hidden="true" />}
           </button>

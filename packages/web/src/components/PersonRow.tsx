@@ -14,12 +14,13 @@ export function PersonRow({ user, children, sub }: { user: User; children?: Reac
       <span className="person-text">
         <span className="person-name">{user.displayName || user.username}</span>
         <span className="person-sub muted">
-          {sub ?? (
-            <>
-              @{user.username}
-              {presence?.status === 'online' ? ` · ${t('chat.online')}` : ''}
-            </>
-          )}
+          {sub ??
+            [
+              user.displayName !== user.username ? `@${user.username}` : '',
+              presence?.status === 'online' ? t('chat.online') : '',
+            ]
+              .filter(Boolean)
+              .join(' · ')}
         </span>
       </span>
       {children}

@@ -144,7 +144,12 @@ export class ChatStore {
       b.on('ready', ({ resynced }) => {
         void this.refreshChannels();
         void this.refreshFriends();
-        if (resynced) this.#set({ histories: {} });
+        if (resynced) {
+          // The log was too old to replay: what we hold may have gaps, so start from REST again.
+          this.#set({ histories: {} });
+          const active = this.state.activeChannelId;
+          if (active) void this.loadLatest(active);
+        }
       }),
     );
     void this.refreshChannels();

@@ -82,4 +82,15 @@ export const migrations: readonly string[] = [
     PRIMARY KEY (user_id, seq)
   ) WITHOUT ROWID;
   `,
+  `
+  CREATE TABLE push_subscriptions (
+    endpoint TEXT PRIMARY KEY,
+    p256dh TEXT NOT NULL,
+    auth TEXT NOT NULL,
+    user_id INTEGER NOT NULL,
+    device_id INTEGER NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  CREATE INDEX push_subscriptions_user ON push_subscriptions(user_id);
+  `,
 ];

@@ -18,6 +18,7 @@ import {
   type StoredLogEntry,
   type UserRecord,
 } from '../../ports/store.js';
+import type { PushSubscriptionRecord, PushSubscriptionStore } from '../../ports/push.js';
 import { migrations } from './schema.js';
 
 export interface SqliteStoreOptions {
@@ -101,7 +102,7 @@ function dmKey(a: string, b: string): string {
  * each method runs to completion inside one transaction, which is also what makes per-user
  * seq allocation gap-free here (SQLite has one writer).
  */
-export class SqliteStore implements Store {
+export class SqliteStore implements Store, PushSubscriptionStore {
   readonly #db: Database.Database;
   readonly #statements = new Map<string, Database.Statement>();
 
@@ -236,10 +237,14 @@ export class SqliteStore implements Store {
   }
 
   async revokeDevice(deviceId: string): Promise<void> {
-    this.#sql(`UPDATE devices SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`).run(
-      new Date().toISOString(),
-      deviceId,
-    );
+    this.#tx(() => {
+      this.#sql(`UPDATE devices SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`).run(
+        new Date().toISOString(),
+        deviceId,
+      );
+      // A logged-out device must not keep receiving notifications.
+      this.#sql(`DELETE FROM push_subscriptions WHERE device_id = ?`).run(deviceId);
+    });
   }
 
   async setLastSeen(userId: string, at: string): Promise<void> {
@@ -709,6 +714,30 @@ export class SqliteStore implements Store {
 
   async trimLog(before: string): Promise<number> {
     return this.#sql(`DELETE FROM user_log WHERE created_at < ?`).run(before).changes;
+  }
+
+  // ------------------------------------------------------------ push subscriptions
+
+  async savePushSubscription(subscription: PushSubscriptionRecord): Promise<void> {
+    this.#sql(
+      `INSERT INTO push_subscriptions (endpoint, p256dh, auth, user_id, device_id, created_at)
+       VALUES (@endpoint, @p256dh, @auth, @userId, @deviceId, @createdAt)
+       ON CONFLICT (endpoint) DO UPDATE SET p256dh = excluded.p256dh, auth = excluded.auth,
+         user_id = excluded.user_id, device_id = excluded.device_id, created_at = excluded.created_at`,
+    ).run(subscription);
+  }
+
+  async deletePushSubscription(endpoint: string, userId?: string): Promise<void> {
+    if (userId === undefined) this.#sql(`DELETE FROM push_subscriptions WHERE endpoint = ?`).run(endpoint);
+    else this.#sql(`DELETE FROM push_subscriptions WHERE endpoint = ? AND user_id = ?`).run(endpoint, userId);
+  }
+
+  async pushSubscriptions(userIds: readonly string[]): Promise<PushSubscriptionRecord[]> {
+    return this.#sql(
+      `SELECT endpoint, p256dh, auth, CAST(user_id AS TEXT) AS userId, CAST(device_id AS TEXT) AS deviceId,
+              created_at AS createdAt
+       FROM push_subscriptions WHERE user_id IN ${JSON_IDS} ORDER BY created_at`,
+    ).all(JSON.stringify(userIds)) as PushSubscriptionRecord[];
   }
 
   async close(): Promise<void> {

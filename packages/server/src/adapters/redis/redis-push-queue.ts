@@ -1,0 +1,60 @@
+import type { Redis } from 'ioredis';
+import type { PushJob, PushQueue } from '../../ports/push.js';
+import { connect, DEFAULT_PREFIX, disconnect, whenReady, type RedisConnectionOptions } from './connection.js';
+
+/** Jobs wait in a Redis list; each notifier takes them with BRPOP, so every job has one consumer. */
+export class RedisPushQueue implements PushQueue {
+  readonly #key: string;
+  readonly #producer: Redis;
+  #consumer: Redis | undefined;
+  #closed = false;
+
+  constructor(private readonly options: RedisConnectionOptions) {
+    this.#key = `${options.prefix ?? DEFAULT_PREFIX}push:jobs`;
+    this.#producer = connect(options, 'parley-push');
+  }
+
+  static async open(options: RedisConnectionOptions, timeoutMs = 5_000): Promise<RedisPushQueue> {
+    const queue = new RedisPushQueue(options);
+    try {
+      await whenReady(queue.#producer, timeoutMs);
+    } catch (error) {
+      await queue.close();
+      throw error;
+    }
+    return queue;
+  }
+
+  async enqueue(jobs: readonly PushJob[]): Promise<void> {
+    if (jobs.length === 0) return;
+    await this.#producer.lpush(this.#key, ...jobs.map((job) => JSON.stringify(job)));
+  }
+
+  consume(handler: (job: PushJob) => Promise<void>): void {
+    // A blocking pop needs a connection of its own.
+    const consumer = connect(this.options, 'parley-push-consumer');
+    this.#consumer = consumer;
+    void (async () => {
+      while (!this.#closed) {
+        let popped: [string, string] | null = null;
+        try {
+          popped = await consumer.brpop(this.#key, 1);
+        } catch {
+          if (!this.#closed) await new Promise((resolve) => setTimeout(resolve, 200));
+          continue;
+        }
+        if (popped === null) continue;
+        try {
+          await handler(JSON.parse(popped[1]) as PushJob);
+        } catch {
+          // Dropped: see the PushQueue contract.
+        }
+      }
+    })();
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await Promise.all([disconnect(this.#producer), this.#consumer && disconnect(this.#consumer)]);
+  }
+}

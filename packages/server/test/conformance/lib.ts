@@ -1,0 +1,366 @@
+/**
+ * Black-box conformance helpers: everything here speaks only the public contract of
+ * shared/design.md ("Public API v1") over real HTTP and WebSocket. Nothing imports server
+ * internals except `startServer` / `spawnServerProcess`, which only start the real program.
+ *
+ * With PARLEY_CONFORMANCE_URL set (e.g. http://127.0.0.1:8080) every suite runs against that
+ * server instead; tests that need to configure, kill or restart the server are skipped then.
+ */
+import { randomUUID } from 'node:crypto';
+import WebSocket from 'ws';
+
+export const externalUrl = process.env.PARLEY_CONFORMANCE_URL?.replace(/\/$/, '');
+
+export interface Target {
+  baseUrl: string;
+  /** The WebSocket URL, as service discovery (GET /v1/gateway) announces it. */
+  wsUrl: string;
+  close(): Promise<void>;
+}
+
+/** A server for one test file: in-process on an ephemeral port, or the external one. */
+export async function startTarget(env: Record<string, string> = {}): Promise<Target> {
+  if (externalUrl) {
+    const wsUrl = await discoverWs(externalUrl);
+    return { baseUrl: externalUrl, wsUrl, close: async () => {} };
+  }
+  const { startServer } = await import('@parley/server');
+  const server = await startServer({ env });
+  const wsUrl = await discoverWs(server.baseUrl);
+  return { baseUrl: server.baseUrl, wsUrl, close: () => server.close() };
+}
+
+export async function discoverWs(baseUrl: string): Promise<string> {
+  const res = await http(baseUrl, 'GET', '/v1/gateway');
+  if (res.status !== 200 || typeof res.body?.url !== 'string') {
+    throw new Error(`GET /v1/gateway: ${res.status} ${JSON.stringify(res.body)}`);
+  }
+  return res.body.url;
+}
+
+export interface HttpResult<T = any> {
+  status: number;
+  body: T;
+  raw: string;
+  contentType: string | null;
+}
+
+export async function http<T = any>(
+  baseUrl: string,
+  method: string,
+  path: string,
+  options: { token?: string; body?: unknown; rawBody?: string | Uint8Array; contentType?: string } = {},
+): Promise<HttpResult<T>> {
+  const headers: Record<string, string> = {};
+  if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
+  let body: string | Uint8Array | undefined;
+  if (options.rawBody !== undefined) {
+    body = options.rawBody;
+    headers['content-type'] = options.contentType ?? 'application/json';
+  } else if (options.body !== undefined) {
+    body = JSON.stringify(options.body);
+    headers['content-type'] = options.contentType ?? 'application/json';
+  }
+  const response = await fetch(`${baseUrl}${path}`, { method, headers, ...(body === undefined ? {} : { body }) });
+  const raw = await response.text();
+  let parsed: any = undefined;
+  if (raw) {
+    try {
+      parsed = JSON.parse(raw);
+    } catch {
+      parsed = undefined;
+    }
+  }
+  return { status: response.status, body: parsed, raw, contentType: response.headers.get('content-type') };
+}
+
+/** A user name that is unique across runs against the same external server. */
+export function uniqueName(prefix = 'u'): string {
+  return `${prefix}_${randomUUID().replace(/-/g, '').slice(0, 12)}`.slice(0, 32);
+}
+
+export const PASSWORD = 'correct horse battery staple';
+
+export interface Device {
+  user: { id: string; username: string; displayName: string; statusText?: string };
+  token: string;
+  deviceId: string;
+}
+
+export class Client {
+  constructor(
+    readonly target: Target,
+    readonly device: Device,
+  ) {}
+  get id(): string {
+    return this.device.user.id;
+  }
+  get token(): string {
+    return this.device.token;
+  }
+  get username(): string {
+    return this.device.user.username;
+  }
+  req<T = any>(method: string, path: string, body?: unknown): Promise<HttpResult<T>> {
+    return http<T>(this.target.baseUrl, method, path, { token: this.token, ...(body === undefined ? {} : { body }) });
+  }
+  /** Opens a socket, says hello and waits for ready. */
+  connect(since?: number): Promise<Sock> {
+    return Sock.connect(this.target.wsUrl, this.token, since);
+  }
+  /** Logs in again: a second device of the same user. */
+  async newDevice(deviceName = 'second'): Promise<Client> {
+    const res = await http(this.target.baseUrl, 'POST', '/v1/auth/login', {
+      body: { username: this.username, password: PASSWORD, deviceName },
+    });
+    if (res.status !== 200) throw new Error(`login: ${res.status} ${res.raw}`);
+    return new Client(this.target, res.body);
+  }
+}
+
+export async function newUser(target: Target, prefix = 'u', extra: Record<string, unknown> = {}): Promise<Client> {
+  const res = await http(target.baseUrl, 'POST', '/v1/auth/signup', {
+    body: { username: uniqueName(prefix), password: PASSWORD, ...extra },
+  });
+  if (res.status !== 201) throw new Error(`signup: ${res.status} ${res.raw}`);
+  return new Client(target, res.body);
+}
+
+export async function newUsers(target: Target, n: number, prefix = 'u'): Promise<Client[]> {
+  const out: Client[] = [];
+  // A few at a time: password hashing is deliberately expensive.
+  for (let i = 0; i < n; i += 8) {
+    out.push(...(await Promise.all(Array.from({ length: Math.min(8, n - i) }, () => newUser(target, prefix)))));
+  }
+  return out;
+}
+
+export async function dm(a: Client, b: Client): Promise<string> {
+  const res = await a.req('POST', '/v1/dms', { userId: b.id });
+  if (res.status !== 200 && res.status !== 201) throw new Error(`dm: ${res.status} ${res.raw}`);
+  return res.body.channel.id;
+}
+
+export async function group(owner: Client, members: Client[], name = 'group'): Promise<string> {
+  const res = await owner.req('POST', '/v1/groups', { name, memberIds: members.map((m) => m.id) });
+  if (res.status !== 201) throw new Error(`group: ${res.status} ${res.raw}`);
+  return res.body.channel.id;
+}
+
+export async function befriend(a: Client, b: Client): Promise<void> {
+  const req = await a.req('POST', '/v1/friends/requests', { userId: b.id });
+  if (req.status !== 201) throw new Error(`friend request: ${req.status} ${req.raw}`);
+  const acc = await b.req('POST', `/v1/friends/requests/${req.body.request.id}/accept`);
+  if (acc.status !== 200) throw new Error(`accept: ${acc.status} ${acc.raw}`);
+}
+
+/** Sends over HTTP; returns the stored message. */
+export async function post(c: Client, channelId: string, text: string, clientMsgId = randomUUID()): Promise<any> {
+  const res = await c.req('POST', `/v1/channels/${channelId}/messages`, { text, clientMsgId });
+  if (res.status !== 201) throw new Error(`send: ${res.status} ${res.raw}`);
+  return res.body.message;
+}
+
+export async function history(c: Client, channelId: string, query = ''): Promise<HttpResult> {
+  return c.req('GET', `/v1/channels/${channelId}/messages${query ? `?${query}` : ''}`);
+}
+
+/** Every message of a channel, oldest first, paging backwards with `before`. */
+export async function allMessages(c: Client, channelId: string): Promise<any[]> {
+  const out: any[] = [];
+  let before = '';
+  for (;;) {
+    const res = await history(c, channelId, `limit=100${before}`);
+    if (res.status !== 200) throw new Error(`history: ${res.status} ${res.raw}`);
+    out.unshift(...res.body.messages);
+    if (res.body.messages.length === 0) break;
+    before = `&before=${res.body.messages[0].id}`;
+  }
+  return out;
+}
+
+/** Numeric comparison of decimal-string ids. */
+export function cmpId(a: string, b: string): number {
+  const x = BigInt(a);
+  const y = BigInt(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+export function isAscending(ids: string[]): boolean {
+  return ids.every((id, i) => i === 0 || cmpId(ids[i - 1]!, id) < 0);
+}
+
+export type Frame = Record<string, any>;
+
+/** A WebSocket that records every frame and lets a test wait for the frames it expects. */
+export class Sock {
+  readonly frames: Frame[] = [];
+  readonly nonJson: string[] = [];
+  #cursor = 0;
+  #listeners = new Set<() => void>();
+  closeCode: number | undefined;
+  readonly closed: Promise<number>;
+  ready: Frame | undefined;
+
+  constructor(readonly ws: WebSocket) {
+    ws.on('message', (data, isBinary) => {
+      const text = isBinary ? '' : data.toString();
+      try {
+        this.frames.push(JSON.parse(text));
+      } catch {
+        this.nonJson.push(text);
+      }
+      for (const l of [...this.#listeners]) l();
+    });
+    ws.on('error', () => {});
+    this.closed = new Promise((resolve) =>
+      ws.on('close', (code) => {
+        this.closeCode = code;
+        resolve(code);
+        for (const l of [...this.#listeners]) l();
+      }),
+    );
+  }
+
+  static async open(wsUrl: string): Promise<Sock> {
+    const ws = new WebSocket(wsUrl);
+    const sock = new Sock(ws);
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    return sock;
+  }
+
+  static async connect(wsUrl: string, token: string, since?: number): Promise<Sock> {
+    const sock = await Sock.open(wsUrl);
+    sock.send({ op: 'hello', token, ...(since === undefined ? {} : { since }) });
+    sock.ready = await sock.waitFor((f) => f.op === 'ready' || f.op === 'error');
+    if (sock.ready.op !== 'ready') throw new Error(`hello refused: ${JSON.stringify(sock.ready)}`);
+    return sock;
+  }
+
+  get open(): boolean {
+    return this.ws.readyState === WebSocket.OPEN;
+  }
+
+  send(frame: unknown): void {
+    this.ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
+  }
+
+  /** Waits until `check()` holds, re-evaluated on every frame and on close. */
+  until<T>(check: () => T | undefined | false, what = 'condition', timeoutMs = 5000): Promise<T> {
+    const first = check();
+    if (first) return Promise.resolve(first);
+    return new Promise((resolve, reject) => {
+      const listener = () => {
+        const value = check();
+        if (value) {
+          clearTimeout(timer);
+          this.#listeners.delete(listener);
+          resolve(value);
+        }
+      };
+      const timer = setTimeout(() => {
+        this.#listeners.delete(listener);
+        reject(new Error(`timed out waiting for ${what}; last frames: ${JSON.stringify(this.frames.slice(-6))}`));
+      }, timeoutMs);
+      this.#listeners.add(listener);
+    });
+  }
+
+  /** The first frame after the last one taken by waitFor that matches (consumes it). */
+  async waitFor(match: (f: Frame) => boolean, timeoutMs = 5000, what = 'frame'): Promise<Frame> {
+    const found = await this.until(
+      () => {
+        for (let i = this.#cursor; i < this.frames.length; i++) if (match(this.frames[i]!)) return { i };
+        return undefined;
+      },
+      what,
+      timeoutMs,
+    );
+    this.#cursor = found.i + 1;
+    return this.frames[found.i]!;
+  }
+
+  /** Any recorded frame (from the start) matching; waits for it. Does not consume. */
+  seen(match: (f: Frame) => boolean, timeoutMs = 5000, what = 'frame'): Promise<Frame> {
+    return this.until(() => this.frames.find(match), what, timeoutMs);
+  }
+
+  /** Sends a message and waits for its ack or error. */
+  async sendMsg(channelId: string, text: string, clientMsgId: string = randomUUID(), timeoutMs = 5000): Promise<Frame> {
+    this.send({ op: 'send', channelId, text, clientMsgId });
+    return this.seen(
+      (f) => (f.op === 'ack' || f.op === 'error') && f.clientMsgId === clientMsgId,
+      timeoutMs,
+      `ack of ${clientMsgId}`,
+    );
+  }
+
+  events(type?: string): Frame[] {
+    return this.frames.filter((f) => f.op === 'event' && (type === undefined || f.type === type));
+  }
+
+  /** Waits for the message.created event of a message id. */
+  gotMessage(messageId: string, timeoutMs = 5000): Promise<Frame> {
+    return this.seen(
+      (f) => f.op === 'event' && f.type === 'message.created' && f.message?.id === messageId,
+      timeoutMs,
+      `message ${messageId}`,
+    );
+  }
+
+  /** A round trip: ping, wait for the pong that follows (frames from before are in by then). */
+  async roundTrip(): Promise<void> {
+    const pongs = this.frames.filter((f) => f.op === 'pong').length;
+    this.send({ op: 'ping' });
+    await this.until(() => this.frames.filter((f) => f.op === 'pong').length > pongs, 'pong');
+  }
+
+  async close(): Promise<void> {
+    if (this.ws.readyState === WebSocket.CLOSED) return;
+    this.ws.close();
+    await this.closed;
+  }
+
+  /** Drops the TCP connection without a closing handshake. */
+  terminate(): void {
+    this.ws.terminate();
+  }
+}
+
+export async function closeAll(socks: Sock[]): Promise<void> {
+  await Promise.all(socks.map((s) => s.close()));
+}
+
+/** Polls an async check until it holds. */
+export async function eventually<T>(
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  what = 'condition',
+  timeoutMs = 5000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The error shape of the contract: {error: {code, message}}. */
+export function errorCode(res: HttpResult): string | undefined {
+  return typeof res.body?.error?.code === 'string' ? res.body.error.code : undefined;
+}
+
+/** A string of exactly n Unicode code points. */
+export function codePoints(n: number, unit = 'a'): string {
+  return Array.from({ length: n }, () => unit).join('');
+}
+
+export function cpLength(s: string): number {
+  return [...s].length;
+}
