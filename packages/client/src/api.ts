@@ -68,7 +68,8 @@ export class ParleyApi {
   constructor(options: ApiOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.token = options.token;
-    const fetchImpl = options.fetch ?? (globalThis.fetch as FetchLike | undefined);
+    // Browsers reject a fetch called with another `this` ("Illegal invocation"): bind it.
+    const fetchImpl = options.fetch ?? (globalThis.fetch?.bind(globalThis) as FetchLike | undefined);
     if (!fetchImpl) throw new Error('no fetch available: pass options.fetch');
     this.#fetch = fetchImpl;
     this.#timeoutMs = options.timeoutMs ?? 15_000;

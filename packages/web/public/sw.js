@@ -1,5 +1,5 @@
 /* Parley service worker: the app shell works offline; the API and WebSocket always go to the network. */
-const CACHE = 'parley-shell-v1';
+const CACHE = 'parley-shell-v2';
 const SHELL = ['/', '/index.html', '/manifest.webmanifest', '/icons/icon.svg', '/icons/icon-192.png'];
 
 self.addEventListener('install', (event) => {
@@ -75,7 +75,11 @@ self.addEventListener('push', (event) => {
       icon: '/icons/icon-192.png',
       badge: '/icons/icon-192.png',
       tag: data.channelId || undefined,
-      data: { url: data.channelId ? `/#/c/${encodeURIComponent(data.channelId)}` : '/' },
+      data: {
+        url: data.channelId
+          ? `/#/c/${encodeURIComponent(data.channelId)}${data.messageId ? `/m/${encodeURIComponent(data.messageId)}` : ''}`
+          : '/',
+      },
     }),
   );
 });

@@ -5,6 +5,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { AuthScreen } from './components/AuthScreen';
 import { ChatApp } from './components/ChatApp';
 import { useI18n } from './i18n';
+import { disablePush } from './push';
 import { StoreContext } from './state/context';
 import { sdkBackend } from './state/sdk-backend';
 import { ChatStore } from './state/store';
@@ -40,8 +41,6 @@ const client = new ParleyClient({
   baseUrl: window.location.origin,
   storage: new WebStorage({ prefix: 'parley:' }),
   deviceName: deviceName(),
-  // Bound: browsers throw "Illegal invocation" when fetch is called as a method of another object.
-  fetch: (url, init) => window.fetch(url, init),
 });
 
 /** Drafts are per user; a shared computer should not show them to the next person. */
@@ -114,6 +113,8 @@ export function App() {
   const onLogout = useCallback(async () => {
     if (phase.kind !== 'signedIn') return;
     const userId = phase.store.state.me.id;
+    // The server drops this device's push subscriptions at logout; drop the browser's too.
+    await disablePush(undefined).catch(() => undefined);
     await phase.store.close({ logout: true }).catch(() => undefined);
     forgetDrafts(userId);
     window.location.hash = '';

@@ -276,7 +276,18 @@ describe.skipIf(skip !== false)(
           15_000,
           'live delivery after the Redis restart',
         ).catch(async (error: unknown) => {
-          const redis = await fleet.redisState();
+          const redis = await fleet.redisState(clients.map((c) => c.userId));
+          const behind = await Promise.all(
+            clients.map(async (c) => {
+              const page = await api<{ events: unknown[] }>(
+                fleet.apiUrls[0]!,
+                'GET',
+                `/v1/sync?since=${c.seq}&limit=100`,
+                c.session.token,
+              );
+              return page.events.length;
+            }),
+          );
           const state = clients.map((c) => ({
             user: c.session.username,
             gateway: c.gatewayNodeId,
@@ -287,7 +298,9 @@ describe.skipIf(skip !== false)(
             pending: c.pendingCount,
             ...c.debugState(),
           }));
-          throw new Error(`${String(error)}\n${JSON.stringify(state)}\n${redis}\n${fleet.logs(3)}`);
+          throw new Error(
+            `${String(error)}\n${JSON.stringify(state)}\nlog entries not delivered: ${JSON.stringify(behind)}\n${redis}\n${fleet.logs(3)}`,
+          );
         });
         await stop();
         const { caughtUp } = await verify();

@@ -56,11 +56,12 @@ export function ensureBuilt(): void {
 // ------------------------------------------------------------------ redis restarts
 
 const run = promisify(execFile);
+const redisPort = new URL(redisTestUrl).port || '6379';
 
 /** True when the test Redis is this machine's, so the test may stop and start it. */
 export function redisIsLocal(): boolean {
   const url = new URL(redisTestUrl);
-  return ['127.0.0.1', 'localhost'].includes(url.hostname) && (url.port === '' || url.port === '6379');
+  return ['127.0.0.1', 'localhost'].includes(url.hostname);
 }
 
 async function redisAnswers(): Promise<boolean> {
@@ -84,6 +85,9 @@ async function redisAnswers(): Promise<boolean> {
 /** Starts the machine's Redis if it is down (idempotent; used in finally blocks and afterAll). */
 export async function ensureRedisRunning(): Promise<void> {
   if (await redisAnswers()) return;
+  // The machine's Redis (port 6379) restarts as CI starts it; another local one (a developer's
+  // private instance) restarts with its files in the temp directory.
+  const files = redisPort === '6379' ? ['/var/lib/redis', '/var/log/redis/ci.log'] : [tmpdir(), ''];
   await run('redis-server', [
     '--daemonize',
     'yes',
@@ -91,23 +95,23 @@ export async function ensureRedisRunning(): Promise<void> {
     '127.0.0.1',
     '-::1',
     '--port',
-    '6379',
+    redisPort,
     '--save',
     '',
     '--appendonly',
     'no',
     '--dir',
-    '/var/lib/redis',
+    files[0]!,
     '--logfile',
-    '/var/log/redis/ci.log',
+    files[1]!,
   ]);
   await eventually(redisAnswers, 10_000, 'redis to come back');
 }
 
-/** Stops the machine's Redis (dropping all data), waits `downMs`, and starts it again. */
+/** Stops the local test Redis (dropping all data), waits `downMs`, and starts it again. */
 export async function restartRedis(downMs: number): Promise<void> {
   try {
-    await run('redis-cli', ['-h', '127.0.0.1', '-p', '6379', 'shutdown', 'nosave']).catch(() => undefined);
+    await run('redis-cli', ['-h', '127.0.0.1', '-p', redisPort, 'shutdown', 'nosave']).catch(() => undefined);
     await eventually(async () => !(await redisAnswers()), 5_000, 'redis to stop');
     await sleep(downMs);
   } finally {
@@ -262,7 +266,7 @@ export class Fleet {
   }
 
   /** This fleet's Redis connections and pub/sub channels, for a failure message. */
-  async redisState(): Promise<string> {
+  async redisState(userIds: readonly string[] = []): Promise<string> {
     const client = new Redis(redisTestUrl, { maxRetriesPerRequest: 1 });
     client.on('error', () => {});
     try {
@@ -271,7 +275,13 @@ export class Fleet {
         .split('\n')
         .filter((line) => line.includes(`@${this.redisPrefix}`))
         .map((line) => line.replace(/^.*?(name=\S+).*?(sub=\d+).*?(cmd=\S+).*$/, '$1 $2 $3'));
-      return `pub/sub channels: ${channels.length}\n${clients.join('\n')}`;
+      const numsub =
+        userIds.length === 0
+          ? []
+          : ((await client.pubsub('NUMSUB', ...userIds.map((u) => `${this.redisPrefix}u:${u}`))) as unknown[]);
+      return `pub/sub channels: ${channels.length}; subscribers per user topic: ${JSON.stringify(
+        numsub.filter((_, i) => i % 2 === 1),
+      )}\n${clients.join('\n')}`;
     } catch (error) {
       return `redis state unavailable: ${String(error)}`;
     } finally {
@@ -352,6 +362,8 @@ export class TestClient {
   staleEvents = 0;
   gapFills = 0;
   reconnects = 0;
+  acks = 0;
+  readonly sendErrors: string[] = [];
   /** false: stay disconnected when the socket drops (a device that went away with its gateway). */
   autoReconnect = true;
   gatewayNodeId: string | undefined;
@@ -393,6 +405,8 @@ export class TestClient {
       filling: this.#filling,
       gapFills: this.gapFills,
       stale: this.staleEvents,
+      acks: this.acks,
+      sendErrors: this.sendErrors.slice(-3),
     };
   }
 
@@ -496,6 +510,7 @@ export class TestClient {
         const send = this.#pending.get(String(frame.clientMsgId));
         if (send !== undefined) {
           this.#pending.delete(send.clientMsgId);
+          this.acks++;
           send.resolve(String(frame.messageId));
         }
         break;
@@ -503,6 +518,7 @@ export class TestClient {
       case 'error': {
         if (typeof frame.clientMsgId === 'string') {
           const send = this.#pending.get(frame.clientMsgId);
+          this.sendErrors.push(String(frame.code));
           if (send !== undefined && frame.code !== 'unavailable') {
             this.#pending.delete(send.clientMsgId);
             send.reject(new Error(`${String(frame.code)}: ${String(frame.message)}`));

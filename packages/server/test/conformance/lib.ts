@@ -192,6 +192,11 @@ export function isAscending(ids: string[]): boolean {
 
 export type Frame = Record<string, any>;
 
+/** Frames for an error message, long texts cut short. */
+export function brief(frames: Frame[]): string {
+  return JSON.stringify(frames, (_k, v) => (typeof v === 'string' && v.length > 80 ? `${v.slice(0, 40)}…(${v.length})` : v));
+}
+
 /** A WebSocket that records every frame and lets a test wait for the frames it expects. */
 export class Sock {
   readonly frames: Frame[] = [];
@@ -263,7 +268,7 @@ export class Sock {
       };
       const timer = setTimeout(() => {
         this.#listeners.delete(listener);
-        reject(new Error(`timed out waiting for ${what}; last frames: ${JSON.stringify(this.frames.slice(-6))}`));
+        reject(new Error(`timed out waiting for ${what}; last frames: ${brief(this.frames.slice(-6))}`));
       }, timeoutMs);
       this.#listeners.add(listener);
     });

@@ -175,9 +175,15 @@ describe('message limits (code points, not UTF-16 units)', () => {
   it('counts an emoji-heavy message by code points: 100,000 accepted, 100,001 refused', async () => {
     // 4-byte emoji (2 UTF-16 units each), a ZWJ family (5 code points), a flag (2), combining marks.
     const pieces = ['👍', '😀', '👨‍👩‍👧', '🇫🇷', 'é', 'e\u0301', '中', '𝄞'];
-    let text = '';
-    while (cpLength(text) < 99_990) text += pieces[cpLength(text) % pieces.length];
-    text += codePoints(100_000 - cpLength(text), '🔥');
+    const parts: string[] = [];
+    let count = 0;
+    for (let i = 0; count < 99_990; i++) {
+      const piece = pieces[i % pieces.length]!;
+      parts.push(piece);
+      count += cpLength(piece);
+    }
+    let text = parts.join('');
+    text += codePoints(100_000 - count, '🔥');
     expect(cpLength(text)).toBe(100_000);
     expect(text.length).toBeGreaterThan(100_000); // UTF-16 units: a naive length check would refuse it
     const s = await carol.connect();
@@ -201,15 +207,31 @@ describe('message limits (code points, not UTF-16 units)', () => {
     await s.close();
   });
 
-  it('refuses empty text with invalid_request', async () => {
+  it('refuses empty text with invalid_request (HTTP and socket)', async () => {
     const s = await alice.connect();
     socks.push(s);
-    expect(await s.sendMsg(dmAB, '', 'empty')).toMatchObject({ op: 'error', code: 'invalid_request' });
+    s.send({ op: 'send', channelId: dmAB, text: '', clientMsgId: 'empty' });
+    expect(await s.waitFor((f) => f.op === 'error')).toMatchObject({ op: 'error', code: 'invalid_request' });
     const res = await alice.req('POST', `/v1/channels/${dmAB}/messages`, { text: '', clientMsgId: 'empty-h' });
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe('invalid_request');
     await s.close();
   });
+});
+
+it('BUG? a refused send echoes its clientMsgId in the error frame, so the client can tell which send failed', async () => {
+  // design.md: send -> {op:"ack", ...} or {op:"error", code, message, clientMsgId}
+  const s = await alice.connect();
+  socks.push(s);
+  for (const [frame, id] of [
+    [{ op: 'send', channelId: dmAB, text: '', clientMsgId: 'echo-empty' }, 'echo-empty'],
+    [{ op: 'send', channelId: dmAB, text: 42, clientMsgId: 'echo-type' }, 'echo-type'],
+  ] as const) {
+    s.send(frame);
+    const err = await s.waitFor((f) => f.op === 'error');
+    expect(err).toMatchObject({ code: 'invalid_request', clientMsgId: id });
+  }
+  await s.close();
 });
 
 describe('idempotent resend', () => {

@@ -2,6 +2,7 @@ import { limits } from '@parley/protocol';
 import { useEffect, useState, type FormEvent } from 'react';
 import { useI18n } from '../i18n';
 import { useChat, useChatStore } from '../state/context';
+import { disablePush, enablePush, pushState, type PushState } from '../push';
 import { applyTheme, readTheme, type Theme } from '../theme';
 import { Avatar } from './Avatar';
 import { Dialog } from './Dialog';
@@ -27,6 +28,31 @@ export function SettingsDialog({ onClose }: { onClose(): void; onLogout(): void 
   const [state, setState] = useState<'idle' | 'saving' | 'saved' | 'error'>('idle');
   const [theme, setTheme] = useState<Theme>(readTheme);
   useEffect(() => applyTheme(theme), [theme]);
+  const [push, setPush] = useState<PushState>('unsupported');
+  const [pushBusy, setPushBusy] = useState(false);
+  useEffect(() => {
+    let live = true;
+    pushState(store.backend.api)
+      .then((s) => live && setPush(s))
+      .catch(() => undefined);
+    return () => {
+      live = false;
+    };
+  }, [store]);
+  const togglePush = async (on: boolean) => {
+    setPushBusy(true);
+    try {
+      if (on) setPush(await enablePush(store.backend.api));
+      else {
+        await disablePush(store.backend.api);
+        setPush('off');
+      }
+    } catch {
+      setPush(await pushState(store.backend.api).catch(() => 'off' as const));
+    } finally {
+      setPushBusy(false);
+    }
+  };
 
   const save = async (e: FormEvent) => {
     e.preventDefault();
@@ -95,6 +121,22 @@ export function SettingsDialog({ onClose }: { onClose(): void; onLogout(): void 
             <option value="dark">{t('settings.theme.dark')}</option>
           </select>
         </div>
+        {push !== 'unsupported' && (
+          <div className="field">
+            <label className="check-row">
+              <input
+                type="checkbox"
+                checked={push === 'on'}
+                disabled={pushBusy || push === 'blocked'}
+                onChange={(e) => void togglePush(e.target.checked)}
+              />
+              <span>{t('settings.notifications')}</span>
+            </label>
+            <small className="muted">
+              {push === 'blocked' ? t('settings.notificationsBlocked') : t('settings.notificationsHint')}
+            </small>
+          </div>
+        )}
         {deferredInstall && (
           <button type="button" className="btn secondary" onClick={() => void deferredInstall?.prompt()}>
             {t('common.install')}

@@ -140,6 +140,9 @@ export const en = {
   'settings.theme.auto': 'System',
   'settings.theme.light': 'Light',
   'settings.theme.dark': 'Dark',
+  'settings.notifications': 'Notifications',
+  'settings.notificationsHint': 'Get notified of new messages while Parley is closed.',
+  'settings.notificationsBlocked': 'Notifications are blocked in your browser settings.',
   'settings.account': 'Account',
   'settings.signedInAs': 'Signed in as @{username}',
 

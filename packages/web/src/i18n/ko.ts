@@ -142,6 +142,9 @@ export const ko: Record<MessageKey, string> = {
   'settings.theme.auto': '시스템',
   'settings.theme.light': '라이트',
   'settings.theme.dark': '다크',
+  'settings.notifications': '알림',
+  'settings.notificationsHint': 'Parley가 닫혀 있을 때 새 메시지 알림을 받습니다.',
+  'settings.notificationsBlocked': '브라우저 설정에서 알림이 차단되어 있습니다.',
   'settings.account': '계정',
   'settings.signedInAs': '@{username}(으)로 로그인함',
 

@@ -1,0 +1,322 @@
+/**
+ * Conformance: history paging and jump, the update log (resume with `since`, GET /v1/sync),
+ * read cursors and unread counts.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  closeAll,
+  cmpId,
+  dm,
+  group,
+  history,
+  isAscending,
+  newUser,
+  post,
+  type Client,
+  type Sock,
+  startTarget,
+  type Target,
+} from './lib.js';
+
+let t: Target;
+let alice: Client;
+let bob: Client;
+let carol: Client;
+const socks: Sock[] = [];
+
+beforeAll(async () => {
+  t = await startTarget();
+  [alice, bob, carol] = await Promise.all([newUser(t, 'alice'), newUser(t, 'bob'), newUser(t, 'carol')]);
+});
+afterAll(async () => {
+  await closeAll(socks);
+  await t.close();
+});
+
+describe('history paging and jump', () => {
+  let ch: string;
+  let ids: string[];
+  beforeAll(async () => {
+    ch = await dm(alice, bob);
+    ids = [];
+    // 130 messages from both sides, alternately.
+    for (let i = 0; i < 130; i++) ids.push((await post(i % 2 ? bob : alice, ch, `m${i}`)).id);
+  });
+
+  const texts = (res: any) => res.body.messages.map((m: any) => m.text);
+
+  it('gives the latest 50 by default, ascending', async () => {
+    const res = await history(alice, ch);
+    expect(res.status).toBe(200);
+    expect(res.body.messages.map((m: any) => m.id)).toEqual(ids.slice(80));
+    expect(isAscending(res.body.messages.map((m: any) => m.id))).toBe(true);
+  });
+
+  it('pages backwards with before and forwards with after, without overlap or gap', async () => {
+    const older = await history(bob, ch, `before=${ids[80]}&limit=30`);
+    expect(older.body.messages.map((m: any) => m.id)).toEqual(ids.slice(50, 80));
+    const newer = await history(bob, ch, `after=${ids[10]}&limit=5`);
+    expect(texts(newer)).toEqual(['m11', 'm12', 'm13', 'm14', 'm15']);
+    // Walk the whole channel forwards with after.
+    const seen: string[] = [];
+    let cursor = '0';
+    for (;;) {
+      const page = await history(alice, ch, `after=${cursor}&limit=40`);
+      expect(page.status).toBe(200);
+      if (page.body.messages.length === 0) break;
+      seen.push(...page.body.messages.map((m: any) => m.id));
+      cursor = page.body.messages.at(-1).id;
+    }
+    expect(seen).toEqual(ids);
+    // before the first message and after the last: empty pages.
+    expect((await history(alice, ch, `before=${ids[0]}`)).body.messages).toEqual([]);
+    expect((await history(alice, ch, `after=${ids.at(-1)}`)).body.messages).toEqual([]);
+  });
+
+  it('jumps to a message with around: the message with its neighbours, ascending', async () => {
+    const res = await history(alice, ch, `around=${ids[60]}&limit=11`);
+    expect(res.status).toBe(200);
+    const got = res.body.messages.map((m: any) => m.id);
+    expect(got).toContain(ids[60]);
+    expect(got).toHaveLength(11);
+    expect(isAscending(got)).toBe(true);
+    // Contiguous: a window of the channel.
+    const start = ids.indexOf(got[0]);
+    expect(got).toEqual(ids.slice(start, start + 11));
+    expect(start).toBeGreaterThanOrEqual(50);
+    expect(start).toBeLessThanOrEqual(60);
+    // Near the start of the channel the window is still contiguous and contains the message.
+    const edge = (await history(alice, ch, `around=${ids[1]}&limit=10`)).body.messages.map((m: any) => m.id);
+    expect(edge).toContain(ids[1]);
+    expect(edge[0]).toBe(ids[0]);
+  });
+
+  it('caps limit at 100 and never returns more', async () => {
+    for (const limit of [100, 101, 1000, 1_000_000]) {
+      const res = await history(alice, ch, `limit=${limit}`);
+      // A limit above 100 is either capped (200 with 100 messages) or refused (400 invalid_request).
+      if (res.status === 200) expect(res.body.messages).toHaveLength(100);
+      else expect({ status: res.status, code: res.body?.error?.code }).toEqual({ status: 400, code: 'invalid_request' });
+    }
+    const exactly = await history(alice, ch, 'limit=100');
+    expect(exactly.body.messages.map((m: any) => m.id)).toEqual(ids.slice(30));
+  });
+
+  it('refuses nonsense paging parameters with invalid_request, never a 500', async () => {
+    for (const q of [
+      'limit=-1',
+      'limit=0',
+      'limit=abc',
+      'limit=1.5',
+      'before=abc',
+      'after=-5',
+      'around=1e5',
+      'before=99999999999999999999999999',
+      `before=${ids[5]}&after=${ids[1]}`,
+    ]) {
+      const res = await history(alice, ch, q);
+      expect({ q, status: res.status, code: res.body?.error?.code }).toEqual({
+        q,
+        status: 400,
+        code: 'invalid_request',
+      });
+    }
+  });
+
+  it('answers around= a message of another channel without leaking it', async () => {
+    const other = await dm(carol, bob);
+    const secret = await post(carol, other, 'secret');
+    const res = await history(alice, ch, `around=${secret.id}&limit=5`);
+    expect(res.raw).not.toContain('secret');
+    if (res.status === 200) for (const m of res.body.messages) expect(m.channelId).toBe(ch);
+  });
+});
+
+describe('resume with since: exactly what was missed, in order, once', () => {
+  it('replays the missed events after ready, then goes live, with no duplicates or gaps', async () => {
+    const ch = await dm(alice, carol);
+    const g = await group(carol, [alice, bob], 'resume');
+    const phone = await alice.newDevice('phone');
+    const live = await phone.connect();
+    socks.push(live);
+    await post(carol, ch, 'before-1');
+    const seenLive = await live.gotMessage((await post(carol, g, 'before-2')).id);
+    const since = seenLive.seq as number;
+    await live.close();
+
+    // While away: DM and group traffic, from others and from Alice's other device.
+    const missed: string[] = [];
+    for (let i = 0; i < 25; i++) missed.push((await post(i % 3 === 0 ? alice : carol, i % 2 ? g : ch, `miss-${i}`)).id);
+    const readTarget = missed[2]!; // i = 2: Carol's message in the DM
+    expect((await alice.req('POST', `/v1/channels/${ch}/read`, { messageId: readTarget })).status).toBe(204);
+
+    const back = await phone.connect(since);
+    socks.push(back);
+    expect(back.ready!.seq).toBeGreaterThanOrEqual(since + 26);
+    // Then live: one more message after the resume.
+    const after = await post(bob, g, 'live-after');
+    await back.gotMessage(after.id);
+
+    const evs = back.events();
+    const seqs = evs.map((e) => e.seq);
+    expect(seqs[0]).toBe(since + 1);
+    expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => since + 1 + i));
+    const msgIds = back.events('message.created').map((e) => e.message.id);
+    expect(msgIds).toEqual([...missed, after.id]);
+    expect(back.events('read.updated')).toEqual([
+      expect.objectContaining({ channelId: ch, userId: alice.id, messageId: readTarget }),
+    ]);
+    // ready came first, before any replayed event.
+    const firstEvent = back.frames.findIndex((f) => f.op === 'event');
+    expect(back.frames.findIndex((f) => f.op === 'ready')).toBeLessThan(firstEvent);
+    // The replayed seqs end at the ready head, and live ones continue after it.
+    const head = back.ready!.seq as number;
+    expect(evs.filter((e) => e.seq <= head)).toHaveLength(head - since);
+    await back.close();
+  });
+
+  it('replays nothing when since equals the head, and everything (1..head) from since 0', async () => {
+    const u = await newUser(t, 'fresh');
+    await dm(carol, u);
+    await post(carol, (await dm(carol, u))!, 'x');
+    const s0 = await u.connect(0);
+    socks.push(s0);
+    const head = s0.ready!.seq as number;
+    expect(head).toBeGreaterThanOrEqual(2);
+    await s0.until(() => s0.events().length >= head, 'full replay');
+    expect(s0.events().map((e) => e.seq)).toEqual(Array.from({ length: head }, (_, i) => i + 1));
+    const s1 = await u.connect(head);
+    socks.push(s1);
+    const m = await post(carol, await dm(carol, u), 'y');
+    await s1.gotMessage(m.id);
+    expect(s1.events().map((e) => e.seq)).toEqual([head + 1]);
+    await closeAll([s0, s1]);
+  });
+
+  it('answers a since beyond the head with ready then resync_required', async () => {
+    const u = await newUser(t, 'ahead');
+    const s = await u.connect(1_000_000);
+    socks.push(s);
+    const err = await s.waitFor((f) => f.op === 'error');
+    expect(err.code).toBe('resync_required');
+    await s.close();
+  });
+
+  it('refuses a negative or non-integer since on the socket without crashing', async () => {
+    for (const since of [-1, 1.5, 'abc']) {
+      const { Sock } = await import('./lib.js');
+      const s = await Sock.open(t.wsUrl);
+      socks.push(s);
+      s.send({ op: 'hello', token: alice.token, since });
+      const first = await s.until(() => s.frames[0] ?? (s.closeCode !== undefined ? { closed: true } : undefined));
+      // Contract: `since?: SEQ`, a non-negative integer. A bad one is an invalid hello, not a replay.
+      expect({ since, op: first.op }).not.toEqual({ since, op: 'ready' });
+      await s.close();
+    }
+    expect((await fetch(`${t.baseUrl}/healthz`)).status).toBe(200);
+  });
+});
+
+describe('GET /v1/sync', () => {
+  it('serves the same log as the socket, paged, with seq and hasMore', async () => {
+    const u = await newUser(t, 'sync');
+    const ch = await dm(bob, u);
+    for (let i = 0; i < 7; i++) await post(bob, ch, `s${i}`);
+    const s = await u.connect(0);
+    socks.push(s);
+    const head = s.ready!.seq as number;
+    await s.until(() => s.events().length >= head, 'replay');
+    const events: any[] = [];
+    let since = 0;
+    for (let round = 0; round < 20; round++) {
+      const res = await u.req('GET', `/v1/sync?since=${since}&limit=3`);
+      expect(res.status).toBe(200);
+      expect(res.body.events.length).toBeLessThanOrEqual(3);
+      events.push(...res.body.events);
+      since = res.body.seq;
+      if (!res.body.hasMore) break;
+    }
+    expect(since).toBe(head);
+    expect(events.map((e) => e.seq)).toEqual(s.events().map((e) => e.seq));
+    expect(events.map((e) => e.type)).toEqual(s.events().map((e) => e.type));
+    // Nothing new: seq stays, no events.
+    const none = await u.req('GET', `/v1/sync?since=${head}`);
+    expect(none.body).toMatchObject({ events: [], seq: head, hasMore: false });
+    await s.close();
+  });
+
+  it('refuses since=-1, since=abc and limit=-5 with invalid_request', async () => {
+    for (const q of ['since=-1', 'since=abc', 'since=0&limit=-5', 'since=1.5']) {
+      const res = await alice.req('GET', `/v1/sync?${q}`);
+      expect({ q, status: res.status, code: res.body?.error?.code }).toEqual({ q, status: 400, code: 'invalid_request' });
+    }
+  });
+});
+
+describe('read cursors and unread counts', () => {
+  it('counts unread per user, clears on read, and tells the other devices and the DM peer', async () => {
+    const reader = await newUser(t, 'reader');
+    const a2 = await reader.newDevice('tablet');
+    const ch = await dm(reader, bob);
+    const [sa1, sa2, sb] = await Promise.all([reader.connect(), a2.connect(), bob.connect()]);
+    socks.push(sa1, sa2, sb);
+    const sent = [];
+    for (let i = 0; i < 4; i++) sent.push(await post(bob, ch, `r${i}`));
+    const unread = async (c: Client) =>
+      (await c.req('GET', '/v1/channels')).body.channels.find((x: any) => x.id === ch);
+    const viewBefore = await unread(reader);
+    expect(viewBefore.unreadCount).toBe(4);
+    expect((await unread(bob)).unreadCount).toBe(0);
+
+    // Read up to the second over the socket.
+    sa1.send({ op: 'read', channelId: ch, messageId: sent[1].id });
+    const match = (f: any) => f.op === 'event' && f.type === 'read.updated' && f.messageId === sent[1].id;
+    const [ra2, rb] = await Promise.all([sa2.seen(match), sb.seen(match)]);
+    for (const r of [ra2, rb]) expect(r).toMatchObject({ channelId: ch, userId: reader.id, messageId: sent[1].id });
+    const v = await unread(reader);
+    expect(v.unreadCount).toBe(2);
+    expect(v.lastReadMessageId).toBe(sent[1].id);
+
+    // Read the rest over HTTP.
+    expect((await a2.req('POST', `/v1/channels/${ch}/read`, { messageId: sent[3].id })).status).toBe(204);
+    await sa1.seen((f) => f.op === 'event' && f.type === 'read.updated' && f.messageId === sent[3].id);
+    expect((await unread(reader)).unreadCount).toBe(0);
+
+    // Never backwards.
+    await reader.req('POST', `/v1/channels/${ch}/read`, { messageId: sent[0].id });
+    const after = await unread(reader);
+    expect(after.unreadCount).toBe(0);
+    expect(after.lastReadMessageId).toBe(sent[3].id);
+
+    // The sender's own messages do not count as unread for them.
+    await post(reader, ch, 'mine');
+    expect((await unread(reader)).unreadCount).toBe(0);
+    expect((await unread(bob)).unreadCount).toBe(1);
+    await closeAll([sa1, sa2, sb]);
+  });
+
+  it('counts group unread per member; the group read cursor is not told to other members', async () => {
+    const g = await group(alice, [bob, carol], 'reads');
+    const m1 = await post(alice, g, 'g1');
+    const m2 = await post(bob, g, 'g2');
+    const count = async (c: Client) =>
+      (await c.req('GET', '/v1/channels')).body.channels.find((x: any) => x.id === g).unreadCount;
+    expect(await count(carol)).toBe(2);
+    expect(await count(alice)).toBe(1);
+    expect(await count(bob)).toBe(1);
+    expect((await carol.req('POST', `/v1/channels/${g}/read`, { messageId: m1.id })).status).toBe(204);
+    expect(await count(carol)).toBe(1);
+    expect(await count(bob)).toBe(1);
+    expect(cmpId(m1.id, m2.id)).toBe(-1);
+  });
+
+  it('refuses a read cursor on a message of another channel, or an unknown message', async () => {
+    const ch = await dm(alice, bob);
+    const other = await dm(bob, carol);
+    const foreign = await post(carol, other, 'not yours');
+    for (const messageId of [foreign.id, '123456789', 'abc']) {
+      const res = await alice.req('POST', `/v1/channels/${ch}/read`, { messageId });
+      expect([400, 404]).toContain(res.status);
+    }
+  });
+});
