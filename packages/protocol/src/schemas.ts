@@ -70,7 +70,11 @@ export const syncQuery = z.object({
 });
 
 export const pushSubscriptionBody = z.object({
-  endpoint: z.string().url().max(2048).refine((u) => u.startsWith('https://'), 'endpoint must be an https URL'),
+  endpoint: z
+    .string()
+    .url()
+    .max(2048)
+    .refine((u) => u.startsWith('https://'), 'endpoint must be an https URL'),
   keys: z.object({ p256dh: z.string().min(1).max(256), auth: z.string().min(1).max(64) }),
 });
 export const pushEndpointBody = z.object({ endpoint: z.string().min(1).max(2048) });

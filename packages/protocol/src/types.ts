@@ -31,6 +31,8 @@ export type MemberRole = 'owner' | 'admin' | 'member';
 export interface ChannelMember extends User {
   role: MemberRole;
   presence?: Presence;
+  /** In DMs: how far this member has read (so "Seen" survives a reload). */
+  lastReadMessageId?: string;
 }
 
 /** A channel as every member sees it. */

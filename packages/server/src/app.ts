@@ -27,6 +27,7 @@ import type { PresenceStore } from './ports/presence.js';
 import type { Store } from './ports/store.js';
 import type { PushProvider, PushQueue, PushSubscriptionStore } from './ports/push.js';
 import { PushService } from './domain/push.js';
+import { Discovery } from './domain/discovery.js';
 
 export interface Backends {
   store: Store;
@@ -40,7 +41,7 @@ async function openBackends(config: ServerConfig): Promise<Backends> {
   let store: Store;
   if (config.storage.kind === 'postgres') {
     const { PostgresStore } = await import('./adapters/postgres/postgres-store.js');
-    store = await PostgresStore.open({ url: config.storage.url });
+    store = await PostgresStore.open({ url: config.storage.url, poolSize: config.storage.poolSize });
   } else {
     await mkdir(config.dataDir, { recursive: true });
     const { SqliteStore } = await import('./adapters/sqlite/sqlite-store.js');
@@ -155,7 +156,8 @@ export async function createServer(
   const channels = new ChannelService(store, events, presence, ids, clock);
   const friends = new FriendService(store, events, presence, ids, clock);
   const keys = keepsPushSubscriptions(store) ? await vapidKeys(config) : undefined;
-  if (keys === undefined) log.warn('push notifications are off: set PARLEY_VAPID_PUBLIC_KEY and PARLEY_VAPID_PRIVATE_KEY');
+  if (keys === undefined)
+    log.warn('push notifications are off: set PARLEY_VAPID_PUBLIC_KEY and PARLEY_VAPID_PRIVATE_KEY');
   const push =
     keys !== undefined && keepsPushSubscriptions(store)
       ? new PushService(store, presenceStore, pushQueue, log)
@@ -210,6 +212,9 @@ export async function createServer(
       .send(metrics.render({ parley_connections: gateway?.connectionCount ?? 0 })),
   );
 
+  const announceTtl = Math.max(3 * config.gateway.heartbeatMs, 5_000);
+  const announceEveryMs = Math.max(1000, Math.floor(announceTtl / 3));
+  const discovery = new Discovery(registry, clock, announceEveryMs);
   if (hasRole(config, 'api')) {
     await registerApi(app, {
       accounts,
@@ -222,12 +227,8 @@ export async function createServer(
         ? { push: { vapidPublicKey: keys.publicKey, subscriptions: store } }
         : {}),
       pickGateway: async () => {
-        const candidates = (await registry.liveNodes()).filter(
-          (n) => (n.role === 'gateway' || n.role === 'all') && n.connections < n.capacity,
-        );
-        // Most spare capacity first; this node (url derived from the request) if it is the only one.
-        candidates.sort((a, b) => b.capacity - b.connections - (a.capacity - a.connections));
-        const best = candidates[0];
+        const best = await discovery.pick();
+        // Nothing announced yet (just started): this process, if it holds sockets.
         if (best === undefined) return gateway ? { nodeId } : undefined;
         return best.wsUrl === undefined ? { nodeId: best.nodeId } : { url: best.wsUrl, nodeId: best.nodeId };
       },
@@ -281,9 +282,8 @@ export async function createServer(
     if (gateway !== undefined && wsUrl !== undefined) s.wsUrl = wsUrl;
     return s;
   };
-  const announceTtl = Math.max(3 * config.gateway.heartbeatMs, 5_000);
   await registry.announce(status(), announceTtl);
-  every(Math.max(1000, Math.floor(announceTtl / 3)), () => registry.announce(status(), announceTtl));
+  every(announceEveryMs, () => registry.announce(status(), announceTtl));
   log.info({ port, nodeId, storage: config.storage.kind, bus: config.bus.kind }, 'listening');
 
   let closing: Promise<void> | undefined;

@@ -16,7 +16,12 @@ const envSchema = z.object({
   PARLEY_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   PARLEY_DATA_DIR: z.string().min(1).default('./data'),
   PARLEY_DATABASE_URL: z.string().url().optional(),
-  PARLEY_REDIS_URL: z.string().url().optional(),
+  /** redis://, rediss://, or redis+sentinel://host1:26379,host2:26379/master (several hosts). */
+  PARLEY_REDIS_URL: z
+    .string()
+    .regex(/^(rediss?|redis\+sentinels?):\/\/\S+$/, 'must be a redis://, rediss:// or redis+sentinel:// URL')
+    .optional(),
+  PARLEY_DATABASE_POOL_SIZE: positiveInt.default(10),
   PARLEY_REDIS_PREFIX: z.string().default('parley:'),
   PARLEY_ADVERTISE_URL: z.string().url().optional(),
   PARLEY_NODE_ID: z.coerce.number().int().min(0).max(1023).optional(),
@@ -48,7 +53,7 @@ export interface ServerConfig {
   host: string;
   port: number;
   dataDir: string;
-  storage: { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
+  storage: { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string; poolSize: number };
   bus: { kind: 'memory' } | { kind: 'redis'; url: string; prefix: string };
   /** Fixed Snowflake node id; unset means "lease one" (scale-out) or 0 (embedded). */
   nodeId?: number;
@@ -97,7 +102,7 @@ export function loadConfig(env: Record<string, string | undefined>, defaultWebDi
     port: e.PARLEY_PORT,
     dataDir,
     storage: e.PARLEY_DATABASE_URL
-      ? { kind: 'postgres', url: e.PARLEY_DATABASE_URL }
+      ? { kind: 'postgres', url: e.PARLEY_DATABASE_URL, poolSize: e.PARLEY_DATABASE_POOL_SIZE }
       : { kind: 'sqlite', path: path.join(dataDir, 'parley.db') },
     bus: e.PARLEY_REDIS_URL
       ? { kind: 'redis', url: e.PARLEY_REDIS_URL, prefix: e.PARLEY_REDIS_PREFIX }

@@ -153,10 +153,15 @@ export class EventRouter {
     for (const record of records) for (const member of record.members) ids.add(member.userId);
     const users = new Map((await this.store.getUsers([...ids])).map((u) => [u.id, u]));
     return records.map((record) => {
-      const members: ChannelMember[] = record.members.map((m) => ({
-        ...(users.get(m.userId) ?? { id: m.userId, username: 'deleted', displayName: 'Deleted user' }),
-        role: m.role,
-      }));
+      const members: ChannelMember[] = record.members.map((m) => {
+        const member: ChannelMember = {
+          ...(users.get(m.userId) ?? { id: m.userId, username: 'deleted', displayName: 'Deleted user' }),
+          role: m.role,
+        };
+        // Read positions are shared in DMs only, as read.updated events are.
+        if (record.kind === 'dm' && m.lastReadMessageId !== undefined) member.lastReadMessageId = m.lastReadMessageId;
+        return member;
+      });
       const info: ChannelInfo = { id: record.id, kind: record.kind, members, createdAt: record.createdAt };
       if (record.name !== undefined) info.name = record.name;
       return info;

@@ -20,6 +20,8 @@ export class Connection {
   /** Highest seq written to this socket. */
   lastSeq = 0;
   lastHeardAt: number;
+  /** When this socket's presence lease was last renewed. */
+  leaseTouchedAt = 0;
   /** Live mode starts after the ready frame and the replay target are set. */
   #live = false;
   #filling = false;

@@ -155,10 +155,16 @@ export class Gateway {
     connection.startLive(since === undefined || resync ? head : since, head);
     ws.on('message', (frame, binary) => this.#onFrame(connection, frame, binary));
 
-    await this.deps.presence.connected(this.#lease(connection));
-    // Closed while we were announcing it: make sure the lease does not outlive the socket.
-    if (!connection.open) await this.deps.presence.disconnected(this.#lease(connection));
-    else await this.#sendPresenceSnapshot(connection);
+    try {
+      await this.deps.presence.connected(this.#lease(connection));
+      connection.leaseTouchedAt = this.deps.clock.now();
+      // Closed while we were announcing it: make sure the lease does not outlive the socket.
+      if (!connection.open) await this.deps.presence.disconnected(this.#lease(connection));
+      else await this.#sendPresenceSnapshot(connection);
+    } catch (error) {
+      // Presence is best-effort (e.g. Redis restarting): the socket still serves messages.
+      this.deps.log.warn({ err: error }, 'presence unavailable at hello');
+    }
   }
 
   #lease(connection: Connection) {
@@ -231,10 +237,16 @@ export class Gateway {
     }
     const frame = parsed.data;
     switch (frame.op) {
-      case 'ping':
+      case 'ping': {
         connection.send('{"op":"pong"}');
-        void this.deps.presence.heartbeat(this.#lease(connection)).catch(() => undefined);
+        // The lease lives for the heartbeat timeout; renewing it a few times per lifetime is enough.
+        const now = connection.lastHeardAt;
+        if (now - connection.leaseTouchedAt >= this.options.heartbeatTimeoutMs / 3) {
+          connection.leaseTouchedAt = now;
+          void this.deps.presence.heartbeat(this.#lease(connection)).catch(() => undefined);
+        }
         return;
+      }
       case 'send':
         this.deps.messages.send(connection.userId, connection.deviceId, frame).then(
           (message) =>

@@ -144,6 +144,8 @@ export interface MemberRecord {
   userId: string;
   role: MemberRole;
   joinedAt: string;
+  /** The member's read cursor, if they have read anything. */
+  lastReadMessageId?: string;
 }
 
 export interface ChannelRecord {

@@ -49,15 +49,16 @@ describe.skipIf(skip !== false)(
       return [sessions[i]!.userId, sessions[(i + 1) % USERS]!.userId];
     };
 
-    async function send(client: TestClient, channelId: string, text: string): Promise<void> {
+    async function send(client: TestClient, channelId: string, text: string): Promise<string> {
       const messageId = await client.send(channelId, text);
       sent.push({ messageId, channelId, senderId: client.userId });
+      return messageId;
     }
 
     /** Every client sends every `intervalMs` (alternating group and its DMs) until stopped. */
     function traffic(intervalMs: number, label: string) {
       let running = true;
-      const inFlight: Promise<void>[] = [];
+      const inFlight: Promise<unknown>[] = [];
       const loops = clients.map(async (client, i) => {
         let n = 0;
         while (running) {
@@ -268,9 +269,7 @@ describe.skipIf(skip !== false)(
         await sleep(2_500);
         // Sends after the restart are delivered live again (the bus resubscribed).
         const probe = clients[1]!;
-        const before = sent.length;
-        await send(probe, groupId, 'after the restart');
-        const probeId = sent[before]!.messageId;
+        const probeId = await send(probe, groupId, 'after the restart');
         await eventually(
           () => clients.every((c) => c.messages.has(probeId)),
           15_000,

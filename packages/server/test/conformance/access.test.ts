@@ -30,9 +30,7 @@ const socks: SockT[] = [];
 
 beforeAll(async () => {
   t = await startTarget();
-  [alice, bob, carol, mallory] = await Promise.all(
-    ['alice', 'bob', 'carol', 'mallory'].map((n) => newUser(t, n)),
-  );
+  [alice, bob, carol, mallory] = await Promise.all(['alice', 'bob', 'carol', 'mallory'].map((n) => newUser(t, n)));
 });
 afterAll(async () => {
   await closeAll(socks);
@@ -54,7 +52,14 @@ describe('accounts', () => {
 
   it('validates usernames: 3..32 of [a-z0-9_.-]; unicode and spaces refused', async () => {
     const base = uniqueName('v').slice(0, 20);
-    for (const username of ['ab', 'x'.repeat(33), 'jürgen' + base.slice(0, 6), 'a b' + base.slice(0, 6), '名前名前', '']) {
+    for (const username of [
+      'ab',
+      'x'.repeat(33),
+      'jürgen' + base.slice(0, 6),
+      'a b' + base.slice(0, 6),
+      '名前名前',
+      '',
+    ]) {
       const res = await signup({ username, password: PASSWORD });
       expect({ username, status: res.status, code: res.body?.error?.code }).toEqual({
         username,
@@ -101,7 +106,11 @@ describe('accounts', () => {
         expect(['invalid_request', 'payload_too_large']).toContain(res.body.error.code);
       }
     }
-    const signupLong = await signup({ username: uniqueName('long'), password: PASSWORD, displayName: 'z'.repeat(10_000) });
+    const signupLong = await signup({
+      username: uniqueName('long'),
+      password: PASSWORD,
+      displayName: 'z'.repeat(10_000),
+    });
     expect(signupLong.status).toBeLessThan(500);
   });
 
@@ -109,7 +118,13 @@ describe('accounts', () => {
     const raw = await http(t.baseUrl, 'POST', '/v1/auth/signup', { rawBody: '{"username":' });
     expect(raw.status).toBe(400);
     expect(raw.body.error.code).toBe('invalid_request');
-    for (const body of [{ username: 5, password: PASSWORD }, { username: ['a'], password: PASSWORD }, [], 'str', null]) {
+    for (const body of [
+      { username: 5, password: PASSWORD },
+      { username: ['a'], password: PASSWORD },
+      [],
+      'str',
+      null,
+    ]) {
       const res = await signup(body);
       expect(res.status).toBe(400);
       expect(res.body.error.code).toBe('invalid_request');
@@ -168,6 +183,10 @@ describe('friends', () => {
     const req2 = await x!.req('POST', '/v1/friends/requests', { userId: carol.id });
     expect([403, 404]).toContain((await x!.req('POST', `/v1/friends/requests/${req2.body.request.id}/accept`)).status);
     expect((await mallory.req('POST', `/v1/friends/requests/${req2.body.request.id}/accept`)).status).toBe(404);
+    // Asking a friend again is a conflict.
+    const again2 = await x!.req('POST', '/v1/friends/requests', { userId: y!.id });
+    expect(again2.status).toBe(409);
+    expect(again2.body.error.code).toBe('conflict');
     // Removing is symmetric.
     expect((await y!.req('DELETE', `/v1/friends/${x!.id}`)).status).toBe(204);
     expect((await x!.req('GET', '/v1/friends')).body.friends).toEqual([]);
@@ -281,7 +300,9 @@ describe('privacy: non-members probing', () => {
         const res = await mallory.req(method, path, body);
         expect(res.raw).not.toContain('secret');
         expect(res.status).not.toBe(500);
-        out.push(`${method} ${path.replace(id, ':id').replace(messageId, ':msg')} -> ${res.status} ${res.body?.error?.code}`);
+        out.push(
+          `${method} ${path.replace(id, ':id').replace(messageId, ':msg')} -> ${res.status} ${res.body?.error?.code}`,
+        );
       }
       return out;
     };
@@ -309,12 +330,40 @@ describe('privacy: non-members probing', () => {
     expect(send).toMatchObject({ op: 'error' });
     expect(['not_found', 'forbidden']).toContain(send.code);
     sm.send({ op: 'read', channelId: g, messageId: '1' });
+    const readErr = await sm.waitFor((f) => f.op === 'error' && f !== send);
+    expect(['not_found', 'forbidden', 'invalid_request']).toContain(readErr.code);
     sm.send({ op: 'typing', channelId: g });
+    const typingErr = await sm.waitFor((f) => f.op === 'error' && f !== send && f !== readErr);
+    expect(['not_found', 'forbidden']).toContain(typingErr.code);
     const m = await post(alice, g, 'members only');
     const marker = await post(alice, await dm(alice, mallory), 'marker');
     await sm.gotMessage(marker.id);
     expect(sm.frames.some((f) => JSON.stringify(f).includes(m.id) || f.channelId === g)).toBe(false);
     await sm.close();
+  });
+
+  it('BUG: a removed member learns nothing of the group afterwards: not in the list, not in replayed or synced snapshots', async () => {
+    const [owner, ex, newcomer] = await Promise.all(['owner', 'ex', 'newcomer'].map((n) => newUser(t, n)));
+    const g = await group(owner, [ex], 'before');
+    expect((await owner.req('DELETE', `/v1/channels/${g}/members/${ex.id}`)).status).toBe(204);
+    // After the removal: a new member and a new name (rename is a documented extension).
+    await owner.req('POST', `/v1/channels/${g}/members`, { userId: newcomer.id });
+    await owner.req('PATCH', `/v1/channels/${g}`, { name: 'after-secret-name' });
+    await post(owner, g, 'post-removal secret');
+    const list = await ex.req('GET', '/v1/channels');
+    expect(list.body.channels.some((c: any) => c.id === g)).toBe(false);
+    const sync = await ex.req('GET', '/v1/sync?since=0&limit=1000');
+    expect(sync.status).toBe(200);
+    expect(sync.raw).not.toContain(newcomer.id);
+    expect(sync.raw).not.toContain('after-secret-name');
+    expect(sync.raw).not.toContain('post-removal secret');
+    const s = await ex.connect(0);
+    socks.push(s);
+    await s.until(() => s.events().length >= (s.ready!.seq as number), 'replay');
+    const replay = JSON.stringify(s.events());
+    expect(replay).not.toContain(newcomer.id);
+    expect(replay).not.toContain('after-secret-name');
+    await s.close();
   });
 
   it('answers ids that are not numbers with 400 or 404, never a 500', async () => {

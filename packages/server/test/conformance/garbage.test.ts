@@ -165,7 +165,12 @@ describe('HTTP garbage', () => {
       ['POST', `/v1/channels/${ch}/messages`, '{"text":', 'application/json'],
       ['POST', `/v1/channels/${ch}/messages`, '[1,2,3]', 'application/json'],
       ['POST', `/v1/channels/${ch}/messages`, 'text=hi', 'application/x-www-form-urlencoded'],
-      ['POST', `/v1/channels/${ch}/messages`, JSON.stringify({ text: 'x'.repeat(2_000_000), clientMsgId: 'z' }), 'application/json'],
+      [
+        'POST',
+        `/v1/channels/${ch}/messages`,
+        JSON.stringify({ text: 'x'.repeat(2_000_000), clientMsgId: 'z' }),
+        'application/json',
+      ],
       ['POST', `/v1/channels/${ch}/read`, '{"messageId":{"$gt":0}}', 'application/json'],
       ['PATCH', '/v1/me', '{"displayName":null}', 'application/json'],
       ['POST', '/v1/dms', '{}', 'application/json'],

@@ -96,7 +96,8 @@ describe('history paging and jump', () => {
       const res = await history(alice, ch, `limit=${limit}`);
       // A limit above 100 is either capped (200 with 100 messages) or refused (400 invalid_request).
       if (res.status === 200) expect(res.body.messages).toHaveLength(100);
-      else expect({ status: res.status, code: res.body?.error?.code }).toEqual({ status: 400, code: 'invalid_request' });
+      else
+        expect({ status: res.status, code: res.body?.error?.code }).toEqual({ status: 400, code: 'invalid_request' });
     }
     const exactly = await history(alice, ch, 'limit=100');
     expect(exactly.body.messages.map((m: any) => m.id)).toEqual(ids.slice(30));
@@ -175,6 +176,53 @@ describe('resume with since: exactly what was missed, in order, once', () => {
     await back.close();
   });
 
+  it('hands over from replay to live without loss or duplicates while messages keep arriving', async () => {
+    const [x, y] = await Promise.all([newUser(t, 'handx'), newUser(t, 'handy')]);
+    const ch = await dm(x, y);
+    const sender = await y.connect();
+    socks.push(sender);
+    const first = await x.connect();
+    const since = first.ready!.seq as number;
+    await first.close();
+    let n = 0;
+    let stop = false;
+    const pump = (async () => {
+      while (!stop) {
+        const batch = Array.from({ length: 5 }, () => sender.sendMsg(ch, `h${n++}`));
+        await Promise.all(batch);
+      }
+    })();
+    // Reconnect several times mid-stream, each time from the last seq seen.
+    let from = since;
+    const all: any[] = [];
+    for (let round = 0; round < 5; round++) {
+      await sender.until(() => sender.frames.filter((f) => f.op === 'ack').length >= (round + 1) * 40, 'progress');
+      const s = await x.connect(from);
+      await s.until(() => s.events().length >= 10, 'some events');
+      await s.close();
+      const evs = s.events();
+      all.push(...evs);
+      from = evs.at(-1)!.seq;
+    }
+    stop = true;
+    await pump;
+    const last = await x.connect(from);
+    socks.push(last);
+    const head = (await x.req('GET', `/v1/sync?since=${from}&limit=1`)).body;
+    expect(head.events.length === 0 || head.events[0].seq === from + 1).toBe(true);
+    const total = (await x.req('GET', '/v1/channels')).body.channels.find((c: any) => c.id === ch);
+    expect(total.lastMessage.text).toBe(`h${n - 1}`);
+    await last.until(
+      () => last.events().some((e) => e.type === 'message.created' && e.message.text === `h${n - 1}`),
+      'the final message',
+    );
+    all.push(...last.events());
+    const seqs = all.map((e) => e.seq);
+    expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => since + 1 + i));
+    expect(all.map((e) => e.message.text)).toEqual(Array.from({ length: n }, (_, i) => `h${i}`));
+    await last.close();
+  });
+
   it('replays nothing when since equals the head, and everything (1..head) from since 0', async () => {
     const u = await newUser(t, 'fresh');
     await dm(carol, u);
@@ -248,7 +296,11 @@ describe('GET /v1/sync', () => {
   it('refuses since=-1, since=abc and limit=-5 with invalid_request', async () => {
     for (const q of ['since=-1', 'since=abc', 'since=0&limit=-5', 'since=1.5']) {
       const res = await alice.req('GET', `/v1/sync?${q}`);
-      expect({ q, status: res.status, code: res.body?.error?.code }).toEqual({ q, status: 400, code: 'invalid_request' });
+      expect({ q, status: res.status, code: res.body?.error?.code }).toEqual({
+        q,
+        status: 400,
+        code: 'invalid_request',
+      });
     }
   });
 });

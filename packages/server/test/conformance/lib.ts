@@ -194,7 +194,9 @@ export type Frame = Record<string, any>;
 
 /** Frames for an error message, long texts cut short. */
 export function brief(frames: Frame[]): string {
-  return JSON.stringify(frames, (_k, v) => (typeof v === 'string' && v.length > 80 ? `${v.slice(0, 40)}…(${v.length})` : v));
+  return JSON.stringify(frames, (_k, v) =>
+    typeof v === 'string' && v.length > 80 ? `${v.slice(0, 40)}…(${v.length})` : v,
+  );
 }
 
 /** A WebSocket that records every frame and lets a test wait for the frames it expects. */
@@ -327,6 +329,27 @@ export class Sock {
     if (this.ws.readyState === WebSocket.CLOSED) return;
     this.ws.close();
     await this.closed;
+  }
+
+  /** Pings every intervalMs until closed (the heartbeat a real client keeps). */
+  keepAlive(intervalMs: number): this {
+    const timer = setInterval(() => {
+      if (this.open) this.send({ op: 'ping' });
+    }, intervalMs);
+    void this.closed.then(() => clearInterval(timer));
+    this.#stopKeepAlive = () => clearInterval(timer);
+    return this;
+  }
+
+  stopKeepAlive(): void {
+    this.#stopKeepAlive();
+  }
+
+  #stopKeepAlive: () => void = () => {};
+
+  /** Presence frames about a user, in arrival order. */
+  presenceOf(userId: string): Frame[] {
+    return this.frames.filter((f) => f.op === 'presence' && f.userId === userId);
   }
 
   /** Drops the TCP connection without a closing handshake. */

@@ -167,7 +167,10 @@ describe('message limits (code points, not UTF-16 units)', () => {
     expect(bad.status).toBe(413);
     expect(bad.body.error.code).toBe('message_too_long');
     // A retry of the refused clientMsgId with a valid text is a fresh send, not the refused one.
-    const retry = await alice.req('POST', `/v1/channels/${dmAB}/messages`, { text: 'short', clientMsgId: 'too-big-http' });
+    const retry = await alice.req('POST', `/v1/channels/${dmAB}/messages`, {
+      text: 'short',
+      clientMsgId: 'too-big-http',
+    });
     expect(retry.status).toBe(201);
     expect(retry.body.message.text).toBe('short');
   });
@@ -219,7 +222,7 @@ describe('message limits (code points, not UTF-16 units)', () => {
   });
 });
 
-it('BUG? a refused send echoes its clientMsgId in the error frame, so the client can tell which send failed', async () => {
+it('BUG: a refused send echoes its clientMsgId in the error frame, so the client can tell which send failed', async () => {
   // design.md: send -> {op:"ack", ...} or {op:"error", code, message, clientMsgId}
   const s = await alice.connect();
   socks.push(s);

@@ -6,6 +6,7 @@ import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { StoreError, type NewMessage } from '../../ports/store.js';
 import { PostgresStore } from './postgres-store.js';
+import { migrations } from './schema.js';
 import {
   createSchema,
   createTestDatabase,
@@ -63,7 +64,7 @@ describe.skipIf(skip !== false)(`PostgresStore under concurrency${skip ? ` (skip
     await client.connect();
     try {
       const { rows } = await client.query(`SELECT version FROM ${schema}.parley_migrations ORDER BY version`);
-      expect(rows.map((r) => r.version)).toEqual([1]);
+      expect(rows.map((r) => r.version)).toEqual(migrations.map((m) => m.version));
     } finally {
       await client.end();
     }

@@ -3,6 +3,7 @@
  * for the admin connection). One database per run, one schema per test; both dropped afterwards.
  */
 import { afterAll } from 'vitest';
+import { describePushSubscriptionStoreContract } from '../../ports/contract/push-subscriptions.contract.js';
 import { describeStoreContract } from '../../ports/contract/store.contract.js';
 import { PostgresStore } from './postgres-store.js';
 import {
@@ -20,21 +21,21 @@ afterAll(async () => {
   if (database !== undefined) await (await database).drop();
 });
 
-describeStoreContract(
-  'postgres',
-  async () => {
-    database ??= createTestDatabase('contract');
-    const { url } = await database;
-    const schema = uniqueSchema();
-    await createSchema(url, schema);
-    const store = await PostgresStore.open({ url, schema, poolSize: 4 });
-    return {
-      store,
-      async cleanup() {
-        await store.close();
-        await dropSchema(url, schema);
-      },
-    };
-  },
-  skip,
-);
+/** A fresh schema in the run's database; cleanup drops it. */
+async function harness() {
+  database ??= createTestDatabase('contract');
+  const { url } = await database;
+  const schema = uniqueSchema();
+  await createSchema(url, schema);
+  const store = await PostgresStore.open({ url, schema, poolSize: 4 });
+  return {
+    store,
+    async cleanup() {
+      await store.close();
+      await dropSchema(url, schema);
+    },
+  };
+}
+
+describeStoreContract('postgres', harness, skip);
+describePushSubscriptionStoreContract('postgres', harness, skip);

@@ -18,6 +18,7 @@ import {
   type StoredLogEntry,
   type UserRecord,
 } from '../../ports/store.js';
+import type { PushSubscriptionRecord, PushSubscriptionStore } from '../../ports/push.js';
 import { migrations as defaultMigrations, type Migration } from './schema.js';
 
 export interface PostgresStoreOptions {
@@ -101,7 +102,7 @@ const typeParsers = {
  * Membership: appends take a KEY SHARE lock on their channel rows and membership changes take
  * FOR UPDATE, so a message's recipients are exactly the members when it commits.
  */
-export class PostgresStore implements Store {
+export class PostgresStore implements Store, PushSubscriptionStore {
   readonly #pool: pg.Pool;
   readonly #retries: number;
   readonly #schema: string | undefined;
@@ -349,7 +350,11 @@ export class PostgresStore implements Store {
   }
 
   async revokeDevice(deviceId: string): Promise<void> {
-    await this.#query(`UPDATE devices SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL`, [deviceId]);
+    await this.#tx(async (c) => {
+      await c.query(`UPDATE devices SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL`, [deviceId]);
+      // A logged-out device must not keep receiving notifications.
+      await c.query(`DELETE FROM push_subscriptions WHERE device_id = $1`, [deviceId]);
+    });
   }
 
   async setLastSeen(userId: string, at: string): Promise<void> {
@@ -487,13 +492,15 @@ export class PostgresStore implements Store {
   // ------------------------------------------------------------ channels
 
   async #members(c: Client | pg.Pool, channelIds: readonly string[]): Promise<Map<string, MemberRecord[]>> {
-    const { rows } = await c.query<MemberRecord & { channel_id: string }>(
-      `SELECT channel_id, user_id AS "userId", role, joined_at AS "joinedAt" FROM channel_members
-       WHERE channel_id = ANY($1::bigint[]) ORDER BY channel_id, joined_at, user_id`,
+    const { rows } = await c.query<MemberRecord & { channel_id: string; last_read: string | null }>(
+      `SELECT channel_id, user_id AS "userId", role, joined_at AS "joinedAt", last_read_message_id AS last_read
+       FROM channel_members WHERE channel_id = ANY($1::bigint[]) ORDER BY channel_id, joined_at, user_id`,
       [channelIds],
     );
     const byChannel = new Map<string, MemberRecord[]>(channelIds.map((id) => [id, []]));
-    for (const { channel_id, ...member } of rows) byChannel.get(channel_id)?.push(member);
+    for (const { channel_id, last_read, ...member } of rows) {
+      byChannel.get(channel_id)?.push(last_read === null ? member : { ...member, lastReadMessageId: last_read });
+    }
     return byChannel;
   }
 
@@ -965,6 +972,54 @@ export class PostgresStore implements Store {
       total += result.rowCount ?? 0;
       if ((result.rowCount ?? 0) < 10_000) return total;
     }
+  }
+
+  // ------------------------------------------------------------ push subscriptions
+
+  async savePushSubscription(subscription: PushSubscriptionRecord): Promise<void> {
+    await this.#query(
+      `INSERT INTO push_subscriptions (endpoint, p256dh, auth, user_id, device_id, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (endpoint) DO UPDATE SET p256dh = EXCLUDED.p256dh, auth = EXCLUDED.auth,
+         user_id = EXCLUDED.user_id, device_id = EXCLUDED.device_id, created_at = EXCLUDED.created_at`,
+      [
+        subscription.endpoint,
+        subscription.p256dh,
+        subscription.auth,
+        subscription.userId,
+        subscription.deviceId,
+        subscription.createdAt,
+      ],
+    );
+  }
+
+  async deletePushSubscription(endpoint: string, userId?: string): Promise<void> {
+    if (userId === undefined) await this.#query(`DELETE FROM push_subscriptions WHERE endpoint = $1`, [endpoint]);
+    else await this.#query(`DELETE FROM push_subscriptions WHERE endpoint = $1 AND user_id = $2`, [endpoint, userId]);
+  }
+
+  async pushSubscriptions(userIds: readonly string[]): Promise<PushSubscriptionRecord[]> {
+    if (userIds.length === 0) return [];
+    const { rows } = await this.#query<{
+      endpoint: string;
+      p256dh: string;
+      auth: string;
+      user_id: string;
+      device_id: string;
+      created_at: string;
+    }>(
+      `SELECT endpoint, p256dh, auth, user_id, device_id, created_at FROM push_subscriptions
+       WHERE user_id = ANY($1::bigint[]) ORDER BY created_at, endpoint`,
+      [userIds],
+    );
+    return rows.map((row) => ({
+      endpoint: row.endpoint,
+      p256dh: row.p256dh,
+      auth: row.auth,
+      userId: row.user_id,
+      deviceId: row.device_id,
+      createdAt: row.created_at,
+    }));
   }
 
   async close(): Promise<void> {

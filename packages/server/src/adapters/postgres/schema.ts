@@ -102,4 +102,20 @@ export const migrations: readonly Migration[] = [
     CREATE INDEX user_log_created ON user_log (created_at);
     `,
   },
+  {
+    version: 2,
+    name: 'push subscriptions',
+    sql: `
+    CREATE TABLE push_subscriptions (
+      endpoint text PRIMARY KEY,
+      p256dh text NOT NULL,
+      auth text NOT NULL,
+      user_id bigint NOT NULL,
+      device_id bigint NOT NULL,
+      created_at timestamptz NOT NULL
+    );
+    CREATE INDEX push_subscriptions_user ON push_subscriptions (user_id);
+    CREATE INDEX push_subscriptions_device ON push_subscriptions (device_id);
+    `,
+  },
 ];

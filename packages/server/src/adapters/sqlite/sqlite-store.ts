@@ -385,10 +385,14 @@ export class SqliteStore implements Store, PushSubscriptionStore {
   // ------------------------------------------------------------ channels
 
   #members(channelId: string): MemberRecord[] {
-    return this.#sql(
-      `SELECT CAST(user_id AS TEXT) AS userId, role, joined_at AS joinedAt FROM channel_members
-       WHERE channel_id = ? ORDER BY joined_at, user_id`,
-    ).all(channelId) as MemberRecord[];
+    const rows = this.#sql(
+      `SELECT CAST(user_id AS TEXT) AS userId, role, joined_at AS joinedAt,
+              CAST(last_read_message_id AS TEXT) AS lastRead
+       FROM channel_members WHERE channel_id = ? ORDER BY joined_at, user_id`,
+    ).all(channelId) as (MemberRecord & { lastRead: string | null })[];
+    return rows.map(({ lastRead, ...member }) =>
+      lastRead === null ? member : { ...member, lastReadMessageId: lastRead },
+    );
   }
 
   #channel(channelId: string): ChannelRecord | undefined {

@@ -268,6 +268,9 @@ export function describeStoreContract(
         expect(await store.markRead(id, a, first.message.id, [a], at())).toEqual([]);
         const [view] = await store.listChannelViews(a);
         expect(view).toMatchObject({ unreadCount: 0, lastReadMessageId: second.message.id });
+        const members = (await store.getChannel(id))?.members ?? [];
+        expect(members.find((m) => m.userId === a)?.lastReadMessageId).toBe(second.message.id);
+        expect(members.find((m) => m.userId === b)?.lastReadMessageId).toBeUndefined();
       });
     });
 

@@ -1,0 +1,214 @@
+/**
+ * Conformance: presence and typing (issue 3's checks) with short configured times. Time is the
+ * behaviour under test here, so a few waits are measured against the configured values.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  befriend,
+  closeAll,
+  dm,
+  externalUrl,
+  group,
+  newUser,
+  sleep,
+  type Client,
+  type Sock,
+  startTarget,
+  type Target,
+} from './lib.js';
+
+const HB = 100;
+const TIMEOUT = 600;
+const GRACE = 300;
+
+let t: Target;
+let alice: Client;
+let bob: Client;
+let carol: Client; // shares a group with Alice and Bob, not a friend
+let dave: Client; // Alice's friend, not in the group
+let eve: Client; // no relation to anyone
+let grp: string;
+const socks: Sock[] = [];
+
+const online = async (c: Client) => {
+  const s = (await c.connect()).keepAlive(HB);
+  socks.push(s);
+  return s;
+};
+
+describe.skipIf(externalUrl)('presence with short configured times', () => {
+  beforeAll(async () => {
+    t = await startTarget({
+      PARLEY_HEARTBEAT_MS: String(HB),
+      PARLEY_HEARTBEAT_TIMEOUT_MS: String(TIMEOUT),
+      PARLEY_PRESENCE_GRACE_MS: String(GRACE),
+    });
+    [alice, bob, carol, dave, eve] = await Promise.all(
+      ['alice', 'bob', 'carol', 'dave', 'eve'].map((n) => newUser(t, n)),
+    );
+    await befriend(alice, bob);
+    await befriend(alice, dave);
+    grp = await group(alice, [bob, carol], 'presence');
+  });
+  afterAll(async () => {
+    await closeAll(socks);
+    await t.close();
+  });
+
+  it('tells heartbeatMs in ready and answers ping with pong', async () => {
+    const s = await online(eve);
+    expect(s.ready!.heartbeatMs).toBe(HB);
+    await s.roundTrip();
+    await s.close();
+  });
+
+  it('status changes arrive in both directions, to friends and group members, and not to strangers', async () => {
+    const sb = await online(bob);
+    const sc = await online(carol);
+    const se = await online(eve);
+    const sa = await online(alice);
+    // Alice's arrival reaches her friend Bob and her group mate Carol.
+    await sb.seen((f) => f.op === 'presence' && f.userId === alice.id && f.status === 'online');
+    await sc.seen((f) => f.op === 'presence' && f.userId === alice.id && f.status === 'online');
+    // Right after ready, Alice gets the current picture: Bob and Carol online, Dave offline.
+    await sa.seen((f) => f.op === 'presence' && f.userId === bob.id && f.status === 'online');
+    await sa.seen((f) => f.op === 'presence' && f.userId === carol.id && f.status === 'online');
+    // ... and Dave, a friend who is not connected, as offline (the full picture, not only who is online).
+    await sa.seen((f) => f.op === 'presence' && f.userId === dave.id && f.status === 'offline');
+    expect(sa.presenceOf(eve.id)).toEqual([]);
+    // Bob leaves: Alice and Carol see him offline with lastSeenAt, after the grace period.
+    const leftAt = Date.now();
+    await sb.close();
+    const off = await sa.seen((f) => f.op === 'presence' && f.userId === bob.id && f.status === 'offline', 5000);
+    expect(Date.now() - leftAt).toBeGreaterThanOrEqual(GRACE * 0.8);
+    expect(typeof off.lastSeenAt).toBe('string');
+    expect(Math.abs(Date.parse(off.lastSeenAt) - leftAt)).toBeLessThan(2000);
+    await sc.seen((f) => f.op === 'presence' && f.userId === bob.id && f.status === 'offline');
+    // GET /v1/friends shows the same.
+    const friends = await alice.req('GET', '/v1/friends');
+    const fb = friends.body.friends.find((f: any) => f.user.id === bob.id);
+    expect(fb.presence).toMatchObject({ status: 'offline', lastSeenAt: off.lastSeenAt });
+    const fd = friends.body.friends.find((f: any) => f.user.id === dave.id);
+    expect(fd.presence.status).toBe('offline');
+    // Eve, a stranger, heard nothing about any of them.
+    await se.roundTrip();
+    expect(se.frames.filter((f) => f.op === 'presence' && [alice.id, bob.id, carol.id].includes(f.userId))).toEqual([]);
+    await closeAll([sa, sc, se]);
+  });
+
+  it('reports a client that stops pinging (socket left open) offline after the timeout, closing it with 4000', async () => {
+    const watcher = await online(dave);
+    const sa = await alice.connect(); // never pings
+    socks.push(sa);
+    const start = Date.now();
+    await watcher.seen((f) => f.op === 'presence' && f.userId === alice.id && f.status === 'online');
+    const code = await Promise.race([sa.closed, sleep(TIMEOUT * 4 + GRACE).then(() => -1)]);
+    expect(code).toBe(4000);
+    const closedAfter = Date.now() - start;
+    expect(closedAfter).toBeGreaterThanOrEqual(TIMEOUT * 0.8);
+    const off = await watcher.seen(
+      (f) => f.op === 'presence' && f.userId === alice.id && f.status === 'offline',
+      TIMEOUT + GRACE + 2000,
+    );
+    expect(off.lastSeenAt).toEqual(expect.any(String));
+    expect(Date.now() - start).toBeLessThan(TIMEOUT + GRACE + 2500);
+    await watcher.close();
+  });
+
+  it('a quick reconnect within the grace period does not flap', async () => {
+    const watcher = await online(bob);
+    const first = await online(alice);
+    await watcher.seen((f) => f.op === 'presence' && f.userId === alice.id && f.status === 'online');
+    await sleep(GRACE + 100); // let any earlier offline of Alice settle before counting
+    const before = watcher.presenceOf(alice.id).length;
+    await first.close();
+    const again = await online(alice);
+    // Watch for longer than grace + timeout: no offline for Alice may arrive.
+    await sleep(GRACE * 3);
+    const after = watcher.presenceOf(alice.id).slice(before);
+    expect(after.filter((f) => f.status === 'offline')).toEqual([]);
+    const view = await bob.req('GET', '/v1/friends');
+    expect(view.body.friends.find((f: any) => f.user.id === alice.id).presence.status).toBe('online');
+    await closeAll([again, watcher]);
+  });
+
+  it('stays online while another device is connected', async () => {
+    const watcher = await online(bob);
+    const phone = await alice.newDevice('phone');
+    const d1 = await online(alice);
+    const d2 = await online(phone);
+    await watcher.seen((f) => f.op === 'presence' && f.userId === alice.id && f.status === 'online');
+    await sleep(GRACE + 100);
+    const before = watcher.presenceOf(alice.id).length;
+    await d1.close();
+    await sleep(GRACE * 3);
+    expect(
+      watcher
+        .presenceOf(alice.id)
+        .slice(before)
+        .filter((f) => f.status === 'offline'),
+    ).toEqual([]);
+    await d2.close();
+    await watcher.until(
+      () =>
+        watcher
+          .presenceOf(alice.id)
+          .slice(before)
+          .some((f) => f.status === 'offline'),
+      'offline after the last device',
+      GRACE + 3000,
+    );
+    await watcher.close();
+  });
+
+  it('stops presence to an ex-friend and to a removed group member, live and in the picture after ready', async () => {
+    const [p, exFriend, exMember, stays] = await Promise.all(['p', 'exf', 'exm', 'stays'].map((n) => newUser(t, n)));
+    await befriend(p, exFriend);
+    const g = await group(p, [exMember, stays], 'shrinking');
+    expect((await p.req('DELETE', `/v1/friends/${exFriend.id}`)).status).toBe(204);
+    expect((await p.req('DELETE', `/v1/channels/${g}/members/${exMember.id}`)).status).toBe(204);
+    const [sf, sm, ss] = await Promise.all([exFriend, exMember, stays].map(online));
+    const sp = await online(p);
+    // The remaining member sees P come online; then the others have had their chance too.
+    await ss!.seen((f) => f.op === 'presence' && f.userId === p.id && f.status === 'online');
+    await Promise.all([sf!.roundTrip(), sm!.roundTrip()]);
+    expect(sf!.presenceOf(p.id)).toEqual([]);
+    expect(sm!.presenceOf(p.id)).toEqual([]);
+    await closeAll([sf!, sm!, ss!, sp]);
+  });
+
+  it('shows presence in channel member lists', async () => {
+    const sc = await online(carol);
+    const view = await alice.req('GET', `/v1/channels/${grp}`);
+    expect(view.status).toBe(200);
+    const carolMember = view.body.channel.members.find((m: any) => m.id === carol.id);
+    expect(carolMember.presence?.status).toBe('online');
+    await sc.close();
+  });
+
+  it('relays typing to the other members, not to outsiders, and refuses typing in a channel one is not in', async () => {
+    const [sa, sb, sc, sd, se] = await Promise.all([alice, bob, carol, dave, eve].map(online));
+    sa!.send({ op: 'typing', channelId: grp });
+    const tb = await sb!.seen((f) => f.op === 'typing');
+    expect(tb).toEqual({ op: 'typing', channelId: grp, userId: alice.id });
+    await sc!.seen((f) => f.op === 'typing' && f.channelId === grp && f.userId === alice.id);
+    // Barrier for Dave: Alice then types in their DM; Dave must see only that one.
+    const dmAD = await dm(alice, dave);
+    sa!.send({ op: 'typing', channelId: dmAD });
+    await sd!.seen((f) => f.op === 'typing' && f.channelId === dmAD);
+    expect(sd!.frames.filter((f) => f.op === 'typing' && f.channelId === grp)).toEqual([]);
+    // The typer does not get their own typing echoed (barrier: a round trip).
+    await sa!.roundTrip();
+    expect(sa!.frames.filter((f) => f.op === 'typing' && f.userId === alice.id)).toEqual([]);
+    // Eve is not in the group: her typing is refused and reaches nobody.
+    se!.send({ op: 'typing', channelId: grp });
+    const err = await se!.waitFor((f) => f.op === 'error');
+    expect(['not_found', 'forbidden']).toContain(err.code);
+    await sb!.roundTrip();
+    expect(sb!.frames.filter((f) => f.op === 'typing' && f.userId === eve.id)).toEqual([]);
+    // Typing is ephemeral: it is not in the update log.
+    const sync = await bob.req('GET', '/v1/sync?since=0&limit=1000');
+    expect(sync.body.events.some((e: any) => e.type === 'typing' || e.op === 'typing')).toBe(false);
+    await closeAll([sa!, sb!, sc!, sd!, se!]);
+  });
+});
