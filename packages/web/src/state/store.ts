@@ -612,11 +612,14 @@ export class ChatStore {
     if (!next.lastReadMessageId) delete next.lastReadMessageId;
     const users = { ...this.state.users };
     const presence = { ...this.state.presence };
+    // DM members carry their read cursor, so "Seen" survives a reload (live read.updated moves it on).
+    const readers: Record<string, string> = { ...this.state.reads[info.id] };
     for (const m of info.members) {
       users[m.id] = stripMember(m);
       if (m.presence && !presence[m.id]) presence[m.id] = m.presence;
+      if (m.lastReadMessageId) readers[m.id] = maxId(readers[m.id], m.lastReadMessageId) ?? m.lastReadMessageId;
     }
-    this.#set({ users, presence });
+    this.#set({ users, presence, reads: { ...this.state.reads, [info.id]: readers } });
     this.#putChannel(next);
   }
 
