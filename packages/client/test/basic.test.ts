@@ -179,7 +179,7 @@ describe('ParleyClient against the server', () => {
     const dm = await alice.client.api.openDm(b.id);
     const hello = await alice.client.settled(alice.client.send(dm.id, 'read me').clientMsgId);
     await waitFor(() => bob.received.some((x) => x.id === hello?.messageId), 'dm message');
-    await bob.client.markRead(dm.id, hello!.messageId);
+    await bob.client.markRead(dm.id, hello!.messageId!);
     await waitFor(() => reads.includes(`${b.id}:${hello!.messageId}`), 'read receipt at alice');
     expect((await bob.client.api.channels()).find((c) => c.id === dm.id)?.lastReadMessageId).toBe(hello!.messageId);
     expect((await alice.client.api.friends()).map((f) => f.user.id)).toEqual([b.id]);
