@@ -6,12 +6,12 @@ const doc = readFileSync(new URL('../../../docs/protocol.md', import.meta.url), 
 
 it('docs/protocol.md lists every error code with its HTTP status', () => {
   for (const code of Object.values(ErrorCode)) {
-    expect(doc, code).toMatch(new RegExp(`\\| \`${code}\` \\| ${errorStatus[code]} \\|`));
+    expect(doc, code).toMatch(new RegExp(`\\|\\s*\`${code}\`\\s*\\|\\s*${errorStatus[code]}\\s*\\|`));
   }
 });
 
 it('docs/protocol.md lists every close code', () => {
   for (const code of Object.values(CloseCode)) {
-    expect(doc, String(code)).toMatch(new RegExp(`\\| ${code} \\|`));
+    expect(doc, String(code)).toMatch(new RegExp(`\\|\\s*${code}\\s*\\|`));
   }
 });

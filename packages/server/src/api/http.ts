@@ -79,6 +79,19 @@ export function toChatError(error: unknown): ChatError {
 export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<void> {
   const { accounts, friends, channels, messages, presence } = deps;
 
+  // Clients written by hand often send JSON without a content type (fetch says text/plain) or
+  // an empty body with `content-type: application/json` on bodiless POSTs: accept both.
+  app.removeContentTypeParser(['application/json', 'text/plain']);
+  app.addContentTypeParser(['application/json', 'text/plain'], { parseAs: 'string' }, (_request, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch {
+      done(new ChatError('invalid_request', 'the body is not valid JSON'), undefined);
+    }
+  });
+
   app.setErrorHandler((error, request, reply) => {
     const chatError = toChatError(error);
     if (chatError.code === 'internal') request.log.error({ err: error }, 'request failed');

@@ -99,8 +99,15 @@ export class EventRouter {
   ): Promise<EventBody> {
     const data = entry.data ?? {};
     const channelId = entry.channelId ?? '';
-    const channel = async (): Promise<ChannelInfo> =>
-      (await channelInfo(channelId)) ?? { id: channelId, kind: 'group', members: [], createdAt: entry.createdAt };
+    const channel = async (): Promise<ChannelInfo> => {
+      const info = await channelInfo(channelId);
+      if (info === undefined) return { id: channelId, kind: 'group', members: [], createdAt: entry.createdAt };
+      // Someone who has left sees only which channel it was, not what it has become since.
+      if (!info.members.some((m) => m.id === entry.userId)) {
+        return { id: info.id, kind: info.kind, members: [], createdAt: info.createdAt };
+      }
+      return info;
+    };
     switch (entry.type) {
       case 'message.created': {
         const message =

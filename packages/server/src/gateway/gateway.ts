@@ -229,10 +229,20 @@ export class Gateway {
 
   #onFrame(connection: Connection, data: RawData, isBinary: boolean): void {
     connection.lastHeardAt = this.deps.clock.now();
-    const parsed = isBinary ? undefined : sessionFrame.safeParse(parseJson(data));
+    const json = isBinary ? undefined : parseJson(data);
+    const parsed = isBinary ? undefined : sessionFrame.safeParse(json);
     if (parsed === undefined || !parsed.success) {
       const message = parsed ? describeIssues(parsed.error) : 'frames are JSON text';
-      connection.send(JSON.stringify({ op: 'error', code: 'invalid_request', message }));
+      // Echo the clientMsgId of a malformed send, so the client knows which send failed.
+      const clientMsgId = (json as { clientMsgId?: unknown } | undefined)?.clientMsgId;
+      connection.send(
+        JSON.stringify({
+          op: 'error',
+          code: 'invalid_request',
+          message,
+          ...(typeof clientMsgId === 'string' ? { clientMsgId } : {}),
+        }),
+      );
       return;
     }
     const frame = parsed.data;

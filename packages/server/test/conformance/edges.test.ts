@@ -173,9 +173,13 @@ describe('channels', () => {
   it('reports the exact unread count beyond 1000? (design.md has no cap; docs/protocol.md caps it at 1000)', async () => {
     const u = await newUser(t, 'many');
     const ch = await dm(bob, u);
+    // Spread over 11 devices so that the default send rate (bursts of 100 per device) is no obstacle.
+    const devices = await Promise.all(Array.from({ length: 11 }, (_, i) => bob.newDevice(`burst${i}`)));
     const sends = [];
     for (let i = 0; i < 1005; i++)
-      sends.push(bob.req('POST', `/v1/channels/${ch}/messages`, { text: `n${i}`, clientMsgId: randomUUID() }));
+      sends.push(
+        devices[i % 11]!.req('POST', `/v1/channels/${ch}/messages`, { text: `n${i}`, clientMsgId: randomUUID() }),
+      );
     const res = await Promise.all(sends);
     expect(res.filter((r) => r.status !== 201)).toEqual([]);
     const view = (await u.req('GET', '/v1/channels')).body.channels.find((c: any) => c.id === ch);
@@ -240,5 +244,23 @@ describe('HTTP clients as outside testers write them', () => {
       body: JSON.stringify({ username: `pl_${randomUUID().slice(0, 8)}`, password: PASSWORD }),
     });
     expect(res.status).toBe(201);
+  });
+});
+
+describe('search is a literal prefix', () => {
+  it('treats _ and % in the query as characters, not wildcards', async () => {
+    const stem = `lk${randomUUID().replace(/-/g, '').slice(0, 10)}`;
+    const plain = await http(t.baseUrl, 'POST', '/v1/auth/signup', {
+      body: { username: `${stem}xa`, password: PASSWORD },
+    });
+    expect(plain.status).toBe(201);
+    const underscore = await alice.req('GET', `/v1/users?query=${encodeURIComponent(`${stem}_`)}`);
+    expect(underscore.status).toBe(200);
+    expect(underscore.body.users.map((u: any) => u.username)).not.toContain(`${stem}xa`);
+    const percent = await alice.req('GET', `/v1/users?query=${encodeURIComponent(`${stem}%`)}`);
+    expect(percent.status).toBe(200);
+    expect(percent.body.users.map((u: any) => u.username)).not.toContain(`${stem}xa`);
+    const exact = await alice.req('GET', `/v1/users?query=${stem}`);
+    expect(exact.body.users.map((u: any) => u.username)).toContain(`${stem}xa`);
   });
 });

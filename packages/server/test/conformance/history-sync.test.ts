@@ -186,10 +186,12 @@ describe('resume with since: exactly what was missed, in order, once', () => {
     await first.close();
     let n = 0;
     let stop = false;
+    const acked: string[] = []; // texts stored, in send order (a rate-limited send is not stored)
     const pump = (async () => {
       while (!stop) {
-        const batch = Array.from({ length: 5 }, () => sender.sendMsg(ch, `h${n++}`));
-        await Promise.all(batch);
+        const texts = Array.from({ length: 5 }, () => `h${n++}`);
+        const answers = await Promise.all(texts.map((text) => sender.sendMsg(ch, text)));
+        texts.forEach((text, k) => answers[k]!.op === 'ack' && acked.push(text));
       }
     })();
     // Reconnect several times mid-stream, each time from the last seq seen.
@@ -211,16 +213,40 @@ describe('resume with since: exactly what was missed, in order, once', () => {
     const head = (await x.req('GET', `/v1/sync?since=${from}&limit=1`)).body;
     expect(head.events.length === 0 || head.events[0].seq === from + 1).toBe(true);
     const total = (await x.req('GET', '/v1/channels')).body.channels.find((c: any) => c.id === ch);
-    expect(total.lastMessage.text).toBe(`h${n - 1}`);
+    expect(total.lastMessage.text).toBe(acked.at(-1));
     await last.until(
-      () => last.events().some((e) => e.type === 'message.created' && e.message.text === `h${n - 1}`),
+      () => last.events().some((e) => e.type === 'message.created' && e.message.text === acked.at(-1)),
       'the final message',
     );
     all.push(...last.events());
     const seqs = all.map((e) => e.seq);
     expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => since + 1 + i));
-    expect(all.map((e) => e.message.text)).toEqual(Array.from({ length: n }, (_, i) => `h${i}`));
+    expect(all.map((e) => e.message.text)).toEqual(acked);
     await last.close();
+  });
+
+  it('replays a long absence (more than any page size) completely, in order', async () => {
+    const [x, y] = await Promise.all([newUser(t, 'longx'), newUser(t, 'longy')]);
+    const ch = await dm(x, y);
+    const first = await x.connect();
+    const since = first.ready!.seq as number;
+    await first.close();
+    const N = 1500;
+    const devices = await Promise.all(Array.from({ length: 5 }, (_, i) => y.newDevice(`bulk${i}`)));
+    for (let i = 0; i < N; i += 100) {
+      await Promise.all(
+        Array.from({ length: Math.min(100, N - i) }, (_, k) =>
+          devices[k % 5]!.req('POST', `/v1/channels/${ch}/messages`, { text: `L${i + k}`, clientMsgId: `L${i + k}` }),
+        ),
+      );
+    }
+    const back = await x.connect(since);
+    socks.push(back);
+    expect(back.ready!.seq).toBe(since + N);
+    await back.until(() => back.events().length >= N, `${N} replayed events`, 15_000);
+    expect(back.events().map((e) => e.seq)).toEqual(Array.from({ length: N }, (_, i) => since + 1 + i));
+    expect(new Set(back.events().map((e) => e.message.id)).size).toBe(N);
+    await back.close();
   });
 
   it('replays nothing when since equals the head, and everything (1..head) from since 0', async () => {
@@ -356,8 +382,15 @@ describe('read cursors and unread counts', () => {
     expect(await count(carol)).toBe(2);
     expect(await count(alice)).toBe(1);
     expect(await count(bob)).toBe(1);
+    const sa = await alice.connect();
+    socks.push(sa);
     expect((await carol.req('POST', `/v1/channels/${g}/read`, { messageId: m1.id })).status).toBe(204);
     expect(await count(carol)).toBe(1);
+    // In a group only the reader's own devices learn the cursor (barrier: a later message).
+    const later = await post(bob, g, 'g3');
+    await sa.gotMessage(later.id);
+    expect(sa.events('read.updated').filter((e) => e.userId === carol.id)).toEqual([]);
+    await sa.close();
     expect(await count(bob)).toBe(1);
     expect(cmpId(m1.id, m2.id)).toBe(-1);
   });

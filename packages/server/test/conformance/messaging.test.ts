@@ -308,6 +308,14 @@ describe('concurrency', () => {
     const s1 = seqOf(d1);
     const s2 = seqOf(d2);
     for (const id of ids) expect(s1[id]).toBe(s2[id]);
+    // Live events of one channel arrive in the channel's canonical (id) order.
+    for (const s of [d1, d2, b]) {
+      const order = s
+        .events('message.created')
+        .filter((e) => e.message.channelId === grp)
+        .map((e) => e.message.id);
+      expect(isAscending(order)).toBe(true);
+    }
     // Each sender's own messages are stored in the order it sent them.
     const stored = await allMessages(carol, grp);
     expect(isAscending(stored.map((m) => m.id))).toBe(true);

@@ -212,3 +212,41 @@ describe.skipIf(externalUrl)('presence with short configured times', () => {
     await closeAll([sa!, sb!, sc!, sd!, se!]);
   });
 });
+
+describe.skipIf(externalUrl)('presence fan-out limit and hello timeout (configured small)', () => {
+  let t2: Target;
+  beforeAll(async () => {
+    t2 = await startTarget({
+      PARLEY_HEARTBEAT_MS: String(HB),
+      PARLEY_HEARTBEAT_TIMEOUT_MS: String(TIMEOUT),
+      PARLEY_PRESENCE_GRACE_MS: String(GRACE),
+      PARLEY_PRESENCE_FANOUT_MAX_GROUP: '3',
+      PARLEY_HELLO_TIMEOUT_MS: '300',
+    });
+  });
+  afterAll(() => t2?.close());
+
+  it('does not push presence within a group above the configured size, but serves it on demand', async () => {
+    const [a, b, c, d] = await Promise.all(['a', 'b', 'c', 'd'].map((n) => newUser(t2, n)));
+    const small = await newUser(t2, 'small');
+    const big = await group(a!, [b!, c!, d!], 'big'); // 4 members > 3
+    await group(small, [b!], 'small'); // 2 members: b hears about small
+    const sb = (await b!.connect()).keepAlive(HB);
+    const sa = (await a!.connect()).keepAlive(HB);
+    const ss = (await small.connect()).keepAlive(HB);
+    await sb.seen((f) => f.op === 'presence' && f.userId === small.id && f.status === 'online');
+    expect(sb.presenceOf(a!.id)).toEqual([]);
+    expect(sa.presenceOf(b!.id)).toEqual([]);
+    const view = await b!.req('GET', `/v1/channels/${big}`);
+    expect(view.body.channel.members.find((m: any) => m.id === a!.id).presence?.status).toBe('online');
+    await closeAll([sa, sb, ss]);
+  });
+
+  it('closes a socket that never says hello, and gives it nothing', async () => {
+    const { Sock } = await import('./lib.js');
+    const s = await Sock.open(t2.wsUrl);
+    const code = await Promise.race([s.closed, sleep(3000).then(() => -1)]);
+    expect(code).not.toBe(-1);
+    expect(s.frames.filter((f) => f.op !== 'error')).toEqual([]);
+  });
+});
