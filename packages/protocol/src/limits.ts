@@ -11,7 +11,7 @@ export const limits = {
   maxSyncLimit: 1000,
   defaultSyncLimit: 200,
   /** clientMsgId length. */
-  maxClientMsgIdLength: 64,
+  maxClientMsgIdLength: 128,
   maxGroupNameLength: 100,
   maxDisplayNameLength: 64,
   maxStatusTextLength: 140,

@@ -1,7 +1,8 @@
 /**
  * Presence: a user is online while any of their devices holds a live socket that heartbeats.
  * Going offline waits out a grace period so that a quick reconnect does not flap the status.
- * Changes fan out to friends, DM partners and members of groups up to a configured size.
+ * Changes fan out to friends and to members of shared groups up to a configured size (not to
+ * DM partners as such: anyone may open a DM, and presence is for people you chose).
  */
 import type { Presence, PresenceFrame } from '@parley/protocol';
 import type { ConnectionLease, PresenceStore } from '../ports/presence.js';

@@ -185,7 +185,7 @@ export interface ChannelStore {
   /** The member's role, or undefined if `userId` is not a member. */
   getRole(channelId: string, userId: string): Promise<MemberRole | undefined>;
   memberIds(channelId: string): Promise<string[]>;
-  /** Distinct users sharing a DM, or a group of at most `maxGroupSize` members, with `userId`. */
+  /** Distinct users sharing a group of at most `maxGroupSize` members with `userId` (DMs do not count). */
   channelPeers(userId: string, maxGroupSize: number): Promise<string[]>;
   /** Every channel the user belongs to, most recent activity first. */
   listChannelViews(userId: string): Promise<ChannelViewRecord[]>;

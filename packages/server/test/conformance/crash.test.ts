@@ -15,7 +15,7 @@ import {
   dm,
   externalUrl,
   group,
-  newUser,
+  named,
   type Sock,
   type Target,
 } from './lib.js';
@@ -57,7 +57,7 @@ describe.skipIf(externalUrl)('SIGKILL and restart', () => {
   }
 
   it('loses nothing acked, duplicates nothing, and keeps every log gap-free', async () => {
-    const [alice, bob, carol] = await Promise.all(['alice', 'bob', 'carol'].map((n) => newUser(t, n)));
+    const [alice, bob, carol] = await named(t, ['alice', 'bob', 'carol']);
     const alice2 = await alice.newDevice('phone');
     const d = await dm(alice, bob);
     const g = await group(carol, [alice, bob], 'crash');
@@ -156,7 +156,7 @@ describe.skipIf(externalUrl)('SIGKILL and restart', () => {
   });
 
   it('keeps every other acknowledged write across SIGKILL: HTTP sends, read cursors, friendships, groups, profiles', async () => {
-    const [alice, bob] = await Promise.all(['alice', 'bob'].map((n) => newUser(t, n)));
+    const [alice, bob] = await named(t, ['alice', 'bob']);
     const d = await dm(alice, bob);
     const created = [];
     for (let k = 0; k < 30; k++) {
@@ -187,7 +187,7 @@ describe.skipIf(externalUrl)('SIGKILL and restart', () => {
   });
 
   it('keeps lastSeenAt across a restart, and nobody is stuck online after a SIGKILL', async () => {
-    const [alice, bob] = await Promise.all(['alice', 'bob'].map((n) => newUser(t, n)));
+    const [alice, bob] = await named(t, ['alice', 'bob']);
     await befriend(alice, bob);
     const watcher = (await bob.connect()).keepAlive(HB);
     socks.push(watcher);
@@ -223,7 +223,7 @@ describe.skipIf(externalUrl)('SIGKILL and restart', () => {
   });
 
   it('SIGTERM: closes sockets with 1001 (going away) and loses nothing acked', async () => {
-    const [alice, bob] = await Promise.all(['alice', 'bob'].map((n) => newUser(t, n)));
+    const [alice, bob] = await named(t, ['alice', 'bob']);
     const d = await dm(alice, bob);
     const sa = await alice.connect();
     const acks = await Promise.all(Array.from({ length: 20 }, (_, k) => sa.sendMsg(d, `term-${k}`)));

@@ -1,6 +1,6 @@
 /**
- * Conformance at the settings `npm start` uses (send rate 20/s with bursts of 100, full password
- * hashing cost): what an outside checker meets on a fresh machine.
+ * The send rate limit, set low on purpose (20/s with bursts of 100; the defaults are 100/s and
+ * 1000) with the full password hashing cost: how a rate-limited client is answered.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -222,7 +222,7 @@ describe('odds and ends', () => {
 });
 
 describe('HTTP clients as outside testers write them', () => {
-  it('BUG: a bodiless POST (logout, accept) with content-type application/json and an empty body is not refused', async () => {
+  it('a bodiless POST (logout, accept) with content-type application/json and an empty body is not refused', async () => {
     // Many HTTP helpers set content-type: application/json on every request. The contract gives
     // logout and accept no body, so an empty body must not be a 400.
     const [x, y] = await Promise.all([newUser(t, 'ctx'), newUser(t, 'cty')]);
@@ -236,7 +236,7 @@ describe('HTTP clients as outside testers write them', () => {
     expect({ accept: accept.status, logout: logout.status }).toEqual({ accept: 200, logout: 204 });
   });
 
-  it('BUG: a JSON body sent without an explicit content-type (fetch sends text/plain) is read as JSON', async () => {
+  it('a JSON body sent without an explicit content-type (fetch sends text/plain) is read as JSON', async () => {
     // `fetch(url, {method: 'POST', body: JSON.stringify(x)})` labels the body text/plain;charset=UTF-8.
     // design.md: "JSON everywhere"; it does not make the header a precondition.
     const res = await fetch(`${t.baseUrl}/v1/auth/signup`, {

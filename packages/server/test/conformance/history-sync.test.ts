@@ -91,6 +91,15 @@ describe('history paging and jump', () => {
     expect(edge[0]).toBe(ids[0]);
   });
 
+  it('jumps with around and no limit: at most the default 50, containing the message', async () => {
+    const res = await history(bob, ch, `around=${ids[100]}`);
+    const got = res.body.messages.map((m: any) => m.id);
+    expect(got).toContain(ids[100]);
+    expect(got.length).toBeLessThanOrEqual(50);
+    expect(got.length).toBeGreaterThanOrEqual(30); // 100 older are available, 29 newer
+    expect(isAscending(got)).toBe(true);
+  });
+
   it('caps limit at 100 and never returns more', async () => {
     for (const limit of [100, 101, 1000, 1_000_000]) {
       const res = await history(alice, ch, `limit=${limit}`);
@@ -338,7 +347,7 @@ describe('read cursors and unread counts', () => {
     const ch = await dm(reader, bob);
     const [sa1, sa2, sb] = await Promise.all([reader.connect(), a2.connect(), bob.connect()]);
     socks.push(sa1, sa2, sb);
-    const sent = [];
+    const sent: any[] = [];
     for (let i = 0; i < 4; i++) sent.push(await post(bob, ch, `r${i}`));
     const unread = async (c: Client) =>
       (await c.req('GET', '/v1/channels')).body.channels.find((x: any) => x.id === ch);
@@ -393,6 +402,24 @@ describe('read cursors and unread counts', () => {
     await sa.close();
     expect(await count(bob)).toBe(1);
     expect(cmpId(m1.id, m2.id)).toBe(-1);
+  });
+
+  it('refuses a socket read cursor on a message of another channel with an error frame, moving nothing', async () => {
+    const [r1, r2] = await Promise.all([newUser(t, 'rd1'), newUser(t, 'rd2')]);
+    const ch = await dm(r1, r2);
+    const mine = await post(r2, ch, 'mine');
+    const foreign = await post(bob, await dm(bob, carol), 'elsewhere');
+    const s = await r1.connect();
+    socks.push(s);
+    s.send({ op: 'read', channelId: ch, messageId: foreign.id });
+    const err = await s.waitFor((f) => f.op === 'error');
+    expect(['invalid_request', 'not_found']).toContain(err.code);
+    const view = (await r1.req('GET', '/v1/channels')).body.channels.find((c: any) => c.id === ch);
+    expect(view.unreadCount).toBe(1);
+    expect(view.lastReadMessageId).toBeUndefined();
+    s.send({ op: 'read', channelId: ch, messageId: mine.id });
+    await s.seen((f) => f.op === 'event' && f.type === 'read.updated' && f.messageId === mine.id);
+    await s.close();
   });
 
   it('refuses a read cursor on a message of another channel, or an unknown message', async () => {

@@ -49,11 +49,11 @@ export async function http<T = any>(
   baseUrl: string,
   method: string,
   path: string,
-  options: { token?: string; body?: unknown; rawBody?: string | Uint8Array; contentType?: string } = {},
+  options: { token?: string; body?: unknown; rawBody?: string; contentType?: string } = {},
 ): Promise<HttpResult<T>> {
   const headers: Record<string, string> = {};
   if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
-  let body: string | Uint8Array | undefined;
+  let body: string | undefined;
   if (options.rawBody !== undefined) {
     body = options.rawBody;
     headers['content-type'] = options.contentType ?? 'application/json';
@@ -126,6 +126,14 @@ export async function newUser(target: Target, prefix = 'u', extra: Record<string
   return new Client(target, res.body);
 }
 
+/** One new user per name, as a tuple of the same length. */
+export async function named<const N extends readonly string[]>(
+  target: Target,
+  names: N,
+): Promise<{ -readonly [K in keyof N]: Client }> {
+  return (await Promise.all(names.map((n) => newUser(target, n)))) as unknown as { -readonly [K in keyof N]: Client };
+}
+
 export async function newUsers(target: Target, n: number, prefix = 'u'): Promise<Client[]> {
   const out: Client[] = [];
   // A few at a time: password hashing is deliberately expensive.
@@ -155,7 +163,12 @@ export async function befriend(a: Client, b: Client): Promise<void> {
 }
 
 /** Sends over HTTP; returns the stored message. */
-export async function post(c: Client, channelId: string, text: string, clientMsgId = randomUUID()): Promise<any> {
+export async function post(
+  c: Client,
+  channelId: string,
+  text: string,
+  clientMsgId: string = randomUUID(),
+): Promise<any> {
   const res = await c.req('POST', `/v1/channels/${channelId}/messages`, { text, clientMsgId });
   if (res.status !== 201) throw new Error(`send: ${res.status} ${res.raw}`);
   return res.body.message;

@@ -125,6 +125,20 @@ describe('three users, two devices, DM and group', () => {
   });
 });
 
+describe('ids', () => {
+  it('are Snowflakes: decimal strings whose top 41 bits are ms since 2026-01-01, matching createdAt', async () => {
+    const epoch = Date.parse('2026-01-01T00:00:00Z');
+    const m = await post(alice, dmAB, 'snowflake');
+    expect(m.id).toMatch(/^[1-9][0-9]*$/);
+    const ms = Number(BigInt(m.id) >> 22n) + epoch;
+    expect(Math.abs(ms - Date.parse(m.createdAt))).toBeLessThan(1000);
+    for (const id of [alice.id, dmAB, grp, alice.device.deviceId]) expect(id).toMatch(/^[1-9][0-9]*$/);
+    // Later messages get larger ids.
+    const n = await post(bob, dmAB, 'later');
+    expect(BigInt(n.id) > BigInt(m.id)).toBe(true);
+  });
+});
+
 describe('message limits (code points, not UTF-16 units)', () => {
   it('accepts exactly 100,000 characters over the socket and returns them intact', async () => {
     const s = await alice.connect();
@@ -222,7 +236,7 @@ describe('message limits (code points, not UTF-16 units)', () => {
   });
 });
 
-it('BUG: a refused send echoes its clientMsgId in the error frame, so the client can tell which send failed', async () => {
+it('a refused send echoes its clientMsgId in the error frame, so the client can tell which send failed', async () => {
   // design.md: send -> {op:"ack", ...} or {op:"error", code, message, clientMsgId}
   const s = await alice.connect();
   socks.push(s);

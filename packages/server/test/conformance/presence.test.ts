@@ -9,6 +9,7 @@ import {
   dm,
   externalUrl,
   group,
+  named,
   newUser,
   sleep,
   type Client,
@@ -43,9 +44,7 @@ describe.skipIf(externalUrl)('presence with short configured times', () => {
       PARLEY_HEARTBEAT_TIMEOUT_MS: String(TIMEOUT),
       PARLEY_PRESENCE_GRACE_MS: String(GRACE),
     });
-    [alice, bob, carol, dave, eve] = await Promise.all(
-      ['alice', 'bob', 'carol', 'dave', 'eve'].map((n) => newUser(t, n)),
-    );
+    [alice, bob, carol, dave, eve] = await named(t, ['alice', 'bob', 'carol', 'dave', 'eve']);
     await befriend(alice, bob);
     await befriend(alice, dave);
     grp = await group(alice, [bob, carol], 'presence');
@@ -162,7 +161,7 @@ describe.skipIf(externalUrl)('presence with short configured times', () => {
   });
 
   it('stops presence to an ex-friend and to a removed group member, live and in the picture after ready', async () => {
-    const [p, exFriend, exMember, stays] = await Promise.all(['p', 'exf', 'exm', 'stays'].map((n) => newUser(t, n)));
+    const [p, exFriend, exMember, stays] = await named(t, ['p', 'exf', 'exm', 'stays']);
     await befriend(p, exFriend);
     const g = await group(p, [exMember, stays], 'shrinking');
     expect((await p.req('DELETE', `/v1/friends/${exFriend.id}`)).status).toBe(204);
@@ -227,7 +226,7 @@ describe.skipIf(externalUrl)('presence fan-out limit and hello timeout (configur
   afterAll(() => t2?.close());
 
   it('does not push presence within a group above the configured size, but serves it on demand', async () => {
-    const [a, b, c, d] = await Promise.all(['a', 'b', 'c', 'd'].map((n) => newUser(t2, n)));
+    const [a, b, c, d] = await named(t2, ['a', 'b', 'c', 'd']);
     const small = await newUser(t2, 'small');
     const big = await group(a!, [b!, c!, d!], 'big'); // 4 members > 3
     await group(small, [b!], 'small'); // 2 members: b hears about small

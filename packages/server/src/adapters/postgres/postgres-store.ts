@@ -618,8 +618,8 @@ export class PostgresStore implements Store, PushSubscriptionStore {
        FROM channel_members mine
        JOIN channels c ON c.id = mine.channel_id
        JOIN channel_members peer ON peer.channel_id = mine.channel_id AND peer.user_id <> mine.user_id
-       WHERE mine.user_id = $1
-         AND (c.kind = 'dm' OR (SELECT count(*) FROM channel_members n WHERE n.channel_id = mine.channel_id) <= $2)`,
+       WHERE mine.user_id = $1 AND c.kind = 'group'
+         AND (SELECT count(*) FROM channel_members n WHERE n.channel_id = mine.channel_id) <= $2`,
       [userId, maxGroupSize],
     );
     return rows.map((row) => row.user_id);

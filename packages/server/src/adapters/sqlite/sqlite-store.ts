@@ -485,6 +485,7 @@ export class SqliteStore implements Store, PushSubscriptionStore {
     const rows = this.#sql(
       `SELECT DISTINCT CAST(peer.user_id AS TEXT) AS id
        FROM channel_members mine
+       JOIN channels ch ON ch.id = mine.channel_id AND ch.kind = 'group'
        JOIN channel_members peer ON peer.channel_id = mine.channel_id AND peer.user_id != mine.user_id
        WHERE mine.user_id = ?
          AND (SELECT COUNT(*) FROM channel_members c WHERE c.channel_id = mine.channel_id) <= ?`,
