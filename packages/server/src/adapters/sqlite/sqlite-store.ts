@@ -329,12 +329,12 @@ export class SqliteStore implements Store, PushSubscriptionStore {
   async listFriendRequests(userId: string) {
     const columns = `CAST(id AS TEXT) AS id, CAST(from_user_id AS TEXT) AS fromUserId,
       CAST(to_user_id AS TEXT) AS toUserId, created_at AS createdAt`;
-    const incoming = this.#sql(`SELECT ${columns} FROM friend_requests WHERE to_user_id = ? ORDER BY id`).all(
-      userId,
-    ) as FriendRequestRecord[];
-    const outgoing = this.#sql(`SELECT ${columns} FROM friend_requests WHERE from_user_id = ? ORDER BY id`).all(
-      userId,
-    ) as FriendRequestRecord[];
+    const incoming = this.#sql(
+      `SELECT ${columns} FROM friend_requests WHERE to_user_id = ? ORDER BY friend_requests.id`,
+    ).all(userId) as FriendRequestRecord[];
+    const outgoing = this.#sql(
+      `SELECT ${columns} FROM friend_requests WHERE from_user_id = ? ORDER BY friend_requests.id`,
+    ).all(userId) as FriendRequestRecord[];
     return { incoming, outgoing };
   }
 
@@ -638,28 +638,27 @@ export class SqliteStore implements Store, PushSubscriptionStore {
     let rows: MessageRow[];
     if ('before' in query) {
       rows = this.#sql(
-        `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE channel_id = ? AND id < ? ORDER BY id DESC LIMIT ?`,
+        `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE channel_id = ? AND id < ? ORDER BY messages.id DESC LIMIT ?`,
       ).all(channelId, query.before, limit) as MessageRow[];
       rows.reverse();
     } else if ('after' in query) {
       rows = this.#sql(
-        `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE channel_id = ? AND id > ? ORDER BY id ASC LIMIT ?`,
+        `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE channel_id = ? AND id > ? ORDER BY messages.id ASC LIMIT ?`,
       ).all(channelId, query.after, limit) as MessageRow[];
     } else if ('around' in query) {
       // Half the page before the target, the target, and the rest after it.
       const olderCount = Math.floor(limit / 2) + 1;
       const older = this.#sql(
-        `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE channel_id = ? AND id <= ? ORDER BY id DESC LIMIT ?`,
+        `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE channel_id = ? AND id <= ? ORDER BY messages.id DESC LIMIT ?`,
       ).all(channelId, query.around, olderCount) as MessageRow[];
       const newer = this.#sql(
-        `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE channel_id = ? AND id > ? ORDER BY id ASC LIMIT ?`,
+        `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE channel_id = ? AND id > ? ORDER BY messages.id ASC LIMIT ?`,
       ).all(channelId, query.around, limit - older.length) as MessageRow[];
       rows = [...older.reverse(), ...newer];
     } else {
-      rows = this.#sql(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE channel_id = ? ORDER BY id DESC LIMIT ?`).all(
-        channelId,
-        limit,
-      ) as MessageRow[];
+      rows = this.#sql(
+        `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE channel_id = ? ORDER BY messages.id DESC LIMIT ?`,
+      ).all(channelId, limit) as MessageRow[];
       rows.reverse();
     }
     return rows.map(toMessage);

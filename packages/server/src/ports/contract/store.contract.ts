@@ -330,6 +330,16 @@ export function describeStoreContract(
         expect(stored?.text).toBe(text);
       });
 
+      it('orders ids numerically, also when they differ in length', async () => {
+        const a = await user('a24');
+        const id = await group(a, []);
+        const ids = ['999999999999999999', '1000000000000000000', '1000000000000000001'];
+        await store.appendMessages(ids.map((messageId) => ({ ...message(id, a), id: messageId })));
+        expect((await store.listMessages(id, { limit: 10 })).map((m) => m.id)).toEqual(ids);
+        expect((await store.listMessages(id, { before: ids[2]!, limit: 1 })).map((m) => m.id)).toEqual([ids[1]]);
+        expect((await store.listMessages(id, { after: ids[0]!, limit: 1 })).map((m) => m.id)).toEqual([ids[1]]);
+      });
+
       it('pages history in ascending order: latest, before, after and around', async () => {
         const a = await user('a18');
         const id = await group(a, []);
