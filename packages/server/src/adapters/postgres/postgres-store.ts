@@ -18,6 +18,19 @@ import {
   type StoredLogEntry,
   type UserRecord,
 } from '../../ports/store.js';
+import {
+  storedMessage,
+  toChannelRecord,
+  toLogEntry,
+  toMessage,
+  toUser,
+  toUserRecord,
+  UNREAD_CAP,
+  type ChannelRow,
+  type LogRow,
+  type MessageRow,
+  type UserRow,
+} from '../sql-rows.js';
 import type { PushSubscriptionRecord, PushSubscriptionStore } from '../../ports/push.js';
 import { migrations as defaultMigrations, type Migration } from './schema.js';
 
@@ -34,44 +47,11 @@ export interface PostgresStoreOptions {
   migrations?: readonly Migration[];
 }
 
-/** Unread counts stop at this many; the UI shows "999+". */
-const UNREAD_CAP = 1000;
 /** Key of the advisory lock that serializes migrations across processes (with the schema name). */
 const MIGRATION_LOCK = 'parley:migrations';
 
 type Client = pg.PoolClient;
 
-interface UserRow {
-  id: string;
-  username: string;
-  display_name: string;
-  status_text: string | null;
-  password_hash: string;
-  created_at: string;
-  last_seen_at: string | null;
-}
-interface MessageRow {
-  id: string;
-  channel_id: string;
-  sender_id: string;
-  text: string;
-  created_at: string;
-  client_msg_id: string | null;
-}
-interface ChannelRow {
-  id: string;
-  kind: 'dm' | 'group';
-  name: string | null;
-  created_at: string;
-}
-interface LogRow {
-  seq: string;
-  type: LogEntry['type'];
-  channel_id: string | null;
-  message_id: string | null;
-  data: Record<string, string> | null;
-  created_at: string;
-}
 interface TimedAppend extends LogAppend {
   at: string;
 }
@@ -849,10 +829,10 @@ export class PostgresStore implements Store, PushSubscriptionStore {
         const k = key(input.senderId, input.clientMsgId);
         const mine = fresh.get(k);
         if (mine === input) {
-          return { status: 'created', message: newToMessage(input), entries: entriesByMessage.get(input.id) ?? [] };
+          return { status: 'created', message: storedMessage(input), entries: entriesByMessage.get(input.id) ?? [] };
         }
         const original = stored.get(k);
-        return { status: 'duplicate', message: original ? toMessage(original) : newToMessage(mine!) };
+        return { status: 'duplicate', message: original ? toMessage(original) : storedMessage(mine!) };
       });
     });
   }
@@ -1060,55 +1040,6 @@ async function findRequest(c: Client, fromUserId: string, toUserId: string): Pro
 async function areFriends(c: Client, a: string, b: string): Promise<boolean> {
   const { rows } = await c.query(`SELECT 1 FROM friendships WHERE user_id = $1 AND friend_id = $2`, [a, b]);
   return rows.length > 0;
-}
-
-function toUser(row: UserRow): User {
-  const user: User = { id: row.id, username: row.username, displayName: row.display_name };
-  if (row.status_text) user.statusText = row.status_text;
-  return user;
-}
-
-function toUserRecord(row: UserRow): UserRecord {
-  const record: UserRecord = { ...toUser(row), passwordHash: row.password_hash, createdAt: row.created_at };
-  if (row.last_seen_at !== null) record.lastSeenAt = row.last_seen_at;
-  return record;
-}
-
-function toMessage(row: MessageRow): Message {
-  const message: Message = {
-    id: row.id,
-    channelId: row.channel_id,
-    senderId: row.sender_id,
-    text: row.text,
-    createdAt: row.created_at,
-  };
-  if (row.client_msg_id !== null) message.clientMsgId = row.client_msg_id;
-  return message;
-}
-
-function newToMessage(input: NewMessage): Message {
-  return {
-    id: input.id,
-    channelId: input.channelId,
-    senderId: input.senderId,
-    text: input.text,
-    createdAt: input.createdAt,
-    clientMsgId: input.clientMsgId,
-  };
-}
-
-function toLogEntry(userId: string, row: LogRow): LogEntry {
-  const entry: LogEntry = { userId, seq: Number(row.seq), type: row.type, createdAt: row.created_at };
-  if (row.channel_id !== null) entry.channelId = row.channel_id;
-  if (row.message_id !== null) entry.messageId = row.message_id;
-  if (row.data !== null) entry.data = row.data;
-  return entry;
-}
-
-function toChannelRecord(row: ChannelRow, members: MemberRecord[]): ChannelRecord {
-  const channel: ChannelRecord = { id: row.id, kind: row.kind, createdAt: row.created_at, members };
-  if (row.name !== null) channel.name = row.name;
-  return channel;
 }
 
 export function quoteIdent(name: string): string {

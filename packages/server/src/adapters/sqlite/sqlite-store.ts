@@ -18,6 +18,19 @@ import {
   type StoredLogEntry,
   type UserRecord,
 } from '../../ports/store.js';
+import {
+  storedMessage,
+  toChannelRecord,
+  toLogEntry,
+  toMessage,
+  toUser,
+  toUserRecord,
+  UNREAD_CAP,
+  type ChannelRow,
+  type LogRow,
+  type MessageRow,
+  type UserRow,
+} from '../sql-rows.js';
 import type { PushSubscriptionRecord, PushSubscriptionStore } from '../../ports/push.js';
 import { migrations } from './schema.js';
 
@@ -26,71 +39,10 @@ export interface SqliteStoreOptions {
   path: string;
 }
 
-/** Unread counts stop at this many; the UI shows "999+". */
-const UNREAD_CAP = 1000;
-
-interface UserRow {
-  id: string;
-  username: string;
-  display_name: string;
-  status_text: string | null;
-  password_hash: string;
-  created_at: string;
-  last_seen_at: string | null;
-}
-interface MessageRow {
-  id: string;
-  channel_id: string;
-  sender_id: string;
-  text: string;
-  created_at: string;
-  client_msg_id: string | null;
-}
-interface ChannelRow {
-  id: string;
-  kind: 'dm' | 'group';
-  name: string | null;
-  created_at: string;
-}
-interface LogRow {
-  seq: number;
-  type: LogEntry['type'];
-  channel_id: string | null;
-  message_id: string | null;
-  data: string | null;
-  created_at: string;
-}
-
 /** Binds a list of ids as one JSON array parameter. */
 const JSON_IDS = `(SELECT CAST(value AS INTEGER) FROM json_each(?))`;
 const USER_COLUMNS = `CAST(id AS TEXT) AS id, username, display_name, status_text, password_hash, created_at, last_seen_at`;
 const MESSAGE_COLUMNS = `CAST(id AS TEXT) AS id, CAST(channel_id AS TEXT) AS channel_id, CAST(sender_id AS TEXT) AS sender_id, text, created_at, client_msg_id`;
-
-function toUser(row: UserRow): User {
-  const user: User = { id: row.id, username: row.username, displayName: row.display_name };
-  if (row.status_text) user.statusText = row.status_text;
-  return user;
-}
-
-function toMessage(row: MessageRow): Message {
-  const message: Message = {
-    id: row.id,
-    channelId: row.channel_id,
-    senderId: row.sender_id,
-    text: row.text,
-    createdAt: row.created_at,
-  };
-  if (row.client_msg_id !== null) message.clientMsgId = row.client_msg_id;
-  return message;
-}
-
-function toLogEntry(userId: string, row: LogRow): LogEntry {
-  const entry: LogEntry = { userId, seq: row.seq, type: row.type, createdAt: row.created_at };
-  if (row.channel_id !== null) entry.channelId = row.channel_id;
-  if (row.message_id !== null) entry.messageId = row.message_id;
-  if (row.data !== null) entry.data = JSON.parse(row.data) as Record<string, string>;
-  return entry;
-}
 
 function dmKey(a: string, b: string): string {
   return BigInt(a) < BigInt(b) ? `${a}:${b}` : `${b}:${a}`;
@@ -622,15 +574,7 @@ export class SqliteStore implements Store, PushSubscriptionStore {
       { userIds: members, type: 'message.created', channelId: input.channelId, messageId: input.id },
       input.createdAt,
     );
-    const message: Message = {
-      id: input.id,
-      channelId: input.channelId,
-      senderId: input.senderId,
-      text: input.text,
-      createdAt: input.createdAt,
-      clientMsgId: input.clientMsgId,
-    };
-    return { status: 'created', message, entries };
+    return { status: 'created', message: storedMessage(input), entries };
   }
 
   async listMessages(channelId: string, query: HistoryQuery): Promise<Message[]> {
@@ -747,18 +691,6 @@ export class SqliteStore implements Store, PushSubscriptionStore {
   async close(): Promise<void> {
     if (this.#db.open) this.#db.close();
   }
-}
-
-function toUserRecord(row: UserRow): UserRecord {
-  const record: UserRecord = { ...toUser(row), passwordHash: row.password_hash, createdAt: row.created_at };
-  if (row.last_seen_at !== null) record.lastSeenAt = row.last_seen_at;
-  return record;
-}
-
-function toChannelRecord(row: ChannelRow, members: MemberRecord[]): ChannelRecord {
-  const channel: ChannelRecord = { id: row.id, kind: row.kind, createdAt: row.created_at, members };
-  if (row.name !== null) channel.name = row.name;
-  return channel;
 }
 
 function isUniqueViolation(error: unknown): boolean {

@@ -1,0 +1,98 @@
+/**
+ * Row shapes and row-to-port mappers shared by the SQL stores (SQLite and PostgreSQL read ids
+ * back as decimal strings and times as ISO-8601 strings, so the rows look the same).
+ */
+import type { Message, User } from '@parley/protocol';
+import type { ChannelRecord, LogEntry, MemberRecord, NewMessage, UserRecord } from '../ports/store.js';
+
+/** Unread counts stop at this many; the UI shows "999+". */
+export const UNREAD_CAP = 1000;
+
+export interface UserRow {
+  id: string;
+  username: string;
+  display_name: string;
+  status_text: string | null;
+  password_hash: string;
+  created_at: string;
+  last_seen_at: string | null;
+}
+
+export interface MessageRow {
+  id: string;
+  channel_id: string;
+  sender_id: string;
+  text: string;
+  created_at: string;
+  client_msg_id: string | null;
+}
+
+export interface ChannelRow {
+  id: string;
+  kind: 'dm' | 'group';
+  name: string | null;
+  created_at: string;
+}
+
+export interface LogRow {
+  /** PostgreSQL returns bigint as a string. */
+  seq: number | string;
+  type: LogEntry['type'];
+  channel_id: string | null;
+  message_id: string | null;
+  /** JSON text (SQLite) or an already parsed jsonb object (PostgreSQL). */
+  data: string | Record<string, string> | null;
+  created_at: string;
+}
+
+export function toUser(row: UserRow): User {
+  const user: User = { id: row.id, username: row.username, displayName: row.display_name };
+  if (row.status_text) user.statusText = row.status_text;
+  return user;
+}
+
+export function toUserRecord(row: UserRow): UserRecord {
+  const record: UserRecord = { ...toUser(row), passwordHash: row.password_hash, createdAt: row.created_at };
+  if (row.last_seen_at !== null) record.lastSeenAt = row.last_seen_at;
+  return record;
+}
+
+export function toMessage(row: MessageRow): Message {
+  const message: Message = {
+    id: row.id,
+    channelId: row.channel_id,
+    senderId: row.sender_id,
+    text: row.text,
+    createdAt: row.created_at,
+  };
+  if (row.client_msg_id !== null) message.clientMsgId = row.client_msg_id;
+  return message;
+}
+
+/** The message as stored from a NewMessage (no read back needed). */
+export function storedMessage(input: NewMessage): Message {
+  return {
+    id: input.id,
+    channelId: input.channelId,
+    senderId: input.senderId,
+    text: input.text,
+    createdAt: input.createdAt,
+    clientMsgId: input.clientMsgId,
+  };
+}
+
+export function toLogEntry(userId: string, row: LogRow): LogEntry {
+  const entry: LogEntry = { userId, seq: Number(row.seq), type: row.type, createdAt: row.created_at };
+  if (row.channel_id !== null) entry.channelId = row.channel_id;
+  if (row.message_id !== null) entry.messageId = row.message_id;
+  if (row.data !== null) {
+    entry.data = typeof row.data === 'string' ? (JSON.parse(row.data) as Record<string, string>) : row.data;
+  }
+  return entry;
+}
+
+export function toChannelRecord(row: ChannelRow, members: MemberRecord[]): ChannelRecord {
+  const channel: ChannelRecord = { id: row.id, kind: row.kind, createdAt: row.created_at, members };
+  if (row.name !== null) channel.name = row.name;
+  return channel;
+}
