@@ -3,7 +3,9 @@
  * read back as text so no precision is lost in JavaScript numbers.
  *
  * Shaped like the scale-out schema: messages are found by (channel_id, id), the update log by
- * (user_id, seq), idempotency keys by (sender_id, client_msg_id).
+ * (user_id, seq), idempotency keys by (sender_id, client_msg_id). users.log_seq and
+ * channels.last_message_id are no longer written: a user's log head is their newest log entry
+ * and a channel's last message the newest in its index (fewer pages written per commit).
  */
 export const migrations: readonly string[] = [
   `

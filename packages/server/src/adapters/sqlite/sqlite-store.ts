@@ -19,7 +19,6 @@ import {
   type UserRecord,
 } from '../../ports/store.js';
 import {
-  storedMessage,
   toChannelRecord,
   toLogEntry,
   toMessage,
@@ -33,16 +32,24 @@ import {
 } from '../sql-rows.js';
 import type { PushSubscriptionRecord, PushSubscriptionStore } from '../../ports/push.js';
 import { migrations } from './schema.js';
+import { SqliteWriterThread } from './writer-thread.js';
+import { appendLog, appendMessages, memberIds, MESSAGE_COLUMNS, openDatabase, Statements } from './writes.js';
 
 export interface SqliteStoreOptions {
   /** File path, or ':memory:' for tests. */
   path: string;
+  /**
+   * Commit message batches on a second connection in a worker thread, so a group commit's fsync
+   * does not block the event loop. Off by default: on the 2-core benchmark machine it cost more
+   * (message copying, a third busy thread) than it saved; see docs/benchmarks.md. ':memory:'
+   * databases cannot be shared, so they never use it.
+   */
+  writerThread?: boolean;
 }
 
 /** Binds a list of ids as one JSON array parameter. */
 const JSON_IDS = `(SELECT CAST(value AS INTEGER) FROM json_each(?))`;
 const USER_COLUMNS = `CAST(id AS TEXT) AS id, username, display_name, status_text, password_hash, created_at, last_seen_at`;
-const MESSAGE_COLUMNS = `CAST(id AS TEXT) AS id, CAST(channel_id AS TEXT) AS channel_id, CAST(sender_id AS TEXT) AS sender_id, text, created_at, client_msg_id`;
 
 function dmKey(a: string, b: string): string {
   return BigInt(a) < BigInt(b) ? `${a}:${b}` : `${b}:${a}`;
@@ -56,15 +63,20 @@ function dmKey(a: string, b: string): string {
  */
 export class SqliteStore implements Store, PushSubscriptionStore {
   readonly #db: Database.Database;
-  readonly #statements = new Map<string, Database.Statement>();
+  readonly #statements: Statements;
+  readonly #writer: SqliteWriterThread | undefined;
 
   constructor(options: SqliteStoreOptions) {
-    this.#db = new Database(options.path);
-    this.#db.pragma('journal_mode = WAL');
-    this.#db.pragma('synchronous = FULL');
-    this.#db.pragma('foreign_keys = ON');
-    this.#db.pragma('busy_timeout = 5000');
+    this.#db = openDatabase(options.path);
+    this.#statements = new Statements(this.#db);
     this.#migrate();
+    const threaded = (options.writerThread ?? false) && options.path !== ':memory:';
+    this.#writer = threaded ? SqliteWriterThread.create(options.path) : undefined;
+  }
+
+  /** Whether message batches are committed by the writer thread. */
+  get usesWriterThread(): boolean {
+    return this.#writer !== undefined;
   }
 
   #migrate(): void {
@@ -77,14 +89,8 @@ export class SqliteStore implements Store, PushSubscriptionStore {
     }
   }
 
-  /** Prepared statements are cached by their SQL text. */
   #sql(sql: string): Database.Statement {
-    let statement = this.#statements.get(sql);
-    if (statement === undefined) {
-      statement = this.#db.prepare(sql);
-      this.#statements.set(sql, statement);
-    }
-    return statement;
+    return this.#statements.sql(sql);
   }
 
   #tx<T>(work: () => T): T {
@@ -93,22 +99,7 @@ export class SqliteStore implements Store, PushSubscriptionStore {
 
   /** Appends one entry per user (inside the caller's transaction). */
   #appendLog(append: LogAppend, at: string): LogEntry[] {
-    const entries: LogEntry[] = [];
-    const data = append.data === undefined ? null : JSON.stringify(append.data);
-    for (const userId of append.userIds) {
-      const head = this.#sql(`UPDATE users SET log_seq = log_seq + 1 WHERE id = ? RETURNING log_seq`).get(userId) as
-        { log_seq: number } | undefined;
-      if (head === undefined) continue;
-      this.#sql(
-        `INSERT INTO user_log (user_id, seq, type, channel_id, message_id, data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      ).run(userId, head.log_seq, append.type, append.channelId ?? null, append.messageId ?? null, data, at);
-      const entry: LogEntry = { userId, seq: head.log_seq, type: append.type, createdAt: at };
-      if (append.channelId !== undefined) entry.channelId = append.channelId;
-      if (append.messageId !== undefined) entry.messageId = append.messageId;
-      if (append.data !== undefined) entry.data = append.data;
-      entries.push(entry);
-    }
-    return entries;
+    return appendLog(this.#statements, append, at);
   }
 
   // ------------------------------------------------------------ accounts
@@ -356,11 +347,7 @@ export class SqliteStore implements Store, PushSubscriptionStore {
   }
 
   #memberIds(channelId: string): string[] {
-    return (
-      this.#sql(`SELECT CAST(user_id AS TEXT) AS id FROM channel_members WHERE channel_id = ?`).all(channelId) as {
-        id: string;
-      }[]
-    ).map((row) => row.id);
+    return memberIds(this.#statements, channelId);
   }
 
   async getOrCreateDm(dm: { id: string; userIds: readonly [string, string]; createdAt: string }) {
@@ -448,10 +435,11 @@ export class SqliteStore implements Store, PushSubscriptionStore {
   async listChannelViews(userId: string): Promise<ChannelViewRecord[]> {
     const rows = this.#sql(
       `SELECT CAST(c.id AS TEXT) AS id, c.kind, c.name, c.created_at,
-              CAST(m.last_read_message_id AS TEXT) AS last_read, CAST(c.last_message_id AS TEXT) AS last_message_id
+              CAST(m.last_read_message_id AS TEXT) AS last_read,
+              CAST((SELECT MAX(id) FROM messages WHERE channel_id = c.id) AS TEXT) AS last_message_id
        FROM channel_members m JOIN channels c ON c.id = m.channel_id
        WHERE m.user_id = ?
-       ORDER BY COALESCE(c.last_message_id, c.id) DESC`,
+       ORDER BY COALESCE((SELECT MAX(id) FROM messages WHERE channel_id = c.id), c.id) DESC`,
     ).all(userId) as (ChannelRow & { last_read: string | null; last_message_id: string | null })[];
     const getMessage = this.#sql(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id = ?`);
     const countUnread = this.#sql(
@@ -548,33 +536,8 @@ export class SqliteStore implements Store, PushSubscriptionStore {
   // ------------------------------------------------------------ messages
 
   async appendMessages(batch: readonly NewMessage[]): Promise<AppendResult[]> {
-    return this.#tx(() => batch.map((message) => this.#appendMessage(message)));
-  }
-
-  #appendMessage(input: NewMessage): AppendResult {
-    const seen = this.#sql(
-      `SELECT CAST(message_id AS TEXT) AS id FROM client_msg_ids WHERE sender_id = ? AND client_msg_id = ?`,
-    ).get(input.senderId, input.clientMsgId) as { id: string } | undefined;
-    if (seen !== undefined) {
-      const row = this.#sql(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id = ?`).get(seen.id) as MessageRow;
-      return { status: 'duplicate', message: toMessage(row) };
-    }
-    const members = this.#memberIds(input.channelId);
-    if (!members.includes(input.senderId)) return { status: 'not_member' };
-    this.#sql(
-      `INSERT INTO messages (id, channel_id, sender_id, text, created_at, client_msg_id) VALUES (?, ?, ?, ?, ?, ?)`,
-    ).run(input.id, input.channelId, input.senderId, input.text, input.createdAt, input.clientMsgId);
-    this.#sql(`INSERT INTO client_msg_ids (sender_id, client_msg_id, message_id) VALUES (?, ?, ?)`).run(
-      input.senderId,
-      input.clientMsgId,
-      input.id,
-    );
-    this.#sql(`UPDATE channels SET last_message_id = ? WHERE id = ?`).run(input.id, input.channelId);
-    const entries = this.#appendLog(
-      { userIds: members, type: 'message.created', channelId: input.channelId, messageId: input.id },
-      input.createdAt,
-    );
-    return { status: 'created', message: storedMessage(input), entries };
+    if (this.#writer !== undefined) return this.#writer.append(batch);
+    return appendMessages(this.#statements, batch);
   }
 
   async listMessages(channelId: string, query: HistoryQuery): Promise<Message[]> {
@@ -654,14 +617,18 @@ export class SqliteStore implements Store, PushSubscriptionStore {
 
   async logBounds(userId: string): Promise<{ head: number; floor: number }> {
     const row = this.#sql(
-      `SELECT log_seq AS head, (SELECT MIN(seq) FROM user_log WHERE user_id = @userId) AS low FROM users WHERE id = @userId`,
-    ).get({ userId }) as { head: number; low: number | null } | undefined;
-    if (row === undefined) return { head: 0, floor: 0 };
+      `SELECT (SELECT COALESCE(MAX(seq), 0) FROM user_log WHERE user_id = @userId) AS head,
+              (SELECT MIN(seq) FROM user_log WHERE user_id = @userId) AS low`,
+    ).get({ userId }) as { head: number; low: number | null };
     return { head: row.head, floor: (row.low ?? row.head + 1) - 1 };
   }
 
   async trimLog(before: string): Promise<number> {
-    return this.#sql(`DELETE FROM user_log WHERE created_at < ?`).run(before).changes;
+    // Each user's newest entry stays: it is where that user's seq continues from.
+    return this.#sql(
+      `DELETE FROM user_log WHERE created_at < ?
+         AND seq < (SELECT MAX(seq) FROM user_log AS newest WHERE newest.user_id = user_log.user_id)`,
+    ).run(before).changes;
   }
 
   // ------------------------------------------------------------ push subscriptions
@@ -689,6 +656,7 @@ export class SqliteStore implements Store, PushSubscriptionStore {
   }
 
   async close(): Promise<void> {
+    await this.#writer?.close();
     if (this.#db.open) this.#db.close();
   }
 }

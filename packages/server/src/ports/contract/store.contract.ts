@@ -403,6 +403,16 @@ export function describeStoreContract(
         expect((await store.readLog(a, 0, 10)).map((e) => e.seq)).toEqual([2]);
       });
 
+      it('never reuses a seq after trimming everything', async () => {
+        const a = await user('a25');
+        await store.appendLog([{ userIds: [a], type: 'friend.removed', data: { userId: 'x' } }], at(0));
+        await store.appendLog([{ userIds: [a], type: 'friend.removed', data: { userId: 'y' } }], at(1));
+        await store.trimLog(at(10_000));
+        expect((await store.logBounds(a)).head).toBe(2);
+        const [next] = await store.appendLog([{ userIds: [a], type: 'friend.removed', data: { userId: 'z' } }], at(2));
+        expect(next?.seq).toBe(3);
+      });
+
       it('keeps each user seq gap-free under concurrent appends', async () => {
         const [a, b, c] = [await user('a22'), await user('b22'), await user('c22')];
         const id = await group(a, [b, c]);
