@@ -18,6 +18,8 @@ export interface MessagingOptions {
   sendRatePerSecond: number;
   sendBurst: number;
   commitBatchMax: number;
+  /** Least time between the end of one group commit and the start of the next. */
+  commitIntervalMs: number;
 }
 
 export interface SendInput {
@@ -46,6 +48,7 @@ interface Pending {
 export class MessageService {
   #queue: Pending[] = [];
   #flushScheduled = false;
+  #lastCommitAt = -Infinity;
   #flushing: Promise<void> | undefined;
   readonly #buckets: TokenBuckets;
 
@@ -98,13 +101,18 @@ export class MessageService {
   #scheduleFlush(): void {
     if (this.#flushScheduled || this.#flushing !== undefined) return;
     this.#flushScheduled = true;
-    setImmediate(() => {
+    const run = () => {
       this.#flushScheduled = false;
       this.#flushing = this.#flush().finally(() => {
         this.#flushing = undefined;
         if (this.#queue.length > 0) this.#scheduleFlush();
       });
-    });
+    };
+    // Under load, commits at most every commitIntervalMs: each commit's fsync then covers more
+    // messages. An idle server commits at once, so a lone message waits for nothing.
+    const wait = this.#lastCommitAt + this.options.commitIntervalMs - performance.now();
+    if (wait > 0) setTimeout(run, wait);
+    else setImmediate(run);
   }
 
   async #flush(): Promise<void> {
@@ -114,7 +122,8 @@ export class MessageService {
       const started = performance.now();
       try {
         results = await this.store.appendMessages(batch.map((p) => p.message));
-        this.metrics?.recordCommit(batch.length, performance.now() - started);
+        this.#lastCommitAt = performance.now();
+        this.metrics?.recordCommit(batch.length, this.#lastCommitAt - started);
       } catch (error) {
         this.log.error({ err: error, batch: batch.length }, 'message commit failed');
         const failure = new ChatError('unavailable', 'the message could not be stored, try again', { cause: error });
