@@ -96,17 +96,21 @@ export class PresenceService {
   }
 
   async #markOffline(userId: string): Promise<void> {
+    await this.#markAllOffline([userId]);
+  }
+
+  /** Records lastSeenAt for all of them in one write, then tells each one's audience. */
+  async #markAllOffline(userIds: readonly string[]): Promise<void> {
+    if (userIds.length === 0) return;
     const lastSeenAt = isoNow(this.clock);
-    await this.store.setLastSeen(userId, lastSeenAt);
-    await this.#announce(userId, { status: 'offline', lastSeenAt });
+    await this.store.setLastSeen(userIds, lastSeenAt);
+    for (const userId of userIds) await this.#announce(userId, { status: 'offline', lastSeenAt });
   }
 
   /** Users whose leases ran out without a goodbye (their gateway died): announce them offline. */
   async sweepExpired(): Promise<void> {
-    for (const userId of await this.presenceStore.expired(this.clock.now())) {
-      if (this.#pendingOffline.has(userId)) continue;
-      await this.#markOffline(userId);
-    }
+    const expired = await this.presenceStore.expired(this.clock.now());
+    await this.#markAllOffline(expired.filter((userId) => !this.#pendingOffline.has(userId)));
   }
 
   async #announce(userId: string, presence: Presence): Promise<void> {
@@ -119,6 +123,11 @@ export class PresenceService {
     const pending = [...this.#pendingOffline.keys()];
     for (const timer of this.#pendingOffline.values()) clearTimeout(timer);
     this.#pendingOffline.clear();
-    for (const userId of pending) await this.#goOfflineIfGone(userId);
+    try {
+      const back = await this.presenceStore.online(pending);
+      await this.#markAllOffline(pending.filter((userId) => !back.has(userId)));
+    } catch (error) {
+      this.log.warn({ err: error }, 'presence: offline transitions at shutdown failed');
+    }
   }
 }

@@ -97,7 +97,8 @@ export interface AccountStore {
   findDeviceByTokenHash(tokenHash: string): Promise<DeviceRef | undefined>;
   /** Also forgets the device's push subscriptions, where the backend keeps them. */
   revokeDevice(deviceId: string): Promise<void>;
-  setLastSeen(userId: string, at: string): Promise<void>;
+  /** One write for all of them (a gateway shutting down records thousands at once). */
+  setLastSeen(userIds: readonly string[], at: string): Promise<void>;
   /** lastSeenAt per user, for those that have one. */
   getLastSeen(userIds: readonly string[]): Promise<Map<string, string>>;
 }

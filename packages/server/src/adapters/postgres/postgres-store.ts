@@ -337,8 +337,9 @@ export class PostgresStore implements Store, PushSubscriptionStore {
     });
   }
 
-  async setLastSeen(userId: string, at: string): Promise<void> {
-    await this.#query(`UPDATE users SET last_seen_at = $1 WHERE id = $2`, [at, userId]);
+  async setLastSeen(userIds: readonly string[], at: string): Promise<void> {
+    if (userIds.length === 0) return;
+    await this.#query(`UPDATE users SET last_seen_at = $1 WHERE id = ANY($2::bigint[])`, [at, userIds]);
   }
 
   async getLastSeen(userIds: readonly string[]): Promise<Map<string, string>> {

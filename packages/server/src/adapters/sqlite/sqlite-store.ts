@@ -190,8 +190,9 @@ export class SqliteStore implements Store, PushSubscriptionStore {
     });
   }
 
-  async setLastSeen(userId: string, at: string): Promise<void> {
-    this.#sql(`UPDATE users SET last_seen_at = ? WHERE id = ?`).run(at, userId);
+  async setLastSeen(userIds: readonly string[], at: string): Promise<void> {
+    if (userIds.length === 0) return;
+    this.#sql(`UPDATE users SET last_seen_at = ? WHERE id IN ${JSON_IDS}`).run(at, JSON.stringify(userIds));
   }
 
   async getLastSeen(userIds: readonly string[]): Promise<Map<string, string>> {

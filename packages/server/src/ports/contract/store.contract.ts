@@ -103,9 +103,15 @@ export function describeStoreContract(
       it('keeps last-seen times', async () => {
         const a = await user('erin');
         const b = await user('frank');
-        await store.setLastSeen(a, at(5));
-        const seen = await store.getLastSeen([a, b]);
-        expect([...seen]).toEqual([[a, at(5)]]);
+        const c = await user('grace');
+        await store.setLastSeen([a, c], at(5));
+        const seen = await store.getLastSeen([a, b, c]);
+        expect([...seen].sort()).toEqual(
+          [
+            [a, at(5)],
+            [c, at(5)],
+          ].sort(),
+        );
       });
     });
 
