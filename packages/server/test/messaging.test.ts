@@ -157,6 +157,17 @@ describe('the socket protocol', () => {
     expect(await socket.closed).toBe(4001);
   });
 
+  it('serves frames sent right behind the hello, without waiting for ready', async () => {
+    const socket = await TestSocket.open(server.wsUrl);
+    sockets.push(socket);
+    socket.send({ op: 'hello', token: alice.token });
+    socket.send({ op: 'send', channelId: dmId, text: 'eager', clientMsgId: 'eager-1' });
+    socket.send({ op: 'ping' });
+    expect(await socket.next((f) => f.op === 'ack')).toMatchObject({ clientMsgId: 'eager-1' });
+    await socket.next((f) => f.op === 'pong');
+    expect(socket.frames[0]?.op).toBe('ready');
+  });
+
   it('closes with 4002 when the first frame is not a hello', async () => {
     const socket = await TestSocket.open(server.wsUrl);
     sockets.push(socket);

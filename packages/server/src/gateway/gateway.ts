@@ -43,6 +43,9 @@ interface UserSockets {
   unsubscribe: Promise<Unsubscribe>;
 }
 
+/** Frames a client may send between hello and ready; more are dropped. */
+const MAX_EARLY_FRAMES = 100;
+
 /** Control payloads on a user topic start with this instead of a seq. */
 const CONTROL_PREFIX = 'c|';
 
@@ -86,17 +89,35 @@ export class Gateway {
   #accept(ws: WebSocket): void {
     ws.on('error', (error) => this.deps.log.debug({ err: error }, 'socket error'));
     const helloTimer = setTimeout(() => ws.close(CloseCode.HelloTimeout, 'hello timeout'), this.options.helloTimeoutMs);
-    ws.once('message', (data, isBinary) => {
-      clearTimeout(helloTimer);
-      void this.#hello(ws, data, isBinary).catch((error: unknown) => {
-        this.deps.log.error({ err: error }, 'hello failed');
-        ws.close(CloseCode.GoingAway, 'internal error');
-      });
-    });
     ws.once('close', () => clearTimeout(helloTimer));
+    // Frames that a client sends right behind its hello wait until the session is ready.
+    let session: Connection | 'awaiting hello' | 'starting' = 'awaiting hello';
+    const early: [RawData, boolean][] = [];
+    ws.on('message', (data, isBinary) => {
+      if (session instanceof Connection) {
+        this.#onFrame(session, data, isBinary);
+      } else if (session === 'starting') {
+        if (early.length < MAX_EARLY_FRAMES) early.push([data, isBinary]);
+      } else {
+        session = 'starting';
+        clearTimeout(helloTimer);
+        this.#hello(ws, data, isBinary).then(
+          (connection) => {
+            if (connection === undefined) return;
+            session = connection;
+            for (const [frame, binary] of early.splice(0)) this.#onFrame(connection, frame, binary);
+          },
+          (error: unknown) => {
+            this.deps.log.error({ err: error }, 'hello failed');
+            ws.close(CloseCode.GoingAway, 'internal error');
+          },
+        );
+      }
+    });
   }
 
-  async #hello(ws: WebSocket, data: RawData, isBinary: boolean): Promise<void> {
+  /** Authenticates, sends ready, starts replay; the live Connection, or undefined if refused. */
+  async #hello(ws: WebSocket, data: RawData, isBinary: boolean): Promise<Connection | undefined> {
     const parsed = isBinary ? undefined : helloFrame.safeParse(parseJson(data));
     if (parsed === undefined || !parsed.success) {
       const message = parsed ? describeIssues(parsed.error) : 'frames are JSON text';
@@ -153,8 +174,12 @@ export class Gateway {
       );
     }
     connection.startLive(since === undefined || resync ? head : since, head);
-    ws.on('message', (frame, binary) => this.#onFrame(connection, frame, binary));
+    void this.#announce(connection);
+    return connection;
+  }
 
+  /** Presence for a new session: online to its audience, and the current picture to it. */
+  async #announce(connection: Connection): Promise<void> {
     try {
       await this.deps.presence.connected(this.#lease(connection));
       connection.leaseTouchedAt = this.deps.clock.now();
