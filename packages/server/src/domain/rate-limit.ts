@@ -17,6 +17,18 @@ export class TokenBuckets {
   ) {}
 
   take(key: string): boolean {
+    const bucket = this.#refill(key);
+    if (bucket.tokens < 1) return false;
+    bucket.tokens -= 1;
+    return true;
+  }
+
+  /** Whether `take` would succeed now, without taking. */
+  has(key: string): boolean {
+    return this.#refill(key).tokens >= 1;
+  }
+
+  #refill(key: string): Bucket {
     const now = this.clock.now();
     this.#sweep(now);
     let bucket = this.#buckets.get(key);
@@ -27,9 +39,7 @@ export class TokenBuckets {
       bucket.tokens = Math.min(this.burst, bucket.tokens + ((now - bucket.updatedAt) / 1000) * this.ratePerSecond);
       bucket.updatedAt = now;
     }
-    if (bucket.tokens < 1) return false;
-    bucket.tokens -= 1;
-    return true;
+    return bucket;
   }
 
   #sweep(now: number): void {
