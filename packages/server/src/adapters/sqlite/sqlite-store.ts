@@ -32,7 +32,7 @@ import {
 } from '../sql-rows.js';
 import type { PushSubscriptionRecord, PushSubscriptionStore } from '../../ports/push.js';
 import { migrations } from './schema.js';
-import { SqliteWriterThread } from './writer-thread.js';
+import { SqliteCheckpointThread, SqliteWriterThread } from './writer-thread.js';
 import { appendLog, appendMessages, memberIds, MESSAGE_COLUMNS, openDatabase, Statements } from './writes.js';
 
 export interface SqliteStoreOptions {
@@ -65,13 +65,21 @@ export class SqliteStore implements Store, PushSubscriptionStore {
   readonly #db: Database.Database;
   readonly #statements: Statements;
   readonly #writer: SqliteWriterThread | undefined;
+  readonly #checkpointer: SqliteCheckpointThread | undefined;
 
   constructor(options: SqliteStoreOptions) {
     this.#db = openDatabase(options.path);
     this.#statements = new Statements(this.#db);
     this.#migrate();
-    const threaded = (options.writerThread ?? false) && options.path !== ':memory:';
-    this.#writer = threaded ? SqliteWriterThread.create(options.path) : undefined;
+    const onDisk = options.path !== ':memory:';
+    // Checkpoints (copying the WAL into the database file, with its fsync) run on their own
+    // thread; without that thread the connection checkpoints itself every 1000 pages as usual.
+    this.#checkpointer = onDisk ? SqliteCheckpointThread.start(options.path) : undefined;
+    this.#writer =
+      (options.writerThread ?? false) && onDisk
+        ? SqliteWriterThread.create(options.path, this.#checkpointer !== undefined)
+        : undefined;
+    if (this.#checkpointer !== undefined) this.#db.pragma('wal_autocheckpoint = 0');
   }
 
   /** Whether message batches are committed by the writer thread. */
@@ -658,6 +666,7 @@ export class SqliteStore implements Store, PushSubscriptionStore {
 
   async close(): Promise<void> {
     await this.#writer?.close();
+    await this.#checkpointer?.close();
     if (this.#db.open) this.#db.close();
   }
 }

@@ -6,13 +6,36 @@ import type { WriterRequest } from './writer-worker.js';
 
 type Reply = { id: number; results: AppendResult[] } | { id: number; error: string };
 
-/** The writer thread's script: beside this file when built; the build output when run from sources. */
-function workerScript(): URL | undefined {
-  for (const candidate of ['./writer-worker.js', '../../../dist/adapters/sqlite/writer-worker.js']) {
+/** A worker script: beside this file when built; the build output when run from sources. */
+export function workerScript(name: string): URL | undefined {
+  for (const candidate of [`./${name}`, `../../../dist/adapters/sqlite/${name}`]) {
     const url = new URL(candidate, import.meta.url);
     if (existsSync(fileURLToPath(url))) return url;
   }
   return undefined;
+}
+
+/** Runs PASSIVE checkpoints on another thread; the store's connections then never checkpoint. */
+export class SqliteCheckpointThread {
+  private constructor(private readonly worker: Worker) {}
+
+  static start(path: string, intervalMs = 250): SqliteCheckpointThread | undefined {
+    const script = workerScript('checkpoint-worker.js');
+    if (script === undefined) return undefined;
+    const worker = new Worker(script, { workerData: { path, intervalMs } });
+    worker.unref();
+    return new SqliteCheckpointThread(worker);
+  }
+
+  async close(): Promise<void> {
+    const stopped = new Promise<void>((resolve) => {
+      this.worker.once('message', () => resolve());
+      this.worker.once('exit', () => resolve());
+    });
+    this.worker.postMessage('stop');
+    await Promise.race([stopped, new Promise((resolve) => setTimeout(resolve, 2000))]);
+    await this.worker.terminate();
+  }
 }
 
 /** Sends message batches to the writer thread; restarts it if it dies. */
@@ -24,17 +47,20 @@ export class SqliteWriterThread {
   private constructor(
     private readonly path: string,
     private readonly script: URL,
+    private readonly checkpointsElsewhere: boolean,
   ) {}
 
   /** undefined when no built worker script exists (the caller then writes in its own thread). */
-  static create(path: string): SqliteWriterThread | undefined {
-    const script = workerScript();
-    return script === undefined ? undefined : new SqliteWriterThread(path, script);
+  static create(path: string, checkpointsElsewhere: boolean): SqliteWriterThread | undefined {
+    const script = workerScript('writer-worker.js');
+    return script === undefined ? undefined : new SqliteWriterThread(path, script, checkpointsElsewhere);
   }
 
   #ensureWorker(): Worker {
     if (this.#worker !== undefined) return this.#worker;
-    const worker = new Worker(this.script, { workerData: { path: this.path } });
+    const worker = new Worker(this.script, {
+      workerData: { path: this.path, checkpointsElsewhere: this.checkpointsElsewhere },
+    });
     worker.on('message', (reply: Reply) => {
       const pending = this.#pending.get(reply.id);
       if (pending === undefined) return;

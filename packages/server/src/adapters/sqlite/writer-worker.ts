@@ -11,7 +11,10 @@ export interface WriterRequest {
   batch: NewMessage[];
 }
 
-const statements = new Statements(openDatabase((workerData as { path: string }).path));
+const { path, checkpointsElsewhere } = workerData as { path: string; checkpointsElsewhere: boolean };
+const db = openDatabase(path);
+if (checkpointsElsewhere) db.pragma('wal_autocheckpoint = 0');
+const statements = new Statements(db);
 
 parentPort!.on('message', ({ id, batch }: WriterRequest) => {
   try {
