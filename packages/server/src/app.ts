@@ -25,7 +25,7 @@ import type { Bus } from './ports/bus.js';
 import type { NodeRegistry, NodeStatus } from './ports/cluster.js';
 import type { PresenceStore } from './ports/presence.js';
 import type { Store } from './ports/store.js';
-import type { PushProvider, PushQueue, PushSubscriptionStore } from './ports/push.js';
+import type { PushProvider, PushQueue } from './ports/push.js';
 import { PushService } from './domain/push.js';
 import { Discovery } from './domain/discovery.js';
 
@@ -83,9 +83,6 @@ async function openBackends(config: ServerConfig): Promise<Backends> {
     pushQueue: new MemoryPushQueue(),
   };
 }
-
-const keepsPushSubscriptions = (store: Store): store is Store & PushSubscriptionStore =>
-  'savePushSubscription' in store && 'pushSubscriptions' in store;
 
 /**
  * VAPID keys from the config; in embedded mode, generated once and kept in the data directory.
@@ -155,13 +152,11 @@ export async function createServer(
   const accounts = new AccountService(store, ids, clock, config.passwordHashCost);
   const channels = new ChannelService(store, events, presence, ids, clock);
   const friends = new FriendService(store, events, presence, ids, clock);
-  const keys = keepsPushSubscriptions(store) ? await vapidKeys(config) : undefined;
-  if (keys === undefined)
+  const keys = await vapidKeys(config);
+  if (keys === undefined) {
     log.warn('push notifications are off: set PARLEY_VAPID_PUBLIC_KEY and PARLEY_VAPID_PRIVATE_KEY');
-  const push =
-    keys !== undefined && keepsPushSubscriptions(store)
-      ? new PushService(store, presenceStore, pushQueue, log)
-      : undefined;
+  }
+  const push = keys === undefined ? undefined : new PushService(store, presenceStore, pushQueue, log);
   const messages = new MessageService(store, events, ids, clock, config.limits, log, metrics, push);
   if (push !== undefined && keys !== undefined && hasRole(config, 'notifier')) {
     let provider = overrides.pushProvider;
@@ -223,9 +218,7 @@ export async function createServer(
       messages,
       presence,
       onLogout: (device) => publishDeviceRevoked(bus, device.userId, device.deviceId),
-      ...(keys !== undefined && keepsPushSubscriptions(store)
-        ? { push: { vapidPublicKey: keys.publicKey, subscriptions: store } }
-        : {}),
+      ...(keys === undefined ? {} : { push: { vapidPublicKey: keys.publicKey, subscriptions: store } }),
       pickGateway: async () => {
         const best = await discovery.pick();
         // Nothing announced yet (just started): this process, if it holds sockets.

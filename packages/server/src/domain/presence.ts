@@ -89,14 +89,10 @@ export class PresenceService {
   async #goOfflineIfGone(userId: string): Promise<void> {
     try {
       if ((await this.presenceStore.online([userId])).has(userId)) return;
-      await this.#markOffline(userId);
+      await this.#markAllOffline([userId]);
     } catch (error) {
       this.log.warn({ err: error, userId }, 'presence: offline transition failed');
     }
-  }
-
-  async #markOffline(userId: string): Promise<void> {
-    await this.#markAllOffline([userId]);
   }
 
   /** Records lastSeenAt for all of them in one write, then tells each one's audience. */

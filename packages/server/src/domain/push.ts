@@ -5,7 +5,7 @@
  */
 import type { Message, PushPayload } from '@parley/protocol';
 import type { PresenceStore } from '../ports/presence.js';
-import type { PushJob, PushProvider, PushQueue, PushSubscriptionStore } from '../ports/push.js';
+import type { PushJob, PushProvider, PushQueue } from '../ports/push.js';
 import type { Store } from '../ports/store.js';
 import type { Logger } from './events.js';
 
@@ -13,7 +13,7 @@ const PREVIEW_LENGTH = 140;
 
 export class PushService {
   constructor(
-    private readonly store: Store & PushSubscriptionStore,
+    private readonly store: Store,
     private readonly presence: PresenceStore,
     private readonly queue: PushQueue,
     private readonly log: Logger,
@@ -25,16 +25,17 @@ export class PushService {
     if (others.length === 0) return;
     try {
       const online = await this.presence.online(others);
-      const jobs: PushJob[] = others
-        .filter((id) => !online.has(id))
-        .map((userId) => ({
-          userId,
-          channelId: message.channelId,
-          messageId: message.id,
-          senderId: message.senderId,
-          preview: [...message.text.slice(0, PREVIEW_LENGTH * 2)].slice(0, PREVIEW_LENGTH).join(''),
-        }));
-      if (jobs.length > 0) await this.queue.enqueue(jobs);
+      const offline = others.filter((id) => !online.has(id));
+      if (offline.length === 0) return;
+      const preview = [...message.text.slice(0, PREVIEW_LENGTH * 2)].slice(0, PREVIEW_LENGTH).join('');
+      const jobs: PushJob[] = offline.map((userId) => ({
+        userId,
+        channelId: message.channelId,
+        messageId: message.id,
+        senderId: message.senderId,
+        preview,
+      }));
+      await this.queue.enqueue(jobs);
     } catch (error) {
       this.log.warn({ err: error }, 'could not queue push notifications');
     }

@@ -12,6 +12,7 @@
  * - Failures are thrown as StoreError with a stable kind (never a driver error).
  */
 import type { ChannelKind, EventType, MemberRole, Message, User } from '@parley/protocol';
+import type { PushSubscriptionStore } from './push.js';
 
 export type StoreErrorKind = 'conflict' | 'not_found' | 'group_full' | 'unavailable';
 
@@ -264,6 +265,6 @@ export interface LogStore {
   trimLog(before: string): Promise<number>;
 }
 
-export interface Store extends AccountStore, FriendStore, ChannelStore, MessageStore, LogStore {
+export interface Store extends AccountStore, FriendStore, ChannelStore, MessageStore, LogStore, PushSubscriptionStore {
   close(): Promise<void>;
 }

@@ -31,7 +31,7 @@ import {
   type MessageRow,
   type UserRow,
 } from '../sql-rows.js';
-import type { PushSubscriptionRecord, PushSubscriptionStore } from '../../ports/push.js';
+import type { PushSubscriptionRecord } from '../../ports/push.js';
 import { migrations as defaultMigrations, type Migration } from './schema.js';
 
 export interface PostgresStoreOptions {
@@ -82,7 +82,7 @@ const typeParsers = {
  * Membership: appends take a KEY SHARE lock on their channel rows and membership changes take
  * FOR UPDATE, so a message's recipients are exactly the members when it commits.
  */
-export class PostgresStore implements Store, PushSubscriptionStore {
+export class PostgresStore implements Store {
   readonly #pool: pg.Pool;
   readonly #retries: number;
   readonly #schema: string | undefined;

@@ -30,9 +30,9 @@ import {
   type MessageRow,
   type UserRow,
 } from '../sql-rows.js';
-import type { PushSubscriptionRecord, PushSubscriptionStore } from '../../ports/push.js';
+import type { PushSubscriptionRecord } from '../../ports/push.js';
 import { migrations } from './schema.js';
-import { SqliteCheckpointThread, SqliteWriterThread } from './writer-thread.js';
+import { SqliteCheckpointThread, SqliteWriterThread } from './threads.js';
 import { appendLog, appendMessages, memberIds, MESSAGE_COLUMNS, openDatabase, Statements } from './writes.js';
 
 export interface SqliteStoreOptions {
@@ -61,7 +61,7 @@ function dmKey(a: string, b: string): string {
  * each method runs to completion inside one transaction, which is also what makes per-user
  * seq allocation gap-free here (SQLite has one writer).
  */
-export class SqliteStore implements Store, PushSubscriptionStore {
+export class SqliteStore implements Store {
   readonly #db: Database.Database;
   readonly #statements: Statements;
   readonly #writer: SqliteWriterThread | undefined;

@@ -1,13 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { PushSubscriptionRecord, PushSubscriptionStore } from '../push.js';
+import type { PushSubscriptionRecord } from '../push.js';
 import type { Store } from '../store.js';
 
 export interface PushSubscriptionHarness {
-  store: Store & PushSubscriptionStore;
+  store: Store;
   cleanup(): Promise<void>;
 }
 
-/** The PushSubscriptionStore contract, run against every backend that keeps subscriptions. */
+/** The PushSubscriptionStore part of the Store contract, run against every backend. */
 export function describePushSubscriptionStoreContract(
   name: string,
   makeHarness: () => Promise<PushSubscriptionHarness>,
