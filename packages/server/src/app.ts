@@ -45,7 +45,7 @@ async function openBackends(config: ServerConfig): Promise<Backends> {
   } else {
     await mkdir(config.dataDir, { recursive: true });
     const { SqliteStore } = await import('./adapters/sqlite/sqlite-store.js');
-    store = new SqliteStore({ path: config.storage.path, writerThread: config.storage.writerThread });
+    store = new SqliteStore({ path: config.storage.path });
   }
   if (config.bus.kind === 'redis') {
     const [{ RedisBus }, { RedisPresenceStore }, { RedisNodeRegistry }, { RedisPushQueue }] = await Promise.all([

@@ -22,7 +22,6 @@ const envSchema = z.object({
     .regex(/^(rediss?|redis\+sentinels?):\/\/\S+$/, 'must be a redis://, rediss:// or redis+sentinel:// URL')
     .optional(),
   PARLEY_DATABASE_POOL_SIZE: positiveInt.default(10),
-  PARLEY_SQLITE_WRITER_THREAD: z.enum(['true', 'false']).default('false'),
   PARLEY_REDIS_PREFIX: z.string().default('parley:'),
   PARLEY_ADVERTISE_URL: z.string().url().optional(),
   PARLEY_NODE_ID: z.coerce.number().int().min(0).max(1023).optional(),
@@ -55,8 +54,7 @@ export interface ServerConfig {
   host: string;
   port: number;
   dataDir: string;
-  storage:
-    { kind: 'sqlite'; path: string; writerThread: boolean } | { kind: 'postgres'; url: string; poolSize: number };
+  storage: { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string; poolSize: number };
   bus: { kind: 'memory' } | { kind: 'redis'; url: string; prefix: string };
   /** Fixed Snowflake node id; unset means "lease one" (scale-out) or 0 (embedded). */
   nodeId?: number;
@@ -115,7 +113,6 @@ export function loadConfig(env: Record<string, string | undefined>, defaultWebDi
       : {
           kind: 'sqlite',
           path: path.join(dataDir, 'parley.db'),
-          writerThread: e.PARLEY_SQLITE_WRITER_THREAD === 'true',
         },
     bus: e.PARLEY_REDIS_URL
       ? { kind: 'redis', url: e.PARLEY_REDIS_URL, prefix: e.PARLEY_REDIS_PREFIX }

@@ -6,6 +6,7 @@
 import type { SyncPage } from '@parley/protocol';
 import { CloseCode } from '@parley/protocol';
 import type WebSocket from 'ws';
+import { corkForThisTurn } from './cork.js';
 
 export interface ConnectionDeps {
   /** Reads the user's log after `since` (the same call that serves GET /v1/sync). */
@@ -52,6 +53,7 @@ export class Connection {
       this.ws.close(CloseCode.SlowConsumer, 'slow consumer');
       return;
     }
+    corkForThisTurn(this.ws);
     this.ws.send(frame);
   }
 

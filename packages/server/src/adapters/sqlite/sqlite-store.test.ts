@@ -1,20 +1,21 @@
+import { statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describePushSubscriptionStoreContract } from '../../ports/contract/push-subscriptions.contract.js';
 import { describeStoreContract } from '../../ports/contract/store.contract.js';
-import { expect, it } from 'vitest';
 import { SqliteStore } from './sqlite-store.js';
+import { expect, it } from 'vitest';
 
 async function inMemory() {
   const store = new SqliteStore({ path: ':memory:' });
   return { store, cleanup: () => store.close() };
 }
 
-/** A file database with message batches committed by the writer thread, as in production. */
-async function onDiskWithWriterThread() {
+/** A file database, as in production: checkpoints on their own thread, WAL synced off the event loop. */
+async function onDisk() {
   const dir = await mkdtemp(path.join(tmpdir(), 'parley-sqlite-'));
-  const store = new SqliteStore({ path: path.join(dir, 'parley.db'), writerThread: true });
+  const store = new SqliteStore({ path: path.join(dir, 'parley.db') });
   return {
     store,
     async cleanup() {
@@ -24,12 +25,39 @@ async function onDiskWithWriterThread() {
   };
 }
 
-describeStoreContract('sqlite', inMemory);
-describeStoreContract('sqlite, writer thread', onDiskWithWriterThread);
+describeStoreContract('sqlite in memory', inMemory);
+describeStoreContract('sqlite file', onDisk);
 describePushSubscriptionStoreContract('sqlite', inMemory);
 
-it('commits message batches on the writer thread when the database is a file', async () => {
-  const { store, cleanup } = await onDiskWithWriterThread();
-  expect(store.usesWriterThread).toBe(true);
-  await cleanup();
+it('keeps the WAL bounded while messages are committed without a pause', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'parley-sqlite-'));
+  const file = path.join(dir, 'parley.db');
+  const limit = 1024 * 1024;
+  const store = new SqliteStore({
+    path: file,
+    checkpoint: { intervalMs: 10, restartFrames: 64, walSizeLimitBytes: limit },
+  });
+  try {
+    const now = new Date().toISOString();
+    await store.createUser({ id: '1', username: 'a', displayName: 'A', passwordHash: 'h', createdAt: now });
+    await store.createUser({ id: '2', username: 'b', displayName: 'B', passwordHash: 'h', createdAt: now });
+    await store.getOrCreateDm({ id: '3', userIds: ['1', '2'], createdAt: now });
+    const text = 'x'.repeat(4000);
+    let id = 1000;
+    let largest = 0;
+    // About 40 MB of message text, committed back to back as a busy server would.
+    for (let batch = 0; batch < 500; batch++) {
+      const messages = Array.from({ length: 20 }, () => {
+        id++;
+        return { id: String(id), channelId: '3', senderId: '1', text, createdAt: now, clientMsgId: `c${id}` };
+      });
+      await store.appendMessages(messages);
+      largest = Math.max(largest, statSync(`${file}-wal`).size);
+    }
+    expect(statSync(`${file}-wal`).size).toBeLessThanOrEqual(limit + 4 * 1024 * 1024);
+    expect(largest).toBeLessThan(20 * 1024 * 1024);
+  } finally {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  }
 });

@@ -32,19 +32,15 @@ import {
 } from '../sql-rows.js';
 import type { PushSubscriptionRecord } from '../../ports/push.js';
 import { migrations } from './schema.js';
-import { SqliteCheckpointThread, SqliteWriterThread } from './threads.js';
-import { appendLog, appendMessages, memberIds, MESSAGE_COLUMNS, openDatabase, Statements } from './writes.js';
+import { SqliteCheckpointThread } from './threads.js';
+import { WalSync } from './wal-sync.js';
+import { appendLog, appendMessages, MESSAGE_COLUMNS, openDatabase, SqliteSession } from './writes.js';
 
 export interface SqliteStoreOptions {
   /** File path, or ':memory:' for tests. */
   path: string;
-  /**
-   * Commit message batches on a second connection in a worker thread, so a group commit's fsync
-   * does not block the event loop. Off by default: on the 2-core benchmark machine it cost more
-   * (message copying, a third busy thread) than it saved; see docs/benchmarks.md. ':memory:'
-   * databases cannot be shared, so they never use it.
-   */
-  writerThread?: boolean;
+  /** How the checkpoint thread keeps the WAL bounded; the defaults suit production. */
+  checkpoint?: { intervalMs?: number; restartFrames?: number; walSizeLimitBytes?: number };
 }
 
 /** Binds a list of ids as one JSON array parameter. */
@@ -63,28 +59,29 @@ function dmKey(a: string, b: string): string {
  */
 export class SqliteStore implements Store {
   readonly #db: Database.Database;
-  readonly #statements: Statements;
-  readonly #writer: SqliteWriterThread | undefined;
+  readonly #session: SqliteSession;
   readonly #checkpointer: SqliteCheckpointThread | undefined;
+  readonly #walSync: WalSync | undefined;
 
   constructor(options: SqliteStoreOptions) {
     this.#db = openDatabase(options.path);
-    this.#statements = new Statements(this.#db);
+    this.#session = new SqliteSession(this.#db);
     this.#migrate();
     const onDisk = options.path !== ':memory:';
     // Checkpoints (copying the WAL into the database file, with its fsync) run on their own
     // thread; without that thread the connection checkpoints itself every 1000 pages as usual.
-    this.#checkpointer = onDisk ? SqliteCheckpointThread.start(options.path) : undefined;
-    this.#writer =
-      (options.writerThread ?? false) && onDisk
-        ? SqliteWriterThread.create(options.path, this.#checkpointer !== undefined)
-        : undefined;
+    const checkpoint = options.checkpoint ?? {};
+    this.#checkpointer = onDisk
+      ? SqliteCheckpointThread.start({
+          path: options.path,
+          intervalMs: checkpoint.intervalMs ?? 250,
+          restartFrames: checkpoint.restartFrames ?? 16_384,
+        })
+      : undefined;
     if (this.#checkpointer !== undefined) this.#db.pragma('wal_autocheckpoint = 0');
-  }
-
-  /** Whether message batches are committed by the writer thread. */
-  get usesWriterThread(): boolean {
-    return this.#writer !== undefined;
+    // When a commit starts the WAL over, a file grown past this is cut back to it.
+    this.#db.pragma(`journal_size_limit = ${checkpoint.walSizeLimitBytes ?? 64 * 1024 * 1024}`);
+    this.#walSync = WalSync.open(options.path);
   }
 
   #migrate(): void {
@@ -98,16 +95,16 @@ export class SqliteStore implements Store {
   }
 
   #sql(sql: string): Database.Statement {
-    return this.#statements.sql(sql);
+    return this.#session.sql(sql);
   }
 
   #tx<T>(work: () => T): T {
-    return this.#db.transaction(work).immediate();
+    return this.#session.transaction(work);
   }
 
   /** Appends one entry per user (inside the caller's transaction). */
   #appendLog(append: LogAppend, at: string): LogEntry[] {
-    return appendLog(this.#statements, append, at);
+    return appendLog(this.#session, append, at);
   }
 
   // ------------------------------------------------------------ accounts
@@ -356,7 +353,7 @@ export class SqliteStore implements Store {
   }
 
   #memberIds(channelId: string): string[] {
-    return memberIds(this.#statements, channelId);
+    return this.#session.memberIds(channelId);
   }
 
   async getOrCreateDm(dm: { id: string; userIds: readonly [string, string]; createdAt: string }) {
@@ -482,6 +479,7 @@ export class SqliteStore implements Store {
         role,
         at,
       );
+      this.#session.forgetMembers(channelId);
       return this.#appendLog({ userIds: [...ids, userId], type: 'member.added', channelId, data: { userId } }, at);
     });
   }
@@ -495,6 +493,7 @@ export class SqliteStore implements Store {
       if (role === undefined) throw new StoreError('not_found', 'not a member');
       const notify = this.#memberIds(channelId);
       this.#sql(`DELETE FROM channel_members WHERE channel_id = ? AND user_id = ?`).run(channelId, userId);
+      this.#session.forgetMembers(channelId);
       if (role.role === 'owner') {
         // The oldest admin, else the oldest member, inherits the group.
         this.#sql(
@@ -545,8 +544,17 @@ export class SqliteStore implements Store {
   // ------------------------------------------------------------ messages
 
   async appendMessages(batch: readonly NewMessage[]): Promise<AppendResult[]> {
-    if (this.#writer !== undefined) return this.#writer.append(batch);
-    return appendMessages(this.#statements, batch);
+    if (this.#walSync === undefined) return appendMessages(this.#session, batch);
+    // Committed without an fsync, then synced off the event loop before anyone is told (wal-sync.ts).
+    this.#sql('PRAGMA synchronous = NORMAL').run();
+    let results: AppendResult[];
+    try {
+      results = appendMessages(this.#session, batch);
+    } finally {
+      this.#sql('PRAGMA synchronous = FULL').run();
+    }
+    await this.#walSync.sync();
+    return results;
   }
 
   async listMessages(channelId: string, query: HistoryQuery): Promise<Message[]> {
@@ -665,9 +673,9 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
-    await this.#writer?.close();
     await this.#checkpointer?.close();
     if (this.#db.open) this.#db.close();
+    this.#walSync?.close();
   }
 }
 

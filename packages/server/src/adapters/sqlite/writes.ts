@@ -1,7 +1,7 @@
 /**
- * The SQLite write paths that run both in the store's own thread and in the writer thread:
- * opening a connection, the statement cache, update-log appends and message appends. Each
- * function expects to run inside the caller's transaction.
+ * The SQLite write paths: opening a connection, the session that caches statements and what
+ * the writes need to know, update-log appends and message appends. The append functions expect
+ * to run inside the caller's transaction.
  */
 import Database from 'better-sqlite3';
 import type { AppendResult, LogAppend, LogEntry, NewMessage } from '../../ports/store.js';
@@ -11,7 +11,8 @@ export const MESSAGE_COLUMNS = `CAST(id AS TEXT) AS id, CAST(channel_id AS TEXT)
 
 /**
  * WAL with synchronous=FULL: a committed transaction survives a crash of the process or of the
- * machine. busy_timeout lets the store's thread and the writer thread take turns writing.
+ * machine (message batches get the same guarantee another way, see wal-sync.ts). busy_timeout
+ * lets the checkpoint thread take its turns.
  */
 export function openDatabase(path: string): Database.Database {
   const db = new Database(path);
@@ -22,46 +23,92 @@ export function openDatabase(path: string): Database.Database {
   return db;
 }
 
-/** Prepared statements, cached by their SQL text. */
-export class Statements {
-  readonly #cache = new Map<string, Database.Statement>();
+/** Entries kept in each write cache before it starts over, so memory stays bounded. */
+const CACHE_LIMIT = 500_000;
+
+/**
+ * The store's connection with what its writes remember: prepared statements by SQL text, each
+ * user's log head and each channel's member list. Remembering is sound because this connection
+ * is the database's only writer; a transaction that fails forgets everything it may have taught.
+ */
+export class SqliteSession {
+  readonly #statements = new Map<string, Database.Statement>();
+  readonly #logHeads = new Map<string, number>();
+  readonly #channelMembers = new Map<string, string[]>();
+
   constructor(readonly db: Database.Database) {}
 
   sql(text: string): Database.Statement {
-    let statement = this.#cache.get(text);
+    let statement = this.#statements.get(text);
     if (statement === undefined) {
       statement = this.db.prepare(text);
-      this.#cache.set(text, statement);
+      this.#statements.set(text, statement);
     }
     return statement;
   }
-}
 
-export function memberIds(s: Statements, channelId: string): string[] {
-  return (
-    s.sql(`SELECT CAST(user_id AS TEXT) AS id FROM channel_members WHERE channel_id = ?`).all(channelId) as {
-      id: string;
-    }[]
-  ).map((row) => row.id);
+  /** Runs work in one IMMEDIATE transaction. */
+  transaction<T>(work: () => T): T {
+    try {
+      return this.db.transaction(work).immediate();
+    } catch (error) {
+      this.#logHeads.clear();
+      this.#channelMembers.clear();
+      throw error;
+    }
+  }
+
+  /** The user's newest seq (0 for an empty log). */
+  logHead(userId: string): number {
+    const cached = this.#logHeads.get(userId);
+    if (cached !== undefined) return cached;
+    const { head } = this.sql(`SELECT COALESCE(MAX(seq), 0) AS head FROM user_log WHERE user_id = ?`).get(userId) as {
+      head: number;
+    };
+    return head;
+  }
+
+  setLogHead(userId: string, head: number): void {
+    if (this.#logHeads.size >= CACHE_LIMIT) this.#logHeads.clear();
+    this.#logHeads.set(userId, head);
+  }
+
+  memberIds(channelId: string): string[] {
+    const cached = this.#channelMembers.get(channelId);
+    if (cached !== undefined) return cached;
+    const ids = (
+      this.sql(`SELECT CAST(user_id AS TEXT) AS id FROM channel_members WHERE channel_id = ?`).all(channelId) as {
+        id: string;
+      }[]
+    ).map((row) => row.id);
+    // An unknown channel is not remembered: its id could still be created.
+    if (ids.length > 0) {
+      if (this.#channelMembers.size >= CACHE_LIMIT) this.#channelMembers.clear();
+      this.#channelMembers.set(channelId, ids);
+    }
+    return ids;
+  }
+
+  /** Call after changing a channel's members. */
+  forgetMembers(channelId: string): void {
+    this.#channelMembers.delete(channelId);
+  }
 }
 
 /**
- * One entry per user, each with that user's next seq (SQLite has one writer: gap-free). The head
- * is the user's newest entry, read from the page the new entry then goes into: no separate
- * counter row to update, which cuts the pages a commit writes (trimming keeps each user's
- * newest entry, so the head never goes back).
+ * One entry per user, each with that user's next seq (one writer: gap-free). Trimming keeps each
+ * user's newest entry, so a head never goes back.
  */
-export function appendLog(s: Statements, append: LogAppend, at: string): LogEntry[] {
+export function appendLog(s: SqliteSession, append: LogAppend, at: string): LogEntry[] {
   const entries: LogEntry[] = [];
   const data = append.data === undefined ? null : JSON.stringify(append.data);
+  const insert = s.sql(
+    `INSERT INTO user_log (user_id, seq, type, channel_id, message_id, data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+  );
   for (const userId of append.userIds) {
-    const { head } = s.sql(`SELECT COALESCE(MAX(seq), 0) AS head FROM user_log WHERE user_id = ?`).get(userId) as {
-      head: number;
-    };
-    const seq = head + 1;
-    s.sql(
-      `INSERT INTO user_log (user_id, seq, type, channel_id, message_id, data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-    ).run(userId, seq, append.type, append.channelId ?? null, append.messageId ?? null, data, at);
+    const seq = s.logHead(userId) + 1;
+    insert.run(userId, seq, append.type, append.channelId ?? null, append.messageId ?? null, data, at);
+    s.setLogHead(userId, seq);
     const entry: LogEntry = { userId, seq, type: append.type, createdAt: at };
     if (append.channelId !== undefined) entry.channelId = append.channelId;
     if (append.messageId !== undefined) entry.messageId = append.messageId;
@@ -72,7 +119,7 @@ export function appendLog(s: Statements, append: LogAppend, at: string): LogEntr
 }
 
 /** Stores one message and its members' log entries, or reports a duplicate or a non-member. */
-export function appendMessage(s: Statements, input: NewMessage): AppendResult {
+export function appendMessage(s: SqliteSession, input: NewMessage): AppendResult {
   // The idempotency key is claimed first: a repeat finds it taken and returns the original.
   const claimed = s
     .sql(`INSERT OR IGNORE INTO client_msg_ids (sender_id, client_msg_id, message_id) VALUES (?, ?, ?)`)
@@ -86,7 +133,7 @@ export function appendMessage(s: Statements, input: NewMessage): AppendResult {
       .get(input.senderId, input.clientMsgId) as MessageRow;
     return { status: 'duplicate', message: toMessage(row) };
   }
-  const members = memberIds(s, input.channelId);
+  const members = s.memberIds(input.channelId);
   if (!members.includes(input.senderId)) {
     s.sql(`DELETE FROM client_msg_ids WHERE sender_id = ? AND client_msg_id = ?`).run(
       input.senderId,
@@ -106,6 +153,6 @@ export function appendMessage(s: Statements, input: NewMessage): AppendResult {
 }
 
 /** A batch in one IMMEDIATE transaction (group commit). */
-export function appendMessages(s: Statements, batch: readonly NewMessage[]): AppendResult[] {
-  return s.db.transaction(() => batch.map((message) => appendMessage(s, message))).immediate();
+export function appendMessages(s: SqliteSession, batch: readonly NewMessage[]): AppendResult[] {
+  return s.transaction(() => batch.map((message) => appendMessage(s, message)));
 }

@@ -326,6 +326,26 @@ export function describeStoreContract(
         expect((await store.logBounds(b)).head).toBe(0);
       });
 
+      it('logs each message to the members of that moment, as members join and leave', async () => {
+        const [a, b, c] = [await user('a30'), await user('b30'), await user('c30')];
+        const id = await group(a, [b]);
+        const recipients = async (sender: string) => {
+          const [result] = await store.appendMessages([message(id, sender)]);
+          return result?.status === 'created' ? result.entries.map((e) => e.userId).sort() : result?.status;
+        };
+        expect(await recipients(a)).toEqual([a, b].sort());
+        expect(await recipients(c)).toBe('not_member');
+        await store.addMember(id, c, 'member', 100, at());
+        expect(await recipients(c)).toEqual([a, b, c].sort());
+        await store.removeMember(id, b, at());
+        expect(await recipients(a)).toEqual([a, c].sort());
+        expect(await recipients(b)).toBe('not_member');
+        const heads = await Promise.all([a, b, c].map(async (u) => (await store.logBounds(u)).head));
+        // a: created, added, removed and 3 messages (its own are logged too); b: created, added,
+        // removed and the 2 messages sent while it was a member; c: added, removed and 2 messages.
+        expect(heads).toEqual([6, 5, 4]);
+      });
+
       it('keeps 100,000-character texts intact', async () => {
         const a = await user('a17');
         const id = await group(a, []);
