@@ -43,6 +43,16 @@ export class EventRouter {
     }
   }
 
+  /** The message.created frames of a committed batch, in one bus publish. */
+  async publishMessages(created: readonly { entries: readonly LogEntry[]; message: Message }[]): Promise<void> {
+    if (created.length === 0) return;
+    try {
+      await this.bus.publish(created.flatMap(({ entries, message }) => messageFrames(entries, message)));
+    } catch (error) {
+      this.log.warn({ err: error }, 'live publish failed; clients will catch up from the log');
+    }
+  }
+
   /** Ephemeral frames (no seq) to several users. */
   async publishEphemeral(userIds: Iterable<string>, frame: object): Promise<void> {
     const payload = `0|${JSON.stringify(frame)}`;

@@ -7,7 +7,8 @@
  * it copies, so the WAL is never reset and grows without bound (a sustained write test grew it to
  * 78 GB). Past restartFrames the thread asks for a RESTART checkpoint instead, which holds new
  * writers back for the moment it takes to copy the little PASSIVE left behind, and lets the next
- * commit start the WAL over (truncated to the store's journal_size_limit).
+ * commit start the WAL over (truncated to the store's journal_size_limit). It raises restartFlag
+ * meanwhile, so the store's message path can wait without blocking its event loop.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { openDatabase } from './writes.js';
@@ -16,15 +17,24 @@ export interface CheckpointSettings {
   path: string;
   intervalMs: number;
   restartFrames: number;
+  /** Shared with the store: 1 while a RESTART runs. */
+  restartFlag: Int32Array;
 }
 
-const { path, intervalMs, restartFrames } = workerData as CheckpointSettings;
+const { path, intervalMs, restartFrames, restartFlag } = workerData as CheckpointSettings;
 const db = openDatabase(path);
 
 function checkpoint(): void {
   try {
     const [result] = db.pragma('wal_checkpoint(PASSIVE)') as { log: number }[];
-    if (result !== undefined && result.log > restartFrames) db.pragma('wal_checkpoint(RESTART)');
+    if (result !== undefined && result.log > restartFrames) {
+      Atomics.store(restartFlag, 0, 1);
+      try {
+        db.pragma('wal_checkpoint(RESTART)');
+      } finally {
+        Atomics.store(restartFlag, 0, 0);
+      }
+    }
   } catch {
     // Busy or closing: the next tick tries again.
   }

@@ -543,9 +543,15 @@ export class SqliteStore implements Store {
 
   // ------------------------------------------------------------ messages
 
+  /**
+   * Message batches never put the event loop to sleep. They commit without an fsync and the WAL
+   * is synced on the thread pool before anyone is told (wal-sync.ts). And while the checkpoint
+   * thread runs a RESTART, which holds writers back, a batch waits here between turns rather than
+   * in SQLite's busy handler.
+   */
   async appendMessages(batch: readonly NewMessage[]): Promise<AppendResult[]> {
     if (this.#walSync === undefined) return appendMessages(this.#session, batch);
-    // Committed without an fsync, then synced off the event loop before anyone is told (wal-sync.ts).
+    while (this.#checkpointer?.restarting) await new Promise((resolve) => setTimeout(resolve, 1));
     this.#sql('PRAGMA synchronous = NORMAL').run();
     let results: AppendResult[];
     try {

@@ -14,14 +14,23 @@ function workerScript(name: string): URL | undefined {
 
 /** Runs PASSIVE checkpoints on another thread; the store's connections then never checkpoint. */
 export class SqliteCheckpointThread {
-  private constructor(private readonly worker: Worker) {}
+  private constructor(
+    private readonly worker: Worker,
+    private readonly restartFlag: Int32Array,
+  ) {}
 
-  static start(settings: CheckpointSettings): SqliteCheckpointThread | undefined {
+  static start(settings: Omit<CheckpointSettings, 'restartFlag'>): SqliteCheckpointThread | undefined {
     const script = workerScript('checkpoint-worker.js');
     if (script === undefined) return undefined;
-    const worker = new Worker(script, { workerData: settings });
+    const restartFlag = new Int32Array(new SharedArrayBuffer(4));
+    const worker = new Worker(script, { workerData: { ...settings, restartFlag } satisfies CheckpointSettings });
     worker.unref();
-    return new SqliteCheckpointThread(worker);
+    return new SqliteCheckpointThread(worker, restartFlag);
+  }
+
+  /** Whether a RESTART checkpoint is holding writers back right now. */
+  get restarting(): boolean {
+    return Atomics.load(this.restartFlag, 0) === 1;
   }
 
   async close(): Promise<void> {
