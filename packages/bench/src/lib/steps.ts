@@ -56,6 +56,11 @@ export interface StepPlan {
   stopOnFail: boolean;
   /** First step number (unique per pool). */
   firstStep?: number;
+  /**
+   * An uncounted step at the first rate before the counted ones. Right after connecting, every
+   * target pays for JIT compilation and cold caches; that belongs to no offered rate.
+   */
+  warmupMs?: number;
 }
 
 export interface CommitFigures {
@@ -101,6 +106,8 @@ function commitsBetween(a: MetricsSample | undefined, b: MetricsSample | undefin
   };
 }
 
+const WARMUP_STEPS = 1_000_000;
+
 type Collected = StepStats & { unexpectedCloses: number; errorCodes: string[] };
 
 export async function runSteps(
@@ -112,8 +119,16 @@ export async function runSteps(
   const out: StepResult[] = [];
   const parts = pool.split(plan.senders);
   const total = plan.senders.length;
-  for (const [k, rate] of plan.rates.entries()) {
-    const step = (plan.firstStep ?? 1) + k;
+  const firstRate = plan.rates[0];
+  const schedule = [
+    ...(plan.warmupMs && firstRate !== undefined ? [{ rate: firstRate, warmup: true }] : []),
+    ...plan.rates.map((rate) => ({ rate, warmup: false })),
+  ];
+  let counted = 0;
+  for (const { rate, warmup } of schedule) {
+    // Warm-up steps are numbered from WARMUP_STEPS, clear of the counted steps of the same pool.
+    const step = warmup ? WARMUP_STEPS + (plan.firstStep ?? 1) : (plan.firstStep ?? 1) + counted++;
+    const stepMs = warmup ? plan.warmupMs! : plan.stepMs;
     const startUs = nowUs() + 300_000;
     const m0 = target.kind === 'parley' ? await scrape(target.baseUrl) : undefined;
     const s0 = target.sample();
@@ -123,7 +138,7 @@ export async function runSteps(
       cmd: 'run',
       step,
       startUs,
-      durationMs: plan.stepMs,
+      durationMs: stepMs,
       rate: (rate * parts[i]!.length) / total,
       senders: parts[i]!,
       textLen: plan.textLen,
@@ -150,7 +165,7 @@ export async function runSteps(
     const errors = sum((s) => s.errors);
     const delivered = sum((s) => s.delivered);
     const expectedDeliveries = acked * plan.fanout;
-    const durationS = plan.stepMs / 1000;
+    const durationS = stepMs / 1000;
     const delivery = summarizeEncoded(stats.map((s) => s.deliveryHist));
     const r: StepResult = {
       offered: rate,
@@ -183,6 +198,10 @@ export async function runSteps(
       r.lost === 0 &&
       r.sent > 0 &&
       (plan.fanout === 0 ? r.ack.p99 : r.delivery.p99) < plan.p99BoundMs;
+    if (warmup) {
+      log(`  ${target.kind} warm-up, ${rate}/s for ${durationS} s (not counted): delivery p99 ${delivery.p99} ms`);
+      continue;
+    }
     log(
       `  ${target.kind} ${rate}/s: sent ${sent} acked ${acked} delivered ${delivered}/${expectedDeliveries}` +
         ` skipped ${r.skipped} errors ${errors} | ack p99 ${r.ack.p99} ms | delivery p50 ${delivery.p50}` +

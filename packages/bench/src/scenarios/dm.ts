@@ -23,6 +23,7 @@ export interface DmConfig {
   textLens: number[];
   rates: Record<number, number[]>;
   stepMs: number;
+  warmupMs: number;
   drainMs: number;
   p99BoundMs: number;
 }
@@ -50,6 +51,7 @@ export function dmConfig(ctx: BenchContext): DmConfig {
         ),
     },
     stepMs: ctx.stepMs ?? pick(ctx.mode, 1000, 10_000, 15_000),
+    warmupMs: pick(ctx.mode, 0, 3000, 3000),
     drainMs: pick(ctx.mode, 2000, 5000, 5000),
     p99BoundMs: 100,
   };
@@ -82,6 +84,7 @@ export async function runPairs(
           senders,
           rates: cfg.rates[textLen] ?? [],
           stepMs: cfg.stepMs,
+          warmupMs: cfg.warmupMs,
           drainMs: cfg.drainMs,
           textLen,
           fanout: 1,

@@ -30,6 +30,7 @@ export async function group(ctx: BenchContext): Promise<ScenarioResult> {
         [20, 50, 100, 150, 200, 300, 500, 750, 1000, 1500, 2000],
       ),
     stepMs: ctx.stepMs ?? pick(ctx.mode, 1000, 10_000, 15_000),
+    warmupMs: pick(ctx.mode, 0, 3000, 3000),
     drainMs: pick(ctx.mode, 2000, 5000, 5000),
     p99BoundMs: 100,
   };
@@ -53,6 +54,7 @@ export async function group(ctx: BenchContext): Promise<ScenarioResult> {
           senders: Array.from({ length: cfg.senders }, (_, i) => ({ idx: i * 10, channelId })),
           rates: cfg.rates,
           stepMs: cfg.stepMs,
+          warmupMs: cfg.warmupMs,
           drainMs: cfg.drainMs,
           textLen: cfg.textLen,
           fanout: members - 1,

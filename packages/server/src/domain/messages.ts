@@ -2,11 +2,9 @@
  * The message pipeline: validate, mint a Snowflake id, group-commit the message together with
  * every member's log entry, and only then acknowledge and publish.
  *
- * Group commit: sends that arrive in the same event-loop turn, or while the store is busy,
- * join one batch, so one durable commit covers many messages under load and a single message
- * waits for nothing but its own commit when the server is idle. Up to COMMITS_IN_FLIGHT batches
- * are with the store at once (a store may commit one while syncing another); their results are
- * handled strictly in the order the batches were handed over.
+ * Group commit: sends that arrive while a commit is running (or in the same event-loop turn)
+ * join the next batch, so one durable commit covers many messages under load and a single
+ * message waits for nothing but its own commit when the server is idle.
  */
 import { limits, textWithinLimit, type Message, type SyncPage } from '@parley/protocol';
 import type { AppendResult, HistoryQuery, NewMessage, Store } from '../ports/store.js';
@@ -41,9 +39,6 @@ export interface CommitListener {
   messageCommitted(message: Message, recipientIds: readonly string[]): Promise<void>;
 }
 
-/** Batches handed to the store and not yet answered. */
-const COMMITS_IN_FLIGHT = 4;
-
 interface Pending {
   message: NewMessage;
   resolve: (message: Message) => void;
@@ -53,10 +48,8 @@ interface Pending {
 export class MessageService {
   #queue: Pending[] = [];
   #flushScheduled = false;
-  #lastFlushAt = -Infinity;
-  #inFlight = 0;
-  /** Settles once every batch handed over so far has been handled. */
-  #handled: Promise<void> = Promise.resolve();
+  #lastCommitAt = -Infinity;
+  #flushing: Promise<void> | undefined;
   readonly #buckets: TokenBuckets;
 
   constructor(
@@ -106,51 +99,39 @@ export class MessageService {
   }
 
   #scheduleFlush(): void {
-    if (this.#flushScheduled || this.#inFlight >= COMMITS_IN_FLIGHT || this.#queue.length === 0) return;
+    if (this.#flushScheduled || this.#flushing !== undefined) return;
     this.#flushScheduled = true;
     const run = () => {
       this.#flushScheduled = false;
-      this.#flush();
+      this.#flushing = this.#flush().finally(() => {
+        this.#flushing = undefined;
+        if (this.#queue.length > 0) this.#scheduleFlush();
+      });
     };
-    // Under load, batches start at most every commitIntervalMs: each commit then covers more
+    // Under load, commits at most every commitIntervalMs: each commit's fsync then covers more
     // messages. An idle server commits at once, so a lone message waits for nothing.
-    const wait = this.#lastFlushAt + this.options.commitIntervalMs - performance.now();
+    const wait = this.#lastCommitAt + this.options.commitIntervalMs - performance.now();
     if (wait > 0) setTimeout(run, wait);
     else setImmediate(run);
   }
 
-  #flush(): void {
-    const batch = this.#queue.splice(0, this.options.commitBatchMax);
-    if (batch.length === 0) return;
-    this.#inFlight++;
-    const started = performance.now();
-    this.#lastFlushAt = started;
-    // Settles either way at once, so a failure is never an unhandled rejection while it waits its turn.
-    const outcome = this.store.appendMessages(batch.map((p) => p.message)).then(
-      (results) => ({ results }),
-      (error: unknown) => ({ error }),
-    );
-    this.#handled = this.#handled
-      .then(() => outcome)
-      .then((result) => {
-        if ('results' in result) {
-          this.metrics?.recordCommit(batch.length, performance.now() - started);
-          this.#settle(batch, result.results);
-          return;
-        }
-        this.log.error({ err: result.error, batch: batch.length }, 'message commit failed');
-        const failure = new ChatError('unavailable', 'the message could not be stored, try again', {
-          cause: result.error,
-        });
+  async #flush(): Promise<void> {
+    while (this.#queue.length > 0) {
+      const batch = this.#queue.splice(0, this.options.commitBatchMax);
+      let results: AppendResult[];
+      const started = performance.now();
+      try {
+        results = await this.store.appendMessages(batch.map((p) => p.message));
+        this.#lastCommitAt = performance.now();
+        this.metrics?.recordCommit(batch.length, this.#lastCommitAt - started);
+      } catch (error) {
+        this.log.error({ err: error, batch: batch.length }, 'message commit failed');
+        const failure = new ChatError('unavailable', 'the message could not be stored, try again', { cause: error });
         for (const pending of batch) pending.reject(failure);
-      })
-      .catch((error: unknown) => this.log.error({ err: error }, 'handling a committed batch failed'))
-      .finally(() => {
-        this.#inFlight--;
-        this.#scheduleFlush();
-      });
-    // More than one batch's worth may be waiting.
-    this.#scheduleFlush();
+        continue;
+      }
+      this.#settle(batch, results);
+    }
   }
 
   /** Publishes, acks and notifies one committed batch. */
@@ -184,8 +165,8 @@ export class MessageService {
 
   /** Waits for every queued message to be committed (graceful shutdown). */
   async drain(): Promise<void> {
-    while (this.#queue.length > 0 || this.#inFlight > 0 || this.#flushScheduled) {
-      await (this.#inFlight > 0 ? this.#handled : new Promise((resolve) => setImmediate(resolve)));
+    while (this.#flushing !== undefined || this.#queue.length > 0 || this.#flushScheduled) {
+      await (this.#flushing ?? new Promise((resolve) => setImmediate(resolve)));
     }
   }
 
