@@ -288,14 +288,16 @@ export function writeReport(resultsDir: string): string {
     'Each Parley figure is measured in the same run as the **floor**: a minimal relay on the same stack (Node + `ws`, no auth,',
     'no persistence) that speaks the same frames and routes the same way (per-user seq, every device of every member, the',
     "sender's own devices included), driven by the same generator. **floor + SQLite** adds batched SQLite appends",
-    '(WAL, `synchronous=FULL`, like Parley) before the ack: the cost of durability alone.',
+    '(WAL, `synchronous=FULL`: an fsync, as Parley does) before the ack: the cost of durability alone.',
     '',
     '**Method.** Generator: several processes (2 by default), pre-built frames, only `op`, `seq` and `clientMsgId` read from',
     'incoming frames. Load is open-loop: every message has an intended send time fixed in advance and latency is measured',
     'from that time to receipt on the shared monotonic clock, so a slow server cannot slow the generator down and hide its',
     'latency (no coordinated omission). Latencies go into HDR histograms (p50/p90/p99/p99.9/max). Server CPU and RSS come',
     'from `/proc/<pid>/stat`; generator CPU is printed beside it. A step is **sustained** when nothing was skipped, refused or',
-    'lost and delivery p99 < 100 ms; stepping stops at the first step that is not.',
+    'lost and delivery p99 < 100 ms; stepping stops at the first step that is not. In `dm`, `group` and `cluster` each',
+    'target first gets a 3 s warm-up at the lowest rate that is not counted: right after connecting, every target pays',
+    'for JIT compilation and cold caches, which belongs to no offered rate.',
     '',
   ];
   if (any) {
