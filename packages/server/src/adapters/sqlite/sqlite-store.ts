@@ -43,6 +43,9 @@ export interface SqliteStoreOptions {
   checkpoint?: { intervalMs?: number; restartFrames?: number; walSizeLimitBytes?: number };
 }
 
+/** Longest a message batch waits out a RESTART checkpoint before committing anyway (then in SQLite's busy handler). */
+const RESTART_WAIT_MAX_MS = 2000;
+
 /** Binds a list of ids as one JSON array parameter. */
 const JSON_IDS = `(SELECT CAST(value AS INTEGER) FROM json_each(?))`;
 const USER_COLUMNS = `CAST(id AS TEXT) AS id, username, display_name, status_text, password_hash, created_at, last_seen_at`;
@@ -551,7 +554,10 @@ export class SqliteStore implements Store {
    */
   async appendMessages(batch: readonly NewMessage[]): Promise<AppendResult[]> {
     if (this.#walSync === undefined) return appendMessages(this.#session, batch);
-    while (this.#checkpointer?.restarting) await new Promise((resolve) => setTimeout(resolve, 1));
+    // Bounded: a checkpoint thread that died mid-RESTART must not hold messages forever.
+    for (let waited = 0; this.#checkpointer?.restarting && waited < RESTART_WAIT_MAX_MS; waited++) {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
     this.#sql('PRAGMA synchronous = NORMAL').run();
     let results: AppendResult[];
     try {
