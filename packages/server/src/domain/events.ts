@@ -30,20 +30,16 @@ export class EventRouter {
   ) {}
 
   /** Publishes committed entries. Never throws: the log is durable, clients catch up from it. */
-  async publish(entries: readonly LogEntry[], message?: Message): Promise<void> {
+  async publish(entries: readonly LogEntry[]): Promise<void> {
     if (entries.length === 0) return;
     try {
-      const batch: BusMessage[] =
-        message !== undefined && entries.every((e) => e.type === 'message.created')
-          ? messageFrames(entries, message)
-          : await this.#frames(entries);
-      await this.bus.publish(batch);
+      await this.bus.publish(await this.#frames(entries));
     } catch (error) {
       this.log.warn({ err: error }, 'live publish failed; clients will catch up from the log');
     }
   }
 
-  /** The message.created frames of a committed batch, in one bus publish. */
+  /** The message.created frames of a committed batch, in one bus publish (each message encoded once). */
   async publishMessages(created: readonly { entries: readonly LogEntry[]; message: Message }[]): Promise<void> {
     if (created.length === 0) return;
     try {

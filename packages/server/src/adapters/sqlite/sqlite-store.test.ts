@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describePushSubscriptionStoreContract } from '../../ports/contract/push-subscriptions.contract.js';
 import { describeStoreContract } from '../../ports/contract/store.contract.js';
-import { SqliteStore } from './sqlite-store.js';
 import { expect, it } from 'vitest';
+import { SqliteStore } from './sqlite-store.js';
 
 async function inMemory() {
   const store = new SqliteStore({ path: ':memory:' });

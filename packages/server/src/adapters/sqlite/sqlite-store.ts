@@ -55,8 +55,9 @@ function dmKey(a: string, b: string): string {
 }
 
 /**
- * The embedded Store: one SQLite file in WAL mode with synchronous=FULL, so a committed
- * transaction survives a crash of the process or the machine. better-sqlite3 is synchronous;
+ * The embedded Store: one SQLite file in WAL mode. A committed transaction survives a crash of
+ * the process or the machine: synchronous=FULL, and for message batches an fdatasync of the WAL
+ * before they are acked (appendMessages). better-sqlite3 is synchronous;
  * each method runs to completion inside one transaction, which is also what makes per-user
  * seq allocation gap-free here (SQLite has one writer).
  */

@@ -34,7 +34,7 @@ export class WalSync {
     });
   }
 
-  /** Whether the descriptor still names the live WAL file (a contract test pins this). */
+  /** Whether the descriptor still names the live WAL file (wal-sync.test.ts pins that it does). */
   isCurrent(): boolean {
     return fstatSync(this.fd).ino === statSync(this.path).ino;
   }
