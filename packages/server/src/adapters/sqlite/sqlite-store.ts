@@ -85,7 +85,7 @@ export class SqliteStore implements Store {
     if (this.#checkpointer !== undefined) this.#db.pragma('wal_autocheckpoint = 0');
     // When a commit starts the WAL over, a file grown past this is cut back to it.
     this.#db.pragma(`journal_size_limit = ${checkpoint.walSizeLimitBytes ?? 64 * 1024 * 1024}`);
-    this.#walSync = WalSync.open(options.path);
+    this.#walSync = onDisk ? WalSync.open(options.path) : undefined;
   }
 
   #migrate(): void {

@@ -12,7 +12,10 @@ function workerScript(name: string): URL | undefined {
   return undefined;
 }
 
-/** Runs PASSIVE checkpoints on another thread; the store's connections then never checkpoint. */
+/**
+ * Runs the checkpoints on another thread (PASSIVE, RESTART past a size: checkpoint-worker.ts); the
+ * store's connection then never checkpoints.
+ */
 export class SqliteCheckpointThread {
   private constructor(
     private readonly worker: Worker,

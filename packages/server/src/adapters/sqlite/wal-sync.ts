@@ -18,7 +18,6 @@ export class WalSync {
 
   /** undefined when the database has no WAL file of its own (':memory:'). */
   static open(databasePath: string): WalSync | undefined {
-    if (databasePath === ':memory:' || databasePath === '') return undefined;
     const path = `${databasePath}-wal`;
     try {
       return new WalSync(openSync(path, 'r'), path);
