@@ -44,8 +44,8 @@ async function openBackends(config: ServerConfig): Promise<Backends> {
     store = await PostgresStore.open({ url: config.storage.url, poolSize: config.storage.poolSize });
   } else {
     await mkdir(config.dataDir, { recursive: true });
-    const { SqliteStore } = await import('./adapters/sqlite/sqlite-store.js');
-    store = new SqliteStore({ path: config.storage.path });
+    const { openSqliteStore } = await import('./adapters/sqlite/threaded-store.js');
+    store = await openSqliteStore({ path: config.storage.path });
   }
   if (config.bus.kind === 'redis') {
     const [{ RedisBus }, { RedisPresenceStore }, { RedisNodeRegistry }, { RedisPushQueue }] = await Promise.all([

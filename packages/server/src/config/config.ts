@@ -38,6 +38,7 @@ const envSchema = z.object({
   PARLEY_LOG_RETENTION_DAYS: z.coerce.number().min(0).default(0),
   PARLEY_COMMIT_BATCH_MAX: positiveInt.default(512),
   PARLEY_COMMIT_INTERVAL_MS: z.coerce.number().min(0).max(100).default(2),
+  PARLEY_COMMITS_IN_FLIGHT: z.coerce.number().int().min(1).max(8).default(2),
   /** log2 of scrypt's N; lower only in tests (each step halves the cost). */
   PARLEY_PASSWORD_HASH_COST: z.coerce.number().int().min(10).max(20).default(15),
   PARLEY_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -77,6 +78,7 @@ export interface ServerConfig {
     typingThrottleMs: number;
     commitBatchMax: number;
     commitIntervalMs: number;
+    commitsInFlight: number;
   };
   /** Update-log entries older than this are trimmed; 0 keeps them forever. */
   logRetentionDays: number;
@@ -132,6 +134,7 @@ export function loadConfig(env: Record<string, string | undefined>, defaultWebDi
       typingThrottleMs: e.PARLEY_TYPING_THROTTLE_MS,
       commitBatchMax: e.PARLEY_COMMIT_BATCH_MAX,
       commitIntervalMs: e.PARLEY_COMMIT_INTERVAL_MS,
+      commitsInFlight: e.PARLEY_COMMITS_IN_FLIGHT,
     },
     logRetentionDays: e.PARLEY_LOG_RETENTION_DAYS,
     passwordHashCost: e.PARLEY_PASSWORD_HASH_COST,

@@ -20,6 +20,8 @@ export interface MessagingOptions {
   commitBatchMax: number;
   /** Least time between the end of one group commit and the start of the next. */
   commitIntervalMs: number;
+  /** Group commits that may be under way at once (settled in order all the same). */
+  commitsInFlight: number;
 }
 
 export interface SendInput {
@@ -49,7 +51,10 @@ export class MessageService {
   #queue: Pending[] = [];
   #flushScheduled = false;
   #lastCommitAt = -Infinity;
-  #flushing: Promise<void> | undefined;
+  /** Batches taken from the queue and not yet settled. */
+  #inFlight = 0;
+  /** The last batch's settling: the next one settles after it. Never rejects. */
+  #settled: Promise<void> = Promise.resolve();
   readonly #buckets: TokenBuckets;
 
   constructor(
@@ -99,14 +104,12 @@ export class MessageService {
   }
 
   #scheduleFlush(): void {
-    if (this.#flushScheduled || this.#flushing !== undefined) return;
+    if (this.#flushScheduled || this.#queue.length === 0) return;
+    if (this.#inFlight >= this.options.commitsInFlight) return;
     this.#flushScheduled = true;
     const run = () => {
       this.#flushScheduled = false;
-      this.#flushing = this.#flush().finally(() => {
-        this.#flushing = undefined;
-        if (this.#queue.length > 0) this.#scheduleFlush();
-      });
+      this.#commitNext();
     };
     // Under load, commits at most every commitIntervalMs: each commit's fsync then covers more
     // messages. An idle server commits at once, so a lone message waits for nothing.
@@ -115,23 +118,40 @@ export class MessageService {
     else setImmediate(run);
   }
 
-  async #flush(): Promise<void> {
-    while (this.#queue.length > 0) {
-      const batch = this.#queue.splice(0, this.options.commitBatchMax);
-      let results: AppendResult[];
-      const started = performance.now();
-      try {
-        results = await this.store.appendMessages(batch.map((p) => p.message));
+  /**
+   * Commits the queue's head as one batch. Up to commitsInFlight batches commit at once (the
+   * store runs the next one's statements while the previous one waits for its fsync), and they
+   * settle strictly in the order they were taken, so each user's events go out in seq order.
+   */
+  #commitNext(): void {
+    const batch = this.#queue.splice(0, this.options.commitBatchMax);
+    if (batch.length === 0) return;
+    this.#inFlight++;
+    const started = performance.now();
+    const committed = this.store.appendMessages(batch.map((p) => p.message)).then(
+      (results) => {
         this.#lastCommitAt = performance.now();
         this.metrics?.recordCommit(batch.length, this.#lastCommitAt - started);
-      } catch (error) {
+        return results;
+      },
+      (error: unknown) => {
         this.log.error({ err: error, batch: batch.length }, 'message commit failed');
-        const failure = new ChatError('unavailable', 'the message could not be stored, try again', { cause: error });
-        for (const pending of batch) pending.reject(failure);
-        continue;
+        return new ChatError('unavailable', 'the message could not be stored, try again', { cause: error });
+      },
+    );
+    this.#settled = this.#settled.then(async () => {
+      const outcome = await committed;
+      try {
+        if (outcome instanceof ChatError) for (const pending of batch) pending.reject(outcome);
+        else this.#settle(batch, outcome);
+      } catch (error) {
+        this.log.error({ err: error }, 'settling a committed batch failed');
+      } finally {
+        this.#inFlight--;
+        this.#scheduleFlush();
       }
-      this.#settle(batch, results);
-    }
+    });
+    this.#scheduleFlush();
   }
 
   /** Publishes, acks and notifies one committed batch. */
@@ -165,8 +185,8 @@ export class MessageService {
 
   /** Waits for every queued message to be committed (graceful shutdown). */
   async drain(): Promise<void> {
-    while (this.#flushing !== undefined || this.#queue.length > 0 || this.#flushScheduled) {
-      await (this.#flushing ?? new Promise((resolve) => setImmediate(resolve)));
+    while (this.#inFlight > 0 || this.#queue.length > 0 || this.#flushScheduled) {
+      await (this.#inFlight > 0 ? this.#settled : new Promise((resolve) => setImmediate(resolve)));
     }
   }
 

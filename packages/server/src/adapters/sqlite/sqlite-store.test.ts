@@ -6,16 +6,20 @@ import { describePushSubscriptionStoreContract } from '../../ports/contract/push
 import { describeStoreContract } from '../../ports/contract/store.contract.js';
 import { expect, it } from 'vitest';
 import { SqliteStore } from './sqlite-store.js';
+import { openSqliteStore } from './threaded-store.js';
 
 async function inMemory() {
   const store = new SqliteStore({ path: ':memory:' });
   return { store, cleanup: () => store.close() };
 }
 
-/** A file database, as in production: checkpoints on their own thread, WAL synced off the event loop. */
+/**
+ * A file database, as in production: writes on the writer thread, reads on this one, checkpoints
+ * on a thread of their own, the WAL synced off the writer's event loop.
+ */
 async function onDisk() {
   const dir = await mkdtemp(path.join(tmpdir(), 'parley-sqlite-'));
-  const store = new SqliteStore({ path: path.join(dir, 'parley.db') });
+  const store = await openSqliteStore({ path: path.join(dir, 'parley.db') });
   return {
     store,
     async cleanup() {
@@ -56,6 +60,53 @@ it('keeps the WAL bounded while messages are committed without a pause', async (
     }
     expect(statSync(`${file}-wal`).size).toBeLessThanOrEqual(limit + 4 * 1024 * 1024);
     expect(largest).toBeLessThan(20 * 1024 * 1024);
+  } finally {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+it('refuses every write on a read-only instance', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'parley-sqlite-'));
+  const file = path.join(dir, 'parley.db');
+  const writer = new SqliteStore({ path: file });
+  const reader = new SqliteStore({ path: file, readOnly: true });
+  try {
+    const user = { id: '1', username: 'a', displayName: 'A', passwordHash: 'h', createdAt: new Date().toISOString() };
+    await expect(reader.createUser(user)).rejects.toThrow(/readonly/);
+    await writer.createUser(user);
+    expect((await reader.getUser('1'))?.username).toBe('a');
+  } finally {
+    await reader.close();
+    await writer.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+it('resolves message batches in commit order while the next one commits during the previous sync', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'parley-sqlite-'));
+  const store = new SqliteStore({ path: path.join(dir, 'parley.db') });
+  try {
+    const now = new Date().toISOString();
+    await store.createUser({ id: '1', username: 'a', displayName: 'A', passwordHash: 'h', createdAt: now });
+    await store.getOrCreateDm({ id: '3', userIds: ['1', '1'], createdAt: now });
+    const resolved: number[] = [];
+    const batches = Array.from({ length: 20 }, (_, i) =>
+      store
+        .appendMessages([
+          { id: String(100 + i), channelId: '3', senderId: '1', text: 't', createdAt: now, clientMsgId: `c${i}` },
+        ])
+        .then((results) => {
+          resolved.push(i);
+          return results;
+        }),
+    );
+    const seqs = (await Promise.all(batches)).map((results) => {
+      const [result] = results;
+      return result?.status === 'created' ? result.entries[0]!.seq : undefined;
+    });
+    expect(resolved).toEqual([...Array(20).keys()]);
+    expect(seqs).toEqual(Array.from({ length: 20 }, (_, i) => i + 2));
   } finally {
     await store.close();
     await rm(dir, { recursive: true, force: true });

@@ -41,6 +41,11 @@ export interface SqliteStoreOptions {
   path: string;
   /** How the checkpoint thread keeps the WAL bounded; the defaults suit production. */
   checkpoint?: { intervalMs?: number; restartFrames?: number; walSizeLimitBytes?: number };
+  /**
+   * A reader beside the writing instance (which must have created the schema): every write
+   * fails, and it remembers nothing the writer could change. No checkpoints, no migrations.
+   */
+  readOnly?: boolean;
 }
 
 /** Longest a message batch waits out a RESTART checkpoint before committing anyway (then in SQLite's busy handler). */
@@ -55,21 +60,35 @@ function dmKey(a: string, b: string): string {
 }
 
 /**
- * The embedded Store: one SQLite file in WAL mode. A committed transaction survives a crash of
- * the process or the machine: synchronous=FULL, and for message batches an fdatasync of the WAL
- * before they are acked (appendMessages). better-sqlite3 is synchronous;
+ * The embedded Store on one connection to one SQLite file in WAL mode. A committed transaction
+ * survives a crash of the process or the machine: synchronous=FULL, and for message batches an
+ * fdatasync of the WAL before they are acked (appendMessages). better-sqlite3 is synchronous;
  * each method runs to completion inside one transaction, which is also what makes per-user
  * seq allocation gap-free here (SQLite has one writer).
+ *
+ * A server opens it through openSqliteStore (threaded-store.ts): the writing instance runs on a
+ * thread of its own, and reads go through a read-only instance on the caller's thread.
  */
 export class SqliteStore implements Store {
   readonly #db: Database.Database;
   readonly #session: SqliteSession;
   readonly #checkpointer: SqliteCheckpointThread | undefined;
   readonly #walSync: WalSync | undefined;
+  /** Settles when the last message batch's statements are done (the next may start). */
+  #commitTurn: Promise<void> = Promise.resolve();
+  /** Settles when the last message batch is on disk. Never rejects. */
+  #lastSync: Promise<void> = Promise.resolve();
 
   constructor(options: SqliteStoreOptions) {
     this.#db = openDatabase(options.path);
-    this.#session = new SqliteSession(this.#db);
+    const writes = options.readOnly !== true;
+    this.#session = new SqliteSession(this.#db, writes);
+    if (!writes) {
+      this.#db.pragma('query_only = ON');
+      this.#checkpointer = undefined;
+      this.#walSync = undefined;
+      return;
+    }
     this.#migrate();
     const onDisk = options.path !== ':memory:';
     // Checkpoints (copying the WAL into the database file, with its fsync) run on their own
@@ -549,24 +568,39 @@ export class SqliteStore implements Store {
 
   /**
    * Message batches never put the event loop to sleep. They commit without an fsync and the WAL
-   * is synced on the thread pool before anyone is told (wal-sync.ts). And while the checkpoint
-   * thread runs a RESTART, which holds writers back, a batch waits here between turns rather than
-   * in SQLite's busy handler.
+   * is synced on the thread pool before anyone is told (wal-sync.ts); the next batch's
+   * statements may run meanwhile, and batches still resolve in commit order. And while the
+   * checkpoint thread runs a RESTART, which holds writers back, a batch waits here between turns
+   * rather than in SQLite's busy handler.
    */
   async appendMessages(batch: readonly NewMessage[]): Promise<AppendResult[]> {
     if (this.#walSync === undefined) return appendMessages(this.#session, batch);
-    // Bounded: a checkpoint thread that died mid-RESTART must not hold messages forever.
-    for (let waited = 0; this.#checkpointer?.restarting && waited < RESTART_WAIT_MAX_MS; waited++) {
-      await new Promise((resolve) => setTimeout(resolve, 1));
-    }
-    this.#sql('PRAGMA synchronous = NORMAL').run();
+    const previousTurn = this.#commitTurn;
+    let endTurn!: () => void;
+    this.#commitTurn = new Promise((resolve) => (endTurn = resolve));
     let results: AppendResult[];
     try {
-      results = appendMessages(this.#session, batch);
+      await previousTurn;
+      // Bounded: a checkpoint thread that died mid-RESTART must not hold messages forever.
+      for (let waited = 0; this.#checkpointer?.restarting && waited < RESTART_WAIT_MAX_MS; waited++) {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+      this.#sql('PRAGMA synchronous = NORMAL').run();
+      try {
+        results = appendMessages(this.#session, batch);
+      } finally {
+        this.#sql('PRAGMA synchronous = FULL').run();
+      }
     } finally {
-      this.#sql('PRAGMA synchronous = FULL').run();
+      endTurn();
     }
-    await this.#walSync.sync();
+    // This sync covers every earlier batch too; waiting for theirs keeps the order.
+    const synced = Promise.all([this.#lastSync, this.#walSync.sync()]);
+    this.#lastSync = synced.then(
+      () => undefined,
+      () => undefined,
+    );
+    await synced;
     return results;
   }
 

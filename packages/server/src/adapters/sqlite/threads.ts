@@ -4,7 +4,7 @@ import { Worker } from 'node:worker_threads';
 import type { CheckpointSettings } from './checkpoint-worker.js';
 
 /** A worker script: beside this file when built; the build output when run from sources. */
-function workerScript(name: string): URL | undefined {
+export function workerScript(name: string): URL | undefined {
   for (const candidate of [`./${name}`, `../../../dist/adapters/sqlite/${name}`]) {
     const url = new URL(candidate, import.meta.url);
     if (existsSync(fileURLToPath(url))) return url;

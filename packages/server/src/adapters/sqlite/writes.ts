@@ -28,15 +28,19 @@ const CACHE_LIMIT = 500_000;
 
 /**
  * The store's connection with what its writes remember: prepared statements by SQL text, each
- * user's log head and each channel's member list. Remembering is sound because this connection
- * is the database's only writer; a transaction that fails forgets everything it may have taught.
+ * user's log head and each channel's member list. Remembering is sound only on the connection
+ * that is the database's only writer (`remembers`); a transaction that fails forgets everything
+ * it may have taught. A reader beside that writer keeps statements only.
  */
 export class SqliteSession {
   readonly #statements = new Map<string, Database.Statement>();
   readonly #logHeads = new Map<string, number>();
   readonly #channelMembers = new Map<string, string[]>();
 
-  constructor(readonly db: Database.Database) {}
+  constructor(
+    readonly db: Database.Database,
+    private readonly remembers: boolean,
+  ) {}
 
   sql(text: string): Database.Statement {
     let statement = this.#statements.get(text);
@@ -69,6 +73,7 @@ export class SqliteSession {
   }
 
   setLogHead(userId: string, head: number): void {
+    if (!this.remembers) return;
     if (this.#logHeads.size >= CACHE_LIMIT) this.#logHeads.clear();
     this.#logHeads.set(userId, head);
   }
@@ -82,7 +87,7 @@ export class SqliteSession {
       }[]
     ).map((row) => row.id);
     // An unknown channel is not remembered: its id could still be created.
-    if (ids.length > 0) {
+    if (this.remembers && ids.length > 0) {
       if (this.#channelMembers.size >= CACHE_LIMIT) this.#channelMembers.clear();
       this.#channelMembers.set(channelId, ids);
     }

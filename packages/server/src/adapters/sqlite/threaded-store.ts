@@ -1,0 +1,125 @@
+/**
+ * The embedded store as a server runs it: every write on a thread of its own, reads on the
+ * caller's thread.
+ *
+ * Why: a message's durable commit costs the thread that runs it about 40% of that message's
+ * whole server-side work (statements, COMMIT, pragmas; docs/benchmarks.md), and on the event
+ * loop that time is taken from every socket. On the writer thread it overlaps with the event
+ * loop's parsing, fan-out and socket writes instead. One thread does all writes, so SQLite still
+ * has exactly one writer and the writer's caches (log heads, member lists) stay exact; reads
+ * (history, sync, lookups) take WAL snapshots on a read-only connection here, without a hop,
+ * and see every write whose promise has resolved, since the writer replies only after its commit.
+ */
+import { Worker } from 'node:worker_threads';
+import { StoreError, type AppendResult, type NewMessage, type Store } from '../../ports/store.js';
+import { storedMessage } from '../sql-rows.js';
+import { SqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
+import { workerScript } from './threads.js';
+import {
+  WRITE_METHODS,
+  type WireAppendResult,
+  type WriteMethod,
+  type WriterReply,
+  type WriterRequest,
+} from './writer-protocol.js';
+
+interface Call {
+  resolve: (value: unknown) => void;
+  reject: (error: Error) => void;
+}
+
+/** The writer thread seen from the caller's side: one promise per posted call. */
+class SqliteWriterThread {
+  readonly #calls = new Map<number, Call>();
+  #nextId = 1;
+  #stopped: StoreError | undefined;
+
+  private constructor(private readonly worker: Worker) {
+    worker.on('message', (reply: WriterReply) => {
+      if (!('id' in reply)) return;
+      const call = this.#calls.get(reply.id);
+      if (call === undefined) return;
+      this.#settled(reply.id);
+      if ('error' in reply) {
+        const { kind, message } = reply.error;
+        call.reject(kind === undefined ? new Error(message) : new StoreError(kind, message));
+      } else {
+        call.resolve(reply.value);
+      }
+    });
+    worker.on('exit', () => this.#stop('the SQLite writer thread stopped'));
+    worker.on('error', (error) => this.#stop(`the SQLite writer thread failed: ${error.message}`));
+    // Idle, the thread must not keep the process alive; a call in flight must (see #settled).
+    worker.unref();
+  }
+
+  static async start(options: SqliteStoreOptions): Promise<SqliteWriterThread> {
+    const script = workerScript('writer-worker.js');
+    if (script === undefined) throw new Error('writer-worker.js is missing: build the server first (npm run build)');
+    const worker = new Worker(script, { workerData: options });
+    await new Promise<void>((resolve, reject) => {
+      worker.once('message', (reply: WriterReply) =>
+        'failed' in reply ? reject(new Error(`could not open the SQLite store: ${reply.failed}`)) : resolve(),
+      );
+      worker.once('error', reject);
+    });
+    return new SqliteWriterThread(worker);
+  }
+
+  call(method: WriterRequest['method'], args: unknown[]): Promise<unknown> {
+    if (this.#stopped !== undefined) return Promise.reject(this.#stopped);
+    const id = this.#nextId++;
+    if (this.#calls.size === 0) this.worker.ref();
+    return new Promise((resolve, reject) => {
+      this.#calls.set(id, { resolve, reject });
+      this.worker.postMessage({ id, method, args } satisfies WriterRequest);
+    });
+  }
+
+  #settled(id: number): void {
+    this.#calls.delete(id);
+    if (this.#calls.size === 0) this.worker.unref();
+  }
+
+  #stop(reason: string): void {
+    this.#stopped ??= new StoreError('unavailable', reason);
+    for (const [id, call] of this.#calls) {
+      this.#settled(id);
+      call.reject(this.#stopped);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#stopped !== undefined) return;
+    await this.call('close', []);
+    this.#stopped = new StoreError('unavailable', 'the store is closed');
+    await this.worker.terminate();
+  }
+}
+
+/**
+ * Opens the embedded store: for a file, writes on the writer thread and reads here; ':memory:'
+ * (one connection's private database) cannot be shared and stays on this thread.
+ */
+export async function openSqliteStore(options: SqliteStoreOptions): Promise<Store> {
+  if (options.path === ':memory:') return new SqliteStore(options);
+  const writer = await SqliteWriterThread.start(options);
+  const reader = new SqliteStore({ path: options.path, readOnly: true });
+  const store: Record<string, unknown> = {};
+  for (const name of Object.getOwnPropertyNames(SqliteStore.prototype)) {
+    const method = (reader as unknown as Record<string, unknown>)[name];
+    if (name !== 'constructor' && typeof method === 'function') store[name] = method.bind(reader);
+  }
+  for (const name of WRITE_METHODS) store[name] = (...args: unknown[]) => writer.call(name, args);
+  const appendMessages: Store['appendMessages'] = async (batch: readonly NewMessage[]) => {
+    const results = (await writer.call('appendMessages' satisfies WriteMethod, [batch])) as WireAppendResult[];
+    return results.map((result, i): AppendResult =>
+      result.status === 'created' ? { ...result, message: storedMessage(batch[i]!) } : result,
+    );
+  };
+  const close: Store['close'] = async () => {
+    await writer.close();
+    await reader.close();
+  };
+  return Object.assign(store, { appendMessages, close }) as unknown as Store;
+}
