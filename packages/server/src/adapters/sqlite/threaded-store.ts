@@ -11,13 +11,14 @@
  * and see every write whose promise has resolved, since the writer replies only after its commit.
  */
 import { Worker } from 'node:worker_threads';
-import { StoreError, type AppendResult, type NewMessage, type Store } from '../../ports/store.js';
-import { storedMessage } from '../sql-rows.js';
+import { StoreError, type Store } from '../../ports/store.js';
 import { SqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
 import { workerScript } from './threads.js';
 import {
   WRITE_METHODS,
-  type WireAppendResult,
+  decodeResults,
+  encodeBatch,
+  type WireResults,
   type WriteMethod,
   type WriterReply,
   type WriterRequest,
@@ -111,11 +112,9 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
     if (name !== 'constructor' && typeof method === 'function') store[name] = method.bind(reader);
   }
   for (const name of WRITE_METHODS) store[name] = (...args: unknown[]) => writer.call(name, args);
-  const appendMessages: Store['appendMessages'] = async (batch: readonly NewMessage[]) => {
-    const results = (await writer.call('appendMessages' satisfies WriteMethod, [batch])) as WireAppendResult[];
-    return results.map((result, i): AppendResult =>
-      result.status === 'created' ? { ...result, message: storedMessage(batch[i]!) } : result,
-    );
+  const appendMessages: Store['appendMessages'] = async (batch) => {
+    const results = await writer.call('appendMessages' satisfies WriteMethod, [encodeBatch(batch)]);
+    return decodeResults(results as WireResults, batch);
   };
   const close: Store['close'] = async () => {
     await writer.close();

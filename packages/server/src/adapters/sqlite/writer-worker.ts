@@ -4,9 +4,9 @@
  * threaded-store.ts for why.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { StoreError, type NewMessage } from '../../ports/store.js';
+import { StoreError } from '../../ports/store.js';
 import { SqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
-import type { WireAppendResult, WriterReply, WriterRequest } from './writer-protocol.js';
+import { decodeBatch, encodeResults, type WriterReply, type WriterRequest } from './writer-protocol.js';
 
 const port = parentPort!;
 let store: SqliteStore;
@@ -20,10 +20,7 @@ try {
 
 async function run(request: WriterRequest): Promise<unknown> {
   if (request.method === 'appendMessages') {
-    const results = await store.appendMessages(request.args[0] as NewMessage[]);
-    return results.map((result): WireAppendResult =>
-      result.status === 'created' ? { status: 'created', entries: result.entries } : result,
-    );
+    return encodeResults(await store.appendMessages(decodeBatch(request.args[0] as string[])));
   }
   const method = store[request.method] as (...args: unknown[]) => Promise<unknown>;
   return method.apply(store, request.args);
