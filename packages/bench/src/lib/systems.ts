@@ -1,5 +1,5 @@
 /** Starts a system under test and gives it the accounts and channels a scenario needs. */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { BenchContext } from './context.js';
 import { startFloor, startParley, type Target, type TargetKind } from './target.js';
@@ -19,6 +19,18 @@ export interface Launched {
   target: Target;
   world: World;
   dataDir?: string;
+  /**
+   * Stops the target and deletes the database it wrote (unless the caller brought its own), so
+   * that the kernel is not still writing its dirty pages back while the next target runs.
+   */
+  stop(): Promise<void>;
+}
+
+function stopAndRemove(target: Target, files: string[]): () => Promise<void> {
+  return async () => {
+    await target.stop();
+    for (const file of files) rmSync(file, { recursive: true, force: true });
+  };
 }
 
 /** Parley migrates its schema on start; start it once on an empty dir so the tables exist. */
@@ -45,16 +57,14 @@ export async function launch(
     const dbPath = await initParleyDataDir(ctx, dataDir);
     const world = seedParleySqlite(dbPath, spec);
     const target = await startParley({ dataDir, logDir, env: opts.parleyEnv, cpuProfDir: ctx.cpuProfDir });
-    return { target, world, dataDir };
+    return { target, world, dataDir, stop: stopAndRemove(target, opts.parleyDataDir ? [] : [dataDir]) };
   }
-  const target = await startFloor({
-    logDir,
-    ring: opts.floorRing,
-    sqlitePath: kind === 'floor-sqlite' ? path.join(ctx.tmpDir, `floor-${n}.db`) : undefined,
-  });
+  const sqlitePath = kind === 'floor-sqlite' ? path.join(ctx.tmpDir, `floor-${n}.db`) : undefined;
+  const target = await startFloor({ logDir, ring: opts.floorRing, sqlitePath });
   try {
     const world = await setupHttp(target.baseUrl, spec, 32);
-    return { target, world };
+    const files = sqlitePath ? ['', '-wal', '-shm'].map((suffix) => sqlitePath + suffix) : [];
+    return { target, world, stop: stopAndRemove(target, files) };
   } catch (err) {
     await target.stop();
     throw err;

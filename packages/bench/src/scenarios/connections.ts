@@ -38,7 +38,8 @@ export async function connections(ctx: BenchContext): Promise<ScenarioResult> {
   const sourceAddresses = Math.max(1, Math.ceil(cfg.connections / 20_000));
   const targets: Partial<Record<TargetKind, ConnectionsRun>> = {};
   for (const kind of ctx.targets) {
-    const { target, world } = await launch(ctx, kind, { users: cfg.connections });
+    const launched = await launch(ctx, kind, { users: cfg.connections });
+    const { target, world } = launched;
     const workers = Math.max(ctx.workers, Math.ceil(cfg.connections / 15_000));
     const pool = await GeneratorPool.start({
       workers,
@@ -84,7 +85,7 @@ export async function connections(ctx: BenchContext): Promise<ScenarioResult> {
       targets[kind] = run;
     } finally {
       await pool.close();
-      await target.stop();
+      await launched.stop();
     }
   }
   const kib = (k: TargetKind): number | null => {

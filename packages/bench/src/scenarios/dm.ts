@@ -115,11 +115,12 @@ export async function dm(ctx: BenchContext): Promise<ScenarioResult> {
   const cfg = dmConfig(ctx);
   const targets: Partial<Record<TargetKind, DmRun[]>> = {};
   for (const kind of ctx.targets) {
-    const { target, world } = await launch(ctx, kind, { users: cfg.users, pairs: true });
+    const launched = await launch(ctx, kind, { users: cfg.users, pairs: true });
+    const { target, world } = launched;
     try {
       targets[kind] = await runPairs(ctx, target, world, cfg);
     } finally {
-      await target.stop();
+      await launched.stop();
     }
   }
   const summary: SummaryRow[] = cfg.textLens.flatMap((len) => {

@@ -37,7 +37,8 @@ export async function group(ctx: BenchContext): Promise<ScenarioResult> {
   const targets: Partial<Record<TargetKind, GroupRun>> = {};
   for (const kind of ctx.targets) {
     const all = Array.from({ length: members }, (_, i) => i);
-    const { target, world } = await launch(ctx, kind, { users: members, groups: [all] });
+    const launched = await launch(ctx, kind, { users: members, groups: [all] });
+    const { target, world } = launched;
     const pool = await GeneratorPool.start({ workers: ctx.workers, url: target.wsUrl });
     try {
       const connected = await pool.connect(
@@ -74,7 +75,7 @@ export async function group(ctx: BenchContext): Promise<ScenarioResult> {
       };
     } finally {
       await pool.close();
-      await target.stop();
+      await launched.stop();
     }
   }
   const p = targets.parley?.maxSustainedDeliveriesPerS ?? null;

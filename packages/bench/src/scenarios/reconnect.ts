@@ -43,7 +43,8 @@ export async function reconnect(ctx: BenchContext): Promise<ScenarioResult> {
   };
   const targets: Partial<Record<TargetKind, ReconnectRun>> = {};
   for (const kind of ctx.targets) {
-    const { target, world } = await launch(ctx, kind, { users: cfg.devices, pairs: true }, { floorRing: 256 });
+    const launched = await launch(ctx, kind, { users: cfg.devices, pairs: true }, { floorRing: 256 });
+    const { target, world } = launched;
     const pool = await GeneratorPool.start({
       workers: ctx.workers,
       url: target.wsUrl,
@@ -105,7 +106,7 @@ export async function reconnect(ctx: BenchContext): Promise<ScenarioResult> {
       targets[kind] = run;
     } finally {
       await pool.close();
-      await target.stop();
+      await launched.stop();
     }
   }
   const ms = (k: TargetKind): number | null => targets[k]?.resumeMs ?? null;

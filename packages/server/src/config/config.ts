@@ -37,7 +37,7 @@ const envSchema = z.object({
   PARLEY_GATEWAY_CAPACITY: positiveInt.default(18_000),
   PARLEY_LOG_RETENTION_DAYS: z.coerce.number().min(0).default(0),
   PARLEY_COMMIT_BATCH_MAX: positiveInt.default(512),
-  PARLEY_COMMIT_INTERVAL_MS: z.coerce.number().min(0).max(100).default(2),
+  PARLEY_COMMIT_INTERVAL_MS: z.coerce.number().min(0).max(100).default(5),
   PARLEY_COMMITS_IN_FLIGHT: z.coerce.number().int().min(1).max(8).default(2),
   /** log2 of scrypt's N; lower only in tests (each step halves the cost). */
   PARLEY_PASSWORD_HASH_COST: z.coerce.number().int().min(10).max(20).default(15),

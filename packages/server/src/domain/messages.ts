@@ -18,7 +18,7 @@ export interface MessagingOptions {
   sendRatePerSecond: number;
   sendBurst: number;
   commitBatchMax: number;
-  /** Least time between the end of one group commit and the start of the next. */
+  /** Least time between the starts of two group commits. */
   commitIntervalMs: number;
   /** Group commits that may be under way at once (settled in order all the same). */
   commitsInFlight: number;
@@ -50,7 +50,7 @@ interface Pending {
 export class MessageService {
   #queue: Pending[] = [];
   #flushScheduled = false;
-  #lastCommitAt = -Infinity;
+  #lastStartAt = -Infinity;
   /** Batches taken from the queue and not yet settled. */
   #inFlight = 0;
   /** The last batch's settling: the next one settles after it. Never rejects. */
@@ -111,9 +111,10 @@ export class MessageService {
       this.#flushScheduled = false;
       this.#commitNext();
     };
-    // Under load, commits at most every commitIntervalMs: each commit's fsync then covers more
-    // messages. An idle server commits at once, so a lone message waits for nothing.
-    const wait = this.#lastCommitAt + this.options.commitIntervalMs - performance.now();
+    // Under load, a commit starts at most every commitIntervalMs: each commit's fsync then covers
+    // more messages (a commit costs 200-300 µs of CPU beyond its messages' own). An idle server
+    // commits at once, so a lone message waits for nothing.
+    const wait = this.#lastStartAt + this.options.commitIntervalMs - performance.now();
     if (wait > 0) setTimeout(run, wait);
     else setImmediate(run);
   }
@@ -128,10 +129,10 @@ export class MessageService {
     if (batch.length === 0) return;
     this.#inFlight++;
     const started = performance.now();
+    this.#lastStartAt = started;
     const committed = this.store.appendMessages(batch.map((p) => p.message)).then(
       (results) => {
-        this.#lastCommitAt = performance.now();
-        this.metrics?.recordCommit(batch.length, this.#lastCommitAt - started);
+        this.metrics?.recordCommit(batch.length, performance.now() - started);
         return results;
       },
       (error: unknown) => {

@@ -1,38 +1,39 @@
 /**
  * The checkpoint thread: copies the WAL back into the database file on its own connection,
- * PASSIVE (never blocking writers), so the fsync of the database file happens beside the event
- * loop instead of inside whichever group commit crossed the auto-checkpoint threshold.
+ * PASSIVE (never blocking writers), so the copying and the fsync of the database file happen beside
+ * the writer instead of inside whichever group commit crossed the auto-checkpoint threshold.
  *
  * Under steady load a PASSIVE checkpoint never catches up with the writer: new frames land while
  * it copies, so the WAL is never reset and grows without bound (a sustained write test grew it to
  * 78 GB). Past restartFrames the thread asks for a RESTART checkpoint instead, which holds new
  * writers back for the moment it takes to copy the little PASSIVE left behind, and lets the next
- * commit start the WAL over (truncated to the store's journal_size_limit). It raises restartFlag
- * meanwhile, so the store's message path can wait without blocking its event loop.
+ * commit start the WAL over. It raises a flag meanwhile, so the store's message path can wait
+ * without blocking its event loop, and waits for the message commit under way to end first
+ * (checkpoint-flags.ts).
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { CheckpointFlag, type CheckpointSettings } from './checkpoint-flags.js';
 import { openDatabase } from './writes.js';
 
-export interface CheckpointSettings {
-  path: string;
-  intervalMs: number;
-  restartFrames: number;
-  /** Shared with the store: 1 while a RESTART runs. */
-  restartFlag: Int32Array;
-}
-
-const { path, intervalMs, restartFrames, restartFlag } = workerData as CheckpointSettings;
+const { path, intervalMs, restartFrames, flags } = workerData as CheckpointSettings;
 const db = openDatabase(path);
+
+/** Longest a RESTART waits for the message commit under way (they take milliseconds). */
+const COMMIT_WAIT_MAX_MS = 1000;
 
 function checkpoint(): void {
   try {
     const [result] = db.pragma('wal_checkpoint(PASSIVE)') as { log: number }[];
     if (result !== undefined && result.log > restartFrames) {
-      Atomics.store(restartFlag, 0, 1);
+      Atomics.store(flags, CheckpointFlag.Restarting, 1);
       try {
+        const deadline = performance.now() + COMMIT_WAIT_MAX_MS;
+        while (Atomics.load(flags, CheckpointFlag.Committing) === 1 && performance.now() < deadline) {
+          Atomics.wait(flags, CheckpointFlag.Committing, 1, 5);
+        }
         db.pragma('wal_checkpoint(RESTART)');
       } finally {
-        Atomics.store(restartFlag, 0, 0);
+        Atomics.store(flags, CheckpointFlag.Restarting, 0);
       }
     }
   } catch {

@@ -48,9 +48,6 @@ export interface SqliteStoreOptions {
   readOnly?: boolean;
 }
 
-/** Longest a message batch waits out a RESTART checkpoint before committing anyway (then in SQLite's busy handler). */
-const RESTART_WAIT_MAX_MS = 2000;
-
 /** Binds a list of ids as one JSON array parameter. */
 const JSON_IDS = `(SELECT CAST(value AS INTEGER) FROM json_each(?))`;
 const USER_COLUMNS = `CAST(id AS TEXT) AS id, username, display_name, status_text, password_hash, created_at, last_seen_at`;
@@ -102,8 +99,10 @@ export class SqliteStore implements Store {
         })
       : undefined;
     if (this.#checkpointer !== undefined) this.#db.pragma('wal_autocheckpoint = 0');
-    // When a commit starts the WAL over, a file grown past this is cut back to it.
-    this.#db.pragma(`journal_size_limit = ${checkpoint.walSizeLimitBytes ?? 64 * 1024 * 1024}`);
+    // When a commit starts the WAL over, a file grown past this is cut back to it. Above what a
+    // RESTART lets the WAL reach (16,384 frames of 4 KiB), so that steady load never truncates
+    // and regrows the file.
+    this.#db.pragma(`journal_size_limit = ${checkpoint.walSizeLimitBytes ?? 128 * 1024 * 1024}`);
     this.#walSync = onDisk ? WalSync.open(options.path) : undefined;
   }
 
@@ -581,15 +580,13 @@ export class SqliteStore implements Store {
     let results: AppendResult[];
     try {
       await previousTurn;
-      // Bounded: a checkpoint thread that died mid-RESTART must not hold messages forever.
-      for (let waited = 0; this.#checkpointer?.restarting && waited < RESTART_WAIT_MAX_MS; waited++) {
-        await new Promise((resolve) => setTimeout(resolve, 1));
-      }
+      await this.#checkpointer?.beginCommit();
       this.#sql('PRAGMA synchronous = NORMAL').run();
       try {
         results = appendMessages(this.#session, batch);
       } finally {
         this.#sql('PRAGMA synchronous = FULL').run();
+        this.#checkpointer?.endCommit();
       }
     } finally {
       endTurn();
