@@ -105,7 +105,13 @@ class SqliteWriterThread {
 export async function openSqliteStore(options: SqliteStoreOptions): Promise<Store> {
   if (options.path === ':memory:') return new SqliteStore(options);
   const writer = await SqliteWriterThread.start(options);
-  const reader = new SqliteStore({ path: options.path, readOnly: true });
+  let reader: SqliteStore;
+  try {
+    reader = new SqliteStore({ path: options.path, readOnly: true });
+  } catch (error) {
+    await writer.close();
+    throw error;
+  }
   const store: Record<string, unknown> = {};
   for (const name of Object.getOwnPropertyNames(SqliteStore.prototype)) {
     const method = (reader as unknown as Record<string, unknown>)[name];
