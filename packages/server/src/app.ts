@@ -45,7 +45,11 @@ async function openBackends(config: ServerConfig): Promise<Backends> {
   } else {
     await mkdir(config.dataDir, { recursive: true });
     const { openSqliteStore } = await import('./adapters/sqlite/threaded-store.js');
-    store = await openSqliteStore({ path: config.storage.path });
+    store = await openSqliteStore({ path: config.storage.path }, (reason) => {
+      // Nothing can be stored any more: stop, and let the supervisor restart us (acked messages are on disk).
+      console.error(reason);
+      process.kill(process.pid, 'SIGTERM');
+    });
   }
   if (config.bus.kind === 'redis') {
     const [{ RedisBus }, { RedisPresenceStore }, { RedisNodeRegistry }, { RedisPushQueue }] = await Promise.all([

@@ -35,7 +35,12 @@ class SqliteWriterThread {
   #nextId = 1;
   #stopped: StoreError | undefined;
 
-  private constructor(private readonly worker: Worker) {
+  #closing = false;
+
+  private constructor(
+    private readonly worker: Worker,
+    onLost: (reason: string) => void,
+  ) {
     worker.on('message', (reply: WriterReply) => {
       if (!('id' in reply)) return;
       const call = this.#calls.get(reply.id);
@@ -48,13 +53,17 @@ class SqliteWriterThread {
         call.resolve(reply.value);
       }
     });
-    worker.on('exit', () => this.#stop('the SQLite writer thread stopped'));
-    worker.on('error', (error) => this.#stop(`the SQLite writer thread failed: ${error.message}`));
+    const lost = (reason: string) => {
+      this.#stop(reason);
+      if (!this.#closing) onLost(reason);
+    };
+    worker.on('error', (error) => lost(`the SQLite writer thread failed: ${error.message}`));
+    worker.on('exit', () => lost('the SQLite writer thread stopped'));
     // Idle, the thread must not keep the process alive; a call in flight must (see #settled).
     worker.unref();
   }
 
-  static async start(options: SqliteStoreOptions): Promise<SqliteWriterThread> {
+  static async start(options: SqliteStoreOptions, onLost: (reason: string) => void): Promise<SqliteWriterThread> {
     const script = workerScript('writer-worker.js');
     if (script === undefined) throw new Error('writer-worker.js is missing: build the server first (npm run build)');
     const worker = new Worker(script, { workerData: options });
@@ -64,7 +73,7 @@ class SqliteWriterThread {
       );
       worker.once('error', reject);
     });
-    return new SqliteWriterThread(worker);
+    return new SqliteWriterThread(worker, onLost);
   }
 
   call(method: WriterRequest['method'], args: unknown[]): Promise<unknown> {
@@ -92,6 +101,7 @@ class SqliteWriterThread {
 
   async close(): Promise<void> {
     if (this.#stopped !== undefined) return;
+    this.#closing = true;
     await this.call('close', []);
     this.#stopped = new StoreError('unavailable', 'the store is closed');
     await this.worker.terminate();
@@ -100,11 +110,16 @@ class SqliteWriterThread {
 
 /**
  * Opens the embedded store: for a file, writes on the writer thread and reads here; ':memory:'
- * (one connection's private database) cannot be shared and stays on this thread.
+ * (one connection's private database) cannot be shared and stays on this thread. If the writer
+ * thread dies, every write fails with `unavailable` from then on and `onWriterLost` is told, so
+ * the server can exit and be restarted rather than serve reads only.
  */
-export async function openSqliteStore(options: SqliteStoreOptions): Promise<Store> {
+export async function openSqliteStore(
+  options: SqliteStoreOptions,
+  onWriterLost: (reason: string) => void = () => undefined,
+): Promise<Store> {
   if (options.path === ':memory:') return new SqliteStore(options);
-  const writer = await SqliteWriterThread.start(options);
+  const writer = await SqliteWriterThread.start(options, onWriterLost);
   let reader: SqliteStore;
   try {
     reader = new SqliteStore({ path: options.path, readOnly: true });
