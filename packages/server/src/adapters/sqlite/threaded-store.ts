@@ -34,7 +34,6 @@ class SqliteWriterThread {
   readonly #calls = new Map<number, Call>();
   #nextId = 1;
   #stopped: StoreError | undefined;
-
   #closing = false;
 
   private constructor(
