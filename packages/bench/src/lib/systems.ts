@@ -10,18 +10,14 @@ let counter = 0;
 export interface LaunchOptions {
   /** Recent events per user the floor keeps for replay. */
   floorRing?: number;
-  parleyEnv?: Record<string, string>;
-  /** Use an existing Parley data dir (already seeded) instead of a fresh one. */
-  parleyDataDir?: string;
 }
 
 export interface Launched {
   target: Target;
   world: World;
-  dataDir?: string;
   /**
-   * Stops the target and deletes the database it wrote (unless the caller brought its own), so
-   * that the kernel is not still writing its dirty pages back while the next target runs.
+   * Stops the target and deletes the database it wrote, so that the kernel is not still writing
+   * its dirty pages back while the next target runs.
    */
   stop(): Promise<void>;
 }
@@ -53,11 +49,11 @@ export async function launch(
   const n = ++counter;
   const logDir = path.join(ctx.tmpDir, 'logs');
   if (kind === 'parley') {
-    const dataDir = opts.parleyDataDir ?? path.join(ctx.tmpDir, `parley-${n}`);
+    const dataDir = path.join(ctx.tmpDir, `parley-${n}`);
     const dbPath = await initParleyDataDir(ctx, dataDir);
     const world = seedParleySqlite(dbPath, spec);
-    const target = await startParley({ dataDir, logDir, env: opts.parleyEnv, cpuProfDir: ctx.cpuProfDir });
-    return { target, world, dataDir, stop: stopAndRemove(target, opts.parleyDataDir ? [] : [dataDir]) };
+    const target = await startParley({ dataDir, logDir, cpuProfDir: ctx.cpuProfDir });
+    return { target, world, stop: stopAndRemove(target, [dataDir]) };
   }
   const sqlitePath = kind === 'floor-sqlite' ? path.join(ctx.tmpDir, `floor-${n}.db`) : undefined;
   const target = await startFloor({ logDir, ring: opts.floorRing, sqlitePath });

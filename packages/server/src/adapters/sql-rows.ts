@@ -3,7 +3,7 @@
  * back as decimal strings and times as ISO-8601 strings, so the rows look the same).
  */
 import type { Message, User } from '@parley/protocol';
-import type { ChannelRecord, LogEntry, MemberRecord, NewMessage, UserRecord } from '../ports/store.js';
+import type { ChannelRecord, LogAppend, LogEntry, MemberRecord, NewMessage, UserRecord } from '../ports/store.js';
 
 /** Unread counts stop at this many; the UI shows "999+". */
 export const UNREAD_CAP = 1000;
@@ -79,6 +79,15 @@ export function storedMessage(input: NewMessage): Message {
     createdAt: input.createdAt,
     clientMsgId: input.clientMsgId,
   };
+}
+
+/** The entry an append gives one user, as both SQL stores and the SQLite writer thread's replies build it. */
+export function newLogEntry(userId: string, seq: number, append: Omit<LogAppend, 'userIds'>, at: string): LogEntry {
+  const entry: LogEntry = { userId, seq, type: append.type, createdAt: at };
+  if (append.channelId !== undefined) entry.channelId = append.channelId;
+  if (append.messageId !== undefined) entry.messageId = append.messageId;
+  if (append.data !== undefined) entry.data = append.data;
+  return entry;
 }
 
 export function toLogEntry(userId: string, row: LogRow): LogEntry {

@@ -21,6 +21,7 @@ import {
 import {
   storedMessage,
   toChannelRecord,
+  newLogEntry,
   toLogEntry,
   toMessage,
   toUser,
@@ -217,11 +218,7 @@ export class PostgresStore implements Store {
         const head = heads.get(userId);
         if (head === undefined) continue;
         heads.set(userId, head + 1);
-        const entry: LogEntry = { userId, seq: head + 1, type: append.type, createdAt: append.at };
-        if (append.channelId !== undefined) entry.channelId = append.channelId;
-        if (append.messageId !== undefined) entry.messageId = append.messageId;
-        if (append.data !== undefined) entry.data = append.data;
-        entries.push(entry);
+        entries.push(newLogEntry(userId, head + 1, append, append.at));
       }
     }
     if (entries.length === 0) return entries;

@@ -1,7 +1,10 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { StoreError } from '../../ports/store.js';
 import { CheckpointFlag, type CheckpointSettings } from './checkpoint-flags.js';
+import type { SqliteStoreOptions } from './sqlite-store.js';
+import type { WriterReply, WriterRequest } from './writer-protocol.js';
 
 /** A worker script: beside this file when built; the build output when run from sources. */
 export function workerScript(name: string): URL | undefined {
@@ -42,9 +45,10 @@ export class SqliteCheckpointThread {
    * Bounded: a checkpoint thread that died mid-RESTART must not hold messages forever.
    */
   async beginCommit(): Promise<void> {
-    for (let waited = 0; ; waited++) {
+    const deadline = performance.now() + RESTART_WAIT_MAX_MS;
+    for (;;) {
       Atomics.store(this.flags, CheckpointFlag.Committing, 1);
-      if (Atomics.load(this.flags, CheckpointFlag.Restarting) === 0 || waited >= RESTART_WAIT_MAX_MS) return;
+      if (Atomics.load(this.flags, CheckpointFlag.Restarting) === 0 || performance.now() >= deadline) return;
       this.endCommit();
       await new Promise((resolve) => setTimeout(resolve, 1));
     }
@@ -62,6 +66,89 @@ export class SqliteCheckpointThread {
     });
     this.worker.postMessage('stop');
     await Promise.race([stopped, new Promise((resolve) => setTimeout(resolve, 2000))]);
+    await this.worker.terminate();
+  }
+}
+
+interface Call {
+  resolve: (value: unknown) => void;
+  reject: (error: Error) => void;
+}
+
+/** The writer thread seen from the caller's side: one promise per posted call. */
+export class SqliteWriterThread {
+  readonly #calls = new Map<number, Call>();
+  #nextId = 1;
+  #stopped: StoreError | undefined;
+  #closing = false;
+
+  private constructor(
+    private readonly worker: Worker,
+    onLost: (reason: string) => void,
+  ) {
+    worker.on('message', (reply: WriterReply) => {
+      if (!('id' in reply)) return;
+      const call = this.#calls.get(reply.id);
+      if (call === undefined) return;
+      this.#settled(reply.id);
+      if ('error' in reply) {
+        const { kind, message } = reply.error;
+        call.reject(kind === undefined ? new Error(message) : new StoreError(kind, message));
+      } else {
+        call.resolve(reply.value);
+      }
+    });
+    const lost = (reason: string) => {
+      this.#stop(reason);
+      if (!this.#closing) onLost(reason);
+    };
+    worker.on('error', (error) => lost(`the SQLite writer thread failed: ${error.message}`));
+    worker.on('exit', () => lost('the SQLite writer thread stopped'));
+    // Idle, the thread must not keep the process alive; a call in flight must (see #settled).
+    worker.unref();
+  }
+
+  static async start(options: SqliteStoreOptions, onLost: (reason: string) => void): Promise<SqliteWriterThread> {
+    const script = workerScript('writer-worker.js');
+    if (script === undefined) throw new Error('writer-worker.js is missing: build the server first (npm run build)');
+    const worker = new Worker(script, { workerData: options });
+    await new Promise<void>((resolve, reject) => {
+      worker.once('message', (reply: WriterReply) =>
+        'failed' in reply ? reject(new Error(`could not open the SQLite store: ${reply.failed}`)) : resolve(),
+      );
+      worker.once('error', reject);
+    });
+    return new SqliteWriterThread(worker, onLost);
+  }
+
+  call(method: WriterRequest['method'], args: unknown[]): Promise<unknown> {
+    if (this.#stopped !== undefined) return Promise.reject(this.#stopped);
+    const id = this.#nextId++;
+    if (this.#calls.size === 0) this.worker.ref();
+    return new Promise((resolve, reject) => {
+      this.#calls.set(id, { resolve, reject });
+      this.worker.postMessage({ id, method, args } satisfies WriterRequest);
+    });
+  }
+
+  #settled(id: number): void {
+    this.#calls.delete(id);
+    if (this.#calls.size === 0) this.worker.unref();
+  }
+
+  #stop(reason: string): void {
+    this.#stopped ??= new StoreError('unavailable', reason);
+    for (const [id, call] of this.#calls) {
+      this.#settled(id);
+      call.reject(this.#stopped);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#stopped !== undefined) return;
+    this.#closing = true;
+    await this.call('close', []);
+    this.#stopped = new StoreError('unavailable', 'the store is closed');
     await this.worker.terminate();
   }
 }

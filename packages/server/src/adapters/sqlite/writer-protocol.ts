@@ -1,7 +1,7 @@
 /** What the server's thread and the writer thread (writer-worker.ts) post to each other. */
 import type { Message } from '@parley/protocol';
 import type { AppendResult, LogEntry, NewMessage, Store, StoreErrorKind } from '../../ports/store.js';
-import { storedMessage } from '../sql-rows.js';
+import { newLogEntry, storedMessage } from '../sql-rows.js';
 
 /** The Store methods that write: these run on the writer thread, everything else reads beside it. */
 export const WRITE_METHODS = [
@@ -96,16 +96,10 @@ export function decodeResults(flat: WireResults, batch: readonly NewMessage[]): 
     const status = flat[i++];
     if (status === 'c') {
       const count = flat[i++] as number;
+      const created = { type: 'message.created', channelId: input.channelId, messageId: input.id } as const;
       const entries: LogEntry[] = [];
       for (let k = 0; k < count; k++, i += 2) {
-        entries.push({
-          userId: flat[i] as string,
-          seq: flat[i + 1] as number,
-          type: 'message.created',
-          createdAt: input.createdAt,
-          channelId: input.channelId,
-          messageId: input.id,
-        });
+        entries.push(newLogEntry(flat[i] as string, flat[i + 1] as number, created, input.createdAt));
       }
       results.push({ status: 'created', message: storedMessage(input), entries });
     } else if (status === 'd') {

@@ -5,7 +5,7 @@
  */
 import Database from 'better-sqlite3';
 import type { AppendResult, LogAppend, LogEntry, NewMessage } from '../../ports/store.js';
-import { storedMessage, toMessage, type MessageRow } from '../sql-rows.js';
+import { newLogEntry, storedMessage, toMessage, type MessageRow } from '../sql-rows.js';
 
 export const MESSAGE_COLUMNS = `CAST(id AS TEXT) AS id, CAST(channel_id AS TEXT) AS channel_id, CAST(sender_id AS TEXT) AS sender_id, text, created_at, client_msg_id`;
 
@@ -114,11 +114,7 @@ export function appendLog(s: SqliteSession, append: LogAppend, at: string): LogE
     const seq = s.logHead(userId) + 1;
     insert.run(userId, seq, append.type, append.channelId ?? null, append.messageId ?? null, data, at);
     s.setLogHead(userId, seq);
-    const entry: LogEntry = { userId, seq, type: append.type, createdAt: at };
-    if (append.channelId !== undefined) entry.channelId = append.channelId;
-    if (append.messageId !== undefined) entry.messageId = append.messageId;
-    if (append.data !== undefined) entry.data = append.data;
-    entries.push(entry);
+    entries.push(newLogEntry(userId, seq, append, at));
   }
   return entries;
 }
