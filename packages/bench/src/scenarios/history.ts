@@ -61,6 +61,8 @@ export function generateHistory(dbPath: string, channelId: string, a: string, b:
   const lastId = BASE_ID + Math.floor((n - 1) / 4) * 4194304 + ((n - 1) % 4);
   db.prepare('UPDATE users SET log_seq = ? WHERE id IN (?, ?)').run(n, a, b);
   db.prepare('UPDATE channels SET last_message_id = ? WHERE id = ?').run(lastId, channelId);
+  // Every key generated is in client_msg_ids: the server need not index them again on start.
+  db.prepare(`UPDATE store_meta SET value = ? WHERE key = 'client_msg_ids_through'`).run(lastId);
   db.pragma('wal_checkpoint(TRUNCATE)');
   db.close();
 }

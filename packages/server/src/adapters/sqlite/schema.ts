@@ -3,9 +3,10 @@
  * read back as text so no precision is lost in JavaScript numbers.
  *
  * Shaped like the scale-out schema: messages are found by (channel_id, id), the update log by
- * (user_id, seq), idempotency keys by (sender_id, client_msg_id). users.log_seq and
- * channels.last_message_id are no longer written: a user's log head is their newest log entry
- * and a channel's last message the newest in its index (fewer pages written per commit).
+ * (user_id, seq), idempotency keys by (sender_id, client_msg_id), written behind
+ * (client-msg-ids.ts). users.log_seq and channels.last_message_id are no longer written: a user's
+ * log head is their newest log entry and a channel's last message the newest in its index (fewer
+ * pages written per commit).
  */
 export const migrations: readonly string[] = [
   `
@@ -94,5 +95,14 @@ export const migrations: readonly string[] = [
     created_at TEXT NOT NULL
   );
   CREATE INDEX push_subscriptions_user ON push_subscriptions(user_id);
+  `,
+  // client_msg_ids is written behind from here on (client-msg-ids.ts): it holds every key up to
+  // this message id, and the keys of later messages are found in the messages rows.
+  `
+  CREATE TABLE store_meta (
+    key TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  INSERT INTO store_meta (key, value) VALUES ('client_msg_ids_through', COALESCE((SELECT MAX(id) FROM messages), 0));
   `,
 ];

@@ -87,6 +87,7 @@ export class SqliteStore implements Store {
       return;
     }
     this.#migrate();
+    this.#session.clientMsgIds.recover();
     const onDisk = options.path !== ':memory:';
     // Checkpoints (copying the WAL into the database file, with its fsync) run on their own
     // thread; without that thread the connection checkpoints itself every 1000 pages as usual.

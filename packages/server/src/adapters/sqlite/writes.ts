@@ -6,6 +6,7 @@
 import Database from 'better-sqlite3';
 import type { AppendResult, LogAppend, LogEntry, NewMessage } from '../../ports/store.js';
 import { newLogEntry, storedMessage, toMessage, type MessageRow } from '../sql-rows.js';
+import { ClientMsgIdIndex } from './client-msg-ids.js';
 
 export const MESSAGE_COLUMNS = `CAST(id AS TEXT) AS id, CAST(channel_id AS TEXT) AS channel_id, CAST(sender_id AS TEXT) AS sender_id, text, created_at, client_msg_id`;
 
@@ -36,6 +37,8 @@ export class SqliteSession {
   readonly #statements = new Map<string, Database.Statement>();
   readonly #logHeads = new Map<string, number>();
   readonly #channelMembers = new Map<string, string[]>();
+  /** Idempotency keys, written behind (client-msg-ids.ts); only the writer uses it. */
+  readonly clientMsgIds = new ClientMsgIdIndex(this);
 
   constructor(
     readonly db: Database.Database,
@@ -53,13 +56,17 @@ export class SqliteSession {
 
   /** Runs work in one IMMEDIATE transaction. */
   transaction<T>(work: () => T): T {
+    let result: T;
     try {
-      return this.db.transaction(work).immediate();
+      result = this.db.transaction(work).immediate();
     } catch (error) {
       this.#logHeads.clear();
       this.#channelMembers.clear();
+      this.clientMsgIds.rolledBack();
       throw error;
     }
+    this.clientMsgIds.committed();
+    return result;
   }
 
   /** The user's newest seq (0 for an empty log). */
@@ -120,31 +127,18 @@ export function appendLog(s: SqliteSession, append: LogAppend, at: string): LogE
 }
 
 /** Stores one message and its members' log entries, or reports a duplicate or a non-member. */
-export function appendMessage(s: SqliteSession, input: NewMessage): AppendResult {
-  // The idempotency key is claimed first: a repeat finds it taken and returns the original.
-  const claimed = s
-    .sql(`INSERT OR IGNORE INTO client_msg_ids (sender_id, client_msg_id, message_id) VALUES (?, ?, ?)`)
-    .run(input.senderId, input.clientMsgId, input.id);
-  if (claimed.changes === 0) {
-    const row = s
-      .sql(
-        `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id =
-           (SELECT message_id FROM client_msg_ids WHERE sender_id = ? AND client_msg_id = ?)`,
-      )
-      .get(input.senderId, input.clientMsgId) as MessageRow;
+export function appendMessage(s: SqliteSession, input: NewMessage, now: number): AppendResult {
+  const original = s.clientMsgIds.find(input.senderId, input.clientMsgId);
+  if (original !== undefined) {
+    const row = s.sql(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id = ?`).get(original) as MessageRow;
     return { status: 'duplicate', message: toMessage(row) };
   }
   const members = s.memberIds(input.channelId);
-  if (!members.includes(input.senderId)) {
-    s.sql(`DELETE FROM client_msg_ids WHERE sender_id = ? AND client_msg_id = ?`).run(
-      input.senderId,
-      input.clientMsgId,
-    );
-    return { status: 'not_member' };
-  }
+  if (!members.includes(input.senderId)) return { status: 'not_member' };
   s.sql(
     `INSERT INTO messages (id, channel_id, sender_id, text, created_at, client_msg_id) VALUES (?, ?, ?, ?, ?, ?)`,
   ).run(input.id, input.channelId, input.senderId, input.text, input.createdAt, input.clientMsgId);
+  s.clientMsgIds.add(input.senderId, input.clientMsgId, input.id, now);
   const entries = appendLog(
     s,
     { userIds: members, type: 'message.created', channelId: input.channelId, messageId: input.id },
@@ -153,7 +147,12 @@ export function appendMessage(s: SqliteSession, input: NewMessage): AppendResult
   return { status: 'created', message: storedMessage(input), entries };
 }
 
-/** A batch in one IMMEDIATE transaction (group commit). */
+/** A batch in one IMMEDIATE transaction (group commit), with the idempotency keys due by now. */
 export function appendMessages(s: SqliteSession, batch: readonly NewMessage[]): AppendResult[] {
-  return s.transaction(() => batch.map((message) => appendMessage(s, message)));
+  const now = performance.now();
+  return s.transaction(() => {
+    const results = batch.map((message) => appendMessage(s, message, now));
+    s.clientMsgIds.flushIfDue(now);
+    return results;
+  });
 }
