@@ -307,7 +307,12 @@ export function writeReport(resultsDir: string): string {
       '',
     );
   }
-  lines.push('## Summary', '');
+  lines.push(
+    '## Summary',
+    '',
+    'Each row is the last run of its scenario. A ✅ says that run met the target, not that every run does: "What these runs say" below gives how far the figures move between runs on this machine.',
+    '',
+  );
   const rows = records.flatMap(({ name, r }) => r.summary.map((row) => ({ scenario: name, row })));
   lines.push(...(rows.length ? summaryTable(rows) : ['No results yet: run `npm run bench -- all`.']), '');
   for (const { name, r } of records) lines.push(...section(name, r, docsDir));
