@@ -2,8 +2,8 @@
  * The (sender, clientMsgId) -> message id index that makes resends idempotent, written behind.
  *
  * Why behind: keys arrive in no useful order, so writing each one with its message dirtied a
- * random page of the index on every send: 1.35 of the 5.65 WAL pages (4 KiB each) a 100-byte DM
- * cost, and about a third of the writer's time (docs/benchmarks.md, finding 16). Instead the
+ * random page of the index on every send: 1.4 of the 5.8 WAL pages (4 KiB each) a 100-byte DM
+ * cost, and a quarter of the store's time per message (docs/benchmarks.md, finding 16). Instead the
  * writer remembers the keys it committed since the last flush and writes them all, sorted, about
  * once a second, inside a message batch's transaction: a sender's keys then share pages.
  *
