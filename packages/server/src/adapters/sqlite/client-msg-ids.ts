@@ -70,17 +70,17 @@ export class ClientMsgIdIndex {
   }
 
   /** Remembers a key whose message the caller's transaction just stored. */
-  add(senderId: string, clientMsgId: string, messageId: string, now: number): void {
+  add(senderId: string, clientMsgId: string, messageId: string): void {
     const key = keyOf(senderId, clientMsgId);
-    if (this.#pending.size === 0) this.#oldestPendingAt = now;
+    if (this.#pending.size === 0) this.#oldestPendingAt = performance.now();
     this.#pending.set(key, { senderId, clientMsgId, messageId });
     this.#added.push(key);
   }
 
   /** Writes every remembered key if enough are waiting or the oldest has waited long enough. */
-  flushIfDue(now: number): void {
+  flushIfDue(): void {
     if (this.#pending.size === 0) return;
-    if (this.#pending.size < FLUSH_KEYS && now - this.#oldestPendingAt < FLUSH_AFTER_MS) return;
+    if (this.#pending.size < FLUSH_KEYS && performance.now() - this.#oldestPendingAt < FLUSH_AFTER_MS) return;
     const keys = [...this.#pending.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     const insert = this.session.sql(
       `INSERT OR IGNORE INTO client_msg_ids (sender_id, client_msg_id, message_id) VALUES (?, ?, ?)`,
@@ -109,10 +109,7 @@ export class ClientMsgIdIndex {
   /** Every message stored so far has its key in the table (or in this same transaction). */
   #markThroughNewest(): void {
     this.session
-      .sql(
-        `INSERT INTO store_meta (key, value) VALUES (?, COALESCE((SELECT MAX(id) FROM messages), 0))
-         ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
-      )
+      .sql(`UPDATE store_meta SET value = COALESCE((SELECT MAX(id) FROM messages), 0) WHERE key = ?`)
       .run(WATERMARK);
   }
 }

@@ -127,7 +127,7 @@ export function appendLog(s: SqliteSession, append: LogAppend, at: string): LogE
 }
 
 /** Stores one message and its members' log entries, or reports a duplicate or a non-member. */
-export function appendMessage(s: SqliteSession, input: NewMessage, now: number): AppendResult {
+export function appendMessage(s: SqliteSession, input: NewMessage): AppendResult {
   const original = s.clientMsgIds.find(input.senderId, input.clientMsgId);
   if (original !== undefined) {
     const row = s.sql(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id = ?`).get(original) as MessageRow;
@@ -138,7 +138,7 @@ export function appendMessage(s: SqliteSession, input: NewMessage, now: number):
   s.sql(
     `INSERT INTO messages (id, channel_id, sender_id, text, created_at, client_msg_id) VALUES (?, ?, ?, ?, ?, ?)`,
   ).run(input.id, input.channelId, input.senderId, input.text, input.createdAt, input.clientMsgId);
-  s.clientMsgIds.add(input.senderId, input.clientMsgId, input.id, now);
+  s.clientMsgIds.add(input.senderId, input.clientMsgId, input.id);
   const entries = appendLog(
     s,
     { userIds: members, type: 'message.created', channelId: input.channelId, messageId: input.id },
@@ -147,12 +147,11 @@ export function appendMessage(s: SqliteSession, input: NewMessage, now: number):
   return { status: 'created', message: storedMessage(input), entries };
 }
 
-/** A batch in one IMMEDIATE transaction (group commit), with the idempotency keys due by now. */
+/** A batch in one IMMEDIATE transaction (group commit), with the idempotency keys that are due. */
 export function appendMessages(s: SqliteSession, batch: readonly NewMessage[]): AppendResult[] {
-  const now = performance.now();
   return s.transaction(() => {
-    const results = batch.map((message) => appendMessage(s, message, now));
-    s.clientMsgIds.flushIfDue(now);
+    const results = batch.map((message) => appendMessage(s, message));
+    s.clientMsgIds.flushIfDue();
     return results;
   });
 }
