@@ -3,8 +3,8 @@
  * read back as text so no precision is lost in JavaScript numbers.
  *
  * Shaped like the scale-out schema: messages are found by (channel_id, id), the update log by
- * (user_id, seq), idempotency keys by (sender_id, client_msg_id), written behind
- * (client-msg-ids.ts). users.log_seq and channels.last_message_id are no longer written: a user's
+ * (user_id, seq), idempotency keys by (sender_id, client_msg_id); the last two are written behind
+ * (pending-log.ts, client-msg-ids.ts). users.log_seq and channels.last_message_id are no longer written: a user's
  * log head is their newest log entry and a channel's last message the newest in its index (fewer
  * pages written per commit).
  */
@@ -104,5 +104,35 @@ export const migrations: readonly string[] = [
     value INTEGER NOT NULL
   ) WITHOUT ROWID;
   INSERT INTO store_meta (key, value) VALUES ('client_msg_ids_through', COALESCE((SELECT MAX(id) FROM messages), 0));
+  `,
+  // The update log is written behind from here on (pending-log.ts): each append is one row of
+  // one of the pending tables, its users and their seqs in `users` ([[userId, seq], ...]); a few
+  // seconds later each user's entries become one row of user_log_chunks (entries: a JSON array of
+  // [seq, type, channelId, messageId, data, createdAt]).
+  `
+  CREATE TABLE user_log_pending_a (
+    type TEXT NOT NULL,
+    channel_id INTEGER,
+    message_id INTEGER,
+    data TEXT,
+    created_at TEXT NOT NULL,
+    users TEXT NOT NULL
+  );
+  CREATE TABLE user_log_pending_b (
+    type TEXT NOT NULL,
+    channel_id INTEGER,
+    message_id INTEGER,
+    data TEXT,
+    created_at TEXT NOT NULL,
+    users TEXT NOT NULL
+  );
+  CREATE TABLE user_log_chunks (
+    user_id INTEGER NOT NULL,
+    first_seq INTEGER NOT NULL,
+    last_seq INTEGER NOT NULL,
+    newest_at TEXT NOT NULL,
+    entries TEXT NOT NULL,
+    PRIMARY KEY (user_id, first_seq)
+  ) WITHOUT ROWID;
   `,
 ];

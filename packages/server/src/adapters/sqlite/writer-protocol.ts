@@ -3,8 +3,11 @@ import type { Message } from '@parley/protocol';
 import type { AppendResult, LogEntry, NewMessage, Store, StoreErrorKind } from '../../ports/store.js';
 import { newLogEntry, storedMessage } from '../sql-rows.js';
 
-/** The Store methods that write: these run on the writer thread, everything else reads beside it. */
-export const WRITE_METHODS = [
+/**
+ * The Store methods that run on the writer thread: every write, and the reads of the update log,
+ * whose newest entries only the writer knows (pending-log.ts). Everything else reads beside it.
+ */
+export const WRITER_METHODS = [
   'createUser',
   'updateProfile',
   'createDevice',
@@ -26,13 +29,15 @@ export const WRITE_METHODS = [
   'trimLog',
   'savePushSubscription',
   'deletePushSubscription',
+  'readLog',
+  'logBounds',
 ] as const satisfies readonly (keyof Store)[];
 
-export type WriteMethod = (typeof WRITE_METHODS)[number];
+export type WriterMethod = (typeof WRITER_METHODS)[number];
 
 export interface WriterRequest {
   id: number;
-  method: WriteMethod | 'close';
+  method: WriterMethod | 'close';
   args: unknown[];
 }
 

@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import type { AppendResult, LogAppend, LogEntry, NewMessage } from '../../ports/store.js';
 import { newLogEntry, storedMessage, toMessage, type MessageRow } from '../sql-rows.js';
 import { ClientMsgIdIndex } from './client-msg-ids.js';
+import { PendingLog } from './pending-log.js';
 
 export const MESSAGE_COLUMNS = `CAST(id AS TEXT) AS id, CAST(channel_id AS TEXT) AS channel_id, CAST(sender_id AS TEXT) AS sender_id, text, created_at, client_msg_id`;
 
@@ -39,11 +40,16 @@ export class SqliteSession {
   readonly #channelMembers = new Map<string, string[]>();
   /** Idempotency keys, written behind (client-msg-ids.ts); only the writer uses it. */
   readonly clientMsgIds = new ClientMsgIdIndex(this);
+  /** Update-log entries, written behind (pending-log.ts); only the writer uses it. */
+  readonly pendingLog: PendingLog;
 
   constructor(
     readonly db: Database.Database,
     private readonly remembers: boolean,
-  ) {}
+    logMoveAfterMs?: number,
+  ) {
+    this.pendingLog = new PendingLog(this, logMoveAfterMs);
+  }
 
   sql(text: string): Database.Statement {
     let statement = this.#statements.get(text);
@@ -54,29 +60,33 @@ export class SqliteSession {
     return statement;
   }
 
-  /** Runs work in one IMMEDIATE transaction. */
+  /** Runs work in one IMMEDIATE transaction, which also moves some of the pending log along. */
   transaction<T>(work: () => T): T {
     let result: T;
+    this.pendingLog.beginTransaction();
     try {
-      result = this.db.transaction(work).immediate();
+      result = this.db
+        .transaction(() => {
+          const value = work();
+          this.pendingLog.endTransaction();
+          return value;
+        })
+        .immediate();
     } catch (error) {
       this.#logHeads.clear();
       this.#channelMembers.clear();
       this.clientMsgIds.rolledBack();
+      this.pendingLog.rolledBack();
       throw error;
     }
     this.clientMsgIds.committed();
+    this.pendingLog.committed();
     return result;
   }
 
   /** The user's newest seq (0 for an empty log). */
   logHead(userId: string): number {
-    const cached = this.#logHeads.get(userId);
-    if (cached !== undefined) return cached;
-    const { head } = this.sql(`SELECT COALESCE(MAX(seq), 0) AS head FROM user_log WHERE user_id = ?`).get(userId) as {
-      head: number;
-    };
-    return head;
+    return this.#logHeads.get(userId) ?? this.pendingLog.head(userId);
   }
 
   setLogHead(userId: string, head: number): void {
@@ -114,15 +124,12 @@ export class SqliteSession {
 export function appendLog(s: SqliteSession, append: LogAppend, at: string): LogEntry[] {
   const entries: LogEntry[] = [];
   const data = append.data === undefined ? null : JSON.stringify(append.data);
-  const insert = s.sql(
-    `INSERT INTO user_log (user_id, seq, type, channel_id, message_id, data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-  );
   for (const userId of append.userIds) {
-    const seq = s.logHead(userId) + 1;
-    insert.run(userId, seq, append.type, append.channelId ?? null, append.messageId ?? null, data, at);
-    s.setLogHead(userId, seq);
-    entries.push(newLogEntry(userId, seq, append, at));
+    const entry = newLogEntry(userId, s.logHead(userId) + 1, append, at);
+    s.setLogHead(userId, entry.seq);
+    entries.push(entry);
   }
+  s.pendingLog.append(entries, data);
   return entries;
 }
 
