@@ -182,6 +182,22 @@ it('moves what a crashed writer left pending when the store opens again', async 
   expect(next).toMatchObject({ status: 'created', entries: [{ seq: 4 }, { seq: 4 }] });
 });
 
+it('stores each entry once when a writer crashed halfway through storing a generation', async () => {
+  const crashed = await openWithDm();
+  await crashed.appendMessages(Array.from({ length: 300 }, (_, i) => message(1000 + i)));
+  await waitForGenerationToClose();
+  await crashed.appendMessages([message(5000)]);
+  // User 1's entries are in chunks, user 2's only in the closed pending table, which still holds both.
+  expect(entryCounts()).toEqual({ stored: 301, pending: 604 });
+  const restarted = await open();
+  expect(entryCounts()).toEqual({ stored: 604, pending: 0 });
+  for (const userId of ['1', '2']) {
+    expect((await logOf(restarted, 0, userId)).map(([seq]) => seq)).toEqual(
+      Array.from({ length: 302 }, (_, i) => i + 1),
+    );
+  }
+});
+
 it('forgets the entries of a batch that rolled back, so no seq is skipped or shown', async () => {
   const store = await openWithDm();
   await store.appendMessages([message(100)]);

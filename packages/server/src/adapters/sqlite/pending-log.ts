@@ -20,7 +20,7 @@
  * Reads must see pending entries, and only the writer knows them: readLog and logBounds run on
  * the writer (threaded-store.ts), which merges what is stored with what is pending.
  */
-import type { EventType, Message } from '@parley/protocol';
+import type { EventType } from '@parley/protocol';
 import type { LogEntry, StoredLogEntry } from '../../ports/store.js';
 import { toLogEntry, toMessage, type LogRow, type MessageRow } from '../sql-rows.js';
 import { MESSAGE_COLUMNS, type SqliteSession } from './writes.js';
@@ -80,7 +80,8 @@ export class PendingLog {
   }
 
   /**
-   * Moves every pending entry into user_log now, one row per entry. Call first in the caller's
+   * Moves every pending entry into user_log now, one row per entry, but for those a chunk holds
+   * already (a closed generation is stored a slice of users at a time). Call first in the caller's
    * transaction, before anything appends (trimming needs every entry where it deletes).
    */
   moveAll(): void {
@@ -88,8 +89,13 @@ export class PendingLog {
       this.session
         .sql(
           `INSERT OR IGNORE INTO user_log (user_id, seq, type, channel_id, message_id, data, created_at)
-           SELECT CAST(u.value ->> 0 AS INTEGER), u.value ->> 1, p.type, p.channel_id, p.message_id, p.data, p.created_at
-           FROM ${table} p, json_each(p.users) u ORDER BY 1, 2`,
+           SELECT user_id, seq, type, channel_id, message_id, data, created_at FROM (
+             SELECT CAST(u.value ->> 0 AS INTEGER) AS user_id, u.value ->> 1 AS seq,
+                    p.type, p.channel_id, p.message_id, p.data, p.created_at
+             FROM ${table} p, json_each(p.users) u) AS e
+           WHERE COALESCE((SELECT c.last_seq FROM user_log_chunks c WHERE c.user_id = e.user_id AND c.first_seq <= e.seq
+                           ORDER BY c.first_seq DESC LIMIT 1), 0) < e.seq
+           ORDER BY user_id, seq`,
         )
         .run();
       this.session.sql(`DELETE FROM ${table}`).run();
@@ -165,45 +171,22 @@ export class PendingLog {
     }
     const getMessage = this.session.sql(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id = ?`);
     for (const entry of found) {
-      if (entry.type !== 'message.created' || entry.messageId === undefined || entry.message !== undefined) continue;
+      if (entry.type !== 'message.created' || entry.messageId === undefined) continue;
       const row = getMessage.get(entry.messageId) as MessageRow | undefined;
       if (row !== undefined) entry.message = toMessage(row);
     }
     return found;
   }
 
-  /** Rows of user_log (one per entry), with their messages. */
+  /** Rows of user_log (one per entry), without their messages. */
   #storedRows(userId: string, afterSeq: number, limit: number): StoredLogEntry[] {
     const rows = this.session
       .sql(
-        `SELECT l.seq, l.type, CAST(l.channel_id AS TEXT) AS channel_id, CAST(l.message_id AS TEXT) AS message_id,
-                l.data, l.created_at,
-                CAST(m.sender_id AS TEXT) AS m_sender_id, m.text AS m_text, m.created_at AS m_created_at,
-                m.client_msg_id AS m_client_msg_id
-         FROM user_log l LEFT JOIN messages m ON l.type = 'message.created' AND m.id = l.message_id
-         WHERE l.user_id = ? AND l.seq > ? ORDER BY l.seq LIMIT ?`,
+        `SELECT seq, type, CAST(channel_id AS TEXT) AS channel_id, CAST(message_id AS TEXT) AS message_id, data, created_at
+         FROM user_log WHERE user_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
       )
-      .all(userId, afterSeq, limit) as (LogRow & {
-      m_sender_id: string | null;
-      m_text: string | null;
-      m_created_at: string | null;
-      m_client_msg_id: string | null;
-    })[];
-    return rows.map((row) => {
-      const entry: StoredLogEntry = toLogEntry(userId, row);
-      if (row.m_text !== null) {
-        const message: Message = toMessage({
-          id: row.message_id!,
-          channel_id: row.channel_id!,
-          sender_id: row.m_sender_id!,
-          text: row.m_text,
-          created_at: row.m_created_at!,
-          client_msg_id: row.m_client_msg_id,
-        });
-        entry.message = message;
-      }
-      return entry;
-    });
+      .all(userId, afterSeq, limit) as LogRow[];
+    return rows.map((row) => toLogEntry(userId, row));
   }
 
   /** Entries of user_log_chunks, without their messages. */

@@ -86,10 +86,6 @@ export class SqliteStore implements Store {
       this.#walSync = undefined;
       return;
     }
-    // The pages commits keep coming back to (each channel's index tail, each user's newest chunk)
-    // stay in the writer's memory rather than being read back from the OS: 64 MiB at most, where
-    // the default of 2 MiB held fewer pages than 1,000 users in 500 channels touch.
-    this.#db.pragma('cache_size = -65536');
     this.#migrate();
     this.#session.clientMsgIds.recover();
     this.#session.pendingLog.recover();
