@@ -82,18 +82,13 @@ export class ClientMsgIdIndex {
     if (this.#pending.size === 0) return;
     if (this.#pending.size < FLUSH_KEYS && performance.now() - this.#oldestPendingAt < FLUSH_AFTER_MS) return;
     const keys = [...this.#pending.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    // One statement over a JSON array: one call into SQLite instead of one per key.
-    let rows = '';
+    const insert = this.session.sql(
+      `INSERT OR IGNORE INTO client_msg_ids (sender_id, client_msg_id, message_id) VALUES (?, ?, ?)`,
+    );
     for (const [key, { senderId, clientMsgId, messageId }] of keys) {
-      rows += `${rows === '' ? '[' : ','}["${senderId}",${JSON.stringify(clientMsgId)},"${messageId}"]`;
+      insert.run(senderId, clientMsgId, messageId);
       this.#written.push(key);
     }
-    this.session
-      .sql(
-        `INSERT OR IGNORE INTO client_msg_ids (sender_id, client_msg_id, message_id)
-         SELECT CAST(value ->> 0 AS INTEGER), value ->> 1, CAST(value ->> 2 AS INTEGER) FROM json_each(?)`,
-      )
-      .run(`${rows}]`);
     this.#markThroughNewest();
   }
 

@@ -5,7 +5,7 @@
  * Why: stored one row per entry, keyed by (user_id, seq), every entry lands on its user's tail
  * page. A group commit of 25 DMs dirtied 50 random pages, two of the 4.7 WAL pages (4 KiB each)
  * that a 100-byte DM cost, and a message to a group of 100 inserted 100 rows on 100 pages inside
- * its commit (docs/benchmarks.md, finding 19). Pending, an append is one row (its users and their
+ * its commit (docs/benchmarks.md, finding 20). Pending, an append is one row (its users and their
  * seqs in one JSON column), added by rowid, so a commit's appends share a page or two. Every few
  * seconds the table in use is closed (a "generation"), and over the next commits each user's
  * entries of that generation become one row of `user_log_chunks` (JSON, at most CHUNK_ENTRIES
@@ -15,7 +15,7 @@
  *
  * Nothing is lost in a crash: an entry is in a pending table, in a chunk, or (halfway through a
  * move) in both, always inside the transaction that made it. Opening the store moves whatever the
- * pending tables hold into `user_log` (recover(); INSERT OR IGNORE skips entries already stored).
+ * pending tables hold into `user_log`, but for the entries a chunk already holds (recover()).
  *
  * Reads must see pending entries, and only the writer knows them: readLog and logBounds run on
  * the writer (threaded-store.ts), which merges what is stored with what is pending.
