@@ -180,6 +180,16 @@ it('moves what a crashed writer left pending when the store opens again', async 
   ]);
   const [next] = await restarted.appendMessages([message(102)]);
   expect(next).toMatchObject({ status: 'created', entries: [{ seq: 4 }, { seq: 4 }] });
+  // One log now read from rows (recovered), a chunk (stored since) and memory (pending).
+  await waitForGenerationToClose();
+  await restarted.appendMessages([message(103)]);
+  expect(await logOf(restarted, 1)).toEqual([
+    [2, 'm100'],
+    [3, 'm101'],
+    [4, 'm102'],
+    [5, 'm103'],
+  ]);
+  expect(await restarted.logBounds('2')).toEqual({ head: 5, floor: 0 });
 });
 
 it('stores each entry once when a writer crashed halfway through storing a generation', async () => {
