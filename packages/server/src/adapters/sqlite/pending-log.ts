@@ -23,7 +23,7 @@
 import type { EventType } from '@parley/protocol';
 import type { LogEntry, StoredLogEntry } from '../../ports/store.js';
 import { toLogEntry, toMessage, type LogRow, type MessageRow } from '../sql-rows.js';
-import { MESSAGE_COLUMNS, type SqliteSession } from './writes.js';
+import { JSON_IDS, MESSAGE_COLUMNS, type SqliteSession } from './writes.js';
 
 const TABLES = ['user_log_pending_a', 'user_log_pending_b'] as const;
 type PendingTable = (typeof TABLES)[number];
@@ -132,7 +132,8 @@ export class PendingLog {
     const row = this.session
       .sql(
         `SELECT MAX((SELECT COALESCE(MAX(seq), 0) FROM user_log WHERE user_id = @userId),
-                    (SELECT COALESCE(MAX(last_seq), 0) FROM user_log_chunks WHERE user_id = @userId)) AS head`,
+                    COALESCE((SELECT last_seq FROM user_log_chunks WHERE user_id = @userId
+                              ORDER BY first_seq DESC LIMIT 1), 0)) AS head`,
       )
       .get({ userId }) as { head: number };
     return row.head;
@@ -169,10 +170,15 @@ export class PendingLog {
         }
       }
     }
-    const getMessage = this.session.sql(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id = ?`);
-    for (const entry of found) {
-      if (entry.type !== 'message.created' || entry.messageId === undefined) continue;
-      const row = getMessage.get(entry.messageId) as MessageRow | undefined;
+    const created = found.filter((entry) => entry.type === 'message.created' && entry.messageId !== undefined);
+    if (created.length === 0) return found;
+    // One statement for the page's messages, not one per entry.
+    const rows = this.session
+      .sql(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id IN ${JSON_IDS}`)
+      .all(JSON.stringify(created.map((entry) => entry.messageId))) as MessageRow[];
+    const messages = new Map(rows.map((row) => [row.id, row]));
+    for (const entry of created) {
+      const row = messages.get(entry.messageId!);
       if (row !== undefined) entry.message = toMessage(row);
     }
     return found;
@@ -193,8 +199,16 @@ export class PendingLog {
   #storedChunks(userId: string, afterSeq: number, limit: number): StoredLogEntry[] {
     const found: StoredLogEntry[] = [];
     const chunks = this.session
-      .sql(`SELECT entries FROM user_log_chunks WHERE user_id = ? AND last_seq > ? ORDER BY first_seq`)
-      .iterate(userId, afterSeq) as IterableIterator<{ entries: string }>;
+      .sql(
+        // From the chunk that holds afterSeq on (found through the key, so the cost does not grow
+        // with the user's history; last_seq has no index).
+        `SELECT entries FROM user_log_chunks
+         WHERE user_id = @userId AND last_seq > @afterSeq
+           AND first_seq >= COALESCE((SELECT MAX(first_seq) FROM user_log_chunks
+                                      WHERE user_id = @userId AND first_seq <= @afterSeq), 0)
+         ORDER BY first_seq`,
+      )
+      .iterate({ userId, afterSeq }) as IterableIterator<{ entries: string }>;
     for (const { entries } of chunks) {
       for (const [seq, type, channelId, messageId, data, createdAt] of JSON.parse(entries) as ChunkEntry[]) {
         if (seq <= afterSeq) continue;

@@ -110,22 +110,18 @@ export const migrations: readonly string[] = [
   // seconds later each user's entries become one row of user_log_chunks (entries: a JSON array of
   // [seq, type, channelId, messageId, data, createdAt]).
   `
-  CREATE TABLE user_log_pending_a (
+  ${['user_log_pending_a', 'user_log_pending_b']
+    .map(
+      (table) => `CREATE TABLE ${table} (
     type TEXT NOT NULL,
     channel_id INTEGER,
     message_id INTEGER,
     data TEXT,
     created_at TEXT NOT NULL,
     users TEXT NOT NULL
-  );
-  CREATE TABLE user_log_pending_b (
-    type TEXT NOT NULL,
-    channel_id INTEGER,
-    message_id INTEGER,
-    data TEXT,
-    created_at TEXT NOT NULL,
-    users TEXT NOT NULL
-  );
+  );`,
+    )
+    .join('\n  ')}
   CREATE TABLE user_log_chunks (
     user_id INTEGER NOT NULL,
     first_seq INTEGER NOT NULL,

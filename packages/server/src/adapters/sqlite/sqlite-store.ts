@@ -32,7 +32,7 @@ import type { PushSubscriptionRecord } from '../../ports/push.js';
 import { migrations } from './schema.js';
 import { SqliteCheckpointThread } from './threads.js';
 import { WalSync } from './wal-sync.js';
-import { appendLog, appendMessages, MESSAGE_COLUMNS, openDatabase, SqliteSession } from './writes.js';
+import { appendLog, appendMessages, JSON_IDS, MESSAGE_COLUMNS, openDatabase, SqliteSession } from './writes.js';
 
 export interface SqliteStoreOptions {
   /** File path, or ':memory:' for tests. */
@@ -48,8 +48,6 @@ export interface SqliteStoreOptions {
   logMoveAfterMs?: number;
 }
 
-/** Binds a list of ids as one JSON array parameter. */
-const JSON_IDS = `(SELECT CAST(value AS INTEGER) FROM json_each(?))`;
 const USER_COLUMNS = `CAST(id AS TEXT) AS id, username, display_name, status_text, password_hash, created_at, last_seen_at`;
 
 function dmKey(a: string, b: string): string {

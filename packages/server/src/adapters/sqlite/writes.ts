@@ -9,6 +9,9 @@ import { newLogEntry, storedMessage, toMessage, type MessageRow } from '../sql-r
 import { ClientMsgIdIndex } from './client-msg-ids.js';
 import { PendingLog } from './pending-log.js';
 
+/** Binds a list of ids as one JSON array parameter. */
+export const JSON_IDS = `(SELECT CAST(value AS INTEGER) FROM json_each(?))`;
+
 export const MESSAGE_COLUMNS = `CAST(id AS TEXT) AS id, CAST(channel_id AS TEXT) AS channel_id, CAST(sender_id AS TEXT) AS sender_id, text, created_at, client_msg_id`;
 
 /**
