@@ -8,6 +8,9 @@ beforeAll(async () => {
 });
 afterAll(() => server.cleanup());
 
+/** Every third text is long enough for the long-text file (adapters/sqlite/long-texts.ts). */
+const textOf = (i: number) => (i % 3 === 0 ? `m${i} ${'long text '.repeat(500)}` : `m${i}`);
+
 it('loses nothing that was acked when the server is killed with SIGKILL', async () => {
   const alice = await signup(server.baseUrl, 'dur');
   const bob = await signup(server.baseUrl, 'dur');
@@ -16,15 +19,19 @@ it('loses nothing that was acked when the server is killed with SIGKILL', async 
   ).body.channel.id;
   const socket = await TestSocket.connect(server.wsUrl, alice.token);
   const acked: string[] = [];
+  const sentTexts = new Map<string, string>();
   socket.ws.on('message', (data) => {
     const frame = JSON.parse(data.toString());
-    if (frame.op === 'ack') acked.push(frame.messageId);
+    if (frame.op === 'ack') {
+      acked.push(frame.messageId);
+      sentTexts.set(frame.messageId, textOf(Number(frame.clientMsgId.slice(1))));
+    }
   });
   // Keep sending until well after the kill, so some sends are in flight when it lands.
   let i = 0;
   const sending = setInterval(() => {
     for (let k = 0; k < 20 && socket.ws.readyState === socket.ws.OPEN; k++) {
-      socket.send({ op: 'send', channelId, text: `m${i}`, clientMsgId: `k${i}` });
+      socket.send({ op: 'send', channelId, text: textOf(i), clientMsgId: `k${i}` });
       i++;
     }
   }, 2);
@@ -42,17 +49,18 @@ it('loses nothing that was acked when the server is killed with SIGKILL', async 
   expect(acked.length).toBeGreaterThanOrEqual(200);
 
   await server.restart();
-  const stored = new Set<string>();
+  const stored = new Map<string, string>();
   let before = '';
   for (;;) {
     const page = await http(server.baseUrl, 'GET', `/v1/channels/${channelId}/messages?limit=100${before}`, {
       token: bob.token,
     });
-    for (const m of page.body.messages) stored.add(m.id);
+    for (const m of page.body.messages) stored.set(m.id, m.text);
     if (page.body.messages.length < 100) break;
     before = `&before=${page.body.messages[0].id}`;
   }
   expect(acked.filter((id) => !stored.has(id))).toEqual([]);
+  expect(acked.filter((id) => stored.get(id) !== sentTexts.get(id))).toEqual([]);
 
   // Bob's log is gap-free across the crash: 1 channel.created + one entry per stored message.
   const seqs: number[] = [];

@@ -22,8 +22,8 @@
  */
 import type { EventType } from '@parley/protocol';
 import type { LogEntry, StoredLogEntry } from '../../ports/store.js';
-import { toLogEntry, toMessage, type LogRow, type MessageRow } from '../sql-rows.js';
-import { JSON_IDS, MESSAGE_COLUMNS, type SqliteSession } from './writes.js';
+import { toLogEntry, type LogRow } from '../sql-rows.js';
+import { JSON_IDS, MESSAGE_COLUMNS, type SqliteMessageRow, type SqliteSession } from './writes.js';
 
 const TABLES = ['user_log_pending_a', 'user_log_pending_b'] as const;
 type PendingTable = (typeof TABLES)[number];
@@ -175,11 +175,11 @@ export class PendingLog {
     // One statement for the page's messages, not one per entry.
     const rows = this.session
       .sql(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id IN ${JSON_IDS}`)
-      .all(JSON.stringify(created.map((entry) => entry.messageId))) as MessageRow[];
+      .all(JSON.stringify(created.map((entry) => entry.messageId))) as SqliteMessageRow[];
     const messages = new Map(rows.map((row) => [row.id, row]));
     for (const entry of created) {
       const row = messages.get(entry.messageId!);
-      if (row !== undefined) entry.message = toMessage(row);
+      if (row !== undefined) entry.message = this.session.toMessage(row);
     }
     return found;
   }

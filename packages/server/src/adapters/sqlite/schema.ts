@@ -131,4 +131,10 @@ export const migrations: readonly string[] = [
     PRIMARY KEY (user_id, first_seq)
   ) WITHOUT ROWID;
   `,
+  // Long texts live in the file beside the database from here on (long-texts.ts): such a row's
+  // text is '' and text_at / text_bytes say where in the file its text is.
+  `
+  ALTER TABLE messages ADD COLUMN text_at INTEGER;
+  ALTER TABLE messages ADD COLUMN text_bytes INTEGER;
+  `,
 ];

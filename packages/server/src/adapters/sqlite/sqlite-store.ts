@@ -18,21 +18,21 @@ import {
   type StoredLogEntry,
   type UserRecord,
 } from '../../ports/store.js';
-import {
-  toChannelRecord,
-  toMessage,
-  toUser,
-  toUserRecord,
-  UNREAD_CAP,
-  type ChannelRow,
-  type MessageRow,
-  type UserRow,
-} from '../sql-rows.js';
+import { toChannelRecord, toUser, toUserRecord, UNREAD_CAP, type ChannelRow, type UserRow } from '../sql-rows.js';
 import type { PushSubscriptionRecord } from '../../ports/push.js';
 import { migrations } from './schema.js';
 import { SqliteCheckpointThread } from './threads.js';
 import { WalSync } from './wal-sync.js';
-import { appendLog, appendMessages, JSON_IDS, MESSAGE_COLUMNS, openDatabase, SqliteSession } from './writes.js';
+import { LongTexts } from './long-texts.js';
+import {
+  appendLog,
+  appendMessages,
+  JSON_IDS,
+  MESSAGE_COLUMNS,
+  openDatabase,
+  SqliteSession,
+  type SqliteMessageRow,
+} from './writes.js';
 
 export interface SqliteStoreOptions {
   /** File path, or ':memory:' for tests. */
@@ -69,6 +69,8 @@ export class SqliteStore implements Store {
   readonly #session: SqliteSession;
   readonly #checkpointer: SqliteCheckpointThread | undefined;
   readonly #walSync: WalSync | undefined;
+  /** Opened at once by the writer, and by a reader when it first meets a long text. */
+  #longTexts: LongTexts | undefined;
   /** Settles when the last message batch's statements are done (the next may start). */
   #commitTurn: Promise<void> = Promise.resolve();
   /** Settles when the last message batch is on disk. Never rejects. */
@@ -77,7 +79,10 @@ export class SqliteStore implements Store {
   constructor(options: SqliteStoreOptions) {
     this.#db = openDatabase(options.path);
     const writes = options.readOnly !== true;
-    this.#session = new SqliteSession(this.#db, writes, options.logMoveAfterMs);
+    const onDisk = options.path !== ':memory:';
+    if (onDisk && writes) this.#longTexts = LongTexts.open(options.path, true);
+    const longTexts = onDisk ? () => (this.#longTexts ??= LongTexts.open(options.path, false)) : undefined;
+    this.#session = new SqliteSession(this.#db, writes, longTexts, options.logMoveAfterMs);
     if (!writes) {
       this.#db.pragma('query_only = ON');
       this.#checkpointer = undefined;
@@ -87,7 +92,6 @@ export class SqliteStore implements Store {
     this.#migrate();
     this.#session.clientMsgIds.recover();
     this.#session.pendingLog.recover();
-    const onDisk = options.path !== ':memory:';
     // Checkpoints (copying the WAL into the database file, with its fsync) run on their own
     // thread; without that thread the connection checkpoints itself every 1000 pages as usual.
     const checkpoint = options.checkpoint ?? {};
@@ -479,8 +483,8 @@ export class SqliteStore implements Store {
         unreadCount: 0,
       };
       if (row.last_message_id !== null) {
-        const last = getMessage.get(row.last_message_id) as MessageRow | undefined;
-        if (last !== undefined) view.lastMessage = toMessage(last);
+        const last = getMessage.get(row.last_message_id) as SqliteMessageRow | undefined;
+        if (last !== undefined) view.lastMessage = this.#session.toMessage(last);
         view.unreadCount = (countUnread.get(row.id, row.last_read ?? 0, userId) as { n: number }).n;
       }
       if (row.last_read !== null) view.lastReadMessageId = row.last_read;
@@ -574,16 +578,21 @@ export class SqliteStore implements Store {
    */
   async appendMessages(batch: readonly NewMessage[]): Promise<AppendResult[]> {
     if (this.#walSync === undefined) return appendMessages(this.#session, batch);
+    // Long texts go to their file first, and are on disk before any row points at them.
+    const places = this.#longTexts?.append(batch.map((message) => message.text)) ?? [];
+    const textsSynced = places.some((place) => place !== undefined) ? this.#longTexts!.sync() : undefined;
+    textsSynced?.catch(() => undefined); // awaited below; until then a failure must not go unhandled
     const previousTurn = this.#commitTurn;
     let endTurn!: () => void;
     this.#commitTurn = new Promise((resolve) => (endTurn = resolve));
     let results: AppendResult[];
     try {
       await previousTurn;
+      await textsSynced;
       await this.#checkpointer?.beginCommit();
       this.#sql('PRAGMA synchronous = NORMAL').run();
       try {
-        results = appendMessages(this.#session, batch);
+        results = appendMessages(this.#session, batch, places);
       } finally {
         this.#sql('PRAGMA synchronous = FULL').run();
         this.#checkpointer?.endCommit();
@@ -603,41 +612,41 @@ export class SqliteStore implements Store {
 
   async listMessages(channelId: string, query: HistoryQuery): Promise<Message[]> {
     const { limit } = query;
-    let rows: MessageRow[];
+    let rows: SqliteMessageRow[];
     if ('before' in query) {
       rows = this.#sql(
         `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE channel_id = ? AND id < ? ORDER BY messages.id DESC LIMIT ?`,
-      ).all(channelId, query.before, limit) as MessageRow[];
+      ).all(channelId, query.before, limit) as SqliteMessageRow[];
       rows.reverse();
     } else if ('after' in query) {
       rows = this.#sql(
         `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE channel_id = ? AND id > ? ORDER BY messages.id ASC LIMIT ?`,
-      ).all(channelId, query.after, limit) as MessageRow[];
+      ).all(channelId, query.after, limit) as SqliteMessageRow[];
     } else if ('around' in query) {
       // Half the page before the target, the target, and the rest after it.
       const olderCount = Math.floor(limit / 2) + 1;
       const older = this.#sql(
         `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE channel_id = ? AND id <= ? ORDER BY messages.id DESC LIMIT ?`,
-      ).all(channelId, query.around, olderCount) as MessageRow[];
+      ).all(channelId, query.around, olderCount) as SqliteMessageRow[];
       const newer = this.#sql(
         `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE channel_id = ? AND id > ? ORDER BY messages.id ASC LIMIT ?`,
-      ).all(channelId, query.around, limit - older.length) as MessageRow[];
+      ).all(channelId, query.around, limit - older.length) as SqliteMessageRow[];
       rows = [...older.reverse(), ...newer];
     } else {
       rows = this.#sql(
         `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE channel_id = ? ORDER BY messages.id DESC LIMIT ?`,
-      ).all(channelId, limit) as MessageRow[];
+      ).all(channelId, limit) as SqliteMessageRow[];
       rows.reverse();
     }
-    return rows.map(toMessage);
+    return rows.map((row) => this.#session.toMessage(row));
   }
 
   async getMessage(channelId: string, messageId: string): Promise<Message | undefined> {
     const row = this.#sql(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id = ? AND channel_id = ?`).get(
       messageId,
       channelId,
-    ) as MessageRow | undefined;
-    return row && toMessage(row);
+    ) as SqliteMessageRow | undefined;
+    return row && this.#session.toMessage(row);
   }
 
   // ------------------------------------------------------------ update log
@@ -711,6 +720,8 @@ export class SqliteStore implements Store {
     await this.#checkpointer?.close();
     if (this.#db.open) this.#db.close();
     this.#walSync?.close();
+    this.#longTexts?.close();
+    this.#longTexts = undefined;
   }
 }
 

@@ -4,15 +4,23 @@
  * to run inside the caller's transaction.
  */
 import Database from 'better-sqlite3';
+import type { Message } from '@parley/protocol';
 import type { AppendResult, LogAppend, LogEntry, NewMessage } from '../../ports/store.js';
 import { newLogEntry, storedMessage, toMessage, type MessageRow } from '../sql-rows.js';
 import { ClientMsgIdIndex } from './client-msg-ids.js';
+import type { LongTexts, TextPlace } from './long-texts.js';
 import { PendingLog } from './pending-log.js';
 
 /** Binds a list of ids as one JSON array parameter. */
 export const JSON_IDS = `(SELECT CAST(value AS INTEGER) FROM json_each(?))`;
 
-export const MESSAGE_COLUMNS = `CAST(id AS TEXT) AS id, CAST(channel_id AS TEXT) AS channel_id, CAST(sender_id AS TEXT) AS sender_id, text, created_at, client_msg_id`;
+export const MESSAGE_COLUMNS = `CAST(id AS TEXT) AS id, CAST(channel_id AS TEXT) AS channel_id, CAST(sender_id AS TEXT) AS sender_id, text, created_at, client_msg_id, text_at, text_bytes`;
+
+/** A messages row as MESSAGE_COLUMNS reads it: a long text is in the file (long-texts.ts). */
+export interface SqliteMessageRow extends MessageRow {
+  text_at: number | null;
+  text_bytes: number | null;
+}
 
 /**
  * WAL with synchronous=FULL: a committed transaction survives a crash of the process or of the
@@ -49,9 +57,19 @@ export class SqliteSession {
   constructor(
     readonly db: Database.Database,
     private readonly remembers: boolean,
+    /** The long-text file; undefined for ':memory:', whose texts all stay in their rows. */
+    readonly longTexts: (() => LongTexts) | undefined,
     logMoveAfterMs?: number,
   ) {
     this.pendingLog = new PendingLog(this, logMoveAfterMs);
+  }
+
+  /** The message a row holds, its text read from the long-text file if it is there. */
+  toMessage(row: SqliteMessageRow): Message {
+    if (row.text_at !== null && row.text_bytes !== null) {
+      row.text = this.longTexts!().read({ at: row.text_at, bytes: row.text_bytes });
+    }
+    return toMessage(row);
   }
 
   sql(text: string): Database.Statement {
@@ -136,18 +154,31 @@ export function appendLog(s: SqliteSession, append: LogAppend, at: string): LogE
   return entries;
 }
 
-/** Stores one message and its members' log entries, or reports a duplicate or a non-member. */
-export function appendMessage(s: SqliteSession, input: NewMessage): AppendResult {
+/**
+ * Stores one message and its members' log entries, or reports a duplicate or a non-member. With
+ * a place, the text is already in the long-text file (and synced) and the row points at it.
+ */
+export function appendMessage(s: SqliteSession, input: NewMessage, place?: TextPlace): AppendResult {
   const original = s.clientMsgIds.find(input.senderId, input.clientMsgId);
   if (original !== undefined) {
-    const row = s.sql(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id = ?`).get(original) as MessageRow;
-    return { status: 'duplicate', message: toMessage(row) };
+    const row = s.sql(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id = ?`).get(original) as SqliteMessageRow;
+    return { status: 'duplicate', message: s.toMessage(row) };
   }
   const members = s.memberIds(input.channelId);
   if (!members.includes(input.senderId)) return { status: 'not_member' };
   s.sql(
-    `INSERT INTO messages (id, channel_id, sender_id, text, created_at, client_msg_id) VALUES (?, ?, ?, ?, ?, ?)`,
-  ).run(input.id, input.channelId, input.senderId, input.text, input.createdAt, input.clientMsgId);
+    `INSERT INTO messages (id, channel_id, sender_id, text, created_at, client_msg_id, text_at, text_bytes)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  ).run(
+    input.id,
+    input.channelId,
+    input.senderId,
+    place === undefined ? input.text : '',
+    input.createdAt,
+    input.clientMsgId,
+    place?.at ?? null,
+    place?.bytes ?? null,
+  );
   s.clientMsgIds.add(input.senderId, input.clientMsgId, input.id);
   const entries = appendLog(
     s,
@@ -157,10 +188,17 @@ export function appendMessage(s: SqliteSession, input: NewMessage): AppendResult
   return { status: 'created', message: storedMessage(input), entries };
 }
 
-/** A batch in one IMMEDIATE transaction (group commit), with the idempotency keys that are due. */
-export function appendMessages(s: SqliteSession, batch: readonly NewMessage[]): AppendResult[] {
+/**
+ * A batch in one IMMEDIATE transaction (group commit), with the idempotency keys that are due.
+ * places[i], if given, is where message i's text already is in the long-text file.
+ */
+export function appendMessages(
+  s: SqliteSession,
+  batch: readonly NewMessage[],
+  places: readonly (TextPlace | undefined)[] = [],
+): AppendResult[] {
   return s.transaction(() => {
-    const results = batch.map((message) => appendMessage(s, message));
+    const results = batch.map((message, i) => appendMessage(s, message, places[i]));
     s.clientMsgIds.flushIfDue();
     return results;
   });

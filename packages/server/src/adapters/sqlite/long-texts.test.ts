@@ -1,0 +1,124 @@
+import { appendFileSync, statSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import type { NewMessage, Store } from '../../ports/store.js';
+import { LONG_TEXT_BYTES } from './long-texts.js';
+import { openSqliteStore } from './threaded-store.js';
+
+// Texts of LONG_TEXT_BYTES or more live in the file beside the database (long-texts.ts); every
+// read path must give them back exactly, whether the row or the file holds them.
+
+let dir: string;
+let file: string;
+let store: Store | undefined;
+const now = new Date().toISOString();
+
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'parley-long-texts-'));
+  file = path.join(dir, 'parley.db');
+});
+
+afterEach(async () => {
+  await store?.close();
+  store = undefined;
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** The server's shape: writes on the writer thread, reads on this one. Users 1, 2 and their DM 3. */
+async function openWithDm(): Promise<Store> {
+  store = await openSqliteStore({ path: file });
+  await store.createUser({ id: '1', username: 'a', displayName: 'A', passwordHash: 'h', createdAt: now });
+  await store.createUser({ id: '2', username: 'b', displayName: 'B', passwordHash: 'h', createdAt: now });
+  await store.getOrCreateDm({ id: '3', userIds: ['1', '2'], createdAt: now });
+  return store;
+}
+
+async function reopen(): Promise<Store> {
+  await store?.close();
+  store = await openSqliteStore({ path: file });
+  return store;
+}
+
+const message = (id: number, text: string): NewMessage => ({
+  id: String(id),
+  channelId: '3',
+  senderId: '1',
+  text,
+  createdAt: now,
+  clientMsgId: `c${id}`,
+});
+
+/** 10,000 characters of several UTF-8 widths, so byte and character offsets differ. */
+const longText = (seed: string) => `${seed} ${'héllo wörld 你好 🎉 '.repeat(560)}`.slice(0, 10_000);
+
+const textsFileSize = () => statSync(`${file}-texts`).size;
+
+function storedRow(id: string): { text: string; text_at: number | null } {
+  const db = new Database(file, { readonly: true });
+  try {
+    return db.prepare(`SELECT text, text_at FROM messages WHERE id = ?`).get(id) as { text: string; text_at: number };
+  } finally {
+    db.close();
+  }
+}
+
+it('keeps a long text out of its row and gives it back on every read path', async () => {
+  const s = await openWithDm();
+  const text = longText('first');
+  await s.appendMessages([message(100, text)]);
+
+  expect(storedRow('100')).toEqual({ text: '', text_at: 0 });
+  expect(textsFileSize()).toBe(Buffer.byteLength(text));
+  expect((await s.listMessages('3', { limit: 10 })).map((m) => m.text)).toEqual([text]);
+  expect((await s.getMessage('3', '100'))?.text).toBe(text);
+  const log = await s.readLog('2', 1, 10);
+  expect(log.map((entry) => entry.message?.text)).toEqual([text]);
+});
+
+it('keeps a text shorter than the threshold in its row', async () => {
+  const s = await openWithDm();
+  const short = 'é'.repeat((LONG_TEXT_BYTES - 2) / 2); // LONG_TEXT_BYTES - 2 bytes, half as many characters
+  await s.appendMessages([message(100, short)]);
+
+  expect(storedRow('100')).toEqual({ text: short, text_at: null });
+  expect(textsFileSize()).toBe(0);
+  expect((await s.getMessage('3', '100'))?.text).toBe(short);
+});
+
+it('puts a text of exactly the threshold in the file, after the texts before it', async () => {
+  const s = await openWithDm();
+  const first = longText('one');
+  const exact = 'x'.repeat(LONG_TEXT_BYTES);
+  await s.appendMessages([message(100, first), message(101, 'short'), message(102, exact)]);
+
+  expect(storedRow('102').text_at).toBe(Buffer.byteLength(first));
+  expect((await s.listMessages('3', { limit: 10 })).map((m) => m.text)).toEqual([first, 'short', exact]);
+});
+
+it('answers a resend of a long message with the original text', async () => {
+  const s = await openWithDm();
+  const text = longText('original');
+  await s.appendMessages([message(100, text)]);
+  const [result] = await s.appendMessages([{ ...message(101, longText('resent')), clientMsgId: 'c100' }]);
+
+  expect(result).toMatchObject({ status: 'duplicate', message: { id: '100', text } });
+});
+
+it('reads long texts after a restart, skipping bytes a crash left at the end of the file', async () => {
+  const s = await openWithDm();
+  const before = longText('before');
+  await s.appendMessages([message(100, before)]);
+  await store!.close();
+  store = undefined;
+  // What a crash between writing a batch's texts and committing its rows leaves behind.
+  appendFileSync(`${file}-texts`, 'bytes that no row points at');
+
+  const reopened = await reopen();
+  const after = longText('after');
+  await reopened.appendMessages([message(101, after)]);
+
+  expect((await reopened.listMessages('3', { limit: 10 })).map((m) => m.text)).toEqual([before, after]);
+});

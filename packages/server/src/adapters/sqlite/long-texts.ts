@@ -1,0 +1,103 @@
+/**
+ * Long message texts, kept out of SQLite in one append-only file beside the database
+ * (`<database>-texts`); the message row holds where its text starts and how many bytes it has.
+ *
+ * Why: SQLite writes a text of a few kilobytes twice, as overflow pages into the WAL (synced
+ * with the commit) and again into the database file at the checkpoint, with a page's worth of
+ * slack on each. History is kept forever and never rewritten, so the text can instead be written
+ * once, in sequence, and synced with the batch: a 10,000-character message cost the checkpoint
+ * thread about 50 µs of CPU and the disk about 25 KB before (docs/benchmarks.md).
+ *
+ * Order makes it crash-safe: a batch's texts are written and fdatasync'ed BEFORE the transaction
+ * whose rows point at them, so a committed row never points past what is on disk. A crash (or a
+ * rolled-back transaction, or a duplicate send) can only leave bytes at the end that no row
+ * points at; they are never read, and the next append goes after them.
+ */
+import { closeSync, fdatasync, fstatSync, openSync, readSync, writevSync } from 'node:fs';
+
+/** Texts of at least this many UTF-8 bytes go to the file; shorter ones stay in their row. */
+export const LONG_TEXT_BYTES = 1024;
+
+/** Where a long text is: its offset in the file and its length in UTF-8 bytes. */
+export interface TextPlace {
+  at: number;
+  bytes: number;
+}
+
+export class LongTexts {
+  #end: number;
+  #readBuffer = Buffer.alloc(64 * 1024);
+
+  private constructor(
+    private readonly fd: number,
+    writable: boolean,
+  ) {
+    this.#end = writable ? fstatSync(fd).size : 0;
+  }
+
+  /** The file beside a database file: created by the writer, opened read-only by readers. */
+  static open(databasePath: string, writable: boolean): LongTexts {
+    return new LongTexts(openSync(`${databasePath}-texts`, writable ? 'a+' : 'r'), writable);
+  }
+
+  /**
+   * Appends every text of LONG_TEXT_BYTES or more in one write; the place of each, in order
+   * (undefined for a short text, which stays in its row). Not durable until sync() resolves.
+   */
+  append(texts: readonly string[]): (TextPlace | undefined)[] {
+    const places: (TextPlace | undefined)[] = [];
+    const buffers: Buffer[] = [];
+    let end = this.#end;
+    for (const text of texts) {
+      // A string's UTF-8 form is at most 3 bytes per UTF-16 unit: shorter ones cannot qualify.
+      if (text.length * 3 < LONG_TEXT_BYTES) {
+        places.push(undefined);
+        continue;
+      }
+      const bytes = Buffer.from(text, 'utf8');
+      if (bytes.length < LONG_TEXT_BYTES) {
+        places.push(undefined);
+        continue;
+      }
+      places.push({ at: end, bytes: bytes.length });
+      buffers.push(bytes);
+      end += bytes.length;
+    }
+    if (buffers.length === 0) return places;
+    // Opened for appending: the bytes land at the file's end, which #end tracks.
+    let written: number;
+    try {
+      written = writevSync(this.fd, buffers);
+    } catch (error) {
+      this.#end = fstatSync(this.fd).size;
+      throw error;
+    }
+    if (written !== end - this.#end) {
+      const expected = end - this.#end;
+      this.#end = fstatSync(this.fd).size;
+      throw new Error(`short write to the long-text file (${written} of ${expected} bytes)`);
+    }
+    this.#end = end;
+    return places;
+  }
+
+  /** Resolves once everything appended so far is on stable storage. */
+  sync(): Promise<void> {
+    return new Promise((resolve, reject) => fdatasync(this.fd, (error) => (error ? reject(error) : resolve())));
+  }
+
+  read(place: TextPlace): string {
+    if (this.#readBuffer.length < place.bytes) this.#readBuffer = Buffer.alloc(place.bytes);
+    let done = 0;
+    while (done < place.bytes) {
+      const n = readSync(this.fd, this.#readBuffer, done, place.bytes - done, place.at + done);
+      if (n === 0) throw new Error(`the long-text file ends before ${place.at + place.bytes}`);
+      done += n;
+    }
+    return this.#readBuffer.toString('utf8', 0, place.bytes);
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+}
