@@ -46,8 +46,10 @@ export function dmConfig(ctx: BenchContext): DmConfig {
         pick(
           ctx.mode,
           [200],
-          [500, 1000, 2000, 3000, 5000, 7500, 10000],
-          [500, 1000, 2000, 3000, 5000, 7500, 10000, 15000, 20000],
+          // Finer steps than for 100 B between 3,000 and 7,500, where both systems top out: a
+          // ratio read off 3,000 against 7,500 would understate Parley by up to a third.
+          [500, 1000, 2000, 3000, 4000, 5000, 6000, 7500, 10000],
+          [500, 1000, 2000, 3000, 4000, 5000, 6000, 7500, 10000, 15000, 20000],
         ),
     },
     stepMs: ctx.stepMs ?? pick(ctx.mode, 1000, 10_000, 15_000),

@@ -179,7 +179,7 @@ export async function history(ctx: BenchContext): Promise<ScenarioResult> {
     const t0 = nowUs();
     generateHistory(dbPath, channelId, a!.id, b!.id, n);
     const generateSeconds = Math.round((nowUs() - t0) / 1e4) / 100;
-    const dbBytes = fileSize(dbPath) + fileSize(`${dbPath}-wal`);
+    const dbBytes = fileSize(dbPath) + fileSize(`${dbPath}-wal`) + fileSize(`${dbPath}-texts`);
     ctx.log(
       ` generated ${n.toLocaleString('en')} messages in ${generateSeconds} s, ${Math.round(dbBytes / n)} B/message`,
     );

@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { NewMessage, Store } from '../../ports/store.js';
 import { LONG_TEXT_BYTES } from './long-texts.js';
+import { migrations } from './schema.js';
 import { openSqliteStore } from './threaded-store.js';
 
 // Texts of LONG_TEXT_BYTES or more live in the file beside the database (long-texts.ts); every
@@ -51,8 +52,8 @@ const message = (id: number, text: string): NewMessage => ({
   clientMsgId: `c${id}`,
 });
 
-/** 10,000 characters of several UTF-8 widths, so byte and character offsets differ. */
-const longText = (seed: string) => `${seed} ${'héllo wörld 你好 🎉 '.repeat(560)}`.slice(0, 10_000);
+/** 9,000 characters of 1 to 4 UTF-8 bytes, so byte and character offsets differ (cut between characters). */
+const longText = (seed: string) => [...`${seed} ${'héllo wörld 你好 🎉 '.repeat(560)}`].slice(0, 9_000).join('');
 
 const textsFileSize = () => statSync(`${file}-texts`).size;
 
@@ -121,4 +122,32 @@ it('reads long texts after a restart, skipping bytes a crash left at the end of 
   await reopened.appendMessages([message(101, after)]);
 
   expect((await reopened.listMessages('3', { limit: 10 })).map((m) => m.text)).toEqual([before, after]);
+});
+
+it('reads a database written before long texts moved out, and adds long texts to it', async () => {
+  // The schema as it was before the long-text file (migrations 1-4), with a long text in its row.
+  const old = new Database(file);
+  old.pragma('journal_mode = WAL');
+  for (const migration of migrations.slice(0, 4)) old.exec(migration);
+  old.pragma('user_version = 4');
+  old.exec(`INSERT INTO users (id, username, display_name, password_hash, created_at)
+      VALUES (1, 'a', 'A', 'h', '${now}'), (2, 'b', 'B', 'h', '${now}');
+    INSERT INTO channels (id, kind, dm_key, created_at) VALUES (3, 'dm', '1:2', '${now}');
+    INSERT INTO channel_members (channel_id, user_id, role, joined_at)
+      VALUES (3, 1, 'member', '${now}'), (3, 2, 'member', '${now}');`);
+  const inRow = longText('in its row');
+  old
+    .prepare(
+      `INSERT INTO messages (id, channel_id, sender_id, text, created_at, client_msg_id) VALUES (100, 3, 1, ?, ?, 'c100')`,
+    )
+    .run(inRow, now);
+  old.close();
+
+  const s = await reopen();
+  const inFile = longText('in the file');
+  await s.appendMessages([message(101, inFile)]);
+
+  expect(storedRow('100')).toEqual({ text: inRow, text_at: null });
+  expect(storedRow('101')).toEqual({ text: '', text_at: 0 });
+  expect((await s.listMessages('3', { limit: 10 })).map((m) => m.text)).toEqual([inRow, inFile]);
 });
