@@ -89,7 +89,12 @@ export function gitCommit(cwd: string): { commit: string; dirty: boolean } {
     const commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd, stdio: ['ignore', 'pipe', 'ignore'] })
       .toString()
       .trim();
-    const status = execFileSync('git', ['status', '--porcelain'], { cwd, stdio: ['ignore', 'pipe', 'ignore'] })
+    // The results and the report are what runs write: one scenario's JSON must not mark the next run dirty.
+    const outputs = [':(exclude)packages/bench/results', ':(exclude)docs/benchmarks.md'];
+    const status = execFileSync('git', ['status', '--porcelain', '--', '.', ...outputs], {
+      cwd,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    })
       .toString()
       .trim();
     return { commit, dirty: status.length > 0 };

@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { BenchContext } from './context.js';
+import { waitForQuietDisk } from './disk.js';
 import { startFloor, startParley, type Target, type TargetKind } from './target.js';
 import { seedParleySqlite, setupHttp, type World, type WorldSpec } from './world.js';
 
@@ -17,19 +18,20 @@ export interface Launched {
   target: Target;
   world: World;
   /**
-   * Stops the target and deletes the database it wrote, then waits for the disk to write out
-   * what is still dirty (the deletion included), so that the next target does not share its
-   * fsyncs with that flush: right after a run's files were deleted, single fsyncs took up to
-   * 230 ms here, against at most 5 ms on a quiet disk (report notes, finding 22).
+   * Stops the target, deletes the database it wrote and waits until the disk is quiet again
+   * (lib/disk.ts), so that the next target does not pay for this one's writes and deletion.
    */
   stop(): Promise<void>;
 }
 
-function stopAndRemove(target: Target, files: string[]): () => Promise<void> {
+function stopAndRemove(ctx: BenchContext, target: Target, files: string[]): () => Promise<void> {
   return async () => {
     await target.stop();
+    if (files.length === 0) return;
     for (const file of files) rmSync(file, { recursive: true, force: true });
-    if (files.length > 0) execFileSync('sync');
+    execFileSync('sync');
+    const { waitedMs, quiet } = await waitForQuietDisk(ctx.tmpDir);
+    ctx.log(`  (disk ${quiet ? 'quiet' : 'still not quiet'} ${waitedMs} ms after deleting ${target.kind}'s files)`);
   };
 }
 
@@ -57,14 +59,14 @@ export async function launch(
     const dbPath = await initParleyDataDir(ctx, dataDir);
     const world = seedParleySqlite(dbPath, spec);
     const target = await startParley({ dataDir, logDir, cpuProfDir: ctx.cpuProfDir });
-    return { target, world, stop: stopAndRemove(target, [dataDir]) };
+    return { target, world, stop: stopAndRemove(ctx, target, [dataDir]) };
   }
   const sqlitePath = kind === 'floor-sqlite' ? path.join(ctx.tmpDir, `floor-${n}.db`) : undefined;
   const target = await startFloor({ logDir, ring: opts.floorRing, sqlitePath });
   try {
     const world = await setupHttp(target.baseUrl, spec, 32);
     const files = sqlitePath ? ['', '-wal', '-shm'].map((suffix) => sqlitePath + suffix) : [];
-    return { target, world, stop: stopAndRemove(target, files) };
+    return { target, world, stop: stopAndRemove(ctx, target, files) };
   } catch (err) {
     await target.stop();
     throw err;
