@@ -12,10 +12,10 @@ export interface QuietDisk {
 /**
  * Appends 16 KiB and fdatasyncs it every few ms until `quietSyncs` syncs in a row took under
  * `slowMs` each (or `maxMs` passed). Why: the root file system here is ext4 mounted with
- * `discard`, so deleting a target's files sends the freed blocks to the virtual disk as discards,
- * and for a while after that single fsyncs took up to 160-230 ms against at most 5 ms on a quiet
- * disk (report notes, finding 22). A durable target started in that window pays for the previous
- * target's deletion.
+ * `discard`, and right after a large file was deleted single fsyncs took up to 160 ms against at
+ * most 5 ms on a quiet disk (report notes, finding 23); a durable target started then would pay
+ * for the previous target's deletion. Hygiene, not a cure: the disk's slow periods also come
+ * without a deletion (finding 24).
  */
 export async function waitForQuietDisk(dir: string, quietSyncs = 200, slowMs = 10, maxMs = 30_000): Promise<QuietDisk> {
   const file = path.join(dir, '.quiet-disk-probe');

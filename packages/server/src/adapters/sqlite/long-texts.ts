@@ -25,19 +25,14 @@ export interface TextPlace {
 }
 
 export class LongTexts {
+  readonly #fd: number;
   #end: number;
-  #readBuffer = Buffer.alloc(64 * 1024);
-
-  private constructor(
-    private readonly fd: number,
-    writable: boolean,
-  ) {
-    this.#end = writable ? fstatSync(fd).size : 0;
-  }
+  #readBuffer = Buffer.alloc(0);
 
   /** The file beside a database file: created by the writer, opened read-only by readers. */
-  static open(databasePath: string, writable: boolean): LongTexts {
-    return new LongTexts(openSync(`${databasePath}-texts`, writable ? 'a+' : 'r'), writable);
+  constructor(databasePath: string, writable: boolean) {
+    this.#fd = openSync(`${databasePath}-texts`, writable ? 'a+' : 'r');
+    this.#end = writable ? fstatSync(this.#fd).size : 0;
   }
 
   /**
@@ -49,13 +44,9 @@ export class LongTexts {
     const buffers: Buffer[] = [];
     let end = this.#end;
     for (const text of texts) {
-      // A string's UTF-8 form is at most 3 bytes per UTF-16 unit: shorter ones cannot qualify.
-      if (text.length * 3 < LONG_TEXT_BYTES) {
-        places.push(undefined);
-        continue;
-      }
-      const bytes = Buffer.from(text, 'utf8');
-      if (bytes.length < LONG_TEXT_BYTES) {
+      // A string's UTF-8 form is at most 3 bytes per UTF-16 unit: shorter ones need no encoding.
+      const bytes = text.length * 3 < LONG_TEXT_BYTES ? undefined : Buffer.from(text, 'utf8');
+      if (bytes === undefined || bytes.length < LONG_TEXT_BYTES) {
         places.push(undefined);
         continue;
       }
@@ -64,33 +55,29 @@ export class LongTexts {
       end += bytes.length;
     }
     if (buffers.length === 0) return places;
-    // Opened for appending: the bytes land at the file's end, which #end tracks.
-    let written: number;
+    // Opened for appending: the bytes land at the file's end, which #end tracks. After a failed
+    // or short write the file says where its end now is.
+    const expected = end - this.#end;
+    let written = -1;
     try {
-      written = writevSync(this.fd, buffers);
-    } catch (error) {
-      this.#end = fstatSync(this.fd).size;
-      throw error;
+      written = writevSync(this.#fd, buffers);
+    } finally {
+      this.#end = written === expected ? end : fstatSync(this.#fd).size;
     }
-    if (written !== end - this.#end) {
-      const expected = end - this.#end;
-      this.#end = fstatSync(this.fd).size;
-      throw new Error(`short write to the long-text file (${written} of ${expected} bytes)`);
-    }
-    this.#end = end;
+    if (written !== expected) throw new Error(`short write to the long-text file (${written} of ${expected} bytes)`);
     return places;
   }
 
   /** Resolves once everything appended so far is on stable storage. */
   sync(): Promise<void> {
-    return new Promise((resolve, reject) => fdatasync(this.fd, (error) => (error ? reject(error) : resolve())));
+    return new Promise((resolve, reject) => fdatasync(this.#fd, (error) => (error ? reject(error) : resolve())));
   }
 
   read(place: TextPlace): string {
-    if (this.#readBuffer.length < place.bytes) this.#readBuffer = Buffer.alloc(place.bytes);
+    if (this.#readBuffer.length < place.bytes) this.#readBuffer = Buffer.allocUnsafe(Math.max(place.bytes, 64 * 1024));
     let done = 0;
     while (done < place.bytes) {
-      const n = readSync(this.fd, this.#readBuffer, done, place.bytes - done, place.at + done);
+      const n = readSync(this.#fd, this.#readBuffer, done, place.bytes - done, place.at + done);
       if (n === 0) throw new Error(`the long-text file ends before ${place.at + place.bytes}`);
       done += n;
     }
@@ -98,6 +85,6 @@ export class LongTexts {
   }
 
   close(): void {
-    closeSync(this.fd);
+    closeSync(this.#fd);
   }
 }

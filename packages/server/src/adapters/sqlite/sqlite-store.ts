@@ -69,8 +69,6 @@ export class SqliteStore implements Store {
   readonly #session: SqliteSession;
   readonly #checkpointer: SqliteCheckpointThread | undefined;
   readonly #walSync: WalSync | undefined;
-  /** Opened at once by the writer, and by a reader when it first meets a long text. */
-  #longTexts: LongTexts | undefined;
   /** Settles when the last message batch's statements are done (the next may start). */
   #commitTurn: Promise<void> = Promise.resolve();
   /** Settles when the last message batch is on disk. Never rejects. */
@@ -80,8 +78,7 @@ export class SqliteStore implements Store {
     this.#db = openDatabase(options.path);
     const writes = options.readOnly !== true;
     const onDisk = options.path !== ':memory:';
-    if (onDisk && writes) this.#longTexts = LongTexts.open(options.path, true);
-    const longTexts = onDisk ? () => (this.#longTexts ??= LongTexts.open(options.path, false)) : undefined;
+    const longTexts = onDisk ? new LongTexts(options.path, writes) : undefined;
     this.#session = new SqliteSession(this.#db, writes, longTexts, options.logMoveAfterMs);
     if (!writes) {
       this.#db.pragma('query_only = ON');
@@ -579,8 +576,9 @@ export class SqliteStore implements Store {
   async appendMessages(batch: readonly NewMessage[]): Promise<AppendResult[]> {
     if (this.#walSync === undefined) return appendMessages(this.#session, batch);
     // Long texts go to their file first, and are on disk before any row points at them.
-    const places = this.#longTexts?.append(batch.map((message) => message.text)) ?? [];
-    const textsSynced = places.some((place) => place !== undefined) ? this.#longTexts!.sync() : undefined;
+    const longTexts = this.#session.longTexts;
+    const places = longTexts?.append(batch.map((message) => message.text)) ?? [];
+    const textsSynced = places.some((place) => place !== undefined) ? longTexts?.sync() : undefined;
     textsSynced?.catch(() => undefined); // awaited below; until then a failure must not go unhandled
     const previousTurn = this.#commitTurn;
     let endTurn!: () => void;
@@ -720,8 +718,7 @@ export class SqliteStore implements Store {
     await this.#checkpointer?.close();
     if (this.#db.open) this.#db.close();
     this.#walSync?.close();
-    this.#longTexts?.close();
-    this.#longTexts = undefined;
+    this.#session.longTexts?.close();
   }
 }
 

@@ -58,7 +58,7 @@ export class SqliteSession {
     readonly db: Database.Database,
     private readonly remembers: boolean,
     /** The long-text file; undefined for ':memory:', whose texts all stay in their rows. */
-    readonly longTexts: (() => LongTexts) | undefined,
+    readonly longTexts: LongTexts | undefined,
     logMoveAfterMs?: number,
   ) {
     this.pendingLog = new PendingLog(this, logMoveAfterMs);
@@ -67,7 +67,7 @@ export class SqliteSession {
   /** The message a row holds, its text read from the long-text file if it is there. */
   toMessage(row: SqliteMessageRow): Message {
     if (row.text_at !== null && row.text_bytes !== null) {
-      row.text = this.longTexts!().read({ at: row.text_at, bytes: row.text_bytes });
+      row.text = this.longTexts!.read({ at: row.text_at, bytes: row.text_bytes });
     }
     return toMessage(row);
   }
