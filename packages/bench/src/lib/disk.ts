@@ -1,6 +1,7 @@
-/** Waits for the disk to be quiet between targets. */
-import { closeSync, fdatasyncSync, openSync, rmSync, writeSync } from 'node:fs';
+/** The disk under the durable targets: waiting for it to be quiet, and measuring it beside each step. */
+import { closeSync, fdatasync, fdatasyncSync, openSync, rmSync, write as fsWrite, writeSync } from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { sleep } from './clock.js';
 
 export interface QuietDisk {
@@ -37,3 +38,69 @@ export async function waitForQuietDisk(dir: string, quietSyncs = 200, slowMs = 1
   }
   return { waitedMs: Math.round(performance.now() - start), quiet: inRow >= quietSyncs };
 }
+
+export interface DiskSyncFigures {
+  /** Probe syncs that completed in the window. */
+  syncs: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+/**
+ * Measures the disk beside a step: a 4 KiB overwrite and fdatasync of its own preallocated file
+ * every `intervalMs`, one at a time, on the libuv pool (so the coordinator's event loop never
+ * waits for it). Why: the durable targets' latency tails follow the disk's slow syncs, which come
+ * and go on this shared virtual disk (report notes, findings 23-25); with the probe, a step
+ * that failed on a slow disk says so, whatever target ran it. Its load (80 KiB/s, 20 syncs/s)
+ * is small beside a durable target's, and every target pays it.
+ */
+export class DiskProbe {
+  readonly #fd: number;
+  readonly #file: string;
+  readonly #block = Buffer.alloc(4096, 7);
+  #latenciesMs: number[] = [];
+  #offset = 0;
+  #running = true;
+  readonly #done: Promise<void>;
+
+  constructor(dir: string, intervalMs = 50) {
+    this.#file = path.join(dir, '.disk-probe');
+    this.#fd = openSync(this.#file, 'w');
+    // Written out once, so each probe write is an overwrite: no block allocation, no journal.
+    for (let i = 0; i < PROBE_BLOCKS; i++) writeSync(this.#fd, this.#block);
+    fdatasyncSync(this.#fd);
+    this.#done = this.#loop(intervalMs);
+  }
+
+  async #loop(intervalMs: number): Promise<void> {
+    const write = promisify(fsWrite);
+    const sync = promisify(fdatasync);
+    while (this.#running) {
+      const before = performance.now();
+      await write(this.#fd, this.#block, 0, this.#block.length, this.#offset);
+      await sync(this.#fd);
+      const took = performance.now() - before;
+      this.#latenciesMs.push(took);
+      this.#offset = (this.#offset + this.#block.length) % (PROBE_BLOCKS * this.#block.length);
+      await sleep(Math.max(0, intervalMs - took));
+    }
+  }
+
+  /** Figures since the last call (or the start). */
+  take(): DiskSyncFigures {
+    const all = this.#latenciesMs.sort((a, b) => a - b);
+    this.#latenciesMs = [];
+    const at = (q: number): number =>
+      Math.round((all[Math.min(all.length - 1, Math.floor(all.length * q))] ?? 0) * 10) / 10;
+    return { syncs: all.length, p99Ms: at(0.99), maxMs: at(1) };
+  }
+
+  async stop(): Promise<void> {
+    this.#running = false;
+    await this.#done;
+    closeSync(this.#fd);
+    rmSync(this.#file, { force: true });
+  }
+}
+
+const PROBE_BLOCKS = 256;

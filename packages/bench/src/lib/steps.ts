@@ -6,6 +6,7 @@
  */
 import { nowUs, sleep } from './clock.js';
 import { summarizeEncoded, type LatencySummary } from './hist.js';
+import { DiskProbe, type DiskSyncFigures } from './disk.js';
 import { cpuBetween } from './proc.js';
 import type { GeneratorPool } from '../gen/pool.js';
 import type { RunResult, SenderSpec, StepStats } from '../gen/messages.js';
@@ -39,6 +40,8 @@ export interface StepResult {
   sustained: boolean;
   /** Parley's own commit figures over the step (from GET /metrics), when it exposes them. */
   commits?: CommitFigures;
+  /** The disk probe's fdatasyncs over the step and its drain (lib/disk.ts). */
+  disk?: DiskSyncFigures;
   errorCodes: string[];
   unexpectedCloses: number;
 }
@@ -61,6 +64,8 @@ export interface StepPlan {
    * target pays for JIT compilation and cold caches; that belongs to no offered rate.
    */
   warmupMs?: number;
+  /** A directory on the disk the target writes to: a DiskProbe measures that disk beside every step. */
+  diskProbeDir?: string;
 }
 
 export interface CommitFigures {
@@ -125,13 +130,27 @@ export async function runSteps(
     ...plan.rates.map((rate) => ({ rate, warmup: false })),
   ];
   let counted = 0;
-  for (const { rate, warmup } of schedule) {
+  const probe = plan.diskProbeDir === undefined ? undefined : new DiskProbe(plan.diskProbeDir);
+  try {
+    for (const { rate, warmup } of schedule) {
+      const r = await runStep(rate, warmup);
+      if (warmup) continue;
+      out.push(r);
+      if (!r.sustained && plan.stopOnFail) break;
+    }
+  } finally {
+    await probe?.stop();
+  }
+  return out;
+
+  async function runStep(rate: number, warmup: boolean): Promise<StepResult> {
     // Warm-up steps are numbered from WARMUP_STEPS, clear of the counted steps of the same pool.
     const step = warmup ? WARMUP_STEPS + (plan.firstStep ?? 1) : (plan.firstStep ?? 1) + counted++;
     const stepMs = warmup ? plan.warmupMs! : plan.stepMs;
     const startUs = nowUs() + 300_000;
     const m0 = target.kind === 'parley' ? await scrape(target.baseUrl) : undefined;
     const s0 = target.sample();
+    probe?.take();
     const g0 = pool.sample();
     const e0 = pool.sampleEach();
     const runs = await pool.each<RunResult>((i) => ({
@@ -159,6 +178,7 @@ export async function runSteps(
       if ((acked >= sent && delivered >= expected) || nowUs() > deadline) break;
     }
     stats = await pool.each<Collected>(() => ({ cmd: 'collect', step, histograms: true }));
+    const disk = probe?.take();
     const commits = m0 ? commitsBetween(m0, await scrape(target.baseUrl)) : undefined;
     const sum = (f: (s: Collected) => number): number => stats.reduce((n, s) => n + f(s), 0);
     const acked = sum((s) => s.acked);
@@ -188,6 +208,7 @@ export async function runSteps(
       serverRssMiB: Math.round((s1?.rssBytes ?? 0) / 2 ** 20),
       sustained: false,
       ...(commits ? { commits } : {}),
+      ...(disk ? { disk } : {}),
       errorCodes: [...new Set(stats.flatMap((s) => s.errorCodes))],
       unexpectedCloses: sum((s) => s.unexpectedCloses),
     };
@@ -200,19 +221,18 @@ export async function runSteps(
       (plan.fanout === 0 ? r.ack.p99 : r.delivery.p99) < plan.p99BoundMs;
     if (warmup) {
       log(`  ${target.kind} warm-up, ${rate}/s for ${durationS} s (not counted): delivery p99 ${delivery.p99} ms`);
-      continue;
+      return r;
     }
     log(
       `  ${target.kind} ${rate}/s: sent ${sent} acked ${acked} delivered ${delivered}/${expectedDeliveries}` +
         ` skipped ${r.skipped} errors ${errors} | ack p99 ${r.ack.p99} ms | delivery p50 ${delivery.p50}` +
         ` p99 ${delivery.p99} max ${delivery.max} ms | cpu server ${r.serverCpu} gen ${r.generatorCpu} (max/process ${r.generatorCpuMax})` +
         (commits ? ` | commits: ${commits.meanBatch} msgs/batch, ${commits.meanCommitMs} ms each` : '') +
+        (disk ? ` | disk sync p99 ${disk.p99Ms} max ${disk.maxMs} ms` : '') +
         ` | ${r.sustained ? 'sustained' : 'NOT sustained'}`,
     );
-    out.push(r);
-    if (!r.sustained && plan.stopOnFail) break;
+    return r;
   }
-  return out;
 }
 
 /**

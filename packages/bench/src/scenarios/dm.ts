@@ -92,6 +92,7 @@ export async function runPairs(
           fanout: 1,
           p99BoundMs: cfg.p99BoundMs,
           stopOnFail: true,
+          diskProbeDir: ctx.tmpDir,
           firstStep,
         },
         ctx.log,

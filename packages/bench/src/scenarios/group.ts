@@ -61,6 +61,7 @@ export async function group(ctx: BenchContext): Promise<ScenarioResult> {
           fanout: members - 1,
           p99BoundMs: cfg.p99BoundMs,
           stopOnFail: true,
+          diskProbeDir: ctx.tmpDir,
         },
         ctx.log,
       );
