@@ -1,4 +1,5 @@
 /** The disk under the durable targets: waiting for it to be quiet, and measuring it beside each step. */
+import { execFileSync } from 'node:child_process';
 import { closeSync, fdatasync, fdatasyncSync, openSync, rmSync, write as fsWrite, writeSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -37,6 +38,12 @@ export async function waitForQuietDisk(dir: string, quietSyncs = 200, slowMs = 1
     rmSync(file, { force: true });
   }
   return { waitedMs: Math.round(performance.now() - start), quiet: inRow >= quietSyncs };
+}
+
+/** Writes back everything the kernel holds for any file (`sync`), then waits for the disk to be quiet. */
+export function settleDisk(dir: string): Promise<QuietDisk> {
+  execFileSync('sync');
+  return waitForQuietDisk(dir);
 }
 
 export interface DiskSyncFigures {

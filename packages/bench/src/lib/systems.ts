@@ -1,9 +1,8 @@
 /** Starts a system under test and gives it the accounts and channels a scenario needs. */
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { BenchContext } from './context.js';
-import { waitForQuietDisk } from './disk.js';
+import { settleDisk } from './disk.js';
 import { startFloor, startParley, type Target, type TargetKind } from './target.js';
 import { seedParleySqlite, setupHttp, type World, type WorldSpec } from './world.js';
 
@@ -29,8 +28,7 @@ function stopAndRemove(ctx: BenchContext, target: Target, files: string[]): () =
     await target.stop();
     if (files.length === 0) return;
     for (const file of files) rmSync(file, { recursive: true, force: true });
-    execFileSync('sync');
-    const { waitedMs, quiet } = await waitForQuietDisk(ctx.tmpDir);
+    const { waitedMs, quiet } = await settleDisk(ctx.tmpDir);
     ctx.log(`  (disk ${quiet ? 'quiet' : 'still not quiet'} ${waitedMs} ms after deleting ${target.kind}'s files)`);
   };
 }
