@@ -46,6 +46,9 @@ export function settleDisk(dir: string): Promise<QuietDisk> {
   return waitForQuietDisk(dir);
 }
 
+/** The probe's file: 1 MiB, overwritten in a circle. */
+const PROBE_BLOCKS = 256;
+
 export interface DiskSyncFigures {
   /** Probe syncs that completed in the window. */
   syncs: number;
@@ -76,7 +79,9 @@ export class DiskProbe {
     // Written out once, so each probe write is an overwrite: no block allocation, no journal.
     for (let i = 0; i < PROBE_BLOCKS; i++) writeSync(this.#fd, this.#block);
     fdatasyncSync(this.#fd);
-    this.#done = this.#loop(intervalMs);
+    // A probe that cannot write (disk full, say) just stops: its steps then report no syncs,
+    // and the run it measures goes on.
+    this.#done = this.#loop(intervalMs).catch(() => undefined);
   }
 
   async #loop(intervalMs: number): Promise<void> {
@@ -109,5 +114,3 @@ export class DiskProbe {
     rmSync(this.#file, { force: true });
   }
 }
-
-const PROBE_BLOCKS = 256;
