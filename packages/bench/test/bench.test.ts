@@ -15,7 +15,10 @@ const cli = path.join(root, 'packages/bench/dist/cli.js');
 const serverMain = path.join(root, 'packages/server/dist/main.js');
 const out = mkdtempSync(path.join(os.tmpdir(), 'parley-bench-test-'));
 
-/** Two lanes, so the whole suite stays well under a minute on a 2-core machine. */
+/**
+ * Two lanes, so the whole suite takes about a minute on a 2-core machine (54 s on an idle one;
+ * alone, dm takes 21 s, cluster 15 and the others 11 each).
+ */
 const lanes = [
   ['dm', 'group', 'cluster'],
   ['connections', 'reconnect', 'history'],
@@ -44,7 +47,7 @@ beforeAll(async () => {
       for (const s of lane) await run(s);
     }),
   );
-}, 58_000);
+}, 100_000);
 
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
