@@ -51,7 +51,7 @@ export class PresenceService {
     const [online, lastSeen] = await Promise.all([this.presenceStore.online(userIds), this.store.getLastSeen(userIds)]);
     const result = new Map<string, Presence>();
     for (const userId of userIds) {
-      if (online.has(userId) || this.#pendingOffline.has(userId) || this.#graceOver.has(userId)) {
+      if (online.has(userId) || this.#goingOffline(userId)) {
         result.set(userId, { status: 'online' });
       } else {
         const seen = lastSeen.get(userId);
@@ -121,7 +121,12 @@ export class PresenceService {
   /** Users whose leases ran out without a goodbye (their gateway died): announce them offline. */
   async sweepExpired(): Promise<void> {
     const expired = await this.presenceStore.expired(this.clock.now());
-    await this.#markAllOffline(expired.filter((userId) => !this.#pendingOffline.has(userId)));
+    await this.#markAllOffline(expired.filter((userId) => !this.#goingOffline(userId)));
+  }
+
+  /** Gone from this node and still shown online: in the grace period, or about to be written offline. */
+  #goingOffline(userId: string): boolean {
+    return this.#pendingOffline.has(userId) || this.#graceOver.has(userId);
   }
 
   async #announce(userId: string, presence: Presence): Promise<void> {
@@ -131,15 +136,11 @@ export class PresenceService {
 
   /** Flushes pending offline transitions (graceful shutdown): their users are gone. */
   async shutdown(): Promise<void> {
-    const pending = [...this.#pendingOffline.keys(), ...this.#graceOver];
-    for (const timer of this.#pendingOffline.values()) clearTimeout(timer);
-    this.#pendingOffline.clear();
-    this.#graceOver.clear();
-    try {
-      const back = await this.presenceStore.online(pending);
-      await this.#markAllOffline(pending.filter((userId) => !back.has(userId)));
-    } catch (error) {
-      this.log.warn({ err: error }, 'presence: offline transitions at shutdown failed');
+    for (const [userId, timer] of this.#pendingOffline) {
+      clearTimeout(timer);
+      this.#graceOver.add(userId);
     }
+    this.#pendingOffline.clear();
+    await this.#takeOfflineTogether();
   }
 }
