@@ -73,12 +73,20 @@ export interface CommitFigures {
   messages: number;
   meanBatch: number;
   meanCommitMs: number;
+  /** Commits that took longer than SLOW_COMMIT_MS: each one held up every message behind it. */
+  slow?: number;
 }
+
+/** A bucket bound of the server's commit histogram (metrics.ts). */
+const SLOW_COMMIT_MS = 25;
 
 interface MetricsSample {
   messages: number;
   batches: number;
   commitSeconds: number;
+  /** Commits observed in all, and those within SLOW_COMMIT_MS. */
+  commitsTimed: number;
+  commitsFast: number;
 }
 
 /** Reads Parley's Prometheus counters; undefined for a target without them (the floor). */
@@ -92,6 +100,8 @@ async function scrape(baseUrl: string): Promise<MetricsSample | undefined> {
       messages: read('parley_messages_stored_total'),
       batches: read('parley_commit_batches_total'),
       commitSeconds: read('parley_commit_seconds_sum'),
+      commitsTimed: read('parley_commit_seconds_count'),
+      commitsFast: read(`parley_commit_seconds_bucket\\{le="${SLOW_COMMIT_MS / 1000}"\\}`),
     };
     return Number.isFinite(s.messages) && Number.isFinite(s.batches) ? s : undefined;
   } catch {
@@ -108,6 +118,7 @@ function commitsBetween(a: MetricsSample | undefined, b: MetricsSample | undefin
     messages,
     meanBatch: batches ? Math.round((messages / batches) * 10) / 10 : 0,
     meanCommitMs: batches ? Math.round(((b.commitSeconds - a.commitSeconds) * 1e6) / batches) / 1000 : 0,
+    slow: b.commitsTimed - b.commitsFast - (a.commitsTimed - a.commitsFast),
   };
 }
 
@@ -227,7 +238,9 @@ export async function runSteps(
       `  ${target.kind} ${rate}/s: sent ${sent} acked ${acked} delivered ${delivered}/${expectedDeliveries}` +
         ` skipped ${r.skipped} errors ${errors} | ack p99 ${r.ack.p99} ms | delivery p50 ${delivery.p50}` +
         ` p99 ${delivery.p99} max ${delivery.max} ms | cpu server ${r.serverCpu} gen ${r.generatorCpu} (max/process ${r.generatorCpuMax})` +
-        (commits ? ` | commits: ${commits.meanBatch} msgs/batch, ${commits.meanCommitMs} ms each` : '') +
+        (commits
+          ? ` | commits: ${commits.meanBatch} msgs/batch, ${commits.meanCommitMs} ms each, ${commits.slow} over ${SLOW_COMMIT_MS} ms`
+          : '') +
         (disk ? ` | disk sync p99 ${disk.p99Ms} max ${disk.maxMs} ms` : '') +
         ` | ${r.sustained ? 'sustained' : 'NOT sustained'}`,
     );

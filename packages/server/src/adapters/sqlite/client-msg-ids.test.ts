@@ -69,14 +69,42 @@ it('finds a resent key that is not yet in the index table', async () => {
   expect(again).toEqual({ status: 'duplicate', message: expect.objectContaining({ id: '100', text: 'original' }) });
 });
 
-it('writes the waiting keys into the index table once the oldest has waited a second', async () => {
+it('writes the keys gathered so far into the index table once the oldest has waited a second', async () => {
   const store = await openWithDm();
   await store.appendMessages([message(100, 'k1')]);
   await new Promise((resolve) => setTimeout(resolve, 1100));
   await store.appendMessages([message(101, 'k2')]);
-  expect(indexedKeys()).toEqual(['k1', 'k2']);
-  const [again] = await store.appendMessages([message(102, 'k1')]);
+  // k2 joined the next generation: its commit wrote the keys that were waiting before it.
+  expect(indexedKeys()).toEqual(['k1']);
+  const [again] = await store.appendMessages([message(102, 'k1'), message(103, 'k2')]);
   expect(again).toEqual({ status: 'duplicate', message: expect.objectContaining({ id: '100' }) });
+});
+
+it('writes a large generation a slice per commit, and finds every key meanwhile', async () => {
+  const store = await openWithDm();
+  const keys = Array.from({ length: 2000 }, (_, i) => `k${String(i).padStart(4, '0')}`);
+  await store.appendMessages(keys.map((key, i) => message(1000 + i, key)));
+  await new Promise((resolve) => setTimeout(resolve, 1100));
+  await store.appendMessages([message(5000, 'next-1')]);
+  const afterOne = indexedKeys().length;
+  expect(afterOne).toBeGreaterThan(0);
+  expect(afterOne).toBeLessThan(keys.length);
+  // A resend of the generation's last key, not yet in the table, still finds its original.
+  const [resent] = await store.appendMessages([message(5001, keys.at(-1)!)]);
+  expect(resent).toEqual({ status: 'duplicate', message: expect.objectContaining({ id: String(1000 + 1999) }) });
+  for (let i = 0; i < 10; i++) await store.appendMessages([message(6000 + i, `later-${i}`)]);
+  expect(indexedKeys().filter((key) => key.startsWith('k'))).toEqual(keys);
+});
+
+it('re-indexes a generation that a crash left half written', async () => {
+  const crashed = await openWithDm();
+  const keys = Array.from({ length: 2000 }, (_, i) => `k${String(i).padStart(4, '0')}`);
+  await crashed.appendMessages(keys.map((key, i) => message(1000 + i, key)));
+  await new Promise((resolve) => setTimeout(resolve, 1100));
+  await crashed.appendMessages([message(5000, 'next-1')]);
+  expect(indexedKeys().length).toBeLessThan(keys.length);
+  await open();
+  expect(indexedKeys()).toEqual([...keys, 'next-1']);
 });
 
 it('finds the original of a resend after a crash that lost the keys not yet written', async () => {

@@ -189,8 +189,8 @@ export function appendMessage(s: SqliteSession, input: NewMessage, place?: TextP
 }
 
 /**
- * A batch in one IMMEDIATE transaction (group commit), with the idempotency keys that are due.
- * places[i], if given, is where message i's text already is in the long-text file.
+ * A batch in one IMMEDIATE transaction (group commit), with a slice of the idempotency keys that
+ * are due. places[i], if given, is where message i's text already is in the long-text file.
  */
 export function appendMessages(
   s: SqliteSession,
@@ -198,8 +198,7 @@ export function appendMessages(
   places: readonly (TextPlace | undefined)[] = [],
 ): AppendResult[] {
   return s.transaction(() => {
-    const results = batch.map((message, i) => appendMessage(s, message, places[i]));
-    s.clientMsgIds.flushIfDue();
-    return results;
+    s.clientMsgIds.writeSome();
+    return batch.map((message, i) => appendMessage(s, message, places[i]));
   });
 }
