@@ -89,8 +89,9 @@ export function gitCommit(cwd: string): { commit: string; dirty: boolean } {
     const commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd, stdio: ['ignore', 'pipe', 'ignore'] })
       .toString()
       .trim();
-    // The results and the report are what runs write: one scenario's JSON must not mark the next run dirty.
-    const outputs = [':(exclude)packages/bench/results', ':(exclude)docs/benchmarks.md'];
+    // The results and the report (with its charts) are what runs write: one scenario's output must not mark
+    // the next run dirty.
+    const outputs = [':(exclude)packages/bench/results', ':(exclude)docs/benchmarks.md', ':(exclude)docs/bench'];
     const status = execFileSync('git', ['status', '--porcelain', '--', '.', ...outputs], {
       cwd,
       stdio: ['ignore', 'pipe', 'ignore'],
