@@ -80,12 +80,19 @@ it('writes the keys gathered so far into the index table once the oldest has wai
   expect(again).toEqual({ status: 'duplicate', message: expect.objectContaining({ id: '100' }) });
 });
 
-it('writes a large generation a slice per commit, and finds every key meanwhile', async () => {
-  const store = await openWithDm();
-  const keys = Array.from({ length: 2000 }, (_, i) => `k${String(i).padStart(4, '0')}`);
-  await store.appendMessages(keys.map((key, i) => message(1000 + i, key)));
+/** 2,000 keys (messages 1000-2999), closed into a generation of which one commit has written the first slice. */
+const largeGeneration = Array.from({ length: 2000 }, (_, i) => `k${String(i).padStart(4, '0')}`);
+
+async function writeFirstSliceOfLargeGeneration(store: SqliteStore): Promise<void> {
+  await store.appendMessages(largeGeneration.map((key, i) => message(1000 + i, key)));
   await new Promise((resolve) => setTimeout(resolve, 1100));
   await store.appendMessages([message(5000, 'next-1')]);
+}
+
+it('writes a large generation a slice per commit, and finds every key meanwhile', async () => {
+  const store = await openWithDm();
+  const keys = largeGeneration;
+  await writeFirstSliceOfLargeGeneration(store);
   const afterOne = indexedKeys().length;
   expect(afterOne).toBeGreaterThan(0);
   expect(afterOne).toBeLessThan(keys.length);
@@ -97,14 +104,11 @@ it('writes a large generation a slice per commit, and finds every key meanwhile'
 });
 
 it('re-indexes a generation that a crash left half written', async () => {
-  const crashed = await openWithDm();
-  const keys = Array.from({ length: 2000 }, (_, i) => `k${String(i).padStart(4, '0')}`);
-  await crashed.appendMessages(keys.map((key, i) => message(1000 + i, key)));
-  await new Promise((resolve) => setTimeout(resolve, 1100));
-  await crashed.appendMessages([message(5000, 'next-1')]);
-  expect(indexedKeys().length).toBeLessThan(keys.length);
+  await writeFirstSliceOfLargeGeneration(await openWithDm());
+  expect(indexedKeys().length).toBeLessThan(largeGeneration.length);
+  // A second writer opening the same file is what a restart after kill -9 sees.
   await open();
-  expect(indexedKeys()).toEqual([...keys, 'next-1']);
+  expect(indexedKeys()).toEqual([...largeGeneration, 'next-1']);
 });
 
 it('finds the original of a resend after a crash that lost the keys not yet written', async () => {
