@@ -46,10 +46,11 @@ export function dmConfig(ctx: BenchContext): DmConfig {
         pick(
           ctx.mode,
           [200],
-          // Finer steps than for 100 B between 3,000 and 7,500, where both systems top out: a
-          // ratio read off 3,000 against 7,500 would understate Parley by up to a third.
-          [500, 1000, 2000, 3000, 4000, 5000, 6000, 7500, 10000],
-          [500, 1000, 2000, 3000, 4000, 5000, 6000, 7500, 10000, 15000, 20000],
+          // Steps of a fifth to a third from 1,000 on, where Parley (1,000-3,000) and the floor
+          // (3,000-7,500) top out: with 2,000 -> 3,000 and 1,000 -> 2,000 as its only steps, Parley's
+          // figure was read up to a third below its limit, the floor's a fifth at most.
+          [500, 1000, 1500, 2000, 2500, 3000, 4000, 5000, 6000, 7500, 10000],
+          [500, 1000, 1500, 2000, 2500, 3000, 4000, 5000, 6000, 7500, 10000, 15000, 20000],
         ),
     },
     stepMs: ctx.stepMs ?? pick(ctx.mode, 1000, 10_000, 15_000),
