@@ -78,7 +78,7 @@ export interface CommitFigures {
 }
 
 /** A bucket bound of the server's commit histogram (metrics.ts). */
-const SLOW_COMMIT_MS = 25;
+export const SLOW_COMMIT_MS = 25;
 
 interface MetricsSample {
   messages: number;
