@@ -26,7 +26,7 @@ export async function group(ctx: BenchContext): Promise<ScenarioResult> {
       pick(
         ctx.mode,
         [20],
-        // Parley passed 1,000 msgs/s (99,000 deliveries/s) at the top of the old ladder (report notes, finding 25).
+        // Parley passed 1,000 msgs/s (99,000 deliveries/s), the old ladder's top (report notes, session 7's changes).
         [20, 50, 100, 150, 200, 300, 500, 750, 1000, 1500, 2000],
         [20, 50, 100, 150, 200, 300, 500, 750, 1000, 1500, 2000, 3000],
       ),

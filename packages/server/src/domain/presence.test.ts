@@ -6,8 +6,12 @@ import { PresenceService } from './presence.js';
 
 afterEach(() => vi.useRealTimers());
 
-/** A presence service whose store records each lastSeen write and whose users all share one friend. */
+/**
+ * A presence service on fake timers, whose store records each lastSeen write and whose users all
+ * share one friend.
+ */
 function service() {
+  vi.useFakeTimers();
   const writes: string[][] = [];
   const store = {
     setLastSeen: async (userIds: readonly string[]) => void writes.push([...userIds]),
@@ -41,7 +45,6 @@ function service() {
 }
 
 it('takes users whose graces run out together offline in one write', async () => {
-  vi.useFakeTimers();
   const { presence, lease, writes, announced } = service();
   const users = Array.from({ length: 50 }, (_, i) => `u${i}`);
   for (const u of users) await presence.connected(lease(u));
@@ -52,7 +55,6 @@ it('takes users whose graces run out together offline in one write', async () =>
 });
 
 it('leaves out of that write a user who came back after the grace ran out', async () => {
-  vi.useFakeTimers();
   const { presence, lease, writes } = service();
   await presence.connected(lease('a'));
   await presence.connected(lease('b'));
@@ -65,7 +67,6 @@ it('leaves out of that write a user who came back after the grace ran out', asyn
 });
 
 it('writes graces that run out at different times separately', async () => {
-  vi.useFakeTimers();
   const { presence, lease, writes } = service();
   await presence.connected(lease('a'));
   await presence.connected(lease('b'));
