@@ -1,4 +1,4 @@
-import { appendFileSync, statSync } from 'node:fs';
+import { appendFileSync, openSync, closeSync, statSync, truncateSync, writeSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -122,6 +122,58 @@ it('reads long texts after a restart, skipping bytes a crash left at the end of 
   await reopened.appendMessages([message(101, after)]);
 
   expect((await reopened.listMessages('3', { limit: 10 })).map((m) => m.text)).toEqual([before, after]);
+});
+
+/**
+ * What a machine crash can leave: message 101's row committed (its WAL pages reached the disk)
+ * while its text did not, so it was never acked. Message 100 was acked before 101 was sent.
+ */
+async function crashAfterCommittingTwo(damage: (textsFile: string, lostAt: number) => void): Promise<string> {
+  const s = await openWithDm();
+  const kept = longText('acked');
+  await s.appendMessages([message(100, kept)]);
+  await s.appendMessages([message(101, longText('never acked'))]);
+  await store!.close();
+  store = undefined;
+  damage(`${file}-texts`, Buffer.byteLength(kept));
+  return kept;
+}
+
+it('removes at start-up a message whose text a crash lost, and stores its resend anew', async () => {
+  const kept = await crashAfterCommittingTwo((textsFile, lostAt) => truncateSync(textsFile, lostAt));
+
+  const s = await reopen();
+  expect((await s.listMessages('3', { limit: 10 })).map((m) => m.id)).toEqual(['100']);
+  expect(await s.getMessage('3', '101')).toBeUndefined();
+  const resent = longText('never acked');
+  const [result] = await s.appendMessages([{ ...message(102, resent), clientMsgId: 'c101' }]);
+
+  expect(result).toMatchObject({ status: 'created', message: { id: '102', text: resent } });
+  expect((await s.listMessages('3', { limit: 10 })).map((m) => m.text)).toEqual([kept, resent]);
+});
+
+it('removes at start-up a message whose text came back with other bytes', async () => {
+  await crashAfterCommittingTwo((textsFile, lostAt) => {
+    const fd = openSync(textsFile, 'r+');
+    writeSync(fd, Buffer.alloc(4096), 0, 4096, lostAt + 100);
+    closeSync(fd);
+  });
+
+  const s = await reopen();
+  expect((await s.listMessages('3', { limit: 10 })).map((m) => m.id)).toEqual(['100']);
+});
+
+it('keeps the log entries of a message whose text a crash lost, so seqs stay gap-free', async () => {
+  await crashAfterCommittingTwo((textsFile, lostAt) => truncateSync(textsFile, lostAt));
+
+  const s = await reopen();
+  const log = await s.readLog('2', 0, 10);
+  expect(
+    log.filter((entry) => entry.type === 'message.created').map((entry) => [entry.messageId, entry.message?.id]),
+  ).toEqual([
+    ['100', '100'],
+    ['101', undefined],
+  ]);
 });
 
 it('reads a database written before long texts moved out, and adds long texts to it', async () => {

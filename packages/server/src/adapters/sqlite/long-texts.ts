@@ -8,12 +8,17 @@
  * once, in sequence, and synced with the batch. At 3,000 10,000-character DMs/s, copying the texts at
  * the checkpoint alone had taken 0.15 cores (docs/benchmarks.md, finding 22).
  *
- * Order makes it crash-safe: a batch's texts are written and fdatasync'ed BEFORE the transaction
- * whose rows point at them, so a committed row never points past what is on disk. A crash (or a
- * rolled-back transaction, or a duplicate send) can only leave bytes at the end that no row
- * points at; they are never read, and the next append goes after them.
+ * Crash safety: a batch's texts are written before the transaction whose rows point at them, and
+ * the file is fdatasync'ed alongside the WAL (the two syncs run at once: in series they made a
+ * 10,000-character commit wait twice, docs/benchmarks.md finding 28). The batch is acked only once
+ * both are done. So a crash of the machine can leave committed rows whose texts did not reach the
+ * disk, but only rows that were never acked: each row keeps its text's CRC-32, and start-up removes
+ * such rows (sqlite-store.ts, #removeMessagesWithLostTexts). A crash (or a rolled-back
+ * transaction, or a duplicate send) can also leave bytes that no row points at; they are never
+ * read, and the next append goes after them.
  */
 import { closeSync, fdatasync, fstatSync, openSync, readSync, writevSync } from 'node:fs';
+import { crc32 } from 'node:zlib';
 
 /** Texts of at least this many UTF-8 bytes go to the file; shorter ones stay in their row. */
 export const LONG_TEXT_BYTES = 1024;
@@ -22,6 +27,11 @@ export const LONG_TEXT_BYTES = 1024;
 export interface TextPlace {
   at: number;
   bytes: number;
+}
+
+/** A text just appended: where it is, and its bytes' CRC-32 to check them by after a crash. */
+export interface AppendedText extends TextPlace {
+  crc: number;
 }
 
 export class LongTexts {
@@ -36,21 +46,23 @@ export class LongTexts {
   }
 
   /**
-   * Appends every text of LONG_TEXT_BYTES or more in one write; the place of each, in order
-   * (undefined for a short text, which stays in its row). Not durable until sync() resolves.
+   * Appends every text of LONG_TEXT_BYTES or more in one write, and every text given as bytes
+   * (already encoded by the caller, who found it long); the place of each, in order (undefined
+   * for a short text, which stays in its row). Not durable until sync() resolves.
    */
-  append(texts: readonly string[]): (TextPlace | undefined)[] {
-    const places: (TextPlace | undefined)[] = [];
-    const buffers: Buffer[] = [];
+  append(texts: readonly (string | Uint8Array)[]): (AppendedText | undefined)[] {
+    const places: (AppendedText | undefined)[] = [];
+    const buffers: Uint8Array[] = [];
     let end = this.#end;
     for (const text of texts) {
       // A string's UTF-8 form is at most 3 bytes per UTF-16 unit: shorter ones need no encoding.
-      const bytes = text.length * 3 < LONG_TEXT_BYTES ? undefined : Buffer.from(text, 'utf8');
-      if (bytes === undefined || bytes.length < LONG_TEXT_BYTES) {
+      const bytes =
+        typeof text !== 'string' ? text : text.length * 3 < LONG_TEXT_BYTES ? undefined : Buffer.from(text, 'utf8');
+      if (bytes === undefined || (typeof text === 'string' && bytes.length < LONG_TEXT_BYTES)) {
         places.push(undefined);
         continue;
       }
-      places.push({ at: end, bytes: bytes.length });
+      places.push({ at: end, bytes: bytes.length, crc: crc32(bytes) });
       buffers.push(bytes);
       end += bytes.length;
     }
@@ -74,14 +86,25 @@ export class LongTexts {
   }
 
   read(place: TextPlace): string {
+    if (!this.#readIntoBuffer(place)) throw new Error(`the long-text file ends before ${place.at + place.bytes}`);
+    return this.#readBuffer.toString('utf8', 0, place.bytes);
+  }
+
+  /** Whether the file holds the text appended with this CRC-32 (false after a crash lost it). */
+  holds(place: AppendedText): boolean {
+    return this.#readIntoBuffer(place) && crc32(this.#readBuffer.subarray(0, place.bytes)) === place.crc;
+  }
+
+  /** Reads the place's bytes into the read buffer; false if the file ends first. */
+  #readIntoBuffer(place: TextPlace): boolean {
     if (this.#readBuffer.length < place.bytes) this.#readBuffer = Buffer.allocUnsafe(Math.max(place.bytes, 64 * 1024));
     let done = 0;
     while (done < place.bytes) {
       const n = readSync(this.#fd, this.#readBuffer, done, place.bytes - done, place.at + done);
-      if (n === 0) throw new Error(`the long-text file ends before ${place.at + place.bytes}`);
+      if (n === 0) return false;
       done += n;
     }
-    return this.#readBuffer.toString('utf8', 0, place.bytes);
+    return true;
   }
 
   close(): void {

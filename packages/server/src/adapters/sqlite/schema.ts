@@ -137,4 +137,10 @@ export const migrations: readonly string[] = [
   ALTER TABLE messages ADD COLUMN text_at INTEGER;
   ALTER TABLE messages ADD COLUMN text_bytes INTEGER;
   `,
+  // Each long text's CRC-32, and the message up to which every long text is known to be on disk:
+  // a machine crash can lose the texts of later rows, which were never acked (long-texts.ts).
+  `
+  ALTER TABLE messages ADD COLUMN text_crc INTEGER;
+  INSERT INTO store_meta (key, value) VALUES ('long_texts_synced_through', COALESCE((SELECT MAX(id) FROM messages), 0));
+  `,
 ];

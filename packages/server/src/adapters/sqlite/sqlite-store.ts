@@ -28,6 +28,7 @@ import {
   appendLog,
   appendMessages,
   JSON_IDS,
+  LONG_TEXTS_SYNCED_THROUGH,
   MESSAGE_COLUMNS,
   openDatabase,
   SqliteSession,
@@ -73,6 +74,9 @@ export class SqliteStore implements Store {
   #commitTurn: Promise<void> = Promise.resolve();
   /** Settles when the last message batch is on disk. Never rejects. */
   #lastSync: Promise<void> = Promise.resolve();
+  /** The newest message whose long text is known to be on disk, and the value store_meta has. */
+  #textsSyncedThrough = 0n;
+  #textsSyncedThroughRecorded = 0n;
 
   constructor(options: SqliteStoreOptions) {
     this.#db = openDatabase(options.path);
@@ -87,6 +91,7 @@ export class SqliteStore implements Store {
       return;
     }
     this.#migrate();
+    if (longTexts !== undefined) this.#removeMessagesWithLostTexts(longTexts);
     this.#session.clientMsgIds.recover();
     this.#session.pendingLog.recover();
     // Checkpoints (copying the WAL into the database file, with its fsync) run on their own
@@ -115,6 +120,52 @@ export class SqliteStore implements Store {
         this.#db.pragma(`user_version = ${v + 1}`);
       })();
     }
+  }
+
+  /**
+   * After a machine crash, committed rows can point at long texts that never reached the disk
+   * (long-texts.ts). Their batches were never acked: the sender still has them and resends them
+   * under the same clientMsgId, so each such message is removed with its idempotency key, and the
+   * resend is stored anew. Its log entries stay, as the seqs must; they read as a message that is
+   * gone (events.ts). Only rows after the recorded mark can be affected.
+   */
+  #removeMessagesWithLostTexts(longTexts: LongTexts): void {
+    const mark = this.#sql(`SELECT value FROM store_meta WHERE key = ?`)
+      .safeIntegers()
+      .get(LONG_TEXTS_SYNCED_THROUGH) as {
+      value: bigint;
+    };
+    const suspects = this.#sql(
+      `SELECT id, sender_id, client_msg_id, text_at, text_bytes, text_crc FROM messages
+       WHERE id > ? AND text_at IS NOT NULL AND text_crc IS NOT NULL`,
+    )
+      .safeIntegers()
+      .all(mark.value) as {
+      id: bigint;
+      sender_id: bigint;
+      client_msg_id: string | null;
+      text_at: bigint;
+      text_bytes: bigint;
+      text_crc: bigint;
+    }[];
+    const lost = suspects.filter(
+      (row) => !longTexts.holds({ at: Number(row.text_at), bytes: Number(row.text_bytes), crc: Number(row.text_crc) }),
+    );
+    this.#tx(() => {
+      for (const row of lost) {
+        this.#sql(`DELETE FROM messages WHERE id = ?`).run(row.id);
+        this.#sql(`DELETE FROM client_msg_ids WHERE sender_id = ? AND client_msg_id = ? AND message_id = ?`).run(
+          row.sender_id,
+          row.client_msg_id,
+          row.id,
+        );
+      }
+      const newest = this.#sql(`SELECT COALESCE(MAX(id), 0) AS id FROM messages`).safeIntegers().get() as {
+        id: bigint;
+      };
+      this.#sql(`UPDATE store_meta SET value = ? WHERE key = ?`).run(newest.id, LONG_TEXTS_SYNCED_THROUGH);
+      this.#textsSyncedThrough = this.#textsSyncedThroughRecorded = newest.id;
+    });
   }
 
   #sql(sql: string): Database.Statement {
@@ -568,17 +619,20 @@ export class SqliteStore implements Store {
 
   /**
    * Message batches never put the event loop to sleep. They commit without an fsync and the WAL
-   * is synced on the thread pool before anyone is told (wal-sync.ts); the next batch's
-   * statements may run meanwhile, and batches still resolve in commit order. And while the
-   * checkpoint thread runs a RESTART, which holds writers back, a batch waits here between turns
-   * rather than in SQLite's busy handler.
+   * is synced on the thread pool before anyone is told (wal-sync.ts), together with the long-text
+   * file the batch's texts went to (long-texts.ts); the next batch's statements may run meanwhile,
+   * and batches still resolve in commit order. And while the checkpoint thread runs a RESTART,
+   * which holds writers back, a batch waits here between turns rather than in SQLite's busy handler.
    */
-  async appendMessages(batch: readonly NewMessage[]): Promise<AppendResult[]> {
+  async appendMessages(
+    batch: readonly NewMessage[],
+    /** Long texts already in UTF-8 (the writer thread's calls: writer-protocol.ts); their `text` is ''. */
+    encodedTexts: readonly (Uint8Array | undefined)[] = [],
+  ): Promise<AppendResult[]> {
     if (this.#walSync === undefined) return appendMessages(this.#session, batch);
-    // Long texts go to their file first, and are on disk before any row points at them.
     const longTexts = this.#session.longTexts;
-    const places = longTexts?.append(batch.map((message) => message.text)) ?? [];
-    const textsSynced = places.some((place) => place !== undefined) ? longTexts?.sync() : undefined;
+    const places = longTexts?.append(batch.map((message, i) => encodedTexts[i] ?? message.text)) ?? [];
+    const textsSynced = places.some((place) => place !== undefined) ? this.#syncTexts(longTexts!, batch) : undefined;
     textsSynced?.catch(() => undefined); // awaited below; until then a failure must not go unhandled
     const previousTurn = this.#commitTurn;
     let endTurn!: () => void;
@@ -586,11 +640,12 @@ export class SqliteStore implements Store {
     let results: AppendResult[];
     try {
       await previousTurn;
-      await textsSynced;
       await this.#checkpointer?.beginCommit();
       this.#sql('PRAGMA synchronous = NORMAL').run();
+      const mark = this.#textsSyncedThrough > this.#textsSyncedThroughRecorded ? this.#textsSyncedThrough : undefined;
       try {
-        results = appendMessages(this.#session, batch, places);
+        results = appendMessages(this.#session, batch, places, mark);
+        if (mark !== undefined) this.#textsSyncedThroughRecorded = mark;
       } finally {
         this.#sql('PRAGMA synchronous = FULL').run();
         this.#checkpointer?.endCommit();
@@ -599,13 +654,20 @@ export class SqliteStore implements Store {
       endTurn();
     }
     // This sync covers every earlier batch too; waiting for theirs keeps the order.
-    const synced = Promise.all([this.#lastSync, this.#walSync.sync()]);
+    const synced = Promise.all([this.#lastSync, this.#walSync.sync(), textsSynced]);
     this.#lastSync = synced.then(
       () => undefined,
       () => undefined,
     );
     await synced;
     return results;
+  }
+
+  /** Syncs the long-text file; then every text of this batch and the ones before it is on disk. */
+  async #syncTexts(longTexts: LongTexts, batch: readonly NewMessage[]): Promise<void> {
+    await longTexts.sync();
+    const newest = batch.reduce((max, message) => (BigInt(message.id) > max ? BigInt(message.id) : max), 0n);
+    if (newest > this.#textsSyncedThrough) this.#textsSyncedThrough = newest;
   }
 
   async listMessages(channelId: string, query: HistoryQuery): Promise<Message[]> {

@@ -42,7 +42,8 @@ export async function openSqliteStore(
   }
   for (const name of WRITER_METHODS) store[name] = (...args: unknown[]) => writer.call(name, args);
   const appendMessages: Store['appendMessages'] = async (batch) => {
-    const results = await writer.call('appendMessages' satisfies WriterMethod, [encodeBatch(batch)]);
+    const { wire, transfer } = encodeBatch(batch);
+    const results = await writer.call('appendMessages' satisfies WriterMethod, [wire], transfer);
     return decodeResults(results as WireResults, batch);
   };
   const close: Store['close'] = async () => {

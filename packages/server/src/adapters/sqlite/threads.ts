@@ -121,13 +121,14 @@ export class SqliteWriterThread {
     return new SqliteWriterThread(worker, onLost);
   }
 
-  call(method: WriterRequest['method'], args: unknown[]): Promise<unknown> {
+  /** Posts a call; the buffers in `transfer` move to the writer thread (unusable here after). */
+  call(method: WriterRequest['method'], args: unknown[], transfer: ArrayBuffer[] = []): Promise<unknown> {
     if (this.#stopped !== undefined) return Promise.reject(this.#stopped);
     const id = this.#nextId++;
     if (this.#calls.size === 0) this.worker.ref();
     return new Promise((resolve, reject) => {
       this.#calls.set(id, { resolve, reject });
-      this.worker.postMessage({ id, method, args } satisfies WriterRequest);
+      this.worker.postMessage({ id, method, args } satisfies WriterRequest, transfer);
     });
   }
 

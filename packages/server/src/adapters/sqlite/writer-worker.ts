@@ -6,7 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { StoreError } from '../../ports/store.js';
 import { SqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
-import { decodeBatch, encodeResults, type WriterReply, type WriterRequest } from './writer-protocol.js';
+import { decodeBatch, encodeResults, type WireBatch, type WriterReply, type WriterRequest } from './writer-protocol.js';
 
 const port = parentPort!;
 let store: SqliteStore;
@@ -20,7 +20,8 @@ try {
 
 async function run(request: WriterRequest): Promise<unknown> {
   if (request.method === 'appendMessages') {
-    return encodeResults(await store.appendMessages(decodeBatch(request.args[0] as string[])));
+    const { batch, encodedTexts } = decodeBatch(request.args[0] as WireBatch);
+    return encodeResults(await store.appendMessages(batch, encodedTexts));
   }
   const method = store[request.method] as (...args: unknown[]) => Promise<unknown>;
   return method.apply(store, request.args);

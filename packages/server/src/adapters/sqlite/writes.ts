@@ -8,7 +8,7 @@ import type { Message } from '@parley/protocol';
 import type { AppendResult, LogAppend, LogEntry, NewMessage } from '../../ports/store.js';
 import { newLogEntry, storedMessage, toMessage, type MessageRow } from '../sql-rows.js';
 import { ClientMsgIdIndex } from './client-msg-ids.js';
-import type { LongTexts, TextPlace } from './long-texts.js';
+import type { AppendedText, LongTexts } from './long-texts.js';
 import { PendingLog } from './pending-log.js';
 
 /** Binds a list of ids as one JSON array parameter. */
@@ -156,9 +156,9 @@ export function appendLog(s: SqliteSession, append: LogAppend, at: string): LogE
 
 /**
  * Stores one message and its members' log entries, or reports a duplicate or a non-member. With
- * a place, the text is already in the long-text file (and synced) and the row points at it.
+ * a place, the text is already in the long-text file and the row points at it.
  */
-export function appendMessage(s: SqliteSession, input: NewMessage, place?: TextPlace): AppendResult {
+export function appendMessage(s: SqliteSession, input: NewMessage, place?: AppendedText): AppendResult {
   const original = s.clientMsgIds.find(input.senderId, input.clientMsgId);
   if (original !== undefined) {
     const row = s.sql(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id = ?`).get(original) as SqliteMessageRow;
@@ -167,8 +167,8 @@ export function appendMessage(s: SqliteSession, input: NewMessage, place?: TextP
   const members = s.memberIds(input.channelId);
   if (!members.includes(input.senderId)) return { status: 'not_member' };
   s.sql(
-    `INSERT INTO messages (id, channel_id, sender_id, text, created_at, client_msg_id, text_at, text_bytes)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO messages (id, channel_id, sender_id, text, created_at, client_msg_id, text_at, text_bytes, text_crc)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   ).run(
     input.id,
     input.channelId,
@@ -178,6 +178,7 @@ export function appendMessage(s: SqliteSession, input: NewMessage, place?: TextP
     input.clientMsgId,
     place?.at ?? null,
     place?.bytes ?? null,
+    place?.crc ?? null,
   );
   s.clientMsgIds.add(input.senderId, input.clientMsgId, input.id);
   const entries = appendLog(
@@ -188,17 +189,25 @@ export function appendMessage(s: SqliteSession, input: NewMessage, place?: TextP
   return { status: 'created', message: storedMessage(input), entries };
 }
 
+/** store_meta's key for the newest message up to which every long text is known to be on disk. */
+export const LONG_TEXTS_SYNCED_THROUGH = 'long_texts_synced_through';
+
 /**
  * A batch in one IMMEDIATE transaction (group commit), with a slice of the idempotency keys that
  * are due. places[i], if given, is where message i's text already is in the long-text file.
+ * textsSyncedThrough, if given, is recorded as LONG_TEXTS_SYNCED_THROUGH.
  */
 export function appendMessages(
   s: SqliteSession,
   batch: readonly NewMessage[],
-  places: readonly (TextPlace | undefined)[] = [],
+  places: readonly (AppendedText | undefined)[] = [],
+  textsSyncedThrough?: bigint,
 ): AppendResult[] {
   return s.transaction(() => {
     s.clientMsgIds.writeSome();
+    if (textsSyncedThrough !== undefined) {
+      s.sql(`UPDATE store_meta SET value = ? WHERE key = ?`).run(textsSyncedThrough, LONG_TEXTS_SYNCED_THROUGH);
+    }
     return batch.map((message, i) => appendMessage(s, message, places[i]));
   });
 }
