@@ -1,13 +1,16 @@
 import { expect, it } from 'vitest';
-import { runOrder } from './dm.js';
+import { stepOrder } from './dm.js';
 
-it('lets Parley and the floor take turns going first, the other floors after them', () => {
-  const targets = ['floor', 'floor-sqlite', 'parley'] as const;
-  expect(runOrder(targets, 0)).toEqual(['floor', 'parley', 'floor-sqlite']);
-  expect(runOrder(targets, 1)).toEqual(['parley', 'floor', 'floor-sqlite']);
-  expect(runOrder(targets, 2)).toEqual(['floor', 'parley', 'floor-sqlite']);
+it('rotates the targets one place per step, so each goes first, second and last in turn', () => {
+  const targets = ['parley', 'floor', 'floor-sqlite'] as const;
+  expect([0, 1, 2, 3].map((k) => stepOrder(targets, k))).toEqual([
+    ['parley', 'floor', 'floor-sqlite'],
+    ['floor', 'floor-sqlite', 'parley'],
+    ['floor-sqlite', 'parley', 'floor'],
+    ['parley', 'floor', 'floor-sqlite'],
+  ]);
 });
 
 it('keeps a single target as it is', () => {
-  expect(runOrder(['parley'], 1)).toEqual(['parley']);
+  expect(stepOrder(['parley'], 1)).toEqual(['parley']);
 });

@@ -2,11 +2,14 @@
  * dm: users in pairs, each user sending to its pair's DM channel on an open-loop schedule
  * stepped up in rate. Once with 100-byte texts, once with 10,000-character texts.
  */
-import type { ConnStats } from '../gen/messages.js';
+import type { ConnStats, SenderSpec } from '../gen/messages.js';
 import { GeneratorPool } from '../gen/pool.js';
+import { sleep } from '../lib/clock.js';
 import { pick, ratio, type BenchContext, type ScenarioResult, type SummaryRow } from '../lib/context.js';
-import { maxSustained, p99AtCommonRate, runSteps, type StepResult } from '../lib/steps.js';
-import { launch } from '../lib/systems.js';
+import { waitForQuietDisk } from '../lib/disk.js';
+import { cpuBetween } from '../lib/proc.js';
+import { maxSustained, p99AtCommonRate, runSteps, type StepPlan, type StepResult } from '../lib/steps.js';
+import { launch, type Launched } from '../lib/systems.js';
 import type { Target, TargetKind } from '../lib/target.js';
 
 export interface DmRun {
@@ -60,7 +63,65 @@ export function dmConfig(ctx: BenchContext): DmConfig {
   };
 }
 
-/** Drives pairs of users on one target; shared by dm and cluster. */
+/** A generator pool connected as every user of a pairs world, each user sending to its pair's DM. */
+interface PairsLoad {
+  pool: GeneratorPool;
+  senders: SenderSpec[];
+  connectFailures: number;
+}
+
+async function connectPairs(
+  ctx: BenchContext,
+  target: Target,
+  world: { users: { token: string }[]; dms: string[] },
+  wsUrls?: string[],
+): Promise<PairsLoad> {
+  const pool = await GeneratorPool.start({ workers: ctx.workers, url: target.wsUrl, urls: wsUrls });
+  try {
+    const connected = await pool.connect(
+      world.users.map((u, idx) => ({ idx, token: u.token })),
+      50,
+    );
+    const connectFailures = connected.reduce((n, c) => n + c.failed, 0);
+    if (connectFailures > 0) {
+      ctx.log(`  ${connectFailures} connections failed: ${connected.flatMap((c) => c.errors).join('; ')}`);
+    }
+    const senders = world.users.map((_, idx) => ({ idx, channelId: world.dms[Math.floor(idx / 2)]! }));
+    return { pool, senders, connectFailures };
+  } catch (error) {
+    await pool.close();
+    throw error;
+  }
+}
+
+function stepPlan(ctx: BenchContext, cfg: DmConfig, load: PairsLoad, textLen: number): StepPlan {
+  return {
+    senders: load.senders,
+    rates: cfg.rates[textLen] ?? [],
+    stepMs: cfg.stepMs,
+    warmupMs: cfg.warmupMs,
+    drainMs: cfg.drainMs,
+    textLen,
+    fanout: 1,
+    p99BoundMs: cfg.p99BoundMs,
+    stopOnFail: true,
+    diskProbeDir: ctx.tmpDir,
+  };
+}
+
+async function finishRun(load: PairsLoad, textLen: number, steps: StepResult[]): Promise<DmRun> {
+  const stats = (await load.pool.each<ConnStats[]>(() => ({ cmd: 'connStats' }))).flat();
+  return {
+    textLen,
+    steps,
+    maxSustainedMsgsPerS: maxSustained(steps, (s) => s.offered),
+    connectFailures: load.connectFailures,
+    seqGaps: stats.reduce((n, s) => n + s.gaps, 0),
+    seqDups: stats.reduce((n, s) => n + s.dups, 0),
+  };
+}
+
+/** Drives pairs of users on one target, each text length's ladder in turn (the cluster scenario). */
 export async function runPairs(
   ctx: BenchContext,
   target: Target,
@@ -72,73 +133,117 @@ export async function runPairs(
   const runs: DmRun[] = [];
   let firstStep = 1;
   for (const textLen of cfg.textLens) {
-    const pool = await GeneratorPool.start({ workers: ctx.workers, url: target.wsUrl, urls: wsUrls });
+    const load = await connectPairs(ctx, target, world, wsUrls);
     try {
-      const conns = world.users.map((u, idx) => ({ idx, token: u.token }));
-      const connected = await pool.connect(conns, 50);
-      const failures = connected.reduce((n, c) => n + c.failed, 0);
-      if (failures > 0) ctx.log(`  ${failures} connections failed: ${connected.flatMap((c) => c.errors).join('; ')}`);
-      const senders = world.users.map((_, idx) => ({ idx, channelId: world.dms[Math.floor(idx / 2)]! }));
       ctx.log(` ${target.kind}: ${textLen}-char texts, ${world.users.length} users`);
-      const steps = await runSteps(
-        target,
-        pool,
-        {
-          senders,
-          rates: cfg.rates[textLen] ?? [],
-          stepMs: cfg.stepMs,
-          warmupMs: cfg.warmupMs,
-          drainMs: cfg.drainMs,
-          textLen,
-          fanout: 1,
-          p99BoundMs: cfg.p99BoundMs,
-          stopOnFail: true,
-          diskProbeDir: ctx.tmpDir,
-          firstStep,
-        },
-        ctx.log,
-      );
+      const steps = await runSteps(target, load.pool, { ...stepPlan(ctx, cfg, load, textLen), firstStep }, ctx.log);
       firstStep += steps.length;
-      const stats = (await pool.each<ConnStats[]>(() => ({ cmd: 'connStats' }))).flat();
-      runs.push({
-        textLen,
-        steps,
-        maxSustainedMsgsPerS: maxSustained(steps, (s) => s.offered),
-        connectFailures: failures,
-        seqGaps: stats.reduce((n, s) => n + s.gaps, 0),
-        seqDups: stats.reduce((n, s) => n + s.dups, 0),
-      });
+      runs.push(await finishRun(load, textLen, steps));
     } finally {
-      await pool.close();
+      await load.pool.close();
     }
   }
   return runs;
 }
 
 /**
- * The order in which targets run for the round-th text length. On this shared box a target that
- * runs later in a run runs slower (report notes, finding 15: Parley sustained 7,500 and 3,000 msgs/s
- * going first, 5,000 and 1,000 going last), so Parley and the floor, whose ratio is the figure,
- * take turns going first; the other floors follow.
+ * The order in which the targets take the k-th step of a ladder: rotated one place per step,
+ * so that over the ladder each target goes first, second and last equally often.
  */
-export function runOrder(targets: readonly TargetKind[], round: number): TargetKind[] {
-  const pair = targets.filter((k) => k === 'parley' || k === 'floor');
-  const rest = targets.filter((k) => k !== 'parley' && k !== 'floor');
-  return [...(round % 2 === 0 ? pair : [...pair].reverse()), ...rest];
+export function stepOrder<T>(targets: readonly T[], k: number): T[] {
+  const n = targets.length;
+  return targets.map((_, i) => targets[(i + k) % n]!);
+}
+
+/** Longest a step waits for the target before it to go idle. */
+const SETTLE_MAX_MS = 15_000;
+
+/**
+ * Waits until the target that just ran a step has finished what the step left it (Parley's
+ * checkpoint and its log moving a few seconds behind) and the disk has gone quiet, so the next
+ * target's step does not pay for it.
+ */
+async function settleAfterStep(ctx: BenchContext, target: Target): Promise<void> {
+  const start = performance.now();
+  while (performance.now() - start < SETTLE_MAX_MS) {
+    const before = target.sample();
+    await sleep(250);
+    if (cpuBetween(before, target.sample()) < 0.05) break;
+  }
+  const idleMs = Math.round(performance.now() - start);
+  const { waitedMs } = await waitForQuietDisk(ctx.tmpDir, 50);
+  ctx.log(`  (${target.kind} idle after ${idleMs} ms, disk quiet after ${waitedMs} ms more)`);
+}
+
+/** One target in an interleaved run. */
+interface Lane {
+  kind: TargetKind;
+  launched: Launched;
+  load?: PairsLoad;
+  steps: StepResult[];
+  /** It failed a step: it takes no more. */
+  done: boolean;
+}
+
+/**
+ * One text length on every target at once, the ladder taken a step at a time: all targets are up,
+ * each step's order rotates (stepOrder), and each waits for the one before it to settle. Why: run
+ * one target's whole ladder after another's, a later target met a slower machine and the ratio
+ * depended on who went first (report notes, findings 15 and 29).
+ */
+async function runInterleaved(
+  ctx: BenchContext,
+  cfg: DmConfig,
+  textLen: number,
+): Promise<Partial<Record<TargetKind, DmRun>>> {
+  const lanes: Lane[] = [];
+  try {
+    for (const kind of ctx.targets) {
+      const lane: Lane = {
+        kind,
+        launched: await launch(ctx, kind, { users: cfg.users, pairs: true }),
+        steps: [],
+        done: false,
+      };
+      lanes.push(lane);
+      lane.load = await connectPairs(ctx, lane.launched.target, lane.launched.world);
+    }
+    ctx.log(` ${lanes.map((l) => l.kind).join(', ')}: ${textLen}-char texts, ${cfg.users} users, interleaved`);
+    for (const [k, rate] of (cfg.rates[textLen] ?? []).entries()) {
+      for (const lane of stepOrder(lanes, k)) {
+        if (lane.done) continue;
+        const { target } = lane.launched;
+        const plan = stepPlan(ctx, cfg, lane.load!, textLen);
+        // A target's first step is preceded by its warm-up.
+        const warmupMs = lane.steps.length === 0 ? plan.warmupMs : 0;
+        const firstStep = lane.steps.length + 1;
+        const [step] = await runSteps(
+          target,
+          lane.load!.pool,
+          { ...plan, rates: [rate], warmupMs, firstStep },
+          ctx.log,
+        );
+        lane.steps.push(step!);
+        lane.done = !step!.sustained;
+        await settleAfterStep(ctx, target);
+      }
+      if (lanes.every((lane) => lane.done)) break;
+    }
+    const runs: Partial<Record<TargetKind, DmRun>> = {};
+    for (const lane of lanes) runs[lane.kind] = await finishRun(lane.load!, textLen, lane.steps);
+    return runs;
+  } finally {
+    for (const lane of lanes) await lane.load?.pool.close();
+    for (const lane of lanes) await lane.launched.stop();
+  }
 }
 
 export async function dm(ctx: BenchContext): Promise<ScenarioResult> {
   const cfg = dmConfig(ctx);
   const targets: Partial<Record<TargetKind, DmRun[]>> = {};
-  for (const [round, textLen] of cfg.textLens.entries()) {
-    for (const kind of runOrder(ctx.targets, round)) {
-      const launched = await launch(ctx, kind, { users: cfg.users, pairs: true });
-      try {
-        const runs = await runPairs(ctx, launched.target, launched.world, { ...cfg, textLens: [textLen] });
-        (targets[kind] ??= []).push(...runs);
-      } finally {
-        await launched.stop();
-      }
+  for (const textLen of cfg.textLens) {
+    for (const [kind, run] of Object.entries(await runInterleaved(ctx, cfg, textLen))) {
+      (targets[kind as TargetKind] ??= []).push(run);
     }
   }
   const summary: SummaryRow[] = cfg.textLens.flatMap((len) => {
