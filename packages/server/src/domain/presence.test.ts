@@ -66,6 +66,25 @@ it('leaves out of that write a user who came back after the grace ran out', asyn
   expect(writes).toEqual([['a']]);
 });
 
+it('announces nothing when a user comes back after the grace ran out but before the offline write', async () => {
+  const { presence, lease, announced } = service();
+  await presence.connected(lease('a'));
+  await presence.disconnected(lease('a'));
+  await vi.advanceTimersByTimeAsync(1000); // the grace is over, the batch not yet written
+  await presence.connected(lease('a'));
+  await vi.advanceTimersByTimeAsync(1000);
+  expect(announced).toEqual(['a online']);
+});
+
+it('announces a user online again after the offline write', async () => {
+  const { presence, lease, announced } = service();
+  await presence.connected(lease('a'));
+  await presence.disconnected(lease('a'));
+  await vi.advanceTimersByTimeAsync(2000);
+  await presence.connected(lease('a'));
+  expect(announced).toEqual(['a online', 'a offline', 'a online']);
+});
+
 it('writes graces that run out at different times separately', async () => {
   const { presence, lease, writes } = service();
   await presence.connected(lease('a'));

@@ -64,11 +64,13 @@ export class PresenceService {
   async connected(lease: ConnectionLease): Promise<void> {
     const grace = this.#pendingOffline.get(lease.userId);
     if (grace !== undefined) {
-      // Back within the grace period: the user never went offline.
       clearTimeout(grace);
       this.#pendingOffline.delete(lease.userId);
     }
-    const wasOnline = grace !== undefined || (await this.presenceStore.online([lease.userId])).has(lease.userId);
+    // Back within the grace period, or after it but before the offline write: to everyone else
+    // the user never went offline, so there is nothing to announce.
+    const shownOnline = grace !== undefined || this.#graceOver.delete(lease.userId);
+    const wasOnline = shownOnline || (await this.presenceStore.online([lease.userId])).has(lease.userId);
     await this.presenceStore.touch(lease, this.options.leaseTtlMs);
     if (!wasOnline) {
       await this.#announce(lease.userId, { status: 'online' });
