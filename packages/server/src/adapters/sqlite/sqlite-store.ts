@@ -629,7 +629,14 @@ export class SqliteStore implements Store {
     /** Long texts already in UTF-8 (the writer thread's calls: writer-protocol.ts); their `text` is ''. */
     encodedTexts: readonly (Uint8Array | undefined)[] = [],
   ): Promise<AppendResult[]> {
-    if (this.#walSync === undefined) return appendMessages(this.#session, batch);
+    if (this.#walSync === undefined) {
+      // No WAL file to sync (':memory:', or a database SQLite could not put in WAL mode): every text goes into its row.
+      const decoded = batch.map((m, i) => {
+        const bytes = encodedTexts[i];
+        return bytes === undefined ? m : { ...m, text: Buffer.from(bytes).toString('utf8') };
+      });
+      return appendMessages(this.#session, decoded);
+    }
     const longTexts = this.#session.longTexts;
     const places = longTexts?.append(batch.map((message, i) => encodedTexts[i] ?? message.text)) ?? [];
     const textsSynced = places.some((place) => place !== undefined) ? this.#syncTexts(longTexts!, batch) : undefined;
