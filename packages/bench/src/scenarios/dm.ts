@@ -1,6 +1,7 @@
 /**
  * dm: users in pairs, each user sending to its pair's DM channel on an open-loop schedule
- * stepped up in rate. Once with 100-byte texts, once with 10,000-character texts.
+ * stepped up in rate. Once with 100-byte texts, once with 10,000-character texts, every target up at
+ * once and taking the ladder a step at a time (runInterleaved).
  */
 import type { ConnStats, SenderSpec } from '../gen/messages.js';
 import { GeneratorPool } from '../gen/pool.js';
