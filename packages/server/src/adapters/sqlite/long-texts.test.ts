@@ -176,6 +176,21 @@ it('keeps the log entries of a message whose text a crash lost, so seqs stay gap
   ]);
 });
 
+it('reads back at start-up only the texts after the last recorded mark, not the whole history', async () => {
+  const s = await openWithDm();
+  await s.appendMessages([message(100, longText('synced long ago'))]);
+  await s.appendMessages([message(101, 'a short one, committed once the long text was on disk')]);
+  await store!.close();
+  store = undefined;
+  // Damage start-up would notice if it read message 100's text back: it must not need to.
+  const fd = openSync(`${file}-texts`, 'r+');
+  writeSync(fd, Buffer.alloc(16), 0, 16, 0);
+  closeSync(fd);
+
+  const reopened = await reopen();
+  expect((await reopened.listMessages('3', { limit: 10 })).map((m) => m.id)).toEqual(['100', '101']);
+});
+
 it('reads a database written before long texts moved out, and adds long texts to it', async () => {
   // The schema as it was before the long-text file (migrations 1-4), with a long text in its row.
   const old = new Database(file);

@@ -55,6 +55,9 @@ function dmKey(a: string, b: string): string {
   return BigInt(a) < BigInt(b) ? `${a}:${b}` : `${b}:${a}`;
 }
 
+/** How often a message batch records how far the long texts are known to be on disk. */
+const TEXTS_MARK_INTERVAL_MS = 1000;
+
 /**
  * The embedded Store on one connection to one SQLite file in WAL mode. A committed transaction
  * survives a crash of the process or the machine: synchronous=FULL, and for message batches an
@@ -74,9 +77,14 @@ export class SqliteStore implements Store {
   #commitTurn: Promise<void> = Promise.resolve();
   /** Settles when the last message batch is on disk. Never rejects. */
   #lastSync: Promise<void> = Promise.resolve();
-  /** The newest message whose long text is known to be on disk, and the value store_meta has. */
+  /**
+   * The newest message up to which every long text is known to be on disk; the value store_meta
+   * has, and when it was written; and the syncs of the long-text file under way.
+   */
   #textsSyncedThrough = 0n;
   #textsSyncedThroughRecorded = 0n;
+  #textsMarkRecordedAt = -Infinity;
+  #textSyncsUnderWay = 0;
 
   constructor(options: SqliteStoreOptions) {
     this.#db = openDatabase(options.path);
@@ -127,7 +135,7 @@ export class SqliteStore implements Store {
    * (long-texts.ts). Their batches were never acked: the sender still has them and resends them
    * under the same clientMsgId, so each such message is removed with its idempotency key, and the
    * resend is stored anew. Its log entries stay, as the seqs must; they read as a message that is
-   * gone (events.ts). Only rows after the recorded mark can be affected.
+   * gone (events.ts). Only rows after the recorded mark can be affected: the last second's or so.
    */
   #removeMessagesWithLostTexts(longTexts: LongTexts): void {
     const mark = this.#sql(`SELECT value FROM store_meta WHERE key = ?`)
@@ -639,8 +647,11 @@ export class SqliteStore implements Store {
     }
     const longTexts = this.#session.longTexts;
     const places = longTexts?.append(batch.map((message, i) => encodedTexts[i] ?? message.text)) ?? [];
-    const textsSynced = places.some((place) => place !== undefined) ? this.#syncTexts(longTexts!, batch) : undefined;
+    const newest = batch.reduce((max, message) => (BigInt(message.id) > max ? BigInt(message.id) : max), 0n);
+    const textsSynced = places.some((place) => place !== undefined) ? this.#syncTexts(longTexts!, newest) : undefined;
     textsSynced?.catch(() => undefined); // awaited below; until then a failure must not go unhandled
+    // No long text in this batch and none still syncing: every long text so far is on disk.
+    if (textsSynced === undefined && this.#textSyncsUnderWay === 0) this.#textsOnDiskThrough(newest);
     const previousTurn = this.#commitTurn;
     let endTurn!: () => void;
     this.#commitTurn = new Promise((resolve) => (endTurn = resolve));
@@ -649,10 +660,13 @@ export class SqliteStore implements Store {
       await previousTurn;
       await this.#checkpointer?.beginCommit();
       this.#sql('PRAGMA synchronous = NORMAL').run();
-      const mark = this.#textsSyncedThrough > this.#textsSyncedThroughRecorded ? this.#textsSyncedThrough : undefined;
+      const mark = this.#textsMarkDue();
       try {
         results = appendMessages(this.#session, batch, places, mark);
-        if (mark !== undefined) this.#textsSyncedThroughRecorded = mark;
+        if (mark !== undefined) {
+          this.#textsSyncedThroughRecorded = mark;
+          this.#textsMarkRecordedAt = performance.now();
+        }
       } finally {
         this.#sql('PRAGMA synchronous = FULL').run();
         this.#checkpointer?.endCommit();
@@ -670,11 +684,30 @@ export class SqliteStore implements Store {
     return results;
   }
 
-  /** Syncs the long-text file; then every text of this batch and the ones before it is on disk. */
-  async #syncTexts(longTexts: LongTexts, batch: readonly NewMessage[]): Promise<void> {
-    await longTexts.sync();
-    const newest = batch.reduce((max, message) => (BigInt(message.id) > max ? BigInt(message.id) : max), 0n);
-    if (newest > this.#textsSyncedThrough) this.#textsSyncedThrough = newest;
+  /** Syncs the long-text file; then every text of this batch (newest: its newest message) and before is on disk. */
+  async #syncTexts(longTexts: LongTexts, newest: bigint): Promise<void> {
+    this.#textSyncsUnderWay++;
+    try {
+      await longTexts.sync();
+      this.#textsOnDiskThrough(newest);
+    } finally {
+      this.#textSyncsUnderWay--;
+    }
+  }
+
+  #textsOnDiskThrough(messageId: bigint): void {
+    if (messageId > this.#textsSyncedThrough) this.#textsSyncedThrough = messageId;
+  }
+
+  /**
+   * The mark to record in this batch's transaction, at most once a second: start-up then reads
+   * back at most about a second's long texts, and a batch rarely writes the extra page.
+   */
+  #textsMarkDue(): bigint | undefined {
+    if (this.#textsSyncedThrough <= this.#textsSyncedThroughRecorded) return undefined;
+    return performance.now() - this.#textsMarkRecordedAt >= TEXTS_MARK_INTERVAL_MS
+      ? this.#textsSyncedThrough
+      : undefined;
   }
 
   async listMessages(channelId: string, query: HistoryQuery): Promise<Message[]> {
