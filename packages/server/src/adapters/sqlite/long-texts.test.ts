@@ -3,9 +3,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { NewMessage, Store } from '../../ports/store.js';
-import { LONG_TEXT_BYTES } from './long-texts.js';
+import { LONG_TEXT_BYTES, TextsOnDiskMark, type LongTexts } from './long-texts.js';
 import { migrations } from './schema.js';
 import { openSqliteStore } from './threaded-store.js';
 
@@ -217,4 +217,42 @@ it('reads a database written before long texts moved out, and adds long texts to
   expect(storedRow('100')).toEqual({ text: inRow, text_at: null });
   expect(storedRow('101')).toEqual({ text: '', text_at: 0 });
   expect((await s.listMessages('3', { limit: 10 })).map((m) => m.text)).toEqual([inRow, inFile]);
+});
+
+describe('TextsOnDiskMark', () => {
+  const syncedFile = { sync: () => Promise.resolve() } as unknown as LongTexts;
+
+  it('moves past a batch of long texts once their sync is done', async () => {
+    const mark = new TextsOnDiskMark(0n, () => 5000);
+    const synced = mark.sync(syncedFile, 100n);
+    expect(mark.due()).toBeUndefined();
+    await synced;
+    expect(mark.due()).toBe(100n);
+  });
+
+  it('moves past a batch without long texts only while no sync is under way', async () => {
+    let finishSync!: () => void;
+    const slowFile = { sync: () => new Promise<void>((resolve) => (finishSync = resolve)) } as unknown as LongTexts;
+    const mark = new TextsOnDiskMark(0n, () => 5000);
+    const synced = mark.sync(slowFile, 100n);
+    mark.withoutTexts(101n);
+    expect(mark.due()).toBeUndefined();
+    finishSync();
+    await synced;
+    expect(mark.due()).toBe(100n);
+    mark.withoutTexts(102n);
+    expect(mark.due()).toBe(102n);
+  });
+
+  it('is due at most once a second', () => {
+    let now = 5000;
+    const mark = new TextsOnDiskMark(0n, () => now);
+    mark.withoutTexts(100n);
+    mark.recorded(mark.due()!);
+    mark.withoutTexts(101n);
+    now += 999;
+    expect(mark.due()).toBeUndefined();
+    now += 1;
+    expect(mark.due()).toBe(101n);
+  });
 });

@@ -111,3 +111,61 @@ export class LongTexts {
     closeSync(this.#fd);
   }
 }
+
+/** How often a message batch records the mark (TextsOnDiskMark.due). */
+const MARK_INTERVAL_MS = 1000;
+
+/**
+ * How far, in message ids, the long texts are known to be on disk: the mark that message batches
+ * record (store_meta.long_texts_synced_through) so that start-up reads back only the texts after
+ * it. Every long text of a message up to the mark is on disk.
+ */
+export class TextsOnDiskMark {
+  #through: bigint;
+  #recorded: bigint;
+  #recordedAt = -Infinity;
+  #syncsUnderWay = 0;
+
+  /** `recorded`: the mark as the database has it (start-up has checked every text after it). */
+  constructor(
+    recorded: bigint,
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    this.#through = this.#recorded = recorded;
+  }
+
+  /** Syncs the file for a batch whose newest message is `newest`: then its texts and all before are on disk. */
+  async sync(longTexts: LongTexts, newest: bigint): Promise<void> {
+    this.#syncsUnderWay++;
+    try {
+      await longTexts.sync();
+      this.#advance(newest);
+    } finally {
+      this.#syncsUnderWay--;
+    }
+  }
+
+  /** A batch with no long text: with no sync under way, every long text so far is on disk. */
+  withoutTexts(newest: bigint): void {
+    if (this.#syncsUnderWay === 0) this.#advance(newest);
+  }
+
+  /**
+   * The mark for this batch's transaction to record, if it moved and a second has passed since
+   * the last: start-up then reads back about a second's texts, and few batches write the page.
+   */
+  due(): bigint | undefined {
+    if (this.#through <= this.#recorded || this.now() - this.#recordedAt < MARK_INTERVAL_MS) return undefined;
+    return this.#through;
+  }
+
+  /** The transaction that recorded `mark` committed. */
+  recorded(mark: bigint): void {
+    this.#recorded = mark;
+    this.#recordedAt = this.now();
+  }
+
+  #advance(messageId: bigint): void {
+    if (messageId > this.#through) this.#through = messageId;
+  }
+}

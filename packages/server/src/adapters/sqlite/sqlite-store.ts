@@ -23,7 +23,7 @@ import type { PushSubscriptionRecord } from '../../ports/push.js';
 import { migrations } from './schema.js';
 import { SqliteCheckpointThread } from './threads.js';
 import { WalSync } from './wal-sync.js';
-import { LongTexts } from './long-texts.js';
+import { LongTexts, TextsOnDiskMark } from './long-texts.js';
 import {
   appendLog,
   appendMessages,
@@ -55,9 +55,6 @@ function dmKey(a: string, b: string): string {
   return BigInt(a) < BigInt(b) ? `${a}:${b}` : `${b}:${a}`;
 }
 
-/** How often a message batch records how far the long texts are known to be on disk. */
-const TEXTS_MARK_INTERVAL_MS = 1000;
-
 /**
  * The embedded Store on one connection to one SQLite file in WAL mode. A committed transaction
  * survives a crash of the process or the machine: synchronous=FULL, and for message batches an
@@ -77,14 +74,8 @@ export class SqliteStore implements Store {
   #commitTurn: Promise<void> = Promise.resolve();
   /** Settles when the last message batch is on disk. Never rejects. */
   #lastSync: Promise<void> = Promise.resolve();
-  /**
-   * The newest message up to which every long text is known to be on disk; the value store_meta
-   * has, and when it was written; and the syncs of the long-text file under way.
-   */
-  #textsSyncedThrough = 0n;
-  #textsSyncedThroughRecorded = 0n;
-  #textsMarkRecordedAt = -Infinity;
-  #textSyncsUnderWay = 0;
+  /** How far the long texts are on disk; undefined where there is no long-text file to write. */
+  #textsMark: TextsOnDiskMark | undefined;
 
   constructor(options: SqliteStoreOptions) {
     this.#db = openDatabase(options.path);
@@ -99,7 +90,7 @@ export class SqliteStore implements Store {
       return;
     }
     this.#migrate();
-    if (longTexts !== undefined) this.#removeMessagesWithLostTexts(longTexts);
+    if (longTexts !== undefined) this.#textsMark = new TextsOnDiskMark(this.#removeMessagesWithLostTexts(longTexts));
     this.#session.clientMsgIds.recover();
     this.#session.pendingLog.recover();
     // Checkpoints (copying the WAL into the database file, with its fsync) run on their own
@@ -137,7 +128,7 @@ export class SqliteStore implements Store {
    * resend is stored anew. Its log entries stay, as the seqs must; they read as a message that is
    * gone (events.ts). Only rows after the recorded mark can be affected: the last second's or so.
    */
-  #removeMessagesWithLostTexts(longTexts: LongTexts): void {
+  #removeMessagesWithLostTexts(longTexts: LongTexts): bigint {
     const mark = this.#sql(`SELECT value FROM store_meta WHERE key = ?`)
       .safeIntegers()
       .get(LONG_TEXTS_SYNCED_THROUGH) as {
@@ -159,7 +150,7 @@ export class SqliteStore implements Store {
     const lost = suspects.filter(
       (row) => !longTexts.holds({ at: Number(row.text_at), bytes: Number(row.text_bytes), crc: Number(row.text_crc) }),
     );
-    this.#tx(() => {
+    return this.#tx(() => {
       for (const row of lost) {
         this.#sql(`DELETE FROM messages WHERE id = ?`).run(row.id);
         this.#sql(`DELETE FROM client_msg_ids WHERE sender_id = ? AND client_msg_id = ? AND message_id = ?`).run(
@@ -172,7 +163,7 @@ export class SqliteStore implements Store {
         id: bigint;
       };
       this.#sql(`UPDATE store_meta SET value = ? WHERE key = ?`).run(newest.id, LONG_TEXTS_SYNCED_THROUGH);
-      this.#textsSyncedThrough = this.#textsSyncedThroughRecorded = newest.id;
+      return newest.id;
     });
   }
 
@@ -648,10 +639,10 @@ export class SqliteStore implements Store {
     const longTexts = this.#session.longTexts;
     const places = longTexts?.append(batch.map((message, i) => encodedTexts[i] ?? message.text)) ?? [];
     const newest = batch.reduce((max, message) => (BigInt(message.id) > max ? BigInt(message.id) : max), 0n);
-    const textsSynced = places.some((place) => place !== undefined) ? this.#syncTexts(longTexts!, newest) : undefined;
+    const textsMark = this.#textsMark;
+    const textsSynced = places.some((place) => place !== undefined) ? textsMark!.sync(longTexts!, newest) : undefined;
     textsSynced?.catch(() => undefined); // awaited below; until then a failure must not go unhandled
-    // No long text in this batch and none still syncing: every long text so far is on disk.
-    if (textsSynced === undefined && this.#textSyncsUnderWay === 0) this.#textsOnDiskThrough(newest);
+    if (textsSynced === undefined) textsMark?.withoutTexts(newest);
     const previousTurn = this.#commitTurn;
     let endTurn!: () => void;
     this.#commitTurn = new Promise((resolve) => (endTurn = resolve));
@@ -660,13 +651,10 @@ export class SqliteStore implements Store {
       await previousTurn;
       await this.#checkpointer?.beginCommit();
       this.#sql('PRAGMA synchronous = NORMAL').run();
-      const mark = this.#textsMarkDue();
+      const mark = textsMark?.due();
       try {
         results = appendMessages(this.#session, batch, places, mark);
-        if (mark !== undefined) {
-          this.#textsSyncedThroughRecorded = mark;
-          this.#textsMarkRecordedAt = performance.now();
-        }
+        if (mark !== undefined) textsMark!.recorded(mark);
       } finally {
         this.#sql('PRAGMA synchronous = FULL').run();
         this.#checkpointer?.endCommit();
@@ -682,32 +670,6 @@ export class SqliteStore implements Store {
     );
     await synced;
     return results;
-  }
-
-  /** Syncs the long-text file; then every text of this batch (newest: its newest message) and before is on disk. */
-  async #syncTexts(longTexts: LongTexts, newest: bigint): Promise<void> {
-    this.#textSyncsUnderWay++;
-    try {
-      await longTexts.sync();
-      this.#textsOnDiskThrough(newest);
-    } finally {
-      this.#textSyncsUnderWay--;
-    }
-  }
-
-  #textsOnDiskThrough(messageId: bigint): void {
-    if (messageId > this.#textsSyncedThrough) this.#textsSyncedThrough = messageId;
-  }
-
-  /**
-   * The mark to record in this batch's transaction, at most once a second: start-up then reads
-   * back at most about a second's long texts, and a batch rarely writes the extra page.
-   */
-  #textsMarkDue(): bigint | undefined {
-    if (this.#textsSyncedThrough <= this.#textsSyncedThroughRecorded) return undefined;
-    return performance.now() - this.#textsMarkRecordedAt >= TEXTS_MARK_INTERVAL_MS
-      ? this.#textsSyncedThrough
-      : undefined;
   }
 
   async listMessages(channelId: string, query: HistoryQuery): Promise<Message[]> {
