@@ -13,6 +13,7 @@
  * transaction that writes a generation's last slice. On opening, the writer indexes the keys of
  * every message after it (recover()), so a resend after a restart still finds its original.
  */
+import { newestMessageId, readMark, writeMark, type StoreMark } from './store-meta.js';
 import type { SqliteSession } from './writes.js';
 
 interface PendingKey {
@@ -51,7 +52,7 @@ const MIN_SLICE = 256;
  */
 const RECOVERY_MARGIN = 10_000n << 22n;
 
-const WATERMARK = `client_msg_ids_through`;
+const WATERMARK: StoreMark = 'client_msg_ids_through';
 
 export class ClientMsgIdIndex {
   /** Committed keys (and, during a transaction, its own) gathering for the next write. */
@@ -70,15 +71,13 @@ export class ClientMsgIdIndex {
   recover(): void {
     const s = this.session;
     s.transaction(() => {
-      const row = s.sql(`SELECT value FROM store_meta WHERE key = ?`).safeIntegers().get(WATERMARK) as
-        { value: bigint } | undefined;
-      const from = (row?.value ?? 0n) - RECOVERY_MARGIN;
+      const from = readMark(s, WATERMARK) - RECOVERY_MARGIN;
       s.sql(
         `INSERT OR IGNORE INTO client_msg_ids (sender_id, client_msg_id, message_id)
          SELECT sender_id, client_msg_id, id FROM messages WHERE id > ? AND client_msg_id IS NOT NULL
          ORDER BY sender_id, client_msg_id`,
       ).run(from);
-      this.#markThrough(this.#newestMessageId());
+      this.#markThrough(newestMessageId(s));
     });
   }
 
@@ -146,20 +145,13 @@ export class ClientMsgIdIndex {
     if (open.size === 0) return;
     if (open.size < CLOSE_AT_KEYS && performance.now() - this.#openedAt < CLOSE_AFTER_MS) return;
     const sorted = [...open.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    this.#closed = { keys: open, sorted, written: 0, through: this.#newestMessageId() };
+    this.#closed = { keys: open, sorted, written: 0, through: newestMessageId(this.session) };
     this.#open = new Map();
-  }
-
-  #newestMessageId(): bigint {
-    const row = this.session.sql(`SELECT COALESCE(MAX(id), 0) AS id FROM messages`).safeIntegers().get() as {
-      id: bigint;
-    };
-    return row.id;
   }
 
   /** Every message up to `messageId` has its key in the table (or in this same transaction). */
   #markThrough(messageId: bigint): void {
-    this.session.sql(`UPDATE store_meta SET value = ? WHERE key = ?`).run(messageId, WATERMARK);
+    writeMark(this.session, WATERMARK, messageId);
   }
 }
 

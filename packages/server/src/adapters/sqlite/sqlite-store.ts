@@ -24,11 +24,11 @@ import { migrations } from './schema.js';
 import { SqliteCheckpointThread } from './threads.js';
 import { WalSync } from './wal-sync.js';
 import { LongTexts, TextsOnDiskMark } from './long-texts.js';
+import { newestMessageId, readMark, writeMark } from './store-meta.js';
 import {
   appendLog,
   appendMessages,
   JSON_IDS,
-  LONG_TEXTS_SYNCED_THROUGH,
   MESSAGE_COLUMNS,
   openDatabase,
   SqliteSession,
@@ -129,17 +129,12 @@ export class SqliteStore implements Store {
    * gone (events.ts). Only rows after the recorded mark can be affected: the last second's or so.
    */
   #removeMessagesWithLostTexts(longTexts: LongTexts): bigint {
-    const mark = this.#sql(`SELECT value FROM store_meta WHERE key = ?`)
-      .safeIntegers()
-      .get(LONG_TEXTS_SYNCED_THROUGH) as {
-      value: bigint;
-    };
     const suspects = this.#sql(
       `SELECT id, sender_id, client_msg_id, text_at, text_bytes, text_crc FROM messages
        WHERE id > ? AND text_at IS NOT NULL AND text_crc IS NOT NULL`,
     )
       .safeIntegers()
-      .all(mark.value) as {
+      .all(readMark(this.#session, 'long_texts_synced_through')) as {
       id: bigint;
       sender_id: bigint;
       client_msg_id: string | null;
@@ -159,11 +154,9 @@ export class SqliteStore implements Store {
           row.id,
         );
       }
-      const newest = this.#sql(`SELECT COALESCE(MAX(id), 0) AS id FROM messages`).safeIntegers().get() as {
-        id: bigint;
-      };
-      this.#sql(`UPDATE store_meta SET value = ? WHERE key = ?`).run(newest.id, LONG_TEXTS_SYNCED_THROUGH);
-      return newest.id;
+      const newest = newestMessageId(this.#session);
+      writeMark(this.#session, 'long_texts_synced_through', newest);
+      return newest;
     });
   }
 

@@ -10,6 +10,7 @@ import { newLogEntry, storedMessage, toMessage, type MessageRow } from '../sql-r
 import { ClientMsgIdIndex } from './client-msg-ids.js';
 import type { AppendedText, LongTexts } from './long-texts.js';
 import { PendingLog } from './pending-log.js';
+import { writeMark } from './store-meta.js';
 
 /** Binds a list of ids as one JSON array parameter. */
 export const JSON_IDS = `(SELECT CAST(value AS INTEGER) FROM json_each(?))`;
@@ -189,13 +190,10 @@ export function appendMessage(s: SqliteSession, input: NewMessage, place?: Appen
   return { status: 'created', message: storedMessage(input), entries };
 }
 
-/** store_meta's key for the newest message up to which every long text is known to be on disk. */
-export const LONG_TEXTS_SYNCED_THROUGH = 'long_texts_synced_through';
-
 /**
  * A batch in one IMMEDIATE transaction (group commit), with a slice of the idempotency keys that
  * are due. places[i], if given, is where message i's text already is in the long-text file.
- * textsSyncedThrough, if given, is recorded as LONG_TEXTS_SYNCED_THROUGH.
+ * textsSyncedThrough, if given, is recorded as the long-text mark (store-meta.ts).
  */
 export function appendMessages(
   s: SqliteSession,
@@ -205,9 +203,7 @@ export function appendMessages(
 ): AppendResult[] {
   return s.transaction(() => {
     s.clientMsgIds.writeSome();
-    if (textsSyncedThrough !== undefined) {
-      s.sql(`UPDATE store_meta SET value = ? WHERE key = ?`).run(textsSyncedThrough, LONG_TEXTS_SYNCED_THROUGH);
-    }
+    if (textsSyncedThrough !== undefined) writeMark(s, 'long_texts_synced_through', textsSyncedThrough);
     return batch.map((message, i) => appendMessage(s, message, places[i]));
   });
 }
