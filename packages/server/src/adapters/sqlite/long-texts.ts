@@ -23,6 +23,14 @@ import { crc32 } from 'node:zlib';
 /** Texts of at least this many UTF-8 bytes go to the file; shorter ones stay in their row. */
 export const LONG_TEXT_BYTES = 1024;
 
+/** A text's UTF-8 length if it goes to the file (LONG_TEXT_BYTES or more), else 0. */
+export function longTextBytes(text: string): number {
+  // A string's UTF-8 form is at most 3 bytes per UTF-16 unit: shorter ones need no counting.
+  if (text.length * 3 < LONG_TEXT_BYTES) return 0;
+  const bytes = Buffer.byteLength(text);
+  return bytes >= LONG_TEXT_BYTES ? bytes : 0;
+}
+
 /** Where a long text is: its offset in the file and its length in UTF-8 bytes. */
 export interface TextPlace {
   at: number;
@@ -46,19 +54,15 @@ export class LongTexts {
   }
 
   /**
-   * Appends every text of LONG_TEXT_BYTES or more in one write, and every text given as bytes
-   * (already encoded by the caller, who found it long); the place of each, in order (undefined
-   * for a short text, which stays in its row). Not durable until sync() resolves.
+   * Appends the given texts' bytes in one write (undefined: a short text, which stays in its
+   * row); the place of each, in order. Not durable until sync() resolves.
    */
-  append(texts: readonly (string | Uint8Array)[]): (AppendedText | undefined)[] {
+  append(texts: readonly (Uint8Array | undefined)[]): (AppendedText | undefined)[] {
     const places: (AppendedText | undefined)[] = [];
     const buffers: Uint8Array[] = [];
     let end = this.#end;
-    for (const text of texts) {
-      // A string's UTF-8 form is at most 3 bytes per UTF-16 unit: shorter ones need no encoding.
-      const bytes =
-        typeof text !== 'string' ? text : text.length * 3 < LONG_TEXT_BYTES ? undefined : Buffer.from(text, 'utf8');
-      if (bytes === undefined || (typeof text === 'string' && bytes.length < LONG_TEXT_BYTES)) {
+    for (const bytes of texts) {
+      if (bytes === undefined) {
         places.push(undefined);
         continue;
       }

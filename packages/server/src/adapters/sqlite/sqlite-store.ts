@@ -23,7 +23,7 @@ import type { PushSubscriptionRecord } from '../../ports/push.js';
 import { migrations } from './schema.js';
 import { SqliteCheckpointThread } from './threads.js';
 import { WalSync } from './wal-sync.js';
-import { LongTexts, TextsOnDiskMark } from './long-texts.js';
+import { LongTexts, longTextBytes, TextsOnDiskMark } from './long-texts.js';
 import { newestMessageId, readMark, writeMark } from './store-meta.js';
 import {
   appendLog,
@@ -630,7 +630,10 @@ export class SqliteStore implements Store {
       return appendMessages(this.#session, decoded);
     }
     const longTexts = this.#session.longTexts;
-    const places = longTexts?.append(batch.map((message, i) => encodedTexts[i] ?? message.text)) ?? [];
+    const places =
+      longTexts?.append(
+        batch.map((m, i) => encodedTexts[i] ?? (longTextBytes(m.text) > 0 ? Buffer.from(m.text, 'utf8') : undefined)),
+      ) ?? [];
     const newest = batch.reduce((max, message) => (BigInt(message.id) > max ? BigInt(message.id) : max), 0n);
     const textsMark = this.#textsMark;
     const textsSynced = places.some((place) => place !== undefined) ? textsMark!.sync(longTexts!, newest) : undefined;

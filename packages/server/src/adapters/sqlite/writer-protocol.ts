@@ -2,7 +2,7 @@
 import type { Message } from '@parley/protocol';
 import type { AppendResult, LogEntry, NewMessage, Store, StoreErrorKind } from '../../ports/store.js';
 import { newLogEntry, storedMessage } from '../sql-rows.js';
-import { LONG_TEXT_BYTES } from './long-texts.js';
+import { longTextBytes } from './long-texts.js';
 
 /**
  * The Store methods that run on the writer thread: every write, and the reads of the update log,
@@ -73,12 +73,10 @@ export function encodeBatch(batch: readonly NewMessage[]): { wire: WireBatch; tr
   const textBytes: number[] = [];
   let total = 0;
   for (const m of batch) {
-    // A string's UTF-8 form is at most 3 bytes per UTF-16 unit: shorter ones need no counting.
-    const bytes = m.text.length * 3 < LONG_TEXT_BYTES ? 0 : Buffer.byteLength(m.text);
-    const long = bytes >= LONG_TEXT_BYTES;
-    textBytes.push(long ? bytes : 0);
-    if (long) total += bytes;
-    fields.push(m.id, m.channelId, m.senderId, long ? '' : m.text, m.createdAt, m.clientMsgId);
+    const bytes = longTextBytes(m.text);
+    textBytes.push(bytes);
+    total += bytes;
+    fields.push(m.id, m.channelId, m.senderId, bytes > 0 ? '' : m.text, m.createdAt, m.clientMsgId);
   }
   if (total === 0) return { wire: { fields }, transfer: [] };
   // Its own ArrayBuffer (not a slice of Node's shared pool), so that it can be transferred.
