@@ -165,7 +165,7 @@ describe('ParleyClient connection', () => {
     const first = h.last();
     await vi.advanceTimersByTimeAsync(1000);
     expect(first.frames('ping')).toHaveLength(1);
-    first.push({ op: 'pong' });
+    first.push({ op: 'pong', seq: 0 });
     await vi.advanceTimersByTimeAsync(1000);
     expect(first.frames('ping')).toHaveLength(2);
     // silence from now on: dead after 2 x heartbeat

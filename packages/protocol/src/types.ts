@@ -31,7 +31,7 @@ export type MemberRole = 'owner' | 'admin' | 'member';
 export interface ChannelMember extends User {
   role: MemberRole;
   presence?: Presence;
-  /** In DMs: how far this member has read (so "Seen" survives a reload). */
+  /** How far this member has read, in DMs and groups (so "Seen" / "Seen by N" survive a reload). */
   lastReadMessageId?: string;
 }
 
@@ -83,7 +83,9 @@ export type EventBody =
   | { type: 'member.removed'; channel: ChannelInfo; userId: string }
   | { type: 'friend.requested'; request: FriendRequest }
   | { type: 'friend.added'; friend: User }
-  | { type: 'friend.removed'; userId: string };
+  | { type: 'friend.removed'; userId: string }
+  /** A profile (display name, status) changed: sent to the user's own devices and everyone who shows them. */
+  | { type: 'user.updated'; user: User };
 
 export type EventType = EventBody['type'];
 
@@ -167,6 +169,8 @@ export interface ErrorFrame {
 }
 export interface PongFrame {
   op: 'pong';
+  /** The user's log head now: a device whose applied seq is below it fills the gap from /v1/sync. */
+  seq: number;
 }
 export type EventFrame = { op: 'event' } & SyncEvent;
 export interface PresenceFrame {
@@ -180,5 +184,17 @@ export interface TypingEventFrame {
   channelId: string;
   userId: string;
 }
+/**
+ * Ephemeral (no seq): another member of a group moved their read cursor. In DMs the same news
+ * comes as a logged `read.updated` event; in groups it is ephemeral so a read costs one bus
+ * publish, not one log entry per member. After a reconnect, `GET /v1/channels` has every
+ * member's `lastReadMessageId`.
+ */
+export interface ReadPositionFrame {
+  op: 'read';
+  channelId: string;
+  userId: string;
+  messageId: string;
+}
 export type ServerFrame =
-  ReadyFrame | AckFrame | ErrorFrame | PongFrame | EventFrame | PresenceFrame | TypingEventFrame;
+  ReadyFrame | AckFrame | ErrorFrame | PongFrame | EventFrame | PresenceFrame | TypingEventFrame | ReadPositionFrame;

@@ -83,7 +83,7 @@ export class EventRouter {
     };
     const userIds = new Set<string>();
     for (const entry of entries) {
-      if (entry.type.startsWith('friend.') && entry.data) {
+      if ((entry.type.startsWith('friend.') || entry.type === 'user.updated') && entry.data) {
         for (const key of ['userId', 'fromUserId', 'toUserId']) if (entry.data[key]) userIds.add(entry.data[key]);
       }
     }
@@ -152,6 +152,8 @@ export class EventRouter {
         return { type: 'friend.added', friend: user(data.userId ?? '') };
       case 'friend.removed':
         return { type: 'friend.removed', userId: data.userId ?? '' };
+      case 'user.updated':
+        return { type: 'user.updated', user: user(data.userId ?? '') };
     }
   }
 
