@@ -65,6 +65,15 @@ export class Connection {
     if (head > since || this.#pending.size > 0) void this.#fill();
   }
 
+  /**
+   * The user's log reaches at least `head` (read from the store, e.g. after a bus outage in
+   * which events may have been lost): sends whatever this socket has not had up to there.
+   */
+  fillTo(head: number): void {
+    if (head > this.#target) this.#target = head;
+    if (this.#live && !this.#filling && head > this.lastSeq) void this.#fill();
+  }
+
   /** An event from the bus. */
   offer(seq: number, frame: string): void {
     if (seq <= this.lastSeq) return;

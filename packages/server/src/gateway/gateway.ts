@@ -41,7 +41,16 @@ export interface GatewayDeps {
 interface UserSockets {
   connections: Set<Connection>;
   unsubscribe: Promise<Unsubscribe>;
+  /** The highest seq known to be in this user's log: from the store, and from the bus since. */
+  head: number;
+  /** When `head` was last read from the store. */
+  headReadAt: number;
+  /** The store read under way, if any (one per user at a time). */
+  headRead: Promise<void> | undefined;
 }
+
+/** Users whose log heads are read at once after a bus reconnect. */
+const RECONNECT_CONCURRENCY = 16;
 
 /** Frames a client may send between hello and ready; more are dropped. */
 const MAX_EARLY_FRAMES = 100;
@@ -60,6 +69,7 @@ export class Gateway {
   readonly #wss: WebSocketServer;
   readonly #users = new Map<string, UserSockets>();
   readonly #sweepTimer: NodeJS.Timeout;
+  readonly #offReconnect: () => void;
   #connectionCount = 0;
   #closing = false;
 
@@ -71,6 +81,7 @@ export class Gateway {
     this.#wss.on('connection', (ws) => this.#accept(ws));
     this.#sweepTimer = setInterval(() => this.#sweepSilent(), Math.min(1000, options.heartbeatMs));
     this.#sweepTimer.unref();
+    this.#offReconnect = deps.bus.onReconnect(() => void this.#catchUpAll());
   }
 
   /** Live sockets that completed hello. */
@@ -153,6 +164,7 @@ export class Gateway {
     if (ws.readyState !== ws.OPEN) return;
 
     const { head, floor } = await this.deps.messages.logBounds(device.userId);
+    this.#learnHead(device.userId, head, true);
     const since = parsed.data.since;
     const resync = since !== undefined && (since < floor || since > head);
     const ready: ReadyFrame = {
@@ -207,9 +219,10 @@ export class Gateway {
     if (sockets === undefined) {
       const entry: UserSockets = {
         connections: new Set(),
-        unsubscribe: this.deps.bus.subscribe(userTopic(connection.userId), (payload) =>
-          this.#route(entry.connections, payload),
-        ),
+        unsubscribe: this.deps.bus.subscribe(userTopic(connection.userId), (payload) => this.#route(entry, payload)),
+        head: 0,
+        headReadAt: -Infinity,
+        headRead: undefined,
       };
       sockets = entry;
       this.#users.set(connection.userId, sockets);
@@ -236,8 +249,50 @@ export class Gateway {
     }
   }
 
+  /** Records a log head; one `fromStore` also restarts the interval of the periodic check. */
+  #learnHead(userId: string, head: number, fromStore: boolean): void {
+    const sockets = this.#users.get(userId);
+    if (sockets === undefined) return;
+    if (head > sockets.head) sockets.head = head;
+    if (fromStore) sockets.headReadAt = this.deps.clock.now();
+  }
+
+  /**
+   * Reads the user's log head from the store and brings every socket of the user up to it.
+   * The bus is at-most-once: this is how an event it lost still reaches the devices.
+   */
+  #checkHead(userId: string, sockets: UserSockets): Promise<void> {
+    sockets.headRead ??= (async () => {
+      try {
+        const { head } = await this.deps.messages.logBounds(userId);
+        this.#learnHead(userId, head, true);
+        for (const connection of sockets.connections) connection.fillTo(head);
+      } catch (error) {
+        this.deps.log.warn({ err: error }, 'log head check failed');
+      } finally {
+        sockets.headRead = undefined;
+      }
+    })();
+    return sockets.headRead;
+  }
+
+  /** After a bus outage: every connected user's log may have entries the bus did not deliver. */
+  async #catchUpAll(): Promise<void> {
+    const users = [...this.#users.entries()];
+    this.deps.log.warn({ users: users.length }, 'bus reconnected; catching up every socket from the log');
+    let next = 0;
+    const worker = async () => {
+      while (next < users.length && !this.#closing) {
+        const [userId, sockets] = users[next++]!;
+        await this.#checkHead(userId, sockets);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(RECONNECT_CONCURRENCY, users.length) }, worker));
+  }
+
   /** A bus payload for one user: fan it out to that user's sockets here. */
-  #route(connections: Set<Connection>, payload: string): void {
+  #route(sockets: UserSockets, payload: string): void {
+    const { connections } = sockets;
     if (payload.startsWith(CONTROL_PREFIX)) {
       const control = JSON.parse(payload.slice(CONTROL_PREFIX.length)) as { revoke?: string };
       for (const connection of connections) {
@@ -246,6 +301,7 @@ export class Gateway {
       return;
     }
     const { seq, frame } = parsePayload(payload);
+    if (seq > sockets.head) sockets.head = seq;
     for (const connection of connections) {
       if (seq === 0) connection.send(frame);
       else connection.offer(seq, frame);
@@ -349,6 +405,7 @@ export class Gateway {
   async close(): Promise<void> {
     this.#closing = true;
     clearInterval(this.#sweepTimer);
+    this.#offReconnect();
     for (const ws of this.#wss.clients) ws.close(CloseCode.GoingAway, 'server shutting down');
     const deadline = Date.now() + 2000;
     while (this.#wss.clients.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
