@@ -258,11 +258,27 @@ export class Gateway {
   }
 
   /**
+   * The user's log head as this gateway knows it, for pong: read from the store at hello and
+   * raised by every event the bus brings, so answering a ping costs no store round trip. An
+   * event the bus lost is not in it; hence the store is read again once per heartbeat timeout
+   * of a pinging user (the answer goes into the next pong, and the sockets are filled up to it).
+   */
+  #knownHead(connection: Connection): number {
+    const sockets = this.#users.get(connection.userId);
+    if (sockets === undefined) return connection.lastSeq;
+    if (this.deps.clock.now() - sockets.headReadAt >= this.options.heartbeatTimeoutMs) {
+      void this.#checkHead(connection.userId, sockets);
+    }
+    return Math.max(sockets.head, connection.lastSeq);
+  }
+
+  /**
    * Reads the user's log head from the store and brings every socket of the user up to it.
    * The bus is at-most-once: this is how an event it lost still reaches the devices.
    */
   #checkHead(userId: string, sockets: UserSockets): Promise<void> {
     sockets.headRead ??= (async () => {
+      sockets.headReadAt = this.deps.clock.now();
       try {
         const { head } = await this.deps.messages.logBounds(userId);
         this.#learnHead(userId, head, true);
@@ -329,7 +345,7 @@ export class Gateway {
     const frame = parsed.data;
     switch (frame.op) {
       case 'ping': {
-        connection.send('{"op":"pong"}');
+        connection.send(`{"op":"pong","seq":${this.#knownHead(connection)}}`);
         // The lease lives for the heartbeat timeout; renewing it a few times per lifetime is enough.
         const now = connection.lastHeardAt;
         if (now - connection.leaseTouchedAt >= this.options.heartbeatTimeoutMs / 3) {
