@@ -23,6 +23,9 @@ export interface GatewayOptions {
   heartbeatTimeoutMs: number;
   helloTimeoutMs: number;
   maxBufferedBytes: number;
+  /** A socket's reorder buffer bounds (default 1,000 events, 4 MiB); past them it reads the log. */
+  maxPendingEvents?: number;
+  maxPendingBytes?: number;
   maxPayloadBytes: number;
   typingThrottleMs: number;
 }
@@ -48,6 +51,9 @@ interface UserSockets {
   /** The store read under way, if any (one per user at a time). */
   headRead: Promise<void> | undefined;
 }
+
+const DEFAULT_MAX_PENDING_EVENTS = 1_000;
+const DEFAULT_MAX_PENDING_BYTES = 4 * 1024 * 1024;
 
 /** Users whose log heads are read at once after a bus reconnect. */
 const RECONNECT_CONCURRENCY = 16;
@@ -154,6 +160,8 @@ export class Gateway {
       {
         readLog: (userId, since, limit) => this.deps.messages.sync(userId, since, limit),
         maxBufferedBytes: this.options.maxBufferedBytes,
+        maxPendingEvents: this.options.maxPendingEvents ?? DEFAULT_MAX_PENDING_EVENTS,
+        maxPendingBytes: this.options.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES,
         onError: (error) => this.deps.log.warn({ err: error }, 'log replay failed'),
       },
       this.deps.clock.now(),
