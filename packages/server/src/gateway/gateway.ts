@@ -363,6 +363,15 @@ export class Gateway {
         return;
       }
       case 'send':
+        if (this.#closing) {
+          // Shutting down: not stored, so the client resends it after reconnecting elsewhere.
+          this.#sendError(
+            connection,
+            new ChatError('unavailable', 'the server is shutting down; send again after reconnecting'),
+            frame.clientMsgId,
+          );
+          return;
+        }
         this.deps.messages.send(connection.userId, connection.deviceId, frame).then(
           (message) =>
             connection.send(
@@ -425,13 +434,24 @@ export class Gateway {
     }
   }
 
-  /** Stops accepting, closes every socket with "going away" so clients reconnect elsewhere. */
-  async close(): Promise<void> {
+  /**
+   * The first step of a graceful stop: refuses new sockets and new sends (with `unavailable`:
+   * the client resends after reconnecting), while the sockets stay open for the acks of the
+   * sends already taken.
+   */
+  stopAccepting(): void {
     this.#closing = true;
     clearInterval(this.#sweepTimer);
     this.#offReconnect();
+  }
+
+  /**
+   * Closes every socket with "going away" so clients reconnect elsewhere; sockets that have not
+   * finished the closing handshake by `deadline` (Date.now() time) are cut.
+   */
+  async close(deadline = Date.now() + 2_000): Promise<void> {
+    this.stopAccepting();
     for (const ws of this.#wss.clients) ws.close(CloseCode.GoingAway, 'server shutting down');
-    const deadline = Date.now() + 2000;
     while (this.#wss.clients.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     for (const ws of this.#wss.clients) ws.terminate();
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
