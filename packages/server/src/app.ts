@@ -120,7 +120,7 @@ export interface ParleyServer {
   readonly baseUrl: string;
   readonly wsUrl: string;
   readonly log: PinoLogger;
-  /** Finishes commits, closes sockets with "going away", stops timers and backends. */
+  /** Graceful stop: finishes commits and acks them, closes sockets with "going away", stops timers and backends. */
   close(): Promise<void>;
 }
 
@@ -284,24 +284,54 @@ export async function createServer(
   log.info({ port, nodeId, storage: config.storage.kind, bus: config.bus.kind }, 'listening');
 
   let closing: Promise<void> | undefined;
+  /**
+   * A graceful stop within config.shutdownTimeoutMs: no new sockets, sends or connections; the
+   * commits in flight finish and their acks go out on the sockets still open (so no sender has
+   * to resend what was stored); then the sockets close with 1001 and the backends close.
+   */
+  const shutdown = async () => {
+    const started = Date.now();
+    const budget = config.shutdownTimeoutMs;
+    // Commits get 60% of the time, closing handshakes 20%, the backends the rest.
+    const commitsBy = started + budget * 0.6;
+    const socketsBy = started + budget * 0.8;
+    for (const timer of timers) clearInterval(timer);
+    gateway?.stopAccepting();
+    // Stops listening at once; requests under way (an HTTP send waiting for its commit) finish.
+    const httpClosed = app.close();
+    const drained = await within(commitsBy, messages.drain());
+    if (!drained) log.error('commits still in flight at the shutdown deadline; their senders will resend');
+    // Acks are resolved promises: let them reach the sockets before those close.
+    await new Promise((resolve) => setImmediate(resolve));
+    await gateway?.close(socketsBy);
+    await within(socketsBy, httpClosed);
+    await within(socketsBy, push?.settle() ?? Promise.resolve());
+    await presence.shutdown().catch(() => undefined);
+    await registry.close();
+    // The notifier finishes the push it holds; a job taken meanwhile goes back to the queue.
+    await within(started + budget * 0.95, pushQueue.close());
+    await presenceStore.close();
+    await bus.close();
+    await store.close();
+    log.info({ ms: Date.now() - started, drained }, 'stopped');
+  };
   return {
     config,
     nodeId,
     baseUrl,
     wsUrl: `ws://${host}:${port}/v1/ws`,
     log,
-    close: () =>
-      (closing ??= (async () => {
-        for (const timer of timers) clearInterval(timer);
-        await gateway?.close();
-        await app.close();
-        await messages.drain();
-        await presence.shutdown().catch(() => undefined);
-        await registry.close();
-        await pushQueue.close();
-        await presenceStore.close();
-        await bus.close();
-        await store.close();
-      })()),
+    close: () => (closing ??= shutdown()),
   };
+}
+
+/** Waits for `work` until `deadline` (a Date.now() time); true if it finished by then. */
+async function within(deadline: number, work: Promise<unknown>): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), deadline - Date.now())));
+  try {
+    return await Promise.race([work.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
