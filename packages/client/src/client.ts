@@ -10,7 +10,7 @@
  * - a message handed to `send` is retried with the same clientMsgId until the server acks it
  *   or refuses it for good, across reconnects and (with a persistent storage) restarts.
  */
-import { ChatError, CloseCode, limits, shouldReconnect } from '@parley/protocol';
+import { ChatError, CloseCode, closeBehaviour, limits } from '@parley/protocol';
 import type { AuthResult, Message, PresenceStatus, ReadyFrame, ServerFrame, SyncEvent, User } from '@parley/protocol';
 import { ParleyApi, describe, errorFromCode } from './api.js';
 import type { FetchLike, LoginInput, SignupInput } from './api.js';
@@ -67,7 +67,7 @@ export type FriendEvent = Extract<SyncEvent, { type: 'friend.requested' | 'frien
 export interface ClientEvents {
   /** A message in any of the user's channels (others' and this user's own, from every device), once per id. */
   message: Message;
-  /** Someone's read cursor moved (this user's other devices, or the peer in a DM). */
+  /** Someone's read cursor moved (this user's other devices, the peer in a DM, a member of a group). */
   read: ReadUpdate;
   presence: PresenceUpdate;
   typing: TypingUpdate;
@@ -75,6 +75,8 @@ export interface ClientEvents {
   channel: ChannelEvent;
   /** Friend request received, friend added/removed. */
   friend: FriendEvent;
+  /** A user's profile changed (this user's, a friend's, a DM partner's or a group co-member's). */
+  user: User;
   /** Every applied log event, after the typed event above. */
   event: SyncEvent;
   /** An outbox message changed state (pending -> sent | failed, failed -> pending). */
@@ -83,7 +85,11 @@ export interface ClientEvents {
   ready: ReadyFrame;
   /** The log position was too old (or lost): reload channels and recent history from REST. */
   resync: { seq: number };
-  /** A terminal problem (e.g. `unauthorized`: log in again) or a background failure worth showing. */
+  /**
+   * A problem worth showing. Only `unauthorized` ends the session (log in again); the client then
+   * stops. Anything else (e.g. `unavailable` while the server's storage is down) is retried by
+   * the client itself, and the session is kept.
+   */
   error: ChatError;
 }
 
@@ -98,8 +104,13 @@ export interface ClientOptions {
   fetch?: FetchLike;
   /** Per HTTP request. Default 15 s. */
   requestTimeoutMs?: number;
-  /** Reconnect backoff. Default 250 ms doubling to 30 s, half jittered. */
+  /** Reconnect backoff. Default 250 ms doubling to 5 s, half jittered. */
   backoff?: BackoffOptions;
+  /**
+   * Where "the network is back" comes from: an `online` event there reconnects at once instead
+   * of waiting out the backoff. Default: the global scope when it has addEventListener (browsers).
+   */
+  network?: NetworkEvents;
   /** Ping interval; default: what the server says in `ready`. */
   heartbeatMs?: number;
   /** A socket with no frame this long after a ping is dead. Default: 2 x heartbeat, at least 1 s. */
@@ -113,6 +124,25 @@ export interface ClientOptions {
   /** Errors thrown by event listeners or the storage. Default: rethrown asynchronously. */
   onInternalError?: (error: unknown) => void;
 }
+
+/** The browser's `window` fits: it fires `online` when the network comes back. */
+export interface NetworkEvents {
+  addEventListener(type: 'online', listener: () => void): void;
+  removeEventListener(type: 'online', listener: () => void): void;
+}
+
+function globalNetworkEvents(): NetworkEvents | undefined {
+  const scope = globalThis as Partial<NetworkEvents>;
+  return typeof scope.addEventListener === 'function' && typeof scope.removeEventListener === 'function'
+    ? (scope as NetworkEvents)
+    : undefined;
+}
+
+/**
+ * After a close that says "try again later" (4100 unavailable, 1011, a dropped connection), the
+ * next attempt waits at least this long before jitter, even right after a good session.
+ */
+const LATER_MS = 1_000;
 
 const KEY_SESSION = 'session';
 /** The server refuses WebSocket frames above 1 MiB. */
@@ -165,6 +195,11 @@ export class ParleyClient {
   #resyncPending = false;
   #waiters: { resolve: () => void; reject: (error: unknown) => void }[] = [];
   readonly #typingSentAt = new Map<string, number>();
+  readonly #network: NetworkEvents | undefined;
+  /** The network is back: try now rather than after the backoff (a healthy socket is left alone). */
+  readonly #onNetworkOnline = () => {
+    if (this.#running && this.#state.value !== 'online') this.reconnect();
+  };
 
   constructor(options: ClientOptions) {
     this.#options = options;
@@ -178,6 +213,7 @@ export class ParleyClient {
     this.#storage = options.storage ?? new MemoryStorage();
     this.api = new ParleyApi({ baseUrl: options.baseUrl, fetch: options.fetch, timeoutMs: options.requestTimeoutMs });
     this.#backoff = new Backoff(options.backoff);
+    this.#network = options.network ?? globalNetworkEvents();
     this.#sessionWriter = new KeyWriter(this.#storage, KEY_SESSION, this.#reportError);
     this.#outbox = new Outbox({ onChange: (m) => this.#events.emit('outbox', m) });
     let initial = true;
@@ -337,6 +373,7 @@ export class ParleyClient {
       this.#running = true;
       this.#everOnline = false;
       this.#backoff.reset();
+      this.#network?.addEventListener('online', this.#onNetworkOnline);
       this.#open();
     }
     return online;
@@ -355,7 +392,7 @@ export class ParleyClient {
 
   /** Stops: closes the socket, cancels timers and waits for storage writes. Keeps the session. */
   async close(): Promise<void> {
-    this.#running = false;
+    this.#stopRunning();
     if (this.#attempt) this.#drop(this.#attempt.gen, 'closed', undefined, CloseCode.Normal);
     clearTimeout(this.#reconnectTimer);
     clearTimeout(this.#retryTimer);
@@ -369,6 +406,11 @@ export class ParleyClient {
   /** Resolves when every storage write so far has completed. */
   async flush(): Promise<void> {
     await Promise.all([this.#sessionWriter.flush(), this.#seqWriter?.flush(), this.#outboxWriter?.flush()]);
+  }
+
+  #stopRunning(): void {
+    if (this.#running) this.#network?.removeEventListener('online', this.#onNetworkOnline);
+    this.#running = false;
   }
 
   #waitOnline(): Promise<void> {
@@ -470,7 +512,7 @@ export class ParleyClient {
 
   /** Stops for good (until `connect()` is called again) and reports why. */
   #terminal(error: ChatError): void {
-    this.#running = false;
+    this.#stopRunning();
     if (this.#attempt) this.#drop(this.#attempt.gen, error.message);
     clearTimeout(this.#reconnectTimer);
     this.#state.set('offline');
@@ -478,11 +520,19 @@ export class ParleyClient {
     this.#events.emit('error', error);
   }
 
+  /** Follows the close-code table (docs/protocol.md, `closeBehaviour`). */
   #onClose(attempt: Attempt, code: number, reason: string): void {
     if (this.#attempt !== attempt) return;
-    if (shouldReconnect(code)) {
-      this.#drop(attempt.gen, `closed ${code} ${reason}`);
-      return;
+    switch (closeBehaviour(code)) {
+      case 'reconnect':
+        // The backoff restarted at `ready`, so a good session that ends comes back quickly.
+        this.#drop(attempt.gen, `closed ${code} ${reason}`);
+        return;
+      case 'backoff':
+        this.#drop(attempt.gen, `closed ${code} ${reason}`, this.#backoff.next(LATER_MS));
+        return;
+      case 'stop':
+        break;
     }
     const error =
       code === CloseCode.Unauthorized
@@ -543,9 +593,14 @@ export class ParleyClient {
       case 'typing':
         this.#events.emit('typing', { channelId: frame.channelId, userId: frame.userId });
         return;
+      case 'read':
+        // Ephemeral: a group member moved their read cursor (not in the log, so no seq).
+        this.#events.emit('read', { channelId: frame.channelId, userId: frame.userId, messageId: frame.messageId });
+        return;
       case 'pong': {
-        // Forward-compatible: a pong that carries the log head lets a lost last event be noticed.
-        const head = (frame as { seq?: unknown }).seq;
+        // The log head: above the applied seq means an event was lost on the way; fill from /v1/sync.
+        // (Servers before the head was added send a bare pong.)
+        const head: unknown = frame.seq;
         if (typeof head === 'number' && attempt.ready && this.#tracker.applied !== undefined) {
           this.#tracker.noteHead(head);
           this.#checkGap();
@@ -679,6 +734,9 @@ export class ParleyClient {
       case 'friend.removed':
         this.#events.emit('friend', event);
         break;
+      case 'user.updated':
+        this.#events.emit('user', event.user);
+        break;
     }
     this.#events.emit('event', event);
   }
@@ -750,7 +808,13 @@ export class ParleyClient {
   async syncNow(): Promise<void> {
     const applied = this.#tracker.applied;
     if (applied === undefined) return;
-    const page = await this.api.sync(applied, limits.maxSyncLimit);
+    let page;
+    try {
+      page = await this.api.sync(applied, limits.maxSyncLimit);
+    } catch (error) {
+      if (error instanceof ChatError && error.code === 'unauthorized' && this.#running) this.#terminal(error);
+      throw error;
+    }
     if (this.#tracker.applied === undefined) return;
     for (const event of page.events) this.#offer(event);
     if (page.hasMore) {
