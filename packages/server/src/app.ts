@@ -7,9 +7,10 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import fastifyStatic from '@fastify/static';
+import { ChatError } from '@parley/protocol';
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import { pino, type Logger as PinoLogger } from 'pino';
-import { registerApi } from './api/http.js';
+import { frameworkErrorOptions, rawErrorResponse, registerApi } from './api/http.js';
 import type { ServerConfig } from './config/config.js';
 import { AccountService } from './domain/accounts.js';
 import { ChannelService } from './domain/channels.js';
@@ -181,6 +182,7 @@ export async function createServer(
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.gateway.maxPayloadBytes,
     return503OnClosing: true,
+    ...frameworkErrorOptions,
   });
 
   let gateway: Gateway | undefined;
@@ -200,7 +202,7 @@ export async function createServer(
     const ws = gateway;
     app.server.on('upgrade', (request, socket, head) => {
       if (new URL(request.url ?? '/', 'http://x').pathname === '/v1/ws') ws.handleUpgrade(request, socket, head);
-      else socket.destroy();
+      else socket.end(rawErrorResponse(new ChatError('not_found', 'WebSocket connections go to /v1/ws')));
     });
   }
 

@@ -95,7 +95,12 @@ export class PostgresStore implements Store {
     this.#pool = new pg.Pool({
       connectionString: options.url,
       max: options.poolSize ?? 10,
-      connectionTimeoutMillis: 5_000,
+      // A database that cannot be reached must surface as `unavailable` within seconds, not hang
+      // requests: bounds both opening a connection and waiting for a free one.
+      connectionTimeoutMillis: 3_000,
+      // Notices a peer that vanished without a reset (a partition) on idle connections.
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
       idleTimeoutMillis: 30_000,
       types: typeParsers,
       ...(options.schema === undefined ? {} : { options: `-c search_path=${quoteIdent(options.schema)}` }),
