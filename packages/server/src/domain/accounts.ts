@@ -1,6 +1,6 @@
 import { createHash, randomBytes, scrypt as scryptCallback, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import type { AuthResult, User } from '@parley/protocol';
-import type { AccountStore, DeviceRef } from '../ports/store.js';
+import type { AccountStore, DeviceRef, ProfilePatch } from '../ports/store.js';
 import { isoNow, type Clock } from './clock.js';
 import { fail, storeCall } from './errors.js';
 import type { IdGenerator } from './ids.js';
@@ -127,8 +127,8 @@ export class AccountService {
     return user;
   }
 
-  async updateProfile(userId: string, patch: { displayName?: string; statusText?: string }): Promise<User> {
-    return storeCall(this.store.updateProfile(userId, patch), 'no such user');
+  async updateProfile(userId: string, patch: ProfilePatch): Promise<User> {
+    return (await storeCall(this.store.updateProfile(userId, patch, [], isoNow(this.clock)), 'no such user')).user;
   }
 
   async search(query: string, limit: number): Promise<User[]> {

@@ -131,6 +131,22 @@ export class PresenceService {
     return this.#pendingOffline.has(userId) || this.#graceOver.has(userId);
   }
 
+  /**
+   * Two users just became friends: each one's devices learn the other's presence at once, as
+   * they would have in the snapshot after `ready`. Best-effort, like every presence frame.
+   */
+  async befriended(a: string, b: string): Promise<void> {
+    try {
+      const presence = await this.presenceOf([a, b]);
+      await Promise.all([
+        this.events.publishEphemeral([b], { op: 'presence', userId: a, ...presence.get(a)! } satisfies PresenceFrame),
+        this.events.publishEphemeral([a], { op: 'presence', userId: b, ...presence.get(b)! } satisfies PresenceFrame),
+      ]);
+    } catch (error) {
+      this.log.warn({ err: error }, 'presence: telling new friends failed');
+    }
+  }
+
   async #announce(userId: string, presence: Presence): Promise<void> {
     const frame: PresenceFrame = { op: 'presence', userId, ...presence };
     await this.events.publishEphemeral(await this.audience(userId), frame);
