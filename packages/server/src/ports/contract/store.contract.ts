@@ -15,6 +15,24 @@ import {
 } from '../../domain/log-appends.js';
 import { StoreError, type FriendPair, type FriendRequestRecord, type NewMessage, type Store } from '../store.js';
 import { dmOf, groupOf } from './fixtures.js';
+import { EventRouter } from '../../domain/events.js';
+import type { Bus } from '../bus.js';
+import type { EventType, MemberRole, SyncEvent, User } from '@parley/protocol';
+
+/** Every event type of the protocol; the compiler checks the list is complete. */
+const EVENT_TYPE_SET: Record<EventType, true> = {
+  'message.created': true,
+  'read.updated': true,
+  'channel.created': true,
+  'channel.updated': true,
+  'member.added': true,
+  'member.removed': true,
+  'friend.requested': true,
+  'friend.added': true,
+  'friend.removed': true,
+  'user.updated': true,
+};
+const EVENT_TYPES = Object.keys(EVENT_TYPE_SET);
 
 export interface StoreHarness {
   store: Store;
@@ -491,6 +509,177 @@ export function describeStoreContract(
           'm2',
           'm3',
         ]);
+      });
+    });
+
+    describe('every event type, written by the domain and read back', () => {
+      /** Hydration as GET /v1/sync and replays do it; the bus is never used by hydrate. */
+      const unusedBus: Bus = {
+        publish: () => Promise.reject(new Error('not used')),
+        subscribe: () => Promise.reject(new Error('not used')),
+        close: () => Promise.resolve(),
+      };
+      const silent = { warn: () => undefined, error: () => undefined };
+      const profile = (id: string, username: string): User => ({ id, username, displayName: username.toUpperCase() });
+
+      it('gives each user exactly the payload the protocol names, through readLog and hydration', async () => {
+        const router = new EventRouter(store, unusedBus, silent);
+        const read = new Map<string, number>();
+        /** The user's events since the last call, hydrated as a client receives them. */
+        const next = async (userId: string): Promise<SyncEvent[]> => {
+          const entries = await store.readLog(userId, read.get(userId) ?? 0, 100);
+          read.set(userId, entries.at(-1)?.seq ?? read.get(userId) ?? 0);
+          return router.hydrate(entries);
+        };
+        const [a, b, c] = [await user('ann'), await user('ben'), await user('cat')];
+        const [ann, ben, cat] = [profile(a, 'ann'), profile(b, 'ben'), profile(c, 'cat')];
+
+        // friend.requested
+        const asked: FriendRequestRecord = { id: nextId(), fromUserId: a, toUserId: b, createdAt: at(1) };
+        await store.changeFriendPair({
+          pair: [a, b],
+          expected: { friends: false, requests: [] },
+          addRequest: asked,
+          at: at(1),
+          events: [friendRequested(asked)],
+        });
+        const requested = {
+          type: 'friend.requested',
+          request: { ...asked, fromUser: ann, toUser: ben },
+        };
+        expect(await next(b)).toEqual([{ seq: 1, ...requested }]);
+        expect(await next(a)).toEqual([{ seq: 1, ...requested }]);
+
+        // friend.added
+        await store.changeFriendPair({
+          pair: [b, a],
+          expected: { friends: false, requests: [asked] },
+          removeRequestIds: [asked.id],
+          friends: true,
+          at: at(2),
+          events: friendsAdded(a, b),
+        });
+        expect(await next(a)).toEqual([{ seq: 2, type: 'friend.added', friend: ben }]);
+        expect(await next(b)).toEqual([{ seq: 2, type: 'friend.added', friend: ann }]);
+
+        // user.updated
+        await store.updateProfile(a, { statusText: 'here' }, [userUpdated(a, [a, b])], at(3));
+        const annNow = { ...ann, statusText: 'here' };
+        expect(await next(a)).toEqual([{ seq: 3, type: 'user.updated', user: annNow }]);
+        expect(await next(b)).toEqual([{ seq: 3, type: 'user.updated', user: annNow }]);
+
+        // channel.created (a DM), message.created, read.updated
+        const { channel: dm } = await store.getOrCreateDm(...dmOf(nextId(), a, b, at(4)));
+        const sent = message(dm.id, a, 'hello');
+        const [appended] = await store.appendMessages([sent]);
+        expect(appended?.status).toBe('created');
+        await store.moveReadCursor({
+          channelId: dm.id,
+          userId: b,
+          from: undefined,
+          to: sent.id,
+          at: at(5),
+          events: [readUpdated(dm.id, b, sent.id, [a, b])],
+        });
+        const dmInfo = {
+          id: dm.id,
+          kind: 'dm',
+          members: [
+            { ...annNow, role: 'member' },
+            { ...ben, role: 'member', lastReadMessageId: sent.id },
+          ],
+          createdAt: at(4),
+        };
+        const stored = { ...sent };
+        expect(await next(a)).toEqual([
+          { seq: 4, type: 'channel.created', channel: dmInfo },
+          { seq: 5, type: 'message.created', message: stored },
+          { seq: 6, type: 'read.updated', channelId: dm.id, userId: b, messageId: sent.id },
+        ]);
+
+        // channel.created (a group), member.added, channel.updated, member.removed
+        const { channel: team } = await store.createGroup(...groupOf(nextId(), 'team', a, [b], at(6)));
+        await store.changeChannel({
+          channelId: team.id,
+          expected: [
+            { userId: a, role: 'owner' },
+            { userId: b, role: 'member' },
+          ],
+          add: [{ userId: c, role: 'member' }],
+          at: at(7),
+          events: [memberAdded(team.id, c, [a, b, c])],
+        });
+        const withCat = {
+          id: team.id,
+          kind: 'group',
+          name: 'team',
+          members: [
+            { ...annNow, role: 'owner' },
+            { ...ben, role: 'member' },
+            { ...cat, role: 'member' },
+          ],
+          createdAt: at(6),
+        };
+        expect(await next(c)).toEqual([{ seq: 1, type: 'member.added', channel: withCat, userId: c }]);
+        await store.changeChannel({
+          channelId: team.id,
+          expected: withCat.members.map((m) => ({ userId: m.id, role: m.role as MemberRole })),
+          roles: [{ userId: b, role: 'admin' }],
+          name: 'crew',
+          at: at(8),
+          events: [channelUpdated(team.id, [a, b, c])],
+        });
+        const crew = {
+          ...withCat,
+          name: 'crew',
+          members: [{ ...annNow, role: 'owner' }, { ...ben, role: 'admin' }, withCat.members[2]],
+        };
+        expect(await next(c)).toEqual([{ seq: 2, type: 'channel.updated', channel: crew }]);
+        await store.changeChannel({
+          channelId: team.id,
+          expected: crew.members.map((m) => ({ userId: m!.id, role: m!.role as MemberRole })),
+          remove: [c],
+          at: at(9),
+          events: [memberRemoved(team.id, c, [a, b, c])],
+        });
+        // Someone who has left sees only which channel it was.
+        expect(await next(c)).toEqual([
+          {
+            seq: 3,
+            type: 'member.removed',
+            channel: { id: team.id, kind: 'group', members: [], createdAt: at(6) },
+            userId: c,
+          },
+        ]);
+        const afterCat = { ...crew, members: crew.members.slice(0, 2) };
+        expect(await next(b)).toEqual([
+          { seq: 4, type: 'channel.created', channel: dmInfo },
+          { seq: 5, type: 'message.created', message: stored },
+          { seq: 6, type: 'read.updated', channelId: dm.id, userId: b, messageId: sent.id },
+          { seq: 7, type: 'channel.created', channel: afterCat },
+          { seq: 8, type: 'member.added', channel: afterCat, userId: c },
+          { seq: 9, type: 'channel.updated', channel: afterCat },
+          { seq: 10, type: 'member.removed', channel: afterCat, userId: c },
+        ]);
+
+        // friend.removed
+        await store.changeFriendPair({
+          pair: [b, a],
+          expected: { friends: true, requests: [] },
+          friends: false,
+          at: at(10),
+          events: friendsRemoved(b, a),
+        });
+        expect(await next(b)).toEqual([{ seq: 11, type: 'friend.removed', userId: a }]);
+        const annEvents = await next(a);
+        expect(annEvents.at(-1)).toEqual({ seq: 11, type: 'friend.removed', userId: b });
+
+        // Every event type of the protocol went through this test.
+        const seen = new Set<string>();
+        for (const userId of [a, b, c]) {
+          for (const entry of await store.readLog(userId, 0, 100)) seen.add(entry.type);
+        }
+        expect([...seen].sort()).toEqual([...EVENT_TYPES].sort());
       });
     });
 
