@@ -1,6 +1,6 @@
 import { createHash, randomBytes, scrypt as scryptCallback, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import type { AuthResult, User } from '@parley/protocol';
-import type { AccountStore, DeviceRef, ProfilePatch } from '../ports/store.js';
+import type { AccountStore, DeviceRef } from '../ports/store.js';
 import { isoNow, type Clock } from './clock.js';
 import { fail, storeCall } from './errors.js';
 import type { IdGenerator } from './ids.js';
@@ -125,10 +125,6 @@ export class AccountService {
     const user: User = { id: record.id, username: record.username, displayName: record.displayName };
     if (record.statusText) user.statusText = record.statusText;
     return user;
-  }
-
-  async updateProfile(userId: string, patch: ProfilePatch): Promise<User> {
-    return (await storeCall(this.store.updateProfile(userId, patch, [], isoNow(this.clock)), 'no such user')).user;
   }
 
   async search(query: string, limit: number): Promise<User[]> {
