@@ -20,6 +20,7 @@ import { FriendService } from './domain/friends.js';
 import { SnowflakeGenerator } from './domain/ids.js';
 import { MessageService } from './domain/messages.js';
 import { PresenceService } from './domain/presence.js';
+import { ProfileService } from './domain/profiles.js';
 import { Gateway, publishDeviceRevoked } from './gateway/gateway.js';
 import { Metrics } from './metrics.js';
 import type { Bus } from './ports/bus.js';
@@ -157,6 +158,7 @@ export async function createServer(
   const accounts = new AccountService(store, ids, clock, config.passwordHashCost);
   const channels = new ChannelService(store, events, presence, ids, clock);
   const friends = new FriendService(store, events, presence, ids, clock);
+  const profiles = new ProfileService(store, events, clock);
   const keys = await vapidKeys(config);
   if (keys === undefined) {
     log.warn('push notifications are off: set PARLEY_VAPID_PUBLIC_KEY and PARLEY_VAPID_PRIVATE_KEY');
@@ -219,6 +221,7 @@ export async function createServer(
   if (hasRole(config, 'api')) {
     await registerApi(app, {
       accounts,
+      profiles,
       friends,
       channels,
       messages,

@@ -31,11 +31,13 @@ import { toChatError } from '../domain/errors.js';
 import type { FriendService } from '../domain/friends.js';
 import type { MessageService } from '../domain/messages.js';
 import type { PresenceService } from '../domain/presence.js';
+import type { ProfileService } from '../domain/profiles.js';
 import type { PushSubscriptionStore } from '../ports/push.js';
 import type { DeviceRef } from '../ports/store.js';
 
 export interface ApiDeps {
   accounts: AccountService;
+  profiles: ProfileService;
   friends: FriendService;
   channels: ChannelService;
   messages: MessageService;
@@ -103,7 +105,7 @@ export const frameworkErrorOptions = {
 };
 
 export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<void> {
-  const { accounts, friends, channels, messages, presence } = deps;
+  const { accounts, profiles, friends, channels, messages, presence } = deps;
 
   // Clients written by hand often send JSON without a content type (fetch says text/plain) or
   // an empty body with `content-type: application/json` on bodiless POSTs: accept both.
@@ -150,7 +152,7 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
   app.patch('/v1/me', async (request) => {
     const { userId } = await auth(request);
     const patch = parse(profilePatch, request.body);
-    return { user: await accounts.updateProfile(userId, stripUndefined(patch)) };
+    return { user: await profiles.update(userId, stripUndefined(patch)) };
   });
   app.get('/v1/users/:id', async (request) => {
     await auth(request);
@@ -162,9 +164,9 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
     return { users: await accounts.search(query, limit) };
   });
   app.get('/v1/presence', async (request) => {
-    await auth(request);
+    const { userId } = await auth(request);
     const { userIds } = parse(presenceQuery, request.query);
-    const states = await presence.presenceOf(userIds);
+    const states = await presence.presenceFor(userId, userIds);
     return { presence: [...states].map(([userId, p]) => ({ userId, ...p })) };
   });
 
