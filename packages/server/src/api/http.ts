@@ -208,7 +208,7 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
     const channelId = parse(idParams, request.params).id;
     const query = parse(historyQuery, request.query);
     await channels.requireMember(userId, channelId);
-    return { messages: await messages.history(channelId, stripUndefined(query)) };
+    return messages.history(channelId, stripUndefined(query));
   });
   app.post('/v1/channels/:id/messages', async (request, reply) => {
     const device = await auth(request);
