@@ -62,7 +62,9 @@ const presenceQuery = z.object({
 });
 
 export function errorBody(error: ChatError): ErrorBody {
-  return { error: { code: error.code, message: error.message } };
+  const body: ErrorBody = { error: { code: error.code, message: error.message } };
+  if (error.retryAfterMs !== undefined) body.error.retryAfterMs = error.retryAfterMs;
+  return body;
 }
 
 /** Maps Fastify's own errors (bad JSON, body too large, ...) and unknown throws to ChatErrors. */
@@ -95,6 +97,8 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
   app.setErrorHandler((error, request, reply) => {
     const chatError = toChatError(error);
     if (chatError.code === 'internal') request.log.error({ err: error }, 'request failed');
+    if (chatError.retryAfterMs !== undefined)
+      void reply.header('retry-after', Math.ceil(chatError.retryAfterMs / 1000));
     void reply.status(chatError.status).send(errorBody(chatError));
   });
   app.setNotFoundHandler((request, reply) => {
@@ -110,9 +114,9 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
   // ---- accounts
   app.post('/v1/auth/signup', async (request, reply) => {
     const body = parse(signupBody, request.body);
-    return reply.status(201).send(await accounts.signup(body));
+    return reply.status(201).send(await accounts.signup(body, request.ip));
   });
-  app.post('/v1/auth/login', async (request) => accounts.login(parse(loginBody, request.body)));
+  app.post('/v1/auth/login', async (request) => accounts.login(parse(loginBody, request.body), request.ip));
   app.post('/v1/auth/logout', async (request, reply) => {
     const device = await auth(request);
     await accounts.logout(device);
