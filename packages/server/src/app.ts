@@ -10,6 +10,7 @@ import fastifyStatic from '@fastify/static';
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import { pino, type Logger as PinoLogger } from 'pino';
 import { registerApi } from './api/http.js';
+import { registerSecurityHeaders } from './api/security-headers.js';
 import type { ServerConfig } from './config/config.js';
 import { AccessLimits } from './domain/access-limits.js';
 import { AccountService } from './domain/accounts.js';
@@ -204,6 +205,7 @@ export async function createServer(
     return503OnClosing: true,
     trustProxy: trustProxy(config.rateLimits.trustProxy),
   });
+  await registerSecurityHeaders(app);
 
   let gateway: Gateway | undefined;
   if (hasRole(config, 'gateway')) {
