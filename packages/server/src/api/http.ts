@@ -67,7 +67,9 @@ const presenceQuery = z.object({
 });
 
 export function errorBody(error: ChatError): ErrorBody {
-  return { error: { code: error.code, message: error.message } };
+  const body: ErrorBody = { error: { code: error.code, message: error.message } };
+  if (error.retryAfterMs !== undefined) body.error.retryAfterMs = error.retryAfterMs;
+  return body;
 }
 
 /** An error as a complete HTTP/1.1 response, for sockets the framework never turned into a request. */
@@ -124,6 +126,8 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
     const chatError = toChatError(error);
     if (chatError.code === 'internal') request.log.error({ err: error }, 'request failed');
     else if (chatError.code === 'unavailable') request.log.warn({ err: error }, 'request failed: unavailable');
+    if (chatError.retryAfterMs !== undefined)
+      void reply.header('retry-after', Math.ceil(chatError.retryAfterMs / 1000));
     void reply.status(chatError.status).send(errorBody(chatError));
   });
   app.setNotFoundHandler((request, reply) => {
@@ -139,9 +143,9 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
   // ---- accounts
   app.post('/v1/auth/signup', async (request, reply) => {
     const body = parse(signupBody, request.body);
-    return reply.status(201).send(await accounts.signup(body));
+    return reply.status(201).send(await accounts.signup(body, request.ip));
   });
-  app.post('/v1/auth/login', async (request) => accounts.login(parse(loginBody, request.body)));
+  app.post('/v1/auth/login', async (request) => accounts.login(parse(loginBody, request.body), request.ip));
   app.post('/v1/auth/logout', async (request, reply) => {
     const device = await auth(request);
     await accounts.logout(device);
@@ -237,7 +241,7 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
     const channelId = parse(idParams, request.params).id;
     const query = parse(historyQuery, request.query);
     await channels.requireMember(userId, channelId);
-    return { messages: await messages.history(channelId, stripUndefined(query)) };
+    return messages.history(channelId, stripUndefined(query));
   });
   app.post('/v1/channels/:id/messages', async (request, reply) => {
     const device = await auth(request);

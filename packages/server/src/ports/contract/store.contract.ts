@@ -510,6 +510,24 @@ export function describeStoreContract(
           'm3',
         ]);
       });
+
+      it('ends a history page at the message whose text reaches the byte budget, counted from the anchor', async () => {
+        const a = await user('a26');
+        const id = await group(a, []);
+        // 10 texts of 10,000 UTF-8 bytes (2,500 four-byte emoji), long enough to live outside a row.
+        const batch = Array.from({ length: 10 }, (_, i) => message(id, a, `${i}`.repeat(4) + '😀'.repeat(2_499)));
+        await store.appendMessages(batch);
+        const ids = (list: { id: string }[]) => list.map((m) => batch.findIndex((b) => b.id === m.id));
+        expect(ids(await store.listMessages(id, { limit: 10 }, 25_000))).toEqual([7, 8, 9]);
+        expect(ids(await store.listMessages(id, { before: batch[7]!.id, limit: 10 }, 20_000))).toEqual([5, 6]);
+        expect(ids(await store.listMessages(id, { after: batch[2]!.id, limit: 10 }, 30_000))).toEqual([3, 4, 5]);
+        // The older side first (the target included), the newer side gets what is left.
+        expect(ids(await store.listMessages(id, { around: batch[5]!.id, limit: 6 }, 30_000))).toEqual([3, 4, 5]);
+        expect(ids(await store.listMessages(id, { around: batch[5]!.id, limit: 6 }, 45_000))).toEqual([2, 3, 4, 5, 6]);
+        // At least one message, however small the budget; the count limit still holds.
+        expect(ids(await store.listMessages(id, { limit: 10 }, 1))).toEqual([9]);
+        expect(ids(await store.listMessages(id, { limit: 2 }, 1_000_000))).toEqual([8, 9]);
+      });
     });
 
     describe('every event type, written by the domain and read back', () => {
@@ -517,6 +535,7 @@ export function describeStoreContract(
       const unusedBus: Bus = {
         publish: () => Promise.reject(new Error('not used')),
         subscribe: () => Promise.reject(new Error('not used')),
+        onReconnect: () => () => undefined,
         close: () => Promise.resolve(),
       };
       const silent = { warn: () => undefined, error: () => undefined };
@@ -695,6 +714,29 @@ export function describeStoreContract(
         ]);
         expect(await store.readLog(b, 0, 1)).toMatchObject([{ seq: 1, type: 'channel.created', channelId: id }]);
         expect(await store.logBounds(b)).toEqual({ head: 3, floor: 0 });
+      });
+
+      it('ends a log page at the entry whose message text reaches the byte budget', async () => {
+        const [a, b] = [await user('a27'), await user('b27')];
+        const id = await group(a, [b]); // b's seq 1: channel.created (no text)
+        const text = (i: number) => `${i}`.repeat(4) + '😀'.repeat(2_499); // 10,000 bytes
+        await store.appendMessages([message(id, a, text(1)), message(id, a, text(2))]);
+        await store.appendLog([{ userIds: [b], type: 'friend.removed', data: { userId: 'x' } }], at());
+        await store.appendMessages([message(id, a, text(3)), message(id, a, 'short')]);
+        const seqs = async (after: number, budget: number) =>
+          (await store.readLog(b, after, 100, budget)).map((e) => [e.seq, e.message?.text.length ?? 0]);
+        expect(await seqs(0, 15_000)).toEqual([
+          [1, 0],
+          [2, 5_002],
+          [3, 5_002],
+        ]);
+        expect(await seqs(2, 10_000)).toEqual([[3, 5_002]]);
+        expect(await seqs(3, 10_001)).toEqual([
+          [4, 0],
+          [5, 5_002],
+          [6, 5],
+        ]);
+        expect((await store.readLog(b, 0, 100)).map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
       });
 
       it('appends arbitrary events to several users in one call', async () => {
