@@ -243,7 +243,9 @@ export async function createServer(
   const announceEveryMs = Math.max(1000, Math.floor(announceTtl / 3));
   const discovery = new Discovery(registry, clock, announceEveryMs);
   if (hasRole(config, 'api')) {
+    const serveWeb = config.webDir !== undefined && existsSync(config.webDir);
     await registerApi(app, {
+      serveAppShell: serveWeb,
       accounts,
       profiles,
       friends,
@@ -259,16 +261,7 @@ export async function createServer(
         return best.wsUrl === undefined ? { nodeId: best.nodeId } : { url: best.wsUrl, nodeId: best.nodeId };
       },
     });
-    if (config.webDir !== undefined && existsSync(config.webDir)) {
-      await app.register(fastifyStatic, { root: config.webDir, wildcard: false });
-      // Client-side routes fall back to the app shell; API paths keep their JSON 404.
-      app.get('/*', async (request, reply) => {
-        if (request.url.startsWith('/v1/')) {
-          return reply.status(404).send({ error: { code: 'not_found', message: `no route GET ${request.url}` } });
-        }
-        return reply.sendFile('index.html');
-      });
-    }
+    if (serveWeb) await app.register(fastifyStatic, { root: config.webDir!, wildcard: false });
   }
 
   // ---- background work
