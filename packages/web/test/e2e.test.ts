@@ -351,7 +351,7 @@ describe.skipIf(!!missing)('web app in Chromium', () => {
       const ws = new WebSocket(server.wsUrl);
       const total = 10_000;
       // Heartbeats as a real client sends them: acking 10,000 sends can outlast the test's 3 s timeout.
-      const heartbeat = setInterval(() => ws.send('{"op":"ping"}'), 500);
+      const heartbeat = setInterval(() => ws.readyState === WebSocket.OPEN && ws.send('{"op":"ping"}'), 500);
       ws.on('close', () => clearInterval(heartbeat));
       ws.on('open', () => ws.send(JSON.stringify({ op: 'hello', token: dave.token })));
       ws.on('message', (data) => {
