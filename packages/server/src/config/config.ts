@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import { loadRateLimits, type RateLimitConfig } from './rate-limits.js';
 
 const roles = ['all', 'api', 'gateway', 'notifier'] as const;
 export type Role = (typeof roles)[number];
@@ -91,6 +92,8 @@ export interface ServerConfig {
   /** Built web app to serve at `/`, if present. */
   webDir?: string;
   push: { vapidPublicKey?: string; vapidPrivateKey?: string; vapidSubject: string };
+  /** Sign-up and login rate limits, shared by the fleet (rate-limits.ts). */
+  rateLimits: RateLimitConfig;
 }
 
 export class ConfigError extends Error {
@@ -148,6 +151,7 @@ export function loadConfig(env: Record<string, string | undefined>, defaultWebDi
       ...(e.PARLEY_VAPID_PUBLIC_KEY ? { vapidPublicKey: e.PARLEY_VAPID_PUBLIC_KEY } : {}),
       ...(e.PARLEY_VAPID_PRIVATE_KEY ? { vapidPrivateKey: e.PARLEY_VAPID_PRIVATE_KEY } : {}),
     },
+    rateLimits: loadRateLimits(env),
   };
   if (e.PARLEY_NODE_ID !== undefined) config.nodeId = e.PARLEY_NODE_ID;
   if (e.PARLEY_ADVERTISE_URL !== undefined) config.advertiseUrl = e.PARLEY_ADVERTISE_URL;

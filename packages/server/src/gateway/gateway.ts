@@ -5,13 +5,15 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { ChatError, CloseCode, type ReadyFrame, type TypingEventFrame } from '@parley/protocol';
+import { ChatError, CloseCode, closeCodeFor, type ReadyFrame, type TypingEventFrame } from '@parley/protocol';
 import { describeIssues, helloFrame, sessionFrame } from '@parley/protocol/schemas';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { Bus, Unsubscribe } from '../ports/bus.js';
+import { rawErrorResponse } from '../api/http.js';
 import type { AccountService } from '../domain/accounts.js';
 import type { ChannelService } from '../domain/channels.js';
 import type { Clock } from '../domain/clock.js';
+import { toChatError } from '../domain/errors.js';
 import { parsePayload, userTopic, type EventRouter, type Logger } from '../domain/events.js';
 import type { MessageService } from '../domain/messages.js';
 import type { PresenceService } from '../domain/presence.js';
@@ -85,6 +87,10 @@ export class Gateway {
   ) {
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes, perMessageDeflate: false });
     this.#wss.on('connection', (ws) => this.#accept(ws));
+    // A handshake ws refuses (bad key, version, method) gets the documented error shape.
+    this.#wss.on('wsClientError', (error: Error, socket: Duplex) => {
+      refuseUpgrade(socket, new ChatError('invalid_request', `not a WebSocket handshake: ${error.message}`));
+    });
     this.#sweepTimer = setInterval(() => this.#sweepSilent(), Math.min(1000, options.heartbeatMs));
     this.#sweepTimer.unref();
     this.#offReconnect = deps.bus.onReconnect(() => void this.#catchUpAll());
@@ -97,7 +103,7 @@ export class Gateway {
 
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     if (this.#closing) {
-      socket.destroy();
+      refuseUpgrade(socket, new ChatError('unavailable', 'the server is shutting down; reconnect through /v1/gateway'));
       return;
     }
     this.#wss.handleUpgrade(request, socket, head, (ws) => this.#wss.emit('connection', ws, request));
@@ -124,10 +130,7 @@ export class Gateway {
             session = connection;
             for (const [frame, binary] of early.splice(0)) this.#onFrame(connection, frame, binary);
           },
-          (error: unknown) => {
-            this.deps.log.error({ err: error }, 'hello failed');
-            ws.close(CloseCode.GoingAway, 'internal error');
-          },
+          (error: unknown) => this.#refuse(ws, error),
         );
       }
     });
@@ -145,9 +148,10 @@ export class Gateway {
     let device;
     try {
       device = await this.deps.accounts.authenticate(parsed.data.token);
-    } catch {
-      ws.send(JSON.stringify({ op: 'error', code: 'unauthorized', message: 'the token is invalid or revoked' }));
-      ws.close(CloseCode.Unauthorized, 'unauthorized');
+    } catch (error) {
+      // `unauthorized` only when the token was looked up and is unknown or revoked; a storage
+      // failure is `unavailable`, and the client keeps its session and tries again later.
+      this.#refuse(ws, error);
       return;
     }
     if (ws.readyState !== ws.OPEN) return;
@@ -407,10 +411,23 @@ export class Gateway {
     await this.deps.events.publishEphemeral(others, frame);
   }
 
+  /** Ends a session that could not start: an error frame, then the close code the error calls for. */
+  #refuse(ws: WebSocket, error: unknown): void {
+    const chatError = this.#logged(error, 'hello failed');
+    if (ws.readyState !== ws.OPEN) return;
+    ws.send(JSON.stringify({ op: 'error', code: chatError.code, message: chatError.message }));
+    ws.close(closeCodeFor(chatError.code), chatError.code);
+  }
+
+  #logged(error: unknown, what: string): ChatError {
+    const chatError = toChatError(error);
+    if (chatError.code === 'internal') this.deps.log.error({ err: error }, what);
+    else if (chatError.code === 'unavailable') this.deps.log.warn({ err: error }, `${what}: unavailable`);
+    return chatError;
+  }
+
   #sendError(connection: Connection, error: unknown, clientMsgId?: string): void {
-    const chatError =
-      error instanceof ChatError ? error : new ChatError('internal', 'internal error', { cause: error });
-    if (chatError.code === 'internal') this.deps.log.error({ err: error }, 'frame handling failed');
+    const chatError = this.#logged(error, 'frame handling failed');
     connection.send(
       JSON.stringify({
         op: 'error',
@@ -456,6 +473,12 @@ export class Gateway {
     for (const ws of this.#wss.clients) ws.terminate();
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
   }
+}
+
+/** Answers an upgrade request that will not become a WebSocket, in the documented error shape. */
+function refuseUpgrade(socket: Duplex, error: ChatError): void {
+  if (socket.writable) socket.end(rawErrorResponse(error));
+  else socket.destroy();
 }
 
 function parseJson(data: RawData): unknown {

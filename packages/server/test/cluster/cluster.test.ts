@@ -270,14 +270,16 @@ describe.skipIf(skip !== false)(
     it("takes a dead gateway's users offline within the heartbeat timeout", async () => {
       const gateways = fleet.byRole('gateway');
       const victim = gateways[gateways.length - 1]!;
-      const lonely = new TestClient(await signup(fleet.apiUrls[0]!, `lonely${Date.now().toString(36)}`), fleet.apiUrls);
+      const lonelyAuth = await signup(fleet.apiUrls[0]!, `lonely${Date.now().toString(36)}`);
+      const lonely = new TestClient(lonelyAuth, fleet.apiUrls);
       lonely.autoReconnect = false;
+      // A user with no contacts: only they may see their own presence (strangers get `unknown`).
       const presenceOf = async () => {
         const { presence } = await api<{ presence: { userId: string; status: string }[] }>(
           fleet.apiUrls[1]!,
           'GET',
           `/v1/presence?userIds=${lonely.userId}`,
-          sessions[0]!.token,
+          lonelyAuth.token,
         );
         return presence.find((p) => p.userId === lonely.userId)?.status;
       };

@@ -164,6 +164,9 @@ export class Fleet {
       PARLEY_LOG_LEVEL: 'warn',
       PARLEY_SEND_RATE: '1000',
       PARLEY_SEND_BURST: '1000',
+      // Every simulated user signs up and logs in from this one address.
+      PARLEY_SIGNUP_LIMIT: '1000000',
+      PARLEY_LOGIN_LIMIT: '1000000',
       ...options.env,
     };
     const fleet = new Fleet(database, redis, env);
