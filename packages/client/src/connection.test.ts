@@ -53,7 +53,6 @@ function setup(discover: () => Promise<GatewayInfo> = async () => ({ url: 'ws://
   const calls: string[] = [];
   const states: ConnectionState[] = [];
   const network = new EventTarget();
-  let connection: Connection;
   const handler: ConnectionHandler = {
     hello: () => ({ op: 'hello', token: 't' }),
     ready: (frame) => calls.push(`ready ${frame.seq} while ${connection.state.value}`),
@@ -62,7 +61,8 @@ function setup(discover: () => Promise<GatewayInfo> = async () => ({ url: 'ws://
     lost: () => calls.push('lost'),
     stopped: (error) => calls.push(`stopped ${error.code}`),
   };
-  connection = new Connection(
+  // The handler's closures run only after construction, when `connection` is set.
+  const connection: Connection = new Connection(
     {
       discover,
       webSocket: () => {
