@@ -39,20 +39,24 @@ export const retryableCodes: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['rate_
 
 /** The JSON body of every HTTP error. */
 export interface ErrorBody {
-  error: { code: ErrorCode; message: string };
+  /** `retryAfterMs`: with `rate_limited`, how long to wait before trying again. */
+  error: { code: ErrorCode; message: string; retryAfterMs?: number };
 }
 
 /** A typed error carrying a stable code; thrown by the server's domain and by the SDK. */
 export class ChatError extends Error {
   override readonly name = 'ChatError';
   readonly status: number;
+  /** With `rate_limited`: how long to wait before trying again, when the server said. */
+  readonly retryAfterMs: number | undefined;
   constructor(
     readonly code: ErrorCode,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; retryAfterMs?: number },
   ) {
     super(message, options);
     this.status = errorStatus[code];
+    this.retryAfterMs = options?.retryAfterMs;
   }
   get retryable(): boolean {
     return retryableCodes.has(this.code);

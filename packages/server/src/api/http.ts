@@ -31,11 +31,13 @@ import { toChatError } from '../domain/errors.js';
 import type { FriendService } from '../domain/friends.js';
 import type { MessageService } from '../domain/messages.js';
 import type { PresenceService } from '../domain/presence.js';
+import type { ProfileService } from '../domain/profiles.js';
 import type { PushSubscriptionStore } from '../ports/push.js';
 import type { DeviceRef } from '../ports/store.js';
 
 export interface ApiDeps {
   accounts: AccountService;
+  profiles: ProfileService;
   friends: FriendService;
   channels: ChannelService;
   messages: MessageService;
@@ -65,7 +67,9 @@ const presenceQuery = z.object({
 });
 
 export function errorBody(error: ChatError): ErrorBody {
-  return { error: { code: error.code, message: error.message } };
+  const body: ErrorBody = { error: { code: error.code, message: error.message } };
+  if (error.retryAfterMs !== undefined) body.error.retryAfterMs = error.retryAfterMs;
+  return body;
 }
 
 /** An error as a complete HTTP/1.1 response, for sockets the framework never turned into a request. */
@@ -103,7 +107,7 @@ export const frameworkErrorOptions = {
 };
 
 export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<void> {
-  const { accounts, friends, channels, messages, presence } = deps;
+  const { accounts, profiles, friends, channels, messages, presence } = deps;
 
   // Clients written by hand often send JSON without a content type (fetch says text/plain) or
   // an empty body with `content-type: application/json` on bodiless POSTs: accept both.
@@ -122,6 +126,8 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
     const chatError = toChatError(error);
     if (chatError.code === 'internal') request.log.error({ err: error }, 'request failed');
     else if (chatError.code === 'unavailable') request.log.warn({ err: error }, 'request failed: unavailable');
+    if (chatError.retryAfterMs !== undefined)
+      void reply.header('retry-after', Math.ceil(chatError.retryAfterMs / 1000));
     void reply.status(chatError.status).send(errorBody(chatError));
   });
   app.setNotFoundHandler((request, reply) => {
@@ -137,9 +143,9 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
   // ---- accounts
   app.post('/v1/auth/signup', async (request, reply) => {
     const body = parse(signupBody, request.body);
-    return reply.status(201).send(await accounts.signup(body));
+    return reply.status(201).send(await accounts.signup(body, request.ip));
   });
-  app.post('/v1/auth/login', async (request) => accounts.login(parse(loginBody, request.body)));
+  app.post('/v1/auth/login', async (request) => accounts.login(parse(loginBody, request.body), request.ip));
   app.post('/v1/auth/logout', async (request, reply) => {
     const device = await auth(request);
     await accounts.logout(device);
@@ -150,7 +156,7 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
   app.patch('/v1/me', async (request) => {
     const { userId } = await auth(request);
     const patch = parse(profilePatch, request.body);
-    return { user: await accounts.updateProfile(userId, stripUndefined(patch)) };
+    return { user: await profiles.update(userId, stripUndefined(patch)) };
   });
   app.get('/v1/users/:id', async (request) => {
     await auth(request);
@@ -162,9 +168,9 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
     return { users: await accounts.search(query, limit) };
   });
   app.get('/v1/presence', async (request) => {
-    await auth(request);
+    const { userId } = await auth(request);
     const { userIds } = parse(presenceQuery, request.query);
-    const states = await presence.presenceOf(userIds);
+    const states = await presence.presenceFor(userId, userIds);
     return { presence: [...states].map(([userId, p]) => ({ userId, ...p })) };
   });
 
@@ -235,7 +241,7 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
     const channelId = parse(idParams, request.params).id;
     const query = parse(historyQuery, request.query);
     await channels.requireMember(userId, channelId);
-    return { messages: await messages.history(channelId, stripUndefined(query)) };
+    return messages.history(channelId, stripUndefined(query));
   });
   app.post('/v1/channels/:id/messages', async (request, reply) => {
     const device = await auth(request);

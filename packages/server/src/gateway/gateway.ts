@@ -25,6 +25,9 @@ export interface GatewayOptions {
   heartbeatTimeoutMs: number;
   helloTimeoutMs: number;
   maxBufferedBytes: number;
+  /** A socket's reorder buffer bounds (default 1,000 events, 4 MiB); past them it reads the log. */
+  maxPendingEvents?: number;
+  maxPendingBytes?: number;
   maxPayloadBytes: number;
   typingThrottleMs: number;
 }
@@ -43,7 +46,19 @@ export interface GatewayDeps {
 interface UserSockets {
   connections: Set<Connection>;
   unsubscribe: Promise<Unsubscribe>;
+  /** The highest seq known to be in this user's log: from the store, and from the bus since. */
+  head: number;
+  /** When `head` was last read from the store. */
+  headReadAt: number;
+  /** The store read under way, if any (one per user at a time). */
+  headRead: Promise<void> | undefined;
 }
+
+const DEFAULT_MAX_PENDING_EVENTS = 1_000;
+const DEFAULT_MAX_PENDING_BYTES = 4 * 1024 * 1024;
+
+/** Users whose log heads are read at once after a bus reconnect. */
+const RECONNECT_CONCURRENCY = 16;
 
 /** Frames a client may send between hello and ready; more are dropped. */
 const MAX_EARLY_FRAMES = 100;
@@ -62,6 +77,7 @@ export class Gateway {
   readonly #wss: WebSocketServer;
   readonly #users = new Map<string, UserSockets>();
   readonly #sweepTimer: NodeJS.Timeout;
+  readonly #offReconnect: () => void;
   #connectionCount = 0;
   #closing = false;
 
@@ -77,6 +93,7 @@ export class Gateway {
     });
     this.#sweepTimer = setInterval(() => this.#sweepSilent(), Math.min(1000, options.heartbeatMs));
     this.#sweepTimer.unref();
+    this.#offReconnect = deps.bus.onReconnect(() => void this.#catchUpAll());
   }
 
   /** Live sockets that completed hello. */
@@ -147,6 +164,8 @@ export class Gateway {
       {
         readLog: (userId, since, limit) => this.deps.messages.sync(userId, since, limit),
         maxBufferedBytes: this.options.maxBufferedBytes,
+        maxPendingEvents: this.options.maxPendingEvents ?? DEFAULT_MAX_PENDING_EVENTS,
+        maxPendingBytes: this.options.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES,
         onError: (error) => this.deps.log.warn({ err: error }, 'log replay failed'),
       },
       this.deps.clock.now(),
@@ -157,6 +176,7 @@ export class Gateway {
     if (ws.readyState !== ws.OPEN) return;
 
     const { head, floor } = await this.deps.messages.logBounds(device.userId);
+    this.#learnHead(device.userId, head, true);
     const since = parsed.data.since;
     const resync = since !== undefined && (since < floor || since > head);
     const ready: ReadyFrame = {
@@ -211,9 +231,10 @@ export class Gateway {
     if (sockets === undefined) {
       const entry: UserSockets = {
         connections: new Set(),
-        unsubscribe: this.deps.bus.subscribe(userTopic(connection.userId), (payload) =>
-          this.#route(entry.connections, payload),
-        ),
+        unsubscribe: this.deps.bus.subscribe(userTopic(connection.userId), (payload) => this.#route(entry, payload)),
+        head: 0,
+        headReadAt: -Infinity,
+        headRead: undefined,
       };
       sockets = entry;
       this.#users.set(connection.userId, sockets);
@@ -240,8 +261,66 @@ export class Gateway {
     }
   }
 
+  /** Records a log head; one `fromStore` also restarts the interval of the periodic check. */
+  #learnHead(userId: string, head: number, fromStore: boolean): void {
+    const sockets = this.#users.get(userId);
+    if (sockets === undefined) return;
+    if (head > sockets.head) sockets.head = head;
+    if (fromStore) sockets.headReadAt = this.deps.clock.now();
+  }
+
+  /**
+   * The user's log head as this gateway knows it, for pong: read from the store at hello and
+   * raised by every event the bus brings, so answering a ping costs no store round trip. An
+   * event the bus lost is not in it; hence the store is read again once per heartbeat timeout
+   * of a pinging user (the answer goes into the next pong, and the sockets are filled up to it).
+   */
+  #knownHead(connection: Connection): number {
+    const sockets = this.#users.get(connection.userId);
+    if (sockets === undefined) return connection.lastSeq;
+    if (this.deps.clock.now() - sockets.headReadAt >= this.options.heartbeatTimeoutMs) {
+      void this.#checkHead(connection.userId, sockets);
+    }
+    return Math.max(sockets.head, connection.lastSeq);
+  }
+
+  /**
+   * Reads the user's log head from the store and brings every socket of the user up to it.
+   * The bus is at-most-once: this is how an event it lost still reaches the devices.
+   */
+  #checkHead(userId: string, sockets: UserSockets): Promise<void> {
+    sockets.headRead ??= (async () => {
+      sockets.headReadAt = this.deps.clock.now();
+      try {
+        const { head } = await this.deps.messages.logBounds(userId);
+        this.#learnHead(userId, head, true);
+        for (const connection of sockets.connections) connection.fillTo(head);
+      } catch (error) {
+        this.deps.log.warn({ err: error }, 'log head check failed');
+      } finally {
+        sockets.headRead = undefined;
+      }
+    })();
+    return sockets.headRead;
+  }
+
+  /** After a bus outage: every connected user's log may have entries the bus did not deliver. */
+  async #catchUpAll(): Promise<void> {
+    const users = [...this.#users.entries()];
+    this.deps.log.warn({ users: users.length }, 'bus reconnected; catching up every socket from the log');
+    let next = 0;
+    const worker = async () => {
+      while (next < users.length && !this.#closing) {
+        const [userId, sockets] = users[next++]!;
+        await this.#checkHead(userId, sockets);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(RECONNECT_CONCURRENCY, users.length) }, worker));
+  }
+
   /** A bus payload for one user: fan it out to that user's sockets here. */
-  #route(connections: Set<Connection>, payload: string): void {
+  #route(sockets: UserSockets, payload: string): void {
+    const { connections } = sockets;
     if (payload.startsWith(CONTROL_PREFIX)) {
       const control = JSON.parse(payload.slice(CONTROL_PREFIX.length)) as { revoke?: string };
       for (const connection of connections) {
@@ -250,6 +329,7 @@ export class Gateway {
       return;
     }
     const { seq, frame } = parsePayload(payload);
+    if (seq > sockets.head) sockets.head = seq;
     for (const connection of connections) {
       if (seq === 0) connection.send(frame);
       else connection.offer(seq, frame);
@@ -277,7 +357,7 @@ export class Gateway {
     const frame = parsed.data;
     switch (frame.op) {
       case 'ping': {
-        connection.send('{"op":"pong"}');
+        connection.send(`{"op":"pong","seq":${this.#knownHead(connection)}}`);
         // The lease lives for the heartbeat timeout; renewing it a few times per lifetime is enough.
         const now = connection.lastHeardAt;
         if (now - connection.leaseTouchedAt >= this.options.heartbeatTimeoutMs / 3) {
@@ -287,6 +367,15 @@ export class Gateway {
         return;
       }
       case 'send':
+        if (this.#closing) {
+          // Shutting down: not stored, so the client resends it after reconnecting elsewhere.
+          this.#sendError(
+            connection,
+            new ChatError('unavailable', 'the server is shutting down; send again after reconnecting'),
+            frame.clientMsgId,
+          );
+          return;
+        }
         this.deps.messages.send(connection.userId, connection.deviceId, frame).then(
           (message) =>
             connection.send(
@@ -362,12 +451,24 @@ export class Gateway {
     }
   }
 
-  /** Stops accepting, closes every socket with "going away" so clients reconnect elsewhere. */
-  async close(): Promise<void> {
+  /**
+   * The first step of a graceful stop: refuses new sockets and new sends (with `unavailable`:
+   * the client resends after reconnecting), while the sockets stay open for the acks of the
+   * sends already taken.
+   */
+  stopAccepting(): void {
     this.#closing = true;
     clearInterval(this.#sweepTimer);
+    this.#offReconnect();
+  }
+
+  /**
+   * Closes every socket with "going away" so clients reconnect elsewhere; sockets that have not
+   * finished the closing handshake by `deadline` (Date.now() time) are cut.
+   */
+  async close(deadline = Date.now() + 2_000): Promise<void> {
+    this.stopAccepting();
     for (const ws of this.#wss.clients) ws.close(CloseCode.GoingAway, 'server shutting down');
-    const deadline = Date.now() + 2000;
     while (this.#wss.clients.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     for (const ws of this.#wss.clients) ws.terminate();
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
