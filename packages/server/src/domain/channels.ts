@@ -1,5 +1,14 @@
 import { limits, type Channel, type ChannelInfo, type MemberRole } from '@parley/protocol';
-import type { ChannelChange, ChannelRecord, LogEntry, MemberRecord, NewMember, Store } from '../ports/store.js';
+import type {
+  AccountStore,
+  ChannelChange,
+  ChannelRecord,
+  ChannelStore,
+  LogEntry,
+  MemberRecord,
+  MessageStore,
+  NewMember,
+} from '../ports/store.js';
 import { isoNow, type Clock } from './clock.js';
 import { decideAndWrite, entriesOf, STALE } from './decide.js';
 import { fail, storeCall } from './errors.js';
@@ -19,7 +28,7 @@ export class ChannelService {
   readonly #readReceipts = new ReadReceipts((userIds, frame) => this.events.publishEphemeral(userIds, frame));
 
   constructor(
-    private readonly store: Store,
+    private readonly store: ChannelStore & AccountStore & MessageStore,
     private readonly events: EventRouter,
     private readonly presence: PresenceService,
     private readonly ids: IdGenerator,

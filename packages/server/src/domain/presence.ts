@@ -7,7 +7,7 @@
  */
 import { limits, type Presence, type PresenceFrame } from '@parley/protocol';
 import type { ConnectionLease, PresenceStore } from '../ports/presence.js';
-import type { Store } from '../ports/store.js';
+import type { AccountStore, ChannelStore, FriendStore } from '../ports/store.js';
 import { isoNow, type Clock } from './clock.js';
 import { contactsOf } from './contacts.js';
 import type { EventRouter, Logger } from './events.js';
@@ -29,7 +29,7 @@ export class PresenceService {
   readonly #graceOver = new Set<string>();
 
   constructor(
-    private readonly store: Store,
+    private readonly store: AccountStore & FriendStore & ChannelStore,
     private readonly presenceStore: PresenceStore,
     private readonly events: EventRouter,
     private readonly clock: Clock,
