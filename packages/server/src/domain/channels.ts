@@ -91,6 +91,7 @@ export class ChannelService {
       ),
     );
     await this.events.publish(entries);
+    if (entries.length > 0) await this.presence.introduce(userId, otherUserId);
     return this.#withPresence(await this.events.channelInfo(channel));
   }
 

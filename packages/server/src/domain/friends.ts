@@ -74,7 +74,7 @@ export class FriendService {
       return written === STALE ? STALE : { record: request, accepted: false, entries: written };
     });
     await this.events.publish(entries);
-    if (accepted) await this.presence.befriended(fromUserId, toUserId);
+    if (accepted) await this.presence.introduce(fromUserId, toUserId);
     const [request] = await this.#withUsers([record]);
     return { request: request!, accepted };
   }
@@ -99,7 +99,7 @@ export class FriendService {
       });
     });
     await this.events.publish(entries);
-    await this.presence.befriended(request.fromUserId, userId);
+    await this.presence.introduce(request.fromUserId, userId);
     return (await this.#friends([request.fromUserId]))[0]!;
   }
 

@@ -140,10 +140,11 @@ export class PresenceService {
   }
 
   /**
-   * Two users just became friends: each one's devices learn the other's presence at once, as
-   * they would have in the snapshot after `ready`. Best-effort, like every presence frame.
+   * Two users just became contacts (friends, or partners in a new DM): each one's devices learn
+   * the other's presence at once, as the snapshot after `ready` would have told them.
+   * Best-effort, like every presence frame.
    */
-  async befriended(a: string, b: string): Promise<void> {
+  async introduce(a: string, b: string): Promise<void> {
     try {
       const presence = await this.presenceOf([a, b]);
       await Promise.all([
@@ -151,7 +152,7 @@ export class PresenceService {
         this.events.publishEphemeral([a], { op: 'presence', userId: b, ...presence.get(b)! } satisfies PresenceFrame),
       ]);
     } catch (error) {
-      this.log.warn({ err: error }, 'presence: telling new friends failed');
+      this.log.warn({ err: error }, 'presence: introducing new contacts failed');
     }
   }
 

@@ -87,8 +87,8 @@ export interface NewUser {
 
 export interface ProfilePatch {
   displayName?: string;
-  /** '' clears the status. */
-  statusText?: string;
+  /** null clears the status. */
+  statusText?: string | null;
 }
 
 export interface NewDevice {

@@ -312,7 +312,7 @@ export class PostgresStore implements Store {
         [
           patch.displayName ?? null,
           patch.statusText !== undefined,
-          patch.statusText === '' ? null : (patch.statusText ?? null),
+          patch.statusText ?? null,
           userId,
         ],
       );

@@ -246,7 +246,7 @@ export class SqliteStore implements Store {
       ).get(
         patch.displayName ?? null,
         patch.statusText === undefined ? 0 : 1,
-        patch.statusText === '' ? null : (patch.statusText ?? null),
+        patch.statusText ?? null,
         userId,
       ) as UserRow | undefined;
       if (row === undefined) throw new StoreError('not_found', 'no such user');

@@ -41,12 +41,12 @@ export function describeAccountStoreContract(
         expect(found.map((u) => u.username)).toEqual(['bob', 'bobby']);
       });
 
-      it('updates a profile and clears the status text with an empty string', async () => {
+      it('updates a profile and clears the status text with null', async () => {
         const id = await user('carol');
         expect((await store.updateProfile(id, { statusText: 'busy' }, [], at())).user).toMatchObject({
           statusText: 'busy',
         });
-        const updated = await store.updateProfile(id, { displayName: 'Carol C', statusText: '' }, [], at());
+        const updated = await store.updateProfile(id, { displayName: 'Carol C', statusText: null }, [], at());
         expect(updated.user).toEqual({ id, username: 'carol', displayName: 'Carol C' });
       });
 
