@@ -243,12 +243,8 @@ export class SqliteStore implements Store {
       const row = this.#sql(
         `UPDATE users SET display_name = COALESCE(?, display_name), status_text = CASE WHEN ? THEN ? ELSE status_text END
          WHERE id = ? RETURNING ${USER_COLUMNS}`,
-      ).get(
-        patch.displayName ?? null,
-        patch.statusText === undefined ? 0 : 1,
-        patch.statusText ?? null,
-        userId,
-      ) as UserRow | undefined;
+      ).get(patch.displayName ?? null, patch.statusText === undefined ? 0 : 1, patch.statusText ?? null, userId) as
+        UserRow | undefined;
       if (row === undefined) throw new StoreError('not_found', 'no such user');
       return { user: toUser(row), entries: this.#appendAll(events, at) };
     });
