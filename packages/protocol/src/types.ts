@@ -96,6 +96,17 @@ export type EventType = EventBody['type'];
 /** One entry of a user's update log: a gap-free `seq` (1, 2, 3, ...) and its event. */
 export type SyncEvent = EventBody & { seq: number };
 
+/** GET /v1/channels/:id/messages. */
+export interface HistoryPage {
+  messages: Message[];
+  /**
+   * More messages lie beyond the page on the side away from its anchor (older for the latest page
+   * and `before`, newer for `after`; for `around`, the byte budget cut the page): the page stopped
+   * at its `limit` or at its byte budget. Continue with `before` the first id or `after` the last.
+   */
+  hasMore: boolean;
+}
+
 export interface SyncPage {
   events: SyncEvent[];
   /** Pass as `since` next time: the last event's seq, or `since` when there were none. */

@@ -2,6 +2,8 @@
  * The HTTP API (stateless role): Fastify routes over the domain services. Every input is
  * validated with the shared schemas; every error leaves as `{error: {code, message}}`.
  */
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import { ChatError, type ErrorBody } from '@parley/protocol';
 import {
   describeIssues,
@@ -25,6 +27,7 @@ import {
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AccountService } from '../domain/accounts.js';
 import type { ChannelService } from '../domain/channels.js';
+import { toChatError } from '../domain/errors.js';
 import type { FriendService } from '../domain/friends.js';
 import type { MessageService } from '../domain/messages.js';
 import type { PresenceService } from '../domain/presence.js';
@@ -64,19 +67,44 @@ const presenceQuery = z.object({
 });
 
 export function errorBody(error: ChatError): ErrorBody {
-  return { error: { code: error.code, message: error.message } };
+  const body: ErrorBody = { error: { code: error.code, message: error.message } };
+  if (error.retryAfterMs !== undefined) body.error.retryAfterMs = error.retryAfterMs;
+  return body;
 }
 
-/** Maps Fastify's own errors (bad JSON, body too large, ...) and unknown throws to ChatErrors. */
-export function toChatError(error: unknown): ChatError {
-  if (error instanceof ChatError) return error;
-  const status = (error as { statusCode?: number }).statusCode;
-  const message = error instanceof Error ? error.message : String(error);
-  if (status === 413) return new ChatError('payload_too_large', message);
-  if (status === 415) return new ChatError('invalid_request', 'send JSON with content-type application/json');
-  if (status !== undefined && status >= 400 && status < 500) return new ChatError('invalid_request', message);
-  return new ChatError('internal', 'internal error', { cause: error });
+/** An error as a complete HTTP/1.1 response, for sockets the framework never turned into a request. */
+export function rawErrorResponse(error: ChatError): string {
+  const body = JSON.stringify(errorBody(error));
+  const reason = STATUS_CODES[error.status] ?? 'Error';
+  return (
+    `HTTP/1.1 ${error.status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+    `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
+  );
 }
+
+/**
+ * Fastify options that route the errors Fastify and Node's HTTP parser produce before any route
+ * runs (malformed URL, over-long path parameter, oversized or unparsable request head) through
+ * the same mapping and shape as every other error.
+ */
+export const frameworkErrorOptions = {
+  frameworkErrors(error: Error, _request: FastifyRequest, reply: FastifyReply): void {
+    const chatError = toChatError(error);
+    void reply.status(chatError.status).send(errorBody(chatError));
+  },
+  clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
+    // A reset connection has nobody left to answer.
+    if (error.code === 'ECONNRESET' || socket.destroyed) return;
+    const chatError =
+      error.code === 'HPE_HEADER_OVERFLOW'
+        ? new ChatError('payload_too_large', 'the request line or headers are too large')
+        : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? new ChatError('invalid_request', 'the request did not arrive in time')
+          : new ChatError('invalid_request', 'the request is not well-formed HTTP');
+    if (socket.writable) socket.write(rawErrorResponse(chatError));
+    socket.destroy();
+  },
+};
 
 export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<void> {
   const { accounts, profiles, friends, channels, messages, presence } = deps;
@@ -97,6 +125,9 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
   app.setErrorHandler((error, request, reply) => {
     const chatError = toChatError(error);
     if (chatError.code === 'internal') request.log.error({ err: error }, 'request failed');
+    else if (chatError.code === 'unavailable') request.log.warn({ err: error }, 'request failed: unavailable');
+    if (chatError.retryAfterMs !== undefined)
+      void reply.header('retry-after', Math.ceil(chatError.retryAfterMs / 1000));
     void reply.status(chatError.status).send(errorBody(chatError));
   });
   app.setNotFoundHandler((request, reply) => {
@@ -112,9 +143,9 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
   // ---- accounts
   app.post('/v1/auth/signup', async (request, reply) => {
     const body = parse(signupBody, request.body);
-    return reply.status(201).send(await accounts.signup(body));
+    return reply.status(201).send(await accounts.signup(body, request.ip));
   });
-  app.post('/v1/auth/login', async (request) => accounts.login(parse(loginBody, request.body)));
+  app.post('/v1/auth/login', async (request) => accounts.login(parse(loginBody, request.body), request.ip));
   app.post('/v1/auth/logout', async (request, reply) => {
     const device = await auth(request);
     await accounts.logout(device);
@@ -210,7 +241,7 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
     const channelId = parse(idParams, request.params).id;
     const query = parse(historyQuery, request.query);
     await channels.requireMember(userId, channelId);
-    return { messages: await messages.history(channelId, stripUndefined(query)) };
+    return messages.history(channelId, stripUndefined(query));
   });
   app.post('/v1/channels/:id/messages', async (request, reply) => {
     const device = await auth(request);

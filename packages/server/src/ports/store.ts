@@ -324,8 +324,14 @@ export interface MessageStore {
   /**
    * Ascending id order. `around` centres on the id: floor(limit/2) older messages, the message
    * itself, and the rest newer (fewer on a side that runs out; the page is not refilled).
+   *
+   * With `maxTextBytes`, the page also ends at the first message at which the texts read so far
+   * (UTF-8 bytes) reach it, counted from the query's anchor outwards (from the newest for the
+   * latest page and `before`, from the oldest for `after`, the older side first for `around`), so
+   * it always holds at least one message. The budget holds while reading: a backend never loads
+   * more than maxTextBytes plus one message's text.
    */
-  listMessages(channelId: string, query: HistoryQuery): Promise<Message[]>;
+  listMessages(channelId: string, query: HistoryQuery, maxTextBytes?: number): Promise<Message[]>;
   getMessage(channelId: string, messageId: string): Promise<Message | undefined>;
 }
 
@@ -339,8 +345,12 @@ export interface MessageStore {
 export interface LogStore {
   /** Appends non-message events in one transaction (used by domain flows that own no table). */
   appendLog(appends: readonly LogAppend[], at: string): Promise<LogEntry[]>;
-  /** Entries with seq > afterSeq, ascending, at most `limit`. */
-  readLog(userId: string, afterSeq: number, limit: number): Promise<StoredLogEntry[]>;
+  /**
+   * Entries with seq > afterSeq, ascending, at most `limit`. With `maxTextBytes`, the page also
+   * ends at the first entry at which the joined messages' texts (UTF-8 bytes) reach it (so at
+   * least one entry), and never more than that is loaded.
+   */
+  readLog(userId: string, afterSeq: number, limit: number, maxTextBytes?: number): Promise<StoredLogEntry[]>;
   /** The user's highest seq (0 if none) and lowest kept seq (after trimming). */
   logBounds(userId: string): Promise<{ head: number; floor: number }>;
   /** Deletes entries created before `before`; returns how many went. */

@@ -106,7 +106,12 @@ export class PostgresStore implements Store {
     this.#pool = new pg.Pool({
       connectionString: options.url,
       max: options.poolSize ?? 10,
-      connectionTimeoutMillis: 5_000,
+      // A database that cannot be reached must surface as `unavailable` within seconds, not hang
+      // requests: bounds both opening a connection and waiting for a free one.
+      connectionTimeoutMillis: 3_000,
+      // Notices a peer that vanished without a reset (a partition) on idle connections.
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
       idleTimeoutMillis: 30_000,
       types: typeParsers,
       ...(options.schema === undefined ? {} : { options: `-c search_path=${quoteIdent(options.schema)}` }),
@@ -758,43 +763,51 @@ export class PostgresStore implements Store {
     });
   }
 
-  async listMessages(channelId: string, query: HistoryQuery): Promise<Message[]> {
+  async listMessages(channelId: string, query: HistoryQuery, maxTextBytes?: number): Promise<Message[]> {
     const { limit } = query;
-    const select = `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE channel_id = $1`;
-    let rows: MessageRow[];
+    const budget = finiteOrNull(maxTextBytes);
+    /**
+     * Messages of the channel matching `where`, in `order`, at most `limit`, ending at the first
+     * whose text brings the texts to `budget` bytes: the running sum is taken over octet_length
+     * (no text is read for it), so only the rows that fit leave the database.
+     */
+    const page = async (
+      where: string,
+      order: 'ASC' | 'DESC',
+      params: unknown[],
+      rowLimit: number,
+      bytes: number | null,
+    ) =>
+      (
+        await this.#query<MessageRow & { text_bytes: string }>(
+          `SELECT ${MESSAGE_COLUMNS}, text_bytes FROM (
+             SELECT ${MESSAGE_COLUMNS},
+                    SUM(octet_length(text)) OVER (ORDER BY id ${order}) AS text_bytes,
+                    SUM(octet_length(text)) OVER (ORDER BY id ${order}) - octet_length(text) AS bytes_before
+             FROM messages WHERE channel_id = $1 ${where} ORDER BY id ${order} LIMIT $${params.length + 2}
+           ) AS page
+           WHERE $${params.length + 3}::bigint IS NULL OR bytes_before < $${params.length + 3}::bigint
+           ORDER BY id ${order}`,
+          [channelId, ...params, rowLimit, bytes],
+        )
+      ).rows;
+    let rows: (MessageRow & { text_bytes: string })[];
     if ('before' in query) {
-      rows = (
-        await this.#query<MessageRow>(`${select} AND id < $2 ORDER BY id DESC LIMIT $3`, [
-          channelId,
-          query.before,
-          limit,
-        ])
-      ).rows;
-      rows.reverse();
+      rows = (await page('AND id < $2', 'DESC', [query.before], limit, budget)).reverse();
     } else if ('after' in query) {
-      rows = (
-        await this.#query<MessageRow>(`${select} AND id > $2 ORDER BY id ASC LIMIT $3`, [channelId, query.after, limit])
-      ).rows;
+      rows = await page('AND id > $2', 'ASC', [query.after], limit, budget);
     } else if ('around' in query) {
       // The target and the older half up to it, the newer half after it.
-      const older = (
-        await this.#query<MessageRow>(`${select} AND id <= $2 ORDER BY id DESC LIMIT $3`, [
-          channelId,
-          query.around,
-          Math.floor(limit / 2) + 1,
-        ])
-      ).rows;
-      const newer = (
-        await this.#query<MessageRow>(`${select} AND id > $2 ORDER BY id ASC LIMIT $3`, [
-          channelId,
-          query.around,
-          limit - older.length,
-        ])
-      ).rows;
+      const older = await page('AND id <= $2', 'DESC', [query.around], Math.floor(limit / 2) + 1, budget);
+      const used = Number(older.at(-1)?.text_bytes ?? 0);
+      const left = budget === null ? null : budget - used;
+      const newer =
+        (left === null || left > 0) && older.length < limit
+          ? await page('AND id > $2', 'ASC', [query.around], limit - older.length, left)
+          : [];
       rows = [...older.reverse(), ...newer];
     } else {
-      rows = (await this.#query<MessageRow>(`${select} ORDER BY id DESC LIMIT $2`, [channelId, limit])).rows;
-      rows.reverse();
+      rows = (await page('', 'DESC', [], limit, budget)).reverse();
     }
     return rows.map(toMessage);
   }
@@ -813,7 +826,7 @@ export class PostgresStore implements Store {
     return this.#tx((c) => this.#appendLogs(c, timed(appends, at)));
   }
 
-  async readLog(userId: string, afterSeq: number, limit: number): Promise<StoredLogEntry[]> {
+  async readLog(userId: string, afterSeq: number, limit: number, maxTextBytes?: number): Promise<StoredLogEntry[]> {
     const { rows } = await this.#query<
       LogRow & {
         m_sender_id: string | null;
@@ -822,12 +835,22 @@ export class PostgresStore implements Store {
         m_client_msg_id: string | null;
       }
     >(
-      `SELECT l.seq, l.type, l.channel_id, l.message_id, l.data, l.created_at,
+      // The entries' positions and text sizes first (octet_length reads no text), then the texts
+      // of the entries that fit the budget: the first entry whose text reaches it is the last.
+      `WITH page AS (
+         SELECT l.seq, l.type, l.channel_id, l.message_id, l.data, l.created_at,
+                SUM(COALESCE(octet_length(m.text), 0)) OVER (ORDER BY l.seq)
+                  - COALESCE(octet_length(m.text), 0) AS bytes_before
+         FROM user_log l
+         LEFT JOIN messages m ON l.type = 'message.created' AND m.channel_id = l.channel_id AND m.id = l.message_id
+         WHERE l.user_id = $1 AND l.seq > $2 ORDER BY l.seq LIMIT $3)
+       SELECT p.seq, p.type, p.channel_id, p.message_id, p.data, p.created_at,
               m.sender_id AS m_sender_id, m.text AS m_text, m.created_at AS m_created_at, m.client_msg_id AS m_client_msg_id
-       FROM user_log l
-       LEFT JOIN messages m ON l.type = 'message.created' AND m.channel_id = l.channel_id AND m.id = l.message_id
-       WHERE l.user_id = $1 AND l.seq > $2 ORDER BY l.seq LIMIT $3`,
-      [userId, afterSeq, limit],
+       FROM page p
+       LEFT JOIN messages m ON p.type = 'message.created' AND m.channel_id = p.channel_id AND m.id = p.message_id
+       WHERE $4::bigint IS NULL OR p.bytes_before < $4::bigint
+       ORDER BY p.seq`,
+      [userId, afterSeq, limit, finiteOrNull(maxTextBytes)],
     );
     return rows.map((row) => {
       const entry: StoredLogEntry = toLogEntry(userId, row);
@@ -986,4 +1009,9 @@ export function translate(error: unknown): Error {
   }
   // A bug (bad SQL, bad parameter): keep the cause, but as a plain Error.
   return new Error(`postgres: ${message}`, { cause: error });
+}
+
+/** A byte budget as a query parameter: NULL for none. */
+function finiteOrNull(value: number | undefined): number | null {
+  return value !== undefined && Number.isFinite(value) ? value : null;
 }

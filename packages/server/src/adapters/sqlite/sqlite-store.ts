@@ -582,35 +582,52 @@ export class SqliteStore implements Store {
     return results;
   }
 
-  async listMessages(channelId: string, query: HistoryQuery): Promise<Message[]> {
+  async listMessages(channelId: string, query: HistoryQuery, maxTextBytes = Infinity): Promise<Message[]> {
     const { limit } = query;
-    let rows: SqliteMessageRow[];
+    // Rows are read one at a time and the read stops once the texts reach the budget.
+    const read = (sql: string, ...params: unknown[]) =>
+      this.#session.readMessagesWithin(this.#sql(sql).iterate(...params) as Iterable<SqliteMessageRow>, maxTextBytes);
     if ('before' in query) {
-      rows = this.#sql(
+      return read(
         `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE channel_id = ? AND id < ? ORDER BY messages.id DESC LIMIT ?`,
-      ).all(channelId, query.before, limit) as SqliteMessageRow[];
-      rows.reverse();
-    } else if ('after' in query) {
-      rows = this.#sql(
-        `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE channel_id = ? AND id > ? ORDER BY messages.id ASC LIMIT ?`,
-      ).all(channelId, query.after, limit) as SqliteMessageRow[];
-    } else if ('around' in query) {
-      // Half the page before the target, the target, and the rest after it.
-      const olderCount = Math.floor(limit / 2) + 1;
-      const older = this.#sql(
-        `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE channel_id = ? AND id <= ? ORDER BY messages.id DESC LIMIT ?`,
-      ).all(channelId, query.around, olderCount) as SqliteMessageRow[];
-      const newer = this.#sql(
-        `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE channel_id = ? AND id > ? ORDER BY messages.id ASC LIMIT ?`,
-      ).all(channelId, query.around, limit - older.length) as SqliteMessageRow[];
-      rows = [...older.reverse(), ...newer];
-    } else {
-      rows = this.#sql(
-        `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE channel_id = ? ORDER BY messages.id DESC LIMIT ?`,
-      ).all(channelId, limit) as SqliteMessageRow[];
-      rows.reverse();
+        channelId,
+        query.before,
+        limit,
+      ).messages.reverse();
     }
-    return rows.map((row) => this.#session.toMessage(row));
+    if ('after' in query) {
+      return read(
+        `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE channel_id = ? AND id > ? ORDER BY messages.id ASC LIMIT ?`,
+        channelId,
+        query.after,
+        limit,
+      ).messages;
+    }
+    if ('around' in query) {
+      // Half the page before the target, the target, and the rest after it.
+      const older = read(
+        `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE channel_id = ? AND id <= ? ORDER BY messages.id DESC LIMIT ?`,
+        channelId,
+        query.around,
+        Math.floor(limit / 2) + 1,
+      );
+      const left = maxTextBytes - older.textBytes;
+      const newer =
+        left > 0 && older.messages.length < limit
+          ? this.#session.readMessagesWithin(
+              this.#sql(
+                `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE channel_id = ? AND id > ? ORDER BY messages.id ASC LIMIT ?`,
+              ).iterate(channelId, query.around, limit - older.messages.length) as Iterable<SqliteMessageRow>,
+              left,
+            ).messages
+          : [];
+      return [...older.messages.reverse(), ...newer];
+    }
+    return read(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE channel_id = ? ORDER BY messages.id DESC LIMIT ?`,
+      channelId,
+      limit,
+    ).messages.reverse();
   }
 
   async getMessage(channelId: string, messageId: string): Promise<Message | undefined> {
@@ -631,8 +648,8 @@ export class SqliteStore implements Store {
    * What is stored, then what is still pending (pending-log.ts). Only the writing instance knows
    * the pending entries, so a server routes this call to its writer thread (threaded-store.ts).
    */
-  async readLog(userId: string, afterSeq: number, limit: number): Promise<StoredLogEntry[]> {
-    return this.#session.pendingLog.read(userId, afterSeq, limit);
+  async readLog(userId: string, afterSeq: number, limit: number, maxTextBytes?: number): Promise<StoredLogEntry[]> {
+    return this.#session.pendingLog.read(userId, afterSeq, limit, maxTextBytes);
   }
 
   /** Like readLog, routed to the writer thread: pending entries count. */

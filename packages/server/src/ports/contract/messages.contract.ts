@@ -147,6 +147,24 @@ export function describeMessageStoreContract(
           'm3',
         ]);
       });
+
+      it('ends a history page at the message whose text reaches the byte budget, counted from the anchor', async () => {
+        const a = await user('a26');
+        const id = await group(a, []);
+        // 10 texts of 10,000 UTF-8 bytes (2,500 four-byte emoji), long enough to live outside a row.
+        const batch = Array.from({ length: 10 }, (_, i) => message(id, a, `${i}`.repeat(4) + '😀'.repeat(2_499)));
+        await store.appendMessages(batch);
+        const ids = (list: { id: string }[]) => list.map((m) => batch.findIndex((b) => b.id === m.id));
+        expect(ids(await store.listMessages(id, { limit: 10 }, 25_000))).toEqual([7, 8, 9]);
+        expect(ids(await store.listMessages(id, { before: batch[7]!.id, limit: 10 }, 20_000))).toEqual([5, 6]);
+        expect(ids(await store.listMessages(id, { after: batch[2]!.id, limit: 10 }, 30_000))).toEqual([3, 4, 5]);
+        // The older side first (the target included), the newer side gets what is left.
+        expect(ids(await store.listMessages(id, { around: batch[5]!.id, limit: 6 }, 30_000))).toEqual([3, 4, 5]);
+        expect(ids(await store.listMessages(id, { around: batch[5]!.id, limit: 6 }, 45_000))).toEqual([2, 3, 4, 5, 6]);
+        // At least one message, however small the budget; the count limit still holds.
+        expect(ids(await store.listMessages(id, { limit: 10 }, 1))).toEqual([9]);
+        expect(ids(await store.listMessages(id, { limit: 2 }, 1_000_000))).toEqual([8, 9]);
+      });
     });
   });
 }

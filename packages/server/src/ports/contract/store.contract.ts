@@ -69,6 +69,7 @@ export function describeStoreContract(
       const unusedBus: Bus = {
         publish: () => Promise.reject(new Error('not used')),
         subscribe: () => Promise.reject(new Error('not used')),
+        onReconnect: () => () => undefined,
         close: () => Promise.resolve(),
       };
       const silent = { warn: () => undefined, error: () => undefined };

@@ -37,6 +37,29 @@ export function describeLogStoreContract(
         expect(await store.logBounds(b)).toEqual({ head: 3, floor: 0 });
       });
 
+      it('ends a log page at the entry whose message text reaches the byte budget', async () => {
+        const [a, b] = [await user('a27'), await user('b27')];
+        const id = await group(a, [b]); // b's seq 1: channel.created (no text)
+        const text = (i: number) => `${i}`.repeat(4) + '😀'.repeat(2_499); // 10,000 bytes
+        await store.appendMessages([message(id, a, text(1)), message(id, a, text(2))]);
+        await store.appendLog([{ userIds: [b], type: 'friend.removed', data: { userId: 'x' } }], at());
+        await store.appendMessages([message(id, a, text(3)), message(id, a, 'short')]);
+        const seqs = async (after: number, budget: number) =>
+          (await store.readLog(b, after, 100, budget)).map((e) => [e.seq, e.message?.text.length ?? 0]);
+        expect(await seqs(0, 15_000)).toEqual([
+          [1, 0],
+          [2, 5_002],
+          [3, 5_002],
+        ]);
+        expect(await seqs(2, 10_000)).toEqual([[3, 5_002]]);
+        expect(await seqs(3, 10_001)).toEqual([
+          [4, 0],
+          [5, 5_002],
+          [6, 5],
+        ]);
+        expect((await store.readLog(b, 0, 100)).map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+      });
+
       it('appends arbitrary events to several users in one call', async () => {
         const [a, b] = [await user('a20'), await user('b20')];
         const entries = await store.appendLog(
