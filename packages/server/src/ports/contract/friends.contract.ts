@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { friendRequested, friendsAdded, friendsRemoved } from '../../domain/log-appends.js';
 import type { AccountStore, FriendPair, FriendRequestRecord, FriendStore, LogStore } from '../store.js';
-import { at, createUser, nextId, type PortHarness } from './suite.js';
+import { at, createUser, expectStoreError, nextId, type PortHarness } from './suite.js';
 
 export function describeFriendStoreContract(
   name: string,
@@ -68,6 +68,25 @@ export function describeFriendStoreContract(
         expect(stale).toEqual({ status: 'stale' });
         expect(await store.friendPair(a, b)).toEqual({ friends: false, requests: [first] });
         expect((await store.logBounds(a)).head).toBe(0);
+      });
+
+      it('refuses a second pending request in the same direction as a conflict, writing nothing', async () => {
+        const [a, b] = [await user('a4'), await user('b4')];
+        const first = request(a, b);
+        await store.changeFriendPair({ pair: [a, b], expected: none, addRequest: first, at: at(), events: [] });
+        const again = request(a, b);
+        await expectStoreError(
+          store.changeFriendPair({
+            pair: [a, b],
+            expected: { friends: false, requests: [first] },
+            addRequest: again,
+            at: at(),
+            events: [friendRequested(again)],
+          }),
+          'conflict',
+        );
+        expect(await store.friendPair(a, b)).toEqual({ friends: false, requests: [first] });
+        expect((await store.logBounds(b)).head).toBe(0);
       });
 
       it('turns a request into a friendship in one change, and ends it', async () => {
