@@ -9,7 +9,7 @@ import { ChatError, CloseCode, type ReadyFrame, type TypingEventFrame } from '@p
 import { describeIssues, helloFrame, sessionFrame } from '@parley/protocol/schemas';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { Bus, Unsubscribe } from '../ports/bus.js';
-import type { AccountService } from '../domain/accounts.js';
+import { RENEW_EVERY_MS, type AccountService } from '../domain/accounts.js';
 import type { ChannelService } from '../domain/channels.js';
 import type { Clock } from '../domain/clock.js';
 import { parsePayload, userTopic, type EventRouter, type Logger } from '../domain/events.js';
@@ -279,6 +279,11 @@ export class Gateway {
         if (now - connection.leaseTouchedAt >= this.options.heartbeatTimeoutMs / 3) {
           connection.leaseTouchedAt = now;
           void this.deps.presence.heartbeat(this.#lease(connection)).catch(() => undefined);
+        }
+        // A socket open for days keeps its token alive, as requests would.
+        if (now - connection.tokenUsedAt >= RENEW_EVERY_MS) {
+          connection.tokenUsedAt = now;
+          void this.deps.accounts.tokenUsed(connection.deviceId).catch(() => undefined);
         }
         return;
       }
