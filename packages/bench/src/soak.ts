@@ -56,7 +56,8 @@ class Interval {
   acked = 0;
   refused = new Map<string, number>();
   reconnects = 0;
-  slowConsumerCloses = 0;
+  /** How the server ended sockets that stopped reading, by close code. */
+  slowConsumerEnds = new Map<number, number>();
   garbageAnswered = 0;
   loginRateLimited = 0;
   maximalSyncPages = 0;
@@ -291,12 +292,16 @@ async function main(): Promise<void> {
             socket().pause();
             setTimeout(() => socket().resume(), 60_000);
           });
+          let ours = false;
           ws.on('close', (code) => {
-            if (code === 4008) now.slowConsumerCloses++;
+            // 4008 if the close frame got through; 1006 if the server had to drop the connection
+            // (the client still did not read its close frame within the close timeout).
+            if (!ours) now.count(now.slowConsumerEnds, code);
             resolve();
           });
           ws.on('error', () => resolve());
           setTimeout(() => {
+            ours = true;
             ws.terminate();
             resolve();
           }, 120_000);
@@ -373,7 +378,7 @@ async function main(): Promise<void> {
       deliveryP50: delivery.p50,
       deliveryP99: delivery.p99,
       reconnects: interval.reconnects,
-      slowConsumerCloses: interval.slowConsumerCloses,
+      slowConsumerEnds: Object.fromEntries(interval.slowConsumerEnds),
       garbageAnswered: interval.garbageAnswered,
       loginRateLimited: interval.loginRateLimited,
       maximalSyncPages: interval.maximalSyncPages,
@@ -392,7 +397,7 @@ async function main(): Promise<void> {
         `${row.ackP50}/${row.ackP99}`.padStart(17),
         `${row.deliveryP50}/${row.deliveryP99}`.padStart(22),
         String(row.reconnects).padStart(11),
-        String(row.slowConsumerCloses).padStart(12),
+        String([...interval.slowConsumerEnds.values()].reduce((a, b) => a + b, 0)).padStart(12),
         String(row.garbageAnswered).padStart(17),
         String(row.loginRateLimited).padStart(10),
         String(Math.round(row.maximalSyncBytesMax / 1024)).padStart(18),
