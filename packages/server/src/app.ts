@@ -16,7 +16,7 @@ import type { ServerConfig } from './config/config.js';
 import { AccessLimits } from './domain/access-limits.js';
 import { AccountService } from './domain/accounts.js';
 import { ChannelService } from './domain/channels.js';
-import { systemClock } from './domain/clock.js';
+import { systemClock, type Clock } from './domain/clock.js';
 import { EventRouter } from './domain/events.js';
 import { FriendService } from './domain/friends.js';
 import { SnowflakeGenerator } from './domain/ids.js';
@@ -133,6 +133,8 @@ export interface ServerOverrides {
   pushProvider?: PushProvider;
   /** E.g. one on a test clock. */
   rateLimiter?: RateLimiter;
+  /** The domain's clock (token lifetimes, timestamps, heartbeats). */
+  clock?: Clock;
 }
 
 export interface ParleyServer {
@@ -158,7 +160,7 @@ export async function createServer(
   const { store, bus, presence: presenceStore, registry, pushQueue } = backends ?? (await openBackends(config));
   const nodeNumber = config.nodeId ?? (await registry.leaseNodeId());
   const nodeId = String(nodeNumber);
-  const clock = systemClock;
+  const clock = overrides.clock ?? systemClock;
   const ids = new SnowflakeGenerator(nodeNumber);
   const metrics = new Metrics();
 
@@ -177,7 +179,7 @@ export async function createServer(
   );
   const rateLimiter = overrides.rateLimiter ?? (await openRateLimiter(config));
   const accessLimits = new AccessLimits(rateLimiter, config.rateLimits);
-  const accounts = new AccountService(store, ids, clock, accessLimits, config.passwordHashCost);
+  const accounts = new AccountService(store, ids, clock, accessLimits, config.passwordHashCost, config.tokenLifetimeMs);
   const channels = new ChannelService(store, events, presence, ids, clock);
   const friends = new FriendService(store, events, presence, ids, clock);
   const profiles = new ProfileService(store, events, clock);

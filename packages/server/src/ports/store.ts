@@ -104,6 +104,12 @@ export interface DeviceRef {
   userId: string;
 }
 
+/** A live device as its token finds it, with when the token was last used (renewed). */
+export interface DeviceSession extends DeviceRef {
+  /** The last touchDevice, or the device's creation if never. */
+  lastUsedAt: string;
+}
+
 /**
  * Users, devices (login tokens) and last-seen times. Contract (./contract/accounts.contract.ts):
  * usernames are unique case-insensitively and stored lower-cased; a revoked device's token
@@ -130,7 +136,9 @@ export interface AccountStore {
   ): Promise<{ user: User; entries: LogEntry[] }>;
   createDevice(device: NewDevice): Promise<void>;
   /** The live (not revoked) device with this token hash. */
-  findDeviceByTokenHash(tokenHash: string): Promise<DeviceRef | undefined>;
+  findDeviceByTokenHash(tokenHash: string): Promise<DeviceSession | undefined>;
+  /** Records that the device's token was used at `at` (which renews its lifetime). */
+  touchDevice(deviceId: string, at: string): Promise<void>;
   /** Also forgets the device's push subscriptions, where the backend keeps them. */
   revokeDevice(deviceId: string): Promise<void>;
   /** One write for all of them (a gateway shutting down records thousands at once). */

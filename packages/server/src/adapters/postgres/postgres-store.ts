@@ -7,9 +7,9 @@ import {
   type ChannelRecord,
   type ChannelViewRecord,
   type ConditionalWrite,
-  type DeviceRef,
   type FriendPair,
   type FriendPairChange,
+  type DeviceSession,
   type FriendRequestRecord,
   type HistoryQuery,
   type LogAppend,
@@ -331,12 +331,17 @@ export class PostgresStore implements Store {
     ]);
   }
 
-  async findDeviceByTokenHash(tokenHash: string): Promise<DeviceRef | undefined> {
-    const { rows } = await this.#query<DeviceRef>(
-      `SELECT id AS "deviceId", user_id AS "userId" FROM devices WHERE token_hash = $1 AND revoked_at IS NULL`,
+  async findDeviceByTokenHash(tokenHash: string): Promise<DeviceSession | undefined> {
+    const { rows } = await this.#query<DeviceSession>(
+      `SELECT id AS "deviceId", user_id AS "userId", COALESCE(last_used_at, created_at) AS "lastUsedAt"
+       FROM devices WHERE token_hash = $1 AND revoked_at IS NULL`,
       [tokenHash],
     );
     return rows[0];
+  }
+
+  async touchDevice(deviceId: string, at: string): Promise<void> {
+    await this.#query(`UPDATE devices SET last_used_at = $2 WHERE id = $1`, [deviceId, at]);
   }
 
   async revokeDevice(deviceId: string): Promise<void> {

@@ -7,9 +7,9 @@ import {
   type ChannelRecord,
   type ChannelViewRecord,
   type ConditionalWrite,
-  type DeviceRef,
   type FriendPair,
   type FriendPairChange,
+  type DeviceSession,
   type FriendRequestRecord,
   type HistoryQuery,
   type LogAppend,
@@ -260,12 +260,17 @@ export class SqliteStore implements Store {
     );
   }
 
-  async findDeviceByTokenHash(tokenHash: string): Promise<DeviceRef | undefined> {
+  async findDeviceByTokenHash(tokenHash: string): Promise<DeviceSession | undefined> {
     const row = this.#sql(
-      `SELECT CAST(id AS TEXT) AS deviceId, CAST(user_id AS TEXT) AS userId FROM devices
+      `SELECT CAST(id AS TEXT) AS deviceId, CAST(user_id AS TEXT) AS userId,
+              COALESCE(last_used_at, created_at) AS lastUsedAt FROM devices
        WHERE token_hash = ? AND revoked_at IS NULL`,
-    ).get(tokenHash) as DeviceRef | undefined;
+    ).get(tokenHash) as DeviceSession | undefined;
     return row;
+  }
+
+  async touchDevice(deviceId: string, at: string): Promise<void> {
+    this.#sql(`UPDATE devices SET last_used_at = ? WHERE id = ?`).run(at, deviceId);
   }
 
   async revokeDevice(deviceId: string): Promise<void> {

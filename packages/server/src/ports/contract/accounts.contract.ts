@@ -54,9 +54,17 @@ export function describeAccountStoreContract(
         const userId = await user('dave');
         const deviceId = nextId();
         await store.createDevice({ id: deviceId, userId, name: 'phone', tokenHash: 'th', createdAt: at() });
-        expect(await store.findDeviceByTokenHash('th')).toEqual({ deviceId, userId });
+        expect(await store.findDeviceByTokenHash('th')).toEqual({ deviceId, userId, lastUsedAt: at() });
         await store.revokeDevice(deviceId);
         expect(await store.findDeviceByTokenHash('th')).toBeUndefined();
+      });
+
+      it("records a device's last use, which its token lookup reports", async () => {
+        const userId = await user('dora');
+        const deviceId = nextId();
+        await store.createDevice({ id: deviceId, userId, name: 'phone', tokenHash: 'tu', createdAt: at() });
+        await store.touchDevice(deviceId, at(90_000));
+        expect(await store.findDeviceByTokenHash('tu')).toEqual({ deviceId, userId, lastUsedAt: at(90_000) });
       });
 
       it('keeps last-seen times', async () => {
