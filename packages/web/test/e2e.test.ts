@@ -409,7 +409,7 @@ describe.skipIf(!!missing)('web app in Chromium', () => {
     expect(await domRows()).toBeLessThan(80);
     await alice.getByRole('button', { name: 'Jump to latest' }).click();
     await message(alice, 'Message 9999').waitFor();
-  }, 90_000);
+  }, 60_000);
 
   it('profile: display name and status', async () => {
     await alice.getByRole('button', { name: 'Settings' }).click();
