@@ -8,6 +8,7 @@ import type {
   Friend,
   FriendRequest,
   GatewayInfo,
+  HistoryPage,
   Message,
   Presence,
   SyncPage,
@@ -174,6 +175,16 @@ export class ParleyApi {
         query: { before, after, around, limit },
       })
     ).messages;
+  }
+  /**
+   * A page of history in ascending id order, with `hasMore`: a page can end before `limit`
+   * (its byte budget), so only `hasMore: false` means there is nothing further that way.
+   */
+  async historyPage(channelId: string, query: HistoryQuery = {}): Promise<HistoryPage> {
+    const { before, after, around, limit } = query;
+    return this.request<HistoryPage>('GET', `/v1/channels/${enc(channelId)}/messages`, {
+      query: { before, after, around, limit },
+    });
   }
   /** Sends over HTTP (same pipeline and idempotency as the socket). Prefer `ParleyClient.send`. */
   async postMessage(channelId: string, input: { text: string; clientMsgId: string }): Promise<Message> {

@@ -10,6 +10,12 @@ export const limits = {
   /** Events per /v1/sync page. */
   maxSyncLimit: 1000,
   defaultSyncLimit: 200,
+  /**
+   * Byte budget of a page (sync page, history page, replay batch after hello): a page ends at
+   * the first item at which its messages' texts reach this many UTF-8 bytes, so it holds at
+   * least one item, and its `hasMore` says whether more follow.
+   */
+  pageTextBytes: 1_048_576,
   /** clientMsgId length. */
   maxClientMsgIdLength: 128,
   maxGroupNameLength: 100,

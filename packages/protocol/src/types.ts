@@ -7,11 +7,15 @@ export interface User {
   statusText?: string;
 }
 
-export type PresenceStatus = 'online' | 'offline';
+/**
+ * `unknown`: you may not see this user's presence (GET /v1/presence answers it for anyone who is
+ * not your friend, DM partner or a member of a group you are in). Events never carry it.
+ */
+export type PresenceStatus = 'online' | 'offline' | 'unknown';
 
 export interface Presence {
   status: PresenceStatus;
-  /** When the user was last connected; absent while online or if never seen. */
+  /** When the user was last connected; absent while online, if never seen, or if `unknown`. */
   lastSeenAt?: string;
 }
 
@@ -91,6 +95,17 @@ export type EventType = EventBody['type'];
 
 /** One entry of a user's update log: a gap-free `seq` (1, 2, 3, ...) and its event. */
 export type SyncEvent = EventBody & { seq: number };
+
+/** GET /v1/channels/:id/messages. */
+export interface HistoryPage {
+  messages: Message[];
+  /**
+   * More messages lie beyond the page on the side away from its anchor (older for the latest page
+   * and `before`, newer for `after`; for `around`, the byte budget cut the page): the page stopped
+   * at its `limit` or at its byte budget. Continue with `before` the first id or `after` the last.
+   */
+  hasMore: boolean;
+}
 
 export interface SyncPage {
   events: SyncEvent[];

@@ -26,7 +26,7 @@ export interface RunningServer extends ParleyServer {
 
 /** The real server on 127.0.0.1 and an ephemeral port, with a fresh data directory. */
 export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
-  const { env = {}, keepData = false, pushProvider, ...overrides } = options;
+  const { env = {}, keepData = false, pushProvider, rateLimiter, ...overrides } = options;
   const ownDir = overrides.dataDir === undefined && env.PARLEY_DATA_DIR === undefined;
   const dataDir = overrides.dataDir ?? env.PARLEY_DATA_DIR ?? (await mkdtemp(path.join(tmpdir(), 'parley-test-')));
   const base = loadConfig(
@@ -36,13 +36,19 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       PARLEY_SEND_RATE: '1000',
       PARLEY_SEND_BURST: '1000',
       PARLEY_PASSWORD_HASH_COST: '10',
+      // Tests sign many users up and in from one address.
+      PARLEY_SIGNUP_LIMIT: '1000000',
+      PARLEY_LOGIN_LIMIT: '1000000',
       ...env,
       PARLEY_DATA_DIR: dataDir,
     },
     defaultWebDir,
   );
   const config: ServerConfig = { ...base, ...overrides, dataDir };
-  const server = await createServer(config, undefined, pushProvider ? { pushProvider } : {});
+  const server = await createServer(config, undefined, {
+    ...(pushProvider ? { pushProvider } : {}),
+    ...(rateLimiter ? { rateLimiter } : {}),
+  });
   return {
     ...server,
     dataDir,
@@ -95,6 +101,9 @@ export async function spawnServerProcess(
     PARLEY_SEND_RATE: '1000',
     PARLEY_SEND_BURST: '1000',
     PARLEY_PASSWORD_HASH_COST: '10',
+    // Tests sign many users up and in from one address.
+    PARLEY_SIGNUP_LIMIT: '1000000',
+    PARLEY_LOGIN_LIMIT: '1000000',
     ...options.env,
     PARLEY_HOST: '127.0.0.1',
     PARLEY_PORT: String(port),

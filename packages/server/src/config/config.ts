@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import { loadRateLimits, type RateLimitConfig } from './rate-limits.js';
 
 const roles = ['all', 'api', 'gateway', 'notifier'] as const;
 export type Role = (typeof roles)[number];
@@ -35,6 +36,7 @@ const envSchema = z.object({
   PARLEY_TYPING_THROTTLE_MS: z.coerce.number().int().min(0).default(2_000),
   PARLEY_MAX_BUFFERED_BYTES: positiveInt.default(16 * 1024 * 1024),
   PARLEY_GATEWAY_CAPACITY: positiveInt.default(18_000),
+  PARLEY_SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
   PARLEY_LOG_RETENTION_DAYS: z.coerce.number().min(0).default(0),
   PARLEY_COMMIT_BATCH_MAX: positiveInt.default(512),
   PARLEY_COMMIT_INTERVAL_MS: z.coerce.number().min(0).max(100).default(5),
@@ -82,12 +84,16 @@ export interface ServerConfig {
   };
   /** Update-log entries older than this are trimmed; 0 keeps them forever. */
   logRetentionDays: number;
+  /** A graceful stop (SIGTERM) takes at most this long; the process exits at this point regardless. */
+  shutdownTimeoutMs: number;
   /** log2 of scrypt's N for new password hashes. */
   passwordHashCost: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Built web app to serve at `/`, if present. */
   webDir?: string;
   push: { vapidPublicKey?: string; vapidPrivateKey?: string; vapidSubject: string };
+  /** Sign-up and login rate limits, shared by the fleet (rate-limits.ts). */
+  rateLimits: RateLimitConfig;
 }
 
 export class ConfigError extends Error {
@@ -137,6 +143,7 @@ export function loadConfig(env: Record<string, string | undefined>, defaultWebDi
       commitsInFlight: e.PARLEY_COMMITS_IN_FLIGHT,
     },
     logRetentionDays: e.PARLEY_LOG_RETENTION_DAYS,
+    shutdownTimeoutMs: e.PARLEY_SHUTDOWN_TIMEOUT_MS,
     passwordHashCost: e.PARLEY_PASSWORD_HASH_COST,
     logLevel: e.PARLEY_LOG_LEVEL,
     push: {
@@ -144,6 +151,7 @@ export function loadConfig(env: Record<string, string | undefined>, defaultWebDi
       ...(e.PARLEY_VAPID_PUBLIC_KEY ? { vapidPublicKey: e.PARLEY_VAPID_PUBLIC_KEY } : {}),
       ...(e.PARLEY_VAPID_PRIVATE_KEY ? { vapidPrivateKey: e.PARLEY_VAPID_PRIVATE_KEY } : {}),
     },
+    rateLimits: loadRateLimits(env),
   };
   if (e.PARLEY_NODE_ID !== undefined) config.nodeId = e.PARLEY_NODE_ID;
   if (e.PARLEY_ADVERTISE_URL !== undefined) config.advertiseUrl = e.PARLEY_ADVERTISE_URL;

@@ -4,7 +4,7 @@ import type { AccountStore, DeviceRef } from '../ports/store.js';
 import { isoNow, type Clock } from './clock.js';
 import { fail, storeCall } from './errors.js';
 import type { IdGenerator } from './ids.js';
-import { TokenBuckets } from './rate-limit.js';
+import type { AccessLimits } from './access-limits.js';
 
 /** scrypt with N=2^15, r=8 by default: 32 MiB and ~50 ms per hash, OWASP's recommended floor. */
 const SCRYPT_MAXMEM = 256 * 1024 * 1024;
@@ -45,24 +45,27 @@ export function hashToken(token: string): string {
 export class AccountService {
   /** Compared against when the user does not exist, so response time does not reveal that. */
   #decoyHash: Promise<string> | undefined;
-  /** Failed logins per username: 10 at once, then one more every 6 s (password guessing). */
-  readonly #failedLogins: TokenBuckets;
 
   constructor(
     private readonly store: AccountStore,
     private readonly ids: IdGenerator,
     private readonly clock: Clock,
+    /** Sign-up and login rate limits, shared by the fleet. */
+    private readonly limits: AccessLimits,
     private readonly passwordHashCost = 15,
-  ) {
-    this.#failedLogins = new TokenBuckets(1 / 6, 10, clock);
-  }
+  ) {}
 
-  async signup(input: {
-    username: string;
-    password: string;
-    displayName?: string | undefined;
-    deviceName?: string | undefined;
-  }): Promise<AuthResult> {
+  /** `address` is the client's (for the per-address limit). */
+  async signup(
+    input: {
+      username: string;
+      password: string;
+      displayName?: string | undefined;
+      deviceName?: string | undefined;
+    },
+    address: string,
+  ): Promise<AuthResult> {
+    await this.limits.signup(address);
     const userId = this.ids.next();
     const passwordHash = await hashPassword(input.password, this.passwordHashCost);
     await storeCall(
@@ -78,17 +81,19 @@ export class AccountService {
     return { user, ...(await this.#newDevice(userId, input.deviceName)) };
   }
 
-  async login(input: { username: string; password: string; deviceName?: string | undefined }): Promise<AuthResult> {
-    if (!this.#failedLogins.has(input.username)) fail('rate_limited', 'too many failed logins, try again later');
+  /** `address` is the client's (for the per-address limit). */
+  async login(
+    input: { username: string; password: string; deviceName?: string | undefined },
+    address: string,
+  ): Promise<AuthResult> {
+    await this.limits.login(address, input.username);
     const record = await this.store.findUserByUsername(input.username);
     const valid = await verifyPassword(
       input.password,
       record?.passwordHash ?? (await (this.#decoyHash ??= hashPassword('decoy', this.passwordHashCost))),
     );
-    if (record === undefined || !valid) {
-      this.#failedLogins.take(input.username);
-      fail('unauthorized', 'wrong username or password');
-    }
+    if (record === undefined || !valid) fail('unauthorized', 'wrong username or password');
+    await this.limits.loginSucceeded(input.username);
     const user: User = { id: record.id, username: record.username, displayName: record.displayName };
     if (record.statusText) user.statusText = record.statusText;
     return { user, ...(await this.#newDevice(record.id, input.deviceName)) };
@@ -125,10 +130,6 @@ export class AccountService {
     const user: User = { id: record.id, username: record.username, displayName: record.displayName };
     if (record.statusText) user.statusText = record.statusText;
     return user;
-  }
-
-  async updateProfile(userId: string, patch: { displayName?: string; statusText?: string }): Promise<User> {
-    return storeCall(this.store.updateProfile(userId, patch), 'no such user');
   }
 
   async search(query: string, limit: number): Promise<User[]> {

@@ -6,7 +6,7 @@
  * join the next batch, so one durable commit covers many messages under load and a single
  * message waits for nothing but its own commit when the server is idle.
  */
-import { limits, textWithinLimit, type Message, type SyncPage } from '@parley/protocol';
+import { limits, textWithinLimit, type HistoryPage, type Message, type SyncPage } from '@parley/protocol';
 import type { AppendResult, HistoryQuery, NewMessage, Store } from '../ports/store.js';
 import { isoNow, type Clock } from './clock.js';
 import { ChatError, fail } from './errors.js';
@@ -191,9 +191,22 @@ export class MessageService {
     }
   }
 
-  /** History of a channel the user belongs to (checked by the caller), ascending. */
-  async history(channelId: string, query: HistoryQuery): Promise<Message[]> {
-    return this.store.listMessages(channelId, query);
+  /**
+   * History of a channel the user belongs to (checked by the caller), ascending, within the
+   * page's byte budget. One message more than asked tells whether more follow (older for the
+   * latest page and `before`, newer for `after`); for `around`, only a cut by bytes does.
+   */
+  async history(channelId: string, query: HistoryQuery): Promise<HistoryPage> {
+    const around = 'around' in query;
+    const read = await this.store.listMessages(
+      channelId,
+      around ? query : { ...query, limit: query.limit + 1 },
+      limits.pageTextBytes,
+    );
+    const overCount = !around && read.length > query.limit;
+    // The extra message lies on the far side of the anchor: the oldest, or (for `after`) the newest.
+    const messages = overCount ? ('after' in query ? read.slice(0, -1) : read.slice(1)) : read;
+    return { messages, hasMore: overCount || textBytes(messages) >= limits.pageTextBytes };
   }
 
   logBounds(userId: string): Promise<{ head: number; floor: number }> {
@@ -206,9 +219,18 @@ export class MessageService {
     if (since < floor || since > head) {
       fail('resync_required', `seq ${since} is outside the kept log (${floor}..${head}); reload and sync from now`);
     }
-    const entries = await this.store.readLog(userId, since, limit + 1);
-    const hasMore = entries.length > limit;
-    const events = await this.events.hydrate(hasMore ? entries.slice(0, limit) : entries);
-    return { events, seq: events.at(-1)?.seq ?? since, hasMore };
+    const entries = await this.store.readLog(userId, since, limit + 1, limits.pageTextBytes);
+    const page = entries.length > limit ? entries.slice(0, limit) : entries;
+    const events = await this.events.hydrate(page);
+    const seq = events.at(-1)?.seq ?? since;
+    // A page cut by its byte budget is shorter than asked: the log's head says more follow.
+    return { events, seq, hasMore: entries.length > limit || seq < head };
   }
+}
+
+/** The UTF-8 size of the messages' texts. */
+function textBytes(messages: readonly Message[]): number {
+  let bytes = 0;
+  for (const message of messages) bytes += Buffer.byteLength(message.text);
+  return bytes;
 }

@@ -154,8 +154,11 @@ export class PendingLog {
     return pending?.[0]?.seq;
   }
 
-  /** Entries with seq > afterSeq, ascending, at most `limit`, with messages joined in. */
-  read(userId: string, afterSeq: number, limit: number): StoredLogEntry[] {
+  /**
+   * Entries with seq > afterSeq, ascending, at most `limit`, with messages joined in, ending at
+   * the first entry at which the messages' texts reach maxTextBytes.
+   */
+  read(userId: string, afterSeq: number, limit: number, maxTextBytes = Infinity): StoredLogEntry[] {
     const found = [...this.#storedRows(userId, afterSeq, limit), ...this.#storedChunks(userId, afterSeq, limit)];
     found.sort((a, b) => a.seq - b.seq);
     found.length = Math.min(found.length, limit);
@@ -170,8 +173,26 @@ export class PendingLog {
         }
       }
     }
-    const created = found.filter((entry) => entry.type === 'message.created' && entry.messageId !== undefined);
+    let created = found.filter((entry) => entry.type === 'message.created' && entry.messageId !== undefined);
     if (created.length === 0) return found;
+    if (maxTextBytes !== Infinity) {
+      // The texts' sizes first (octet_length reads no text), then only the messages that fit.
+      const sizes = this.session
+        .sql(
+          `SELECT CAST(id AS TEXT) AS id, COALESCE(text_bytes, octet_length(text)) AS bytes FROM messages WHERE id IN ${JSON_IDS}`,
+        )
+        .all(JSON.stringify(created.map((entry) => entry.messageId))) as { id: string; bytes: number }[];
+      const bytesOf = new Map(sizes.map((row) => [row.id, row.bytes]));
+      let textBytes = 0;
+      const end = found.findIndex((entry) => {
+        if (entry.type === 'message.created') textBytes += bytesOf.get(entry.messageId ?? '') ?? 0;
+        return textBytes >= maxTextBytes;
+      });
+      if (end !== -1) {
+        found.length = end + 1;
+        created = created.filter((entry) => entry.seq <= found[end]!.seq);
+      }
+    }
     // One statement for the page's messages, not one per entry.
     const rows = this.session
       .sql(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id IN ${JSON_IDS}`)

@@ -73,6 +73,24 @@ export class SqliteSession {
     return toMessage(row);
   }
 
+  /**
+   * Messages from `rows` in their order until their texts (UTF-8 bytes) reach `maxTextBytes`,
+   * at least one. A long text is read from its file only once its row is taken.
+   */
+  readMessagesWithin(
+    rows: Iterable<SqliteMessageRow>,
+    maxTextBytes: number,
+  ): { messages: Message[]; textBytes: number } {
+    const messages: Message[] = [];
+    let textBytes = 0;
+    for (const row of rows) {
+      textBytes += row.text_bytes ?? Buffer.byteLength(row.text);
+      messages.push(this.toMessage(row));
+      if (textBytes >= maxTextBytes) break;
+    }
+    return { messages, textBytes };
+  }
+
   sql(text: string): Database.Statement {
     let statement = this.#statements.get(text);
     if (statement === undefined) {
