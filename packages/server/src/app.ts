@@ -6,6 +6,8 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
+import type { IncomingMessage } from 'node:http';
+import proxyaddr from '@fastify/proxy-addr';
 import fastifyStatic from '@fastify/static';
 import { ChatError } from '@parley/protocol';
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
@@ -222,15 +224,31 @@ export async function createServer(
         heartbeatTimeoutMs: config.gateway.heartbeatTimeoutMs,
         helloTimeoutMs: config.gateway.helloTimeoutMs,
         maxBufferedBytes: config.gateway.maxBufferedBytes,
+        maxProcessBufferedBytes: config.gateway.maxProcessBufferedBytes,
+        maxSocketsPerUser: config.gateway.maxSocketsPerUser,
+        maxSocketsPerAddress: config.gateway.maxSocketsPerAddress,
+        maxEarlyBytes: config.gateway.maxEarlyBytes,
         maxPayloadBytes: config.gateway.maxPayloadBytes,
         typingThrottleMs: config.limits.typingThrottleMs,
       },
       { accounts, channels, messages, presence, events, bus, clock, log },
     );
     const ws = gateway;
+    // The same proxies are believed about a socket's address as about an HTTP request's.
+    const trusted = config.rateLimits.trustProxy;
+    const trust =
+      typeof trusted === 'boolean'
+        ? () => trusted
+        : typeof trusted === 'number'
+          ? (_address: string, hop: number) => hop < trusted
+          : proxyaddr.compile(trusted);
+    const clientAddress = (request: IncomingMessage) => proxyaddr(request, trust);
     app.server.on('upgrade', (request, socket, head) => {
-      if (new URL(request.url ?? '/', 'http://x').pathname === '/v1/ws') ws.handleUpgrade(request, socket, head);
-      else socket.end(rawErrorResponse(new ChatError('not_found', 'WebSocket connections go to /v1/ws')));
+      if (new URL(request.url ?? '/', 'http://x').pathname === '/v1/ws') {
+        ws.handleUpgrade(request, socket, head, clientAddress(request));
+      } else {
+        socket.end(rawErrorResponse(new ChatError('not_found', 'WebSocket connections go to /v1/ws')));
+      }
     });
   }
 
