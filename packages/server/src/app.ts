@@ -12,7 +12,7 @@ import fastifyStatic from '@fastify/static';
 import { ChatError } from '@parley/protocol';
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import { pino, type Logger as PinoLogger } from 'pino';
-import { frameworkErrorOptions, rawErrorResponse, registerApi } from './api/http.js';
+import { errorBody, frameworkErrorOptions, rawErrorResponse, registerApi } from './api/http.js';
 import { registerSecurityHeaders } from './api/security-headers.js';
 import type { ServerConfig } from './config/config.js';
 import { AccessLimits } from './domain/access-limits.js';
@@ -209,11 +209,20 @@ export async function createServer(
     loggerInstance: log as unknown as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.gateway.maxPayloadBytes,
-    return503OnClosing: true,
+    // Our own hook below answers requests that arrive while closing, in the documented shape.
+    return503OnClosing: false,
     ...frameworkErrorOptions,
     trustProxy: trustProxy(config.rateLimits.trustProxy),
   });
   await registerSecurityHeaders(app);
+  let stopping = false;
+  app.addHook('onRequest', async (_request, reply) => {
+    if (!stopping) return;
+    await reply
+      .status(503)
+      .header('connection', 'close')
+      .send(errorBody(new ChatError('unavailable', 'the server is shutting down; try again')));
+  });
 
   let gateway: Gateway | undefined;
   if (hasRole(config, 'gateway')) {
@@ -338,6 +347,7 @@ export async function createServer(
     const commitsBy = started + budget * 0.6;
     const socketsBy = started + budget * 0.8;
     for (const timer of timers) clearInterval(timer);
+    stopping = true;
     gateway?.stopAccepting();
     // Discovery stops sending clients here before the sockets close and they look for a gateway.
     await within(started + budget * 0.1, registry.withdraw());
