@@ -16,7 +16,7 @@ import type { ServerConfig } from './config/config.js';
 import { AccessLimits } from './domain/access-limits.js';
 import { AccountService } from './domain/accounts.js';
 import { ChannelService } from './domain/channels.js';
-import { systemClock } from './domain/clock.js';
+import { systemClock, type Clock } from './domain/clock.js';
 import { EventRouter } from './domain/events.js';
 import { FriendService } from './domain/friends.js';
 import { SnowflakeGenerator } from './domain/ids.js';
@@ -133,6 +133,8 @@ export interface ServerOverrides {
   pushProvider?: PushProvider;
   /** E.g. one on a test clock. */
   rateLimiter?: RateLimiter;
+  /** The domain's clock (token lifetimes, timestamps, heartbeats). */
+  clock?: Clock;
 }
 
 export interface ParleyServer {
@@ -158,7 +160,7 @@ export async function createServer(
   const { store, bus, presence: presenceStore, registry, pushQueue } = backends ?? (await openBackends(config));
   const nodeNumber = config.nodeId ?? (await registry.leaseNodeId());
   const nodeId = String(nodeNumber);
-  const clock = systemClock;
+  const clock = overrides.clock ?? systemClock;
   const ids = new SnowflakeGenerator(nodeNumber);
   const metrics = new Metrics();
 
@@ -177,7 +179,7 @@ export async function createServer(
   );
   const rateLimiter = overrides.rateLimiter ?? (await openRateLimiter(config));
   const accessLimits = new AccessLimits(rateLimiter, config.rateLimits);
-  const accounts = new AccountService(store, ids, clock, accessLimits, config.passwordHashCost);
+  const accounts = new AccountService(store, ids, clock, accessLimits, config.passwordHashCost, config.tokenLifetimeMs);
   const channels = new ChannelService(store, events, presence, ids, clock);
   const friends = new FriendService(store, events, presence, ids, clock);
   const profiles = new ProfileService(store, events, clock);
@@ -243,7 +245,9 @@ export async function createServer(
   const announceEveryMs = Math.max(1000, Math.floor(announceTtl / 3));
   const discovery = new Discovery(registry, clock, announceEveryMs);
   if (hasRole(config, 'api')) {
+    const serveWeb = config.webDir !== undefined && existsSync(config.webDir);
     await registerApi(app, {
+      serveAppShell: serveWeb,
       accounts,
       profiles,
       friends,
@@ -259,16 +263,7 @@ export async function createServer(
         return best.wsUrl === undefined ? { nodeId: best.nodeId } : { url: best.wsUrl, nodeId: best.nodeId };
       },
     });
-    if (config.webDir !== undefined && existsSync(config.webDir)) {
-      await app.register(fastifyStatic, { root: config.webDir, wildcard: false });
-      // Client-side routes fall back to the app shell; API paths keep their JSON 404.
-      app.get('/*', async (request, reply) => {
-        if (request.url.startsWith('/v1/')) {
-          return reply.status(404).send({ error: { code: 'not_found', message: `no route GET ${request.url}` } });
-        }
-        return reply.sendFile('index.html');
-      });
-    }
+    if (serveWeb) await app.register(fastifyStatic, { root: config.webDir!, wildcard: false });
   }
 
   // ---- background work
@@ -326,6 +321,8 @@ export async function createServer(
     const socketsBy = started + budget * 0.8;
     for (const timer of timers) clearInterval(timer);
     gateway?.stopAccepting();
+    // Discovery stops sending clients here before the sockets close and they look for a gateway.
+    await within(started + budget * 0.1, registry.withdraw());
     // Stops listening at once; requests under way (an HTTP send waiting for its commit) finish.
     const httpClosed = app.close();
     const drained = await within(commitsBy, messages.drain());

@@ -165,6 +165,9 @@ export async function startBuiltServer(env: Record<string, string> = {}): Promis
         ...process.env,
         PARLEY_LOG_LEVEL: 'info',
         PARLEY_PASSWORD_HASH_COST: '10',
+        // The suite signs many people up and in from one address.
+        PARLEY_SIGNUP_LIMIT: '1000000',
+        PARLEY_LOGIN_LIMIT: '1000000',
         ...env,
         PARLEY_HOST: '127.0.0.1',
         PARLEY_PORT: String(port),
@@ -227,6 +230,7 @@ export function sendMany(
   count: number,
   text: (i: number) => string,
 ): Promise<string[]> {
+  if (count === 0) return Promise.resolve([]);
   const ids: string[] = new Array<string>(count);
   let acked = 0;
   const tag = Math.random().toString(36).slice(2);

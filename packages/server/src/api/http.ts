@@ -48,6 +48,13 @@ export interface ApiDeps {
   push?: { vapidPublicKey: string; subscriptions: PushSubscriptionStore };
   /** The gateway a client should connect to; undefined url means "this host". */
   pickGateway(): Promise<{ url?: string; nodeId: string } | undefined>;
+  /**
+   * Set when the web app is served (by @fastify/static, registered by the caller): a GET for a
+   * path outside /v1/ that no file answers gets the app shell, so client-side routes load.
+   * It lives in the not-found handler rather than a `/*` route so that a /v1/ request the
+   * router refuses (e.g. an over-long path parameter) keeps its own error.
+   */
+  serveAppShell?: boolean;
 }
 
 function parse<T extends z.ZodTypeAny>(schema: T, value: unknown): z.output<T> {
@@ -131,6 +138,10 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
     void reply.status(chatError.status).send(errorBody(chatError));
   });
   app.setNotFoundHandler((request, reply) => {
+    if (deps.serveAppShell && request.method === 'GET' && !request.url.startsWith('/v1/')) {
+      void reply.sendFile('index.html');
+      return;
+    }
     void reply.status(404).send(errorBody(new ChatError('not_found', `no route ${request.method} ${request.url}`)));
   });
 

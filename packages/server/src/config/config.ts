@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
-import { loadRateLimits, type RateLimitConfig } from './rate-limits.js';
+import { loadRateLimits, loadTokenLifetimeMs, type RateLimitConfig } from './rate-limits.js';
 
 const roles = ['all', 'api', 'gateway', 'notifier'] as const;
 export type Role = (typeof roles)[number];
@@ -94,6 +94,8 @@ export interface ServerConfig {
   push: { vapidPublicKey?: string; vapidPrivateKey?: string; vapidSubject: string };
   /** Sign-up and login rate limits, shared by the fleet (rate-limits.ts). */
   rateLimits: RateLimitConfig;
+  /** A token unused for this long expires; each use renews it. 0 = never. */
+  tokenLifetimeMs: number;
 }
 
 export class ConfigError extends Error {
@@ -152,6 +154,7 @@ export function loadConfig(env: Record<string, string | undefined>, defaultWebDi
       ...(e.PARLEY_VAPID_PRIVATE_KEY ? { vapidPrivateKey: e.PARLEY_VAPID_PRIVATE_KEY } : {}),
     },
     rateLimits: loadRateLimits(env),
+    tokenLifetimeMs: loadTokenLifetimeMs(env),
   };
   if (e.PARLEY_NODE_ID !== undefined) config.nodeId = e.PARLEY_NODE_ID;
   if (e.PARLEY_ADVERTISE_URL !== undefined) config.advertiseUrl = e.PARLEY_ADVERTISE_URL;

@@ -29,6 +29,8 @@ export class Connection {
   lastHeardAt: number;
   /** When this socket's presence lease was last renewed. */
   leaseTouchedAt = 0;
+  /** When this socket last renewed its device's token (hello renews it). */
+  tokenUsedAt: number;
   /** Live mode starts after the ready frame and the replay target are set. */
   #live = false;
   #filling = false;
@@ -49,6 +51,7 @@ export class Connection {
     now: number,
   ) {
     this.lastHeardAt = now;
+    this.tokenUsedAt = now;
   }
 
   get open(): boolean {

@@ -10,7 +10,7 @@ import { describeIssues, helloFrame, sessionFrame } from '@parley/protocol/schem
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { Bus, Unsubscribe } from '../ports/bus.js';
 import { rawErrorResponse } from '../api/http.js';
-import type { AccountService } from '../domain/accounts.js';
+import { RENEW_EVERY_MS, type AccountService } from '../domain/accounts.js';
 import type { ChannelService } from '../domain/channels.js';
 import type { Clock } from '../domain/clock.js';
 import { toChatError } from '../domain/errors.js';
@@ -363,6 +363,11 @@ export class Gateway {
         if (now - connection.leaseTouchedAt >= this.options.heartbeatTimeoutMs / 3) {
           connection.leaseTouchedAt = now;
           void this.deps.presence.heartbeat(this.#lease(connection)).catch(() => undefined);
+        }
+        // A socket open for days keeps its token alive, as requests would.
+        if (now - connection.tokenUsedAt >= RENEW_EVERY_MS) {
+          connection.tokenUsedAt = now;
+          void this.deps.accounts.tokenUsed(connection.deviceId).catch(() => undefined);
         }
         return;
       }
