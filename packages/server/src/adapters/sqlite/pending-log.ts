@@ -18,7 +18,7 @@
  * pending tables hold into `user_log`, but for the entries a chunk already holds (moveAll(), which the writer runs once when it opens).
  *
  * Reads must see pending entries, and only the writer knows them: readLog and logBounds run on
- * the writer (threaded-store.ts), which merges what is stored with what is pending.
+ * the writer (routes.ts), which merges what is stored with what is pending.
  */
 import type { EventType } from '@parley/protocol';
 import type { LogEntry, StoredLogEntry } from '../../ports/store.js';

@@ -384,7 +384,7 @@ export class SqliteWriter implements WriterSide {
 
   /**
    * What is stored, then what is still pending (pending-log.ts). Only the writing instance knows
-   * the pending entries, so a server routes this call to its writer thread (threaded-store.ts).
+   * the pending entries, so it is a writer method (routes.ts).
    */
   async readLog(userId: string, afterSeq: number, limit: number, maxTextBytes?: number): Promise<StoredLogEntry[]> {
     return this.#session.pendingLog.read(userId, afterSeq, limit, maxTextBytes);
