@@ -16,8 +16,8 @@ export default defineConfig({
   },
   test: {
     include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'packages/*/src/**/*.test.tsx'],
-    // The cluster suite restarts the machine's Redis, so it runs on its own after the rest
-    // (see the root "test" script), never alongside other Redis users.
+    // The cluster suite starts a fleet of processes (with a Redis of its own), so it runs on its
+    // own after the rest (see the root "test" script) rather than competing with it for CPU.
     exclude: [
       '**/node_modules/**',
       '**/dist/**',

@@ -19,7 +19,7 @@ describe('Backoff', () => {
 
   it('spreads delays of many clients (full jitter)', () => {
     const delays = new Set<number>();
-    for (let i = 0; i < 50; i++) delays.add(new Backoff({ initialMs: 10_000, jitter: 1 }).next());
+    for (let i = 0; i < 50; i++) delays.add(new Backoff({ initialMs: 10_000, maxMs: 10_000, jitter: 1 }).next());
     expect(delays.size).toBeGreaterThan(40);
     for (const d of delays) expect(d).toBeGreaterThanOrEqual(0);
     for (const d of delays) expect(d).toBeLessThanOrEqual(10_000);
@@ -31,6 +31,20 @@ describe('Backoff', () => {
     b.next();
     b.reset();
     expect(b.next()).toBe(50);
+  });
+
+  it('caps at 5 s by default, so a client is back within seconds of a restart', () => {
+    const b = new Backoff({ jitter: 0 });
+    const delays = Array.from({ length: 12 }, () => b.next());
+    expect(delays.slice(0, 6)).toEqual([250, 500, 1000, 2000, 4000, 5000]);
+    expect(Math.max(...delays)).toBe(5000);
+  });
+
+  it('raises a delay to atLeastMs before jitter, never above maxMs', () => {
+    const b = new Backoff({ initialMs: 100, maxMs: 3000, jitter: 0.5, random: () => 0 });
+    expect(b.next(1000)).toBe(500);
+    expect(b.next(1000)).toBe(500);
+    expect(b.next(10_000)).toBe(1500);
   });
 
   it('rejects nonsense options', () => {

@@ -2,7 +2,10 @@
 export interface BackoffOptions {
   /** Delay before the first retry, before jitter. Default 250 ms. */
   initialMs?: number;
-  /** Upper bound of the delay, before jitter. Default 30 s. */
+  /**
+   * Upper bound of the delay, before jitter. Default 5 s: a client must be back within a few
+   * seconds of the server returning (a restart, a deploy), and jitter still spreads a crowd.
+   */
   maxMs?: number;
   /** Growth per attempt. Default 2. */
   factor?: number;
@@ -25,7 +28,7 @@ export class Backoff {
 
   constructor(options: BackoffOptions = {}) {
     this.#initialMs = options.initialMs ?? 250;
-    this.#maxMs = options.maxMs ?? 30_000;
+    this.#maxMs = options.maxMs ?? 5_000;
     this.#factor = options.factor ?? 2;
     this.#jitter = Math.min(1, Math.max(0, options.jitter ?? 0.5));
     this.#random = options.random ?? Math.random;
@@ -39,9 +42,12 @@ export class Backoff {
     return this.#attempt;
   }
 
-  /** The delay before the next try; each call counts as one more attempt. */
-  next(): number {
-    const base = Math.min(this.#maxMs, this.#initialMs * this.#factor ** this.#attempt);
+  /**
+   * The delay before the next try; each call counts as one more attempt. `atLeastMs` raises the
+   * base (before jitter, never above maxMs): "try again later" even right after a success.
+   */
+  next(atLeastMs = 0): number {
+    const base = Math.min(this.#maxMs, Math.max(atLeastMs, this.#initialMs * this.#factor ** this.#attempt));
     this.#attempt++;
     return Math.round(base * (1 - this.#jitter) + base * this.#jitter * this.#random());
   }

@@ -516,7 +516,7 @@ class ChatApp {
 }
 
 function describePresence(p: { status: string; lastSeenAt?: string } | undefined): string {
-  if (!p) return 'unknown';
+  if (!p || p.status === 'unknown') return 'unknown';
   if (p.status === 'online') return 'online';
   return p.lastSeenAt ? `offline, last seen ${new Date(p.lastSeenAt).toLocaleString()}` : 'offline';
 }

@@ -50,7 +50,7 @@ class FakeSocket implements WebSocketLike {
 
 type Route = (url: URL, init: { method: string; body?: string }) => { status: number; body?: unknown };
 
-function harness(options: { storage?: MemoryStorage; syncLog?: SyncEvent[] } = {}) {
+function harness(options: { storage?: MemoryStorage; syncLog?: SyncEvent[]; network?: EventTarget } = {}) {
   const sockets: FakeSocket[] = [];
   const requests: string[] = [];
   const log: SyncEvent[] = options.syncLog ?? [];
@@ -83,6 +83,7 @@ function harness(options: { storage?: MemoryStorage; syncLog?: SyncEvent[] } = {
       return s;
     },
     backoff: { initialMs: 100, maxMs: 1000, jitter: 0 },
+    network: options.network ?? new EventTarget(),
     onInternalError: (error) => {
       throw error;
     },
@@ -183,28 +184,143 @@ describe('ParleyClient connection', () => {
 
   it('backs off exponentially while the server is down, and resets after success', async () => {
     const h = harness();
+    const gateway = h.routes['GET /v1/gateway']!;
+    h.routes['GET /v1/gateway'] = () => ({ status: 503, body: { error: { code: 'unavailable', message: 'down' } } });
     await h.client.useSession({ token: 't', userId: 'u1', deviceId: 'd1' });
+    const errors: string[] = [];
+    h.client.on('error', (e) => errors.push(e.code));
     void h.client.connect();
     await tick();
-    h.last().serverClose(1006);
+    const discoveries = () => h.requests.filter((r) => r === 'GET /v1/gateway').length;
     const gaps: number[] = [];
     for (let i = 0; i < 5; i++) {
-      const before = h.sockets.length;
+      const before = discoveries();
       let waited = 0;
-      while (h.sockets.length === before) {
+      while (discoveries() === before) {
         await vi.advanceTimersByTimeAsync(10);
         waited += 10;
       }
       gaps.push(waited);
-      h.last().serverClose(1006);
     }
     expect(gaps).toEqual([100, 200, 400, 800, 1000]);
+    expect(errors).toEqual([]);
+    expect(h.client.state).toBe('connecting');
+    h.routes['GET /v1/gateway'] = gateway;
     await vi.advanceTimersByTimeAsync(1000);
     h.last().open();
     h.last().push(ready(0));
+    expect(h.client.state).toBe('online');
     h.last().serverClose(1001);
     await vi.advanceTimersByTimeAsync(100);
-    expect(h.sockets).toHaveLength(8);
+    expect(h.sockets).toHaveLength(2);
+  });
+
+  it('keeps the session through unavailable at hello (4100) and comes back later', async () => {
+    const h = harness();
+    await h.client.useSession({ token: 't', userId: 'u1', deviceId: 'd1' });
+    const errors: string[] = [];
+    h.client.on('error', (e) => errors.push(e.code));
+    const connected = h.client.connect();
+    await tick();
+    h.last().open();
+    h.last().push({ op: 'error', code: 'unavailable', message: 'storage is unavailable, try again' });
+    h.last().serverClose(4100, 'unavailable');
+    expect(h.client.state).toBe('connecting');
+    // "Later": not at the first backoff step (100 ms) but after at least a second.
+    await vi.advanceTimersByTimeAsync(990);
+    expect(h.sockets).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(10);
+    expect(h.sockets).toHaveLength(2);
+    h.last().open();
+    expect(h.last().sent[0]).toEqual({ op: 'hello', token: 't' });
+    h.last().push(ready(0));
+    await expect(connected).resolves.toBeUndefined();
+    expect(errors).toEqual([]);
+    expect(h.client.session?.token).toBe('t');
+  });
+
+  it.each([
+    [1000, 'stop'],
+    [1001, 'reconnect'],
+    [1006, 'backoff'],
+    [1007, 'backoff'],
+    [1011, 'backoff'],
+    [4000, 'reconnect'],
+    [4001, 'stop'],
+    [4002, 'stop'],
+    [4008, 'reconnect'],
+    [4050, 'reconnect'],
+    [4100, 'backoff'],
+    [4150, 'backoff'],
+    [4450, 'stop'],
+  ])('after a good session closed with %i it does what the close-code table says (%s)', async (code, behaviour) => {
+    const h = harness();
+    await h.client.useSession({ token: 't', userId: 'u1', deviceId: 'd1' });
+    await online(h);
+    h.last().serverClose(code);
+    expect(h.client.state).toBe(behaviour === 'stop' ? 'offline' : 'reconnecting');
+    // reconnect: the first backoff step (100 ms); backoff: at least a second later; stop: never.
+    await vi.advanceTimersByTimeAsync(100);
+    expect(h.sockets.length).toBe(behaviour === 'reconnect' ? 2 : 1);
+    await vi.advanceTimersByTimeAsync(900);
+    expect(h.sockets.length).toBe(behaviour === 'stop' ? 1 : 2);
+    await vi.advanceTimersByTimeAsync(60_000);
+    if (behaviour === 'stop') expect(h.sockets.length).toBe(1);
+  });
+
+  it('retries at once when the network comes back, and leaves a healthy socket alone', async () => {
+    const network = new EventTarget();
+    const h = harness({ network });
+    await h.client.useSession({ token: 't', userId: 'u1', deviceId: 'd1' });
+    await online(h);
+    network.dispatchEvent(new Event('online'));
+    await tick();
+    expect(h.sockets).toHaveLength(1);
+    expect(h.client.state).toBe('online');
+    h.last().serverClose(4100);
+    await tick();
+    expect(h.sockets).toHaveLength(1);
+    network.dispatchEvent(new Event('online'));
+    await tick();
+    expect(h.sockets).toHaveLength(2);
+    await h.client.close();
+    network.dispatchEvent(new Event('online'));
+    await tick();
+    expect(h.sockets).toHaveLength(2);
+  });
+
+  it('ends the session only on unauthorized, also when /v1/sync answers 401', async () => {
+    const h = harness();
+    h.routes['GET /v1/sync'] = () => ({ status: 401, body: { error: { code: 'unauthorized', message: 'revoked' } } });
+    await h.client.useSession({ token: 't', userId: 'u1', deviceId: 'd1' });
+    const errors: string[] = [];
+    h.client.on('error', (e) => errors.push(e.code));
+    await online(h);
+    h.last().push({ op: 'event', ...created(2, msg('10')) }); // seq 1 missing: fill
+    await tick();
+    expect(errors).toEqual(['unauthorized']);
+    expect(h.client.state).toBe('offline');
+  });
+
+  it('keeps filling a gap through 503 from /v1/sync, without an error', async () => {
+    const h = harness();
+    h.log.push(created(1, msg('10')), created(2, msg('11')));
+    const sync = h.routes['GET /v1/sync']!;
+    h.routes['GET /v1/sync'] = () => ({ status: 503, body: { error: { code: 'unavailable', message: 'down' } } });
+    await h.client.useSession({ token: 't', userId: 'u1', deviceId: 'd1' });
+    const errors: string[] = [];
+    h.client.on('error', (e) => errors.push(e.code));
+    await online(h);
+    h.last().push({ op: 'event', ...created(2, msg('11')) });
+    await tick();
+    expect(h.client.seq).toBe(0);
+    h.routes['GET /v1/sync'] = sync;
+    // The next fill waits twice the catch-up timeout; pongs keep the socket alive meanwhile.
+    await vi.advanceTimersByTimeAsync(1000);
+    h.last().push({ op: 'pong', seq: 2 });
+    await vi.advanceTimersByTimeAsync(1100);
+    expect(h.messages.map((m) => m.id)).toEqual(['10', '11']);
+    expect(errors).toEqual([]);
   });
 
   it('stops on 4001 unauthorized and reports it', async () => {
@@ -283,14 +399,42 @@ describe('ParleyClient sync', () => {
     expect(new Set(h.messages.map((m) => m.id)).size).toBe(2501);
   });
 
-  it('notices a lost last event when a pong reports a higher head', async () => {
+  it('notices a lost last event when a pong reports a higher head, and fills it from /v1/sync', async () => {
     const h = harness();
     h.log.push(created(1, msg('10')));
     await h.client.useSession({ token: 't', userId: 'u1', deviceId: 'd1' });
     await online(h);
-    h.last().push({ op: 'pong', seq: 1 } as ServerFrame);
+    h.last().push({ op: 'pong', seq: 0 });
     await vi.advanceTimersByTimeAsync(1000);
+    expect(h.requests.filter((r) => r.startsWith('GET /v1/sync'))).toEqual([]);
+    h.last().push({ op: 'pong', seq: 1 });
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(h.requests.filter((r) => r.startsWith('GET /v1/sync'))).toEqual(['GET /v1/sync?since=0&limit=1000']);
     expect(h.messages.map((m) => m.id)).toEqual(['10']);
+    expect(h.client.seq).toBe(1);
+  });
+
+  it("emits a group member's read position (ephemeral read frame) as a read event", async () => {
+    const h = harness();
+    await h.client.useSession({ token: 't', userId: 'u1', deviceId: 'd1' });
+    await online(h, 3);
+    const reads: unknown[] = [];
+    h.client.on('read', (r) => reads.push(r));
+    h.last().push({ op: 'read', channelId: 'g1', userId: 'u3', messageId: '42' });
+    expect(reads).toEqual([{ channelId: 'g1', userId: 'u3', messageId: '42' }]);
+    expect(h.client.seq).toBe(3);
+  });
+
+  it('emits user.updated as a typed user event, then as event', async () => {
+    const h = harness();
+    await h.client.useSession({ token: 't', userId: 'u1', deviceId: 'd1' });
+    await online(h);
+    const seen: string[] = [];
+    h.client.on('user', (u) => seen.push(`user:${u.displayName}`));
+    h.client.on('event', (e) => seen.push(`event:${e.type}`));
+    const user = { id: 'u2', username: 'bob', displayName: 'Bobby' };
+    h.last().push({ op: 'event', seq: 1, type: 'user.updated', user });
+    expect(seen).toEqual(['user:Bobby', 'event:user.updated']);
   });
 
   it('catches up over /v1/sync when the replay after ready stalls', async () => {
@@ -381,7 +525,8 @@ describe('ParleyClient outbox', () => {
     const m = h.client.send('c1', 'hello');
     expect(h.last().frames('send')).toHaveLength(1);
     h.last().serverClose(1006);
-    await vi.advanceTimersByTimeAsync(100);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(h.sockets).toHaveLength(2);
     h.last().open();
     h.last().push(ready(0));
     expect(

@@ -1,45 +1,40 @@
 /**
- * ParleyClient: one object per device. It owns the session, the socket (discovery, hello,
- * heartbeats, reconnects), the sync position and the outbox, and turns the update log into
- * events that are applied exactly once and in seq order.
+ * ParleyClient: one object per device, a small facade over three parts:
+ * - the Connection (connection.ts): discovery, socket, hello, heartbeats, reconnects by the
+ *   close-code table;
+ * - the SyncEngine (sync-engine.ts): the log position, gap fills over GET /v1/sync, persistence;
+ * - the SessionKeeper (session.ts): login, signup, resume, logout;
+ * plus the outbox (outbox.ts). It turns what they report into the typed events below.
  *
  * Guarantees, given a server that keeps the v1 contract:
  * - every event of the user's log is applied once, in seq order (duplicates dropped, gaps
  *   filled over GET /v1/sync), and the applied seq is persisted after each event;
  * - `message` fires at most once per message id within a run;
  * - a message handed to `send` is retried with the same clientMsgId until the server acks it
- *   or refuses it for good, across reconnects and (with a persistent storage) restarts.
+ *   or refuses it for good, across reconnects and (with a persistent storage) restarts;
+ * - only `unauthorized` (close 4001, HTTP 401) ends the session; every other failure is retried.
  */
-import { ChatError, CloseCode, limits, shouldReconnect } from '@parley/protocol';
+import { ChatError } from '@parley/protocol';
 import type { AuthResult, Message, PresenceStatus, ReadyFrame, ServerFrame, SyncEvent, User } from '@parley/protocol';
-import { ParleyApi, describe, errorFromCode } from './api.js';
+import { ParleyApi, errorFromCode } from './api.js';
 import type { FetchLike, LoginInput, SignupInput } from './api.js';
-import { Backoff } from './backoff.js';
 import type { BackoffOptions } from './backoff.js';
-import { Emitter, ObservableValue } from './emitter.js';
+import { Connection } from './connection.js';
+import type { ConnectionState, NetworkEvents } from './connection.js';
+import { Emitter } from './emitter.js';
 import type { Listener, Observable } from './emitter.js';
 import { Outbox } from './outbox.js';
 import type { OutboxMessage } from './outbox.js';
-import { RecentIds, SeqTracker } from './seq-tracker.js';
+import { RecentIds } from './seq-tracker.js';
+import { SessionKeeper } from './session.js';
+import type { Session } from './session.js';
 import { KeyWriter, MemoryStorage } from './storage.js';
 import type { ClientStorage } from './storage.js';
-import { OPEN, frameText, globalWebSocketFactory } from './transport.js';
-import type { WebSocketFactory, WebSocketLike } from './transport.js';
+import { SyncEngine } from './sync-engine.js';
+import type { WebSocketFactory } from './transport.js';
 
-/**
- * - `connecting`: first attempt after `connect()`.
- * - `online`: the socket is ready; events flow and the outbox drains.
- * - `reconnecting`: the connection was lost; waiting (backoff) or trying again.
- * - `offline`: not trying: not started, closed, or stopped by a terminal error (see the `error` event).
- */
-export type ConnectionState = 'connecting' | 'online' | 'reconnecting' | 'offline';
-
-export interface Session {
-  token: string;
-  userId: string;
-  deviceId: string;
-  user?: User;
-}
+export type { ConnectionState, NetworkEvents } from './connection.js';
+export type { Session } from './session.js';
 
 export interface PresenceUpdate {
   userId: string;
@@ -67,7 +62,7 @@ export type FriendEvent = Extract<SyncEvent, { type: 'friend.requested' | 'frien
 export interface ClientEvents {
   /** A message in any of the user's channels (others' and this user's own, from every device), once per id. */
   message: Message;
-  /** Someone's read cursor moved (this user's other devices, or the peer in a DM). */
+  /** Someone's read cursor moved (this user's other devices, the peer in a DM, a member of a group). */
   read: ReadUpdate;
   presence: PresenceUpdate;
   typing: TypingUpdate;
@@ -75,6 +70,8 @@ export interface ClientEvents {
   channel: ChannelEvent;
   /** Friend request received, friend added/removed. */
   friend: FriendEvent;
+  /** A user's profile changed (this user's, a friend's, a DM partner's or a group co-member's). */
+  user: User;
   /** Every applied log event, after the typed event above. */
   event: SyncEvent;
   /** An outbox message changed state (pending -> sent | failed, failed -> pending). */
@@ -83,7 +80,11 @@ export interface ClientEvents {
   ready: ReadyFrame;
   /** The log position was too old (or lost): reload channels and recent history from REST. */
   resync: { seq: number };
-  /** A terminal problem (e.g. `unauthorized`: log in again) or a background failure worth showing. */
+  /**
+   * A problem worth showing. Only `unauthorized` ends the session (log in again); the client then
+   * stops. Anything else (e.g. `unavailable` while the server's storage is down) is retried by
+   * the client itself, and the session is kept.
+   */
   error: ChatError;
 }
 
@@ -98,8 +99,13 @@ export interface ClientOptions {
   fetch?: FetchLike;
   /** Per HTTP request. Default 15 s. */
   requestTimeoutMs?: number;
-  /** Reconnect backoff. Default 250 ms doubling to 30 s, half jittered. */
+  /** Reconnect backoff. Default 250 ms doubling to 5 s, half jittered. */
   backoff?: BackoffOptions;
+  /**
+   * Where "the network is back" comes from: an `online` event there reconnects at once instead
+   * of waiting out the backoff. Default: the global scope when it has addEventListener (browsers).
+   */
+  network?: NetworkEvents;
   /** Ping interval; default: what the server says in `ready`. */
   heartbeatMs?: number;
   /** A socket with no frame this long after a ping is dead. Default: 2 x heartbeat, at least 1 s. */
@@ -114,7 +120,6 @@ export interface ClientOptions {
   onInternalError?: (error: unknown) => void;
 }
 
-const KEY_SESSION = 'session';
 /** The server refuses WebSocket frames above 1 MiB. */
 const MAX_FRAME_BYTES = 1024 * 1024;
 const encoder = new TextEncoder();
@@ -122,52 +127,24 @@ const utf8Length = (text: string) => encoder.encode(text).length;
 const seqKey = (userId: string) => `seq.${userId}`;
 const outboxKey = (userId: string) => `outbox.${userId}`;
 
-interface Attempt {
-  gen: number;
-  ws?: WebSocketLike;
-  ready: boolean;
-  /** The log head the server reported in this connection's ready frame. */
-  readySeq?: number;
-  /** This connection already started over from readySeq. */
-  resynced?: boolean;
-  heartbeat?: ReturnType<typeof setInterval>;
-  pongTimer?: ReturnType<typeof setTimeout>;
-  connectTimer?: ReturnType<typeof setTimeout>;
-}
-
 export class ParleyClient {
   readonly api: ParleyApi;
-  readonly #options: ClientOptions;
   readonly #storage: ClientStorage;
   readonly #events: Emitter<ClientEvents>;
-  readonly #state = new ObservableValue<ConnectionState>('offline');
-  readonly #backoff: Backoff;
   readonly #seen = new RecentIds(20_000);
   readonly #presence = new Map<string, PresenceUpdate>();
   readonly #reportError: (error: unknown) => void;
   readonly #outbox: Outbox;
-
-  #session: Session | undefined;
-  #tracker = new SeqTracker<SyncEvent>(undefined);
-  #seqWriter: KeyWriter | undefined;
+  readonly #session: SessionKeeper;
+  readonly #connection: Connection;
+  readonly #sync: SyncEngine;
   #outboxWriter: KeyWriter | undefined;
-  readonly #sessionWriter: KeyWriter;
-
-  #running = false;
-  #everOnline = false;
-  #gen = 0;
-  #attempt: Attempt | undefined;
-  #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
-  #gapTimer: ReturnType<typeof setTimeout> | undefined;
-  #filling = false;
-  #fillFailures = 0;
-  #resyncPending = false;
-  #waiters: { resolve: () => void; reject: (error: unknown) => void }[] = [];
+  /** The next ready's `resync` event, when that ready started the position over. */
+  #resyncAtReady = false;
   readonly #typingSentAt = new Map<string, number>();
 
   constructor(options: ClientOptions) {
-    this.#options = options;
     this.#reportError =
       options.onInternalError ??
       ((error) =>
@@ -177,11 +154,51 @@ export class ParleyClient {
     this.#events = new Emitter<ClientEvents>(this.#reportError);
     this.#storage = options.storage ?? new MemoryStorage();
     this.api = new ParleyApi({ baseUrl: options.baseUrl, fetch: options.fetch, timeoutMs: options.requestTimeoutMs });
-    this.#backoff = new Backoff(options.backoff);
-    this.#sessionWriter = new KeyWriter(this.#storage, KEY_SESSION, this.#reportError);
+    this.#session = new SessionKeeper(this.api, this.#storage, options.deviceName, this.#reportError);
     this.#outbox = new Outbox({ onChange: (m) => this.#events.emit('outbox', m) });
+    this.#connection = new Connection(
+      {
+        discover: () => this.api.gateway(),
+        webSocket: options.webSocket,
+        backoff: options.backoff,
+        heartbeatMs: options.heartbeatMs,
+        pongTimeoutMs: options.pongTimeoutMs,
+        connectTimeoutMs: options.connectTimeoutMs,
+        network: options.network,
+      },
+      {
+        hello: () => {
+          const token = this.#session.token;
+          if (token === undefined) return undefined;
+          const since = this.#sync.helloSince();
+          return since === undefined ? { op: 'hello', token } : { op: 'hello', token, since };
+        },
+        ready: (frame) => {
+          this.#resyncAtReady = this.#sync.ready(frame.seq);
+        },
+        online: (frame) => this.#onOnline(frame),
+        frame: (frame, ready) => this.#onFrame(frame, ready),
+        lost: () => {
+          this.#sync.linkLost();
+          this.#outbox.connectionLost();
+          clearTimeout(this.#retryTimer);
+        },
+        stopped: (error) => this.#events.emit('error', error),
+      },
+    );
+    this.#sync = new SyncEngine(
+      { sync: (since, limit) => this.api.sync(since, limit), catchUpTimeoutMs: options.catchUpTimeoutMs },
+      {
+        deliver: (event) => this.#apply(event),
+        restart: () => this.#connection.restart(),
+        unauthorized: (error) => this.#connection.fail(error),
+        resynced: (seq) => this.#events.emit('resync', { seq }),
+        running: () => this.#connection.running,
+        live: () => this.#connection.ready,
+      },
+    );
     let initial = true;
-    this.#state.subscribe((state) => {
+    this.#connection.state.subscribe((state) => {
       if (!initial) this.#events.emit('state', state);
       initial = false;
     });
@@ -191,56 +208,39 @@ export class ParleyClient {
 
   /** Creates an account and logs this device in. */
   async signup(input: SignupInput): Promise<AuthResult> {
-    const result = await this.api.signup({ deviceName: this.#options.deviceName, ...input });
-    await this.useSession({
-      token: result.token,
-      userId: result.user.id,
-      deviceId: result.deviceId,
-      user: result.user,
-    });
+    const { result, session } = await this.#session.signup(input);
+    await this.useSession(session);
     return result;
   }
 
   /** Logs in as a new device of an existing account. */
   async login(input: LoginInput): Promise<AuthResult> {
-    const result = await this.api.login({ deviceName: this.#options.deviceName, ...input });
-    await this.useSession({
-      token: result.token,
-      userId: result.user.id,
-      deviceId: result.deviceId,
-      user: result.user,
-    });
+    const { result, session } = await this.#session.login(input);
+    await this.useSession(session);
     return result;
   }
 
   /** Picks up the session saved by a previous run (with its seq and outbox). Undefined if none. */
   async resume(): Promise<Session | undefined> {
-    const raw = await this.#storage.get(KEY_SESSION);
-    if (!raw) return undefined;
-    let session: Session;
-    try {
-      session = JSON.parse(raw) as Session;
-    } catch {
-      return undefined;
-    }
-    if (typeof session.token !== 'string' || typeof session.userId !== 'string') return undefined;
+    const session = await this.#session.stored();
+    if (session === undefined) return undefined;
     await this.useSession(session);
     return session;
   }
 
   /** Uses a known token (e.g. from your own login flow); loads that user's seq and outbox. */
   async useSession(session: Session): Promise<void> {
-    if (this.#running) throw new Error('close() the client before switching sessions');
-    this.#session = { ...session };
-    this.api.token = session.token;
-    this.#sessionWriter.set(JSON.stringify(this.#session));
+    if (this.#connection.running) throw new Error('close() the client before switching sessions');
+    this.#session.use(session);
     const [seqRaw, outboxRaw] = await Promise.all([
       this.#storage.get(seqKey(session.userId)),
       this.#storage.get(outboxKey(session.userId)),
     ]);
     const seq = seqRaw === undefined ? undefined : Number(seqRaw);
-    this.#tracker = new SeqTracker<SyncEvent>(Number.isSafeInteger(seq) ? seq : undefined);
-    this.#seqWriter = new KeyWriter(this.#storage, seqKey(session.userId), this.#reportError);
+    this.#sync.use(
+      Number.isSafeInteger(seq) ? seq : undefined,
+      new KeyWriter(this.#storage, seqKey(session.userId), this.#reportError),
+    );
     this.#outboxWriter = new KeyWriter(this.#storage, outboxKey(session.userId), this.#reportError);
     this.#outbox.clear();
     this.#seen.clear();
@@ -255,33 +255,27 @@ export class ParleyClient {
 
   /** Revokes this device's token on the server and forgets the session, seq and outbox here. */
   async logout(): Promise<void> {
-    const session = this.#session;
-    let failure: unknown;
-    try {
-      if (session) await this.api.logout();
-    } catch (error) {
-      if (!(error instanceof ChatError && error.code === 'unauthorized')) failure = error;
-    }
+    const hadSession = this.#session.current !== undefined;
+    const failure = await this.#session.revoke();
     await this.close();
     this.#outbox.clear();
-    this.#sessionWriter.set(undefined);
-    if (session) {
-      this.#seqWriter?.set(undefined);
+    this.#session.erase();
+    if (hadSession) {
+      this.#sync.forget();
       this.#outboxWriter?.set(undefined);
     }
     await this.flush();
-    this.#session = undefined;
-    this.api.token = undefined;
-    this.#tracker = new SeqTracker<SyncEvent>(undefined);
+    this.#session.forget();
+    this.#sync.detach();
     if (failure) throw failure;
   }
 
   get session(): Session | undefined {
-    return this.#session && { ...this.#session };
+    return this.#session.current;
   }
 
   get userId(): string | undefined {
-    return this.#session?.userId;
+    return this.#session.userId;
   }
 
   // ---------------------------------------------------------------- events and state
@@ -300,16 +294,16 @@ export class ParleyClient {
 
   /** The connection state, for a status indicator. */
   get connection(): Observable<ConnectionState> {
-    return this.#state;
+    return this.#connection.state;
   }
 
   get state(): ConnectionState {
-    return this.#state.value;
+    return this.#connection.state.value;
   }
 
   /** Highest seq applied from the user's update log (undefined before the first `ready`). */
   get seq(): number | undefined {
-    return this.#tracker.applied;
+    return this.#sync.applied;
   }
 
   /** Last known presence of a user (from presence frames since this run started). */
@@ -331,207 +325,51 @@ export class ParleyClient {
    * are emitted as `error` events too.
    */
   connect(): Promise<void> {
-    if (!this.#session) return Promise.reject(new ChatError('unauthorized', 'log in before connecting'));
-    const online = this.#state.value === 'online' ? Promise.resolve() : this.#waitOnline();
-    if (!this.#running) {
-      this.#running = true;
-      this.#everOnline = false;
-      this.#backoff.reset();
-      this.#open();
-    }
-    return online;
+    if (!this.#session.current) return Promise.reject(new ChatError('unauthorized', 'log in before connecting'));
+    return this.#connection.start();
   }
 
   /** Drops the current socket and reconnects at once (e.g. when the browser says it is back online). */
   reconnect(): void {
-    if (!this.#running) return;
-    this.#backoff.reset();
-    if (this.#attempt) this.#drop(this.#attempt.gen, 'reconnect requested', 0);
-    else {
-      clearTimeout(this.#reconnectTimer);
-      this.#open();
-    }
+    this.#connection.reconnect();
   }
 
   /** Stops: closes the socket, cancels timers and waits for storage writes. Keeps the session. */
   async close(): Promise<void> {
-    this.#running = false;
-    if (this.#attempt) this.#drop(this.#attempt.gen, 'closed', undefined, CloseCode.Normal);
-    clearTimeout(this.#reconnectTimer);
+    this.#connection.close();
     clearTimeout(this.#retryTimer);
-    clearTimeout(this.#gapTimer);
-    this.#gapTimer = undefined;
-    this.#state.set('offline');
-    this.#rejectWaiters(new ChatError('unavailable', 'client closed'));
+    this.#sync.stop();
     await this.flush();
   }
 
   /** Resolves when every storage write so far has completed. */
   async flush(): Promise<void> {
-    await Promise.all([this.#sessionWriter.flush(), this.#seqWriter?.flush(), this.#outboxWriter?.flush()]);
+    await Promise.all([this.#session.flush(), this.#sync.flush(), this.#outboxWriter?.flush()]);
   }
 
-  #waitOnline(): Promise<void> {
-    const online = new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
-    // Not awaiting connect() is fine: terminal errors are also emitted as `error` events.
-    online.catch(() => {});
-    return online;
+  #onOnline(frame: ReadyFrame): void {
+    this.#events.emit('ready', frame);
+    if (this.#resyncAtReady) this.#events.emit('resync', { seq: frame.seq });
+    this.#resyncAtReady = false;
+    this.#drainOutbox();
+    this.#sync.checkGap();
   }
 
-  #rejectWaiters(error: unknown): void {
-    const waiters = this.#waiters;
-    this.#waiters = [];
-    for (const w of waiters) w.reject(error);
-  }
-
-  #open(): void {
-    if (!this.#running || this.#attempt) return;
-    const factory = this.#options.webSocket ?? globalWebSocketFactory();
-    if (!factory) {
-      this.#terminal(new ChatError('internal', 'no WebSocket available: use "@parley/client/node" or pass webSocket'));
-      return;
-    }
-    const attempt: Attempt = { gen: ++this.#gen, ready: false };
-    this.#attempt = attempt;
-    this.#state.set(this.#everOnline ? 'reconnecting' : 'connecting');
-    const connectTimeoutMs = this.#options.connectTimeoutMs ?? 10_000;
-    attempt.connectTimer = setTimeout(() => this.#drop(attempt.gen, 'connect timeout'), connectTimeoutMs);
-
-    this.api.gateway().then(
-      (info) => {
-        if (this.#attempt !== attempt) return;
-        let ws: WebSocketLike;
-        try {
-          ws = factory(info.url);
-        } catch (error) {
-          this.#drop(attempt.gen, `cannot open ${info.url}: ${describe(error)}`);
-          return;
-        }
-        attempt.ws = ws;
-        ws.onopen = () => {
-          if (this.#attempt !== attempt || !this.#session) return;
-          const since = this.#resyncPending ? undefined : this.#tracker.applied;
-          this.#sendFrame(
-            ws,
-            since === undefined
-              ? { op: 'hello', token: this.#session.token }
-              : { op: 'hello', token: this.#session.token, since },
-          );
-        };
-        ws.onmessage = (event) => this.#onFrame(attempt, event.data);
-        ws.onclose = (event) => this.#onClose(attempt, event.code, event.reason);
-        ws.onerror = () => {}; // a close event follows
-      },
-      (error: unknown) => {
-        if (this.#attempt !== attempt) return;
-        if (error instanceof ChatError && error.code === 'unauthorized') this.#terminal(error);
-        else this.#drop(attempt.gen, `discovery failed: ${describe(error)}`);
-      },
-    );
-  }
-
-  /**
-   * Ends the attempt `gen` (ignored if it is not the current one): detaches and kills the
-   * socket, and unless the client stopped, schedules the next attempt after `delayMs`
-   * (default: the next backoff delay).
-   */
-  #drop(gen: number, _reason: string, delayMs?: number, closeCode?: number): void {
-    const attempt = this.#attempt;
-    if (!attempt || attempt.gen !== gen) return;
-    this.#attempt = undefined;
-    clearTimeout(attempt.connectTimer);
-    clearTimeout(attempt.pongTimer);
-    clearInterval(attempt.heartbeat);
-    const ws = attempt.ws;
-    if (ws) {
-      ws.onopen = null;
-      ws.onmessage = null;
-      ws.onclose = null;
-      ws.onerror = () => {}; // ws emits 'error' when killed mid-handshake
-      try {
-        if (closeCode !== undefined && ws.readyState === OPEN) ws.close(closeCode);
-        else if (ws.terminate) ws.terminate();
-        else ws.close();
-      } catch {
-        // already closed
-      }
-    }
-    this.#outbox.connectionLost();
-    clearTimeout(this.#retryTimer);
-    if (!this.#running) {
-      this.#state.set('offline');
-      return;
-    }
-    this.#state.set(this.#everOnline ? 'reconnecting' : 'connecting');
-    const delay = delayMs ?? this.#backoff.next();
-    clearTimeout(this.#reconnectTimer);
-    this.#reconnectTimer = setTimeout(() => this.#open(), delay);
-  }
-
-  /** Stops for good (until `connect()` is called again) and reports why. */
-  #terminal(error: ChatError): void {
-    this.#running = false;
-    if (this.#attempt) this.#drop(this.#attempt.gen, error.message);
-    clearTimeout(this.#reconnectTimer);
-    this.#state.set('offline');
-    this.#rejectWaiters(error);
-    this.#events.emit('error', error);
-  }
-
-  #onClose(attempt: Attempt, code: number, reason: string): void {
-    if (this.#attempt !== attempt) return;
-    if (shouldReconnect(code)) {
-      this.#drop(attempt.gen, `closed ${code} ${reason}`);
-      return;
-    }
-    const error =
-      code === CloseCode.Unauthorized
-        ? new ChatError('unauthorized', reason || 'the server refused the token')
-        : new ChatError(
-            code === CloseCode.ProtocolError ? 'invalid_request' : 'unavailable',
-            `connection closed (${code}${reason ? `: ${reason}` : ''})`,
-          );
-    this.#terminal(error);
-  }
-
-  #sendFrame(ws: WebSocketLike, frame: object): boolean {
-    if (ws.readyState !== OPEN) return false;
-    try {
-      ws.send(JSON.stringify(frame));
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
-  #onFrame(attempt: Attempt, data: unknown): void {
-    if (this.#attempt !== attempt) return;
-    const text = frameText(data);
-    if (text === undefined) return;
-    let frame: ServerFrame;
-    try {
-      frame = JSON.parse(text) as ServerFrame;
-    } catch {
-      return;
-    }
-    // Any frame proves the connection alive.
-    clearTimeout(attempt.pongTimer);
-    attempt.pongTimer = undefined;
+  #onFrame(frame: ServerFrame, ready: boolean): void {
     switch (frame.op) {
       case 'ready':
-        this.#onReady(attempt, frame);
-        return;
+        return; // the connection handles it
       case 'event': {
-        if (!attempt.ready || this.#tracker.applied === undefined) return;
+        if (!ready) return;
         const { op: _op, ...event } = frame;
-        this.#offer(event as SyncEvent);
+        this.#sync.offerLive(event as SyncEvent);
         return;
       }
       case 'ack':
         if (this.#outbox.ack(frame.clientMsgId, frame.messageId, frame.createdAt)) this.#persistOutbox();
         return;
       case 'error':
-        this.#onErrorFrame(attempt, frame.code, frame.message, frame.clientMsgId);
+        this.#onErrorFrame(ready, frame.code, frame.message, frame.clientMsgId);
         return;
       case 'presence': {
         const update: PresenceUpdate = { userId: frame.userId, status: frame.status };
@@ -543,58 +381,21 @@ export class ParleyClient {
       case 'typing':
         this.#events.emit('typing', { channelId: frame.channelId, userId: frame.userId });
         return;
+      case 'read':
+        // Ephemeral: a group member moved their read cursor (not in the log, so no seq).
+        this.#events.emit('read', { channelId: frame.channelId, userId: frame.userId, messageId: frame.messageId });
+        return;
       case 'pong': {
-        // Forward-compatible: a pong that carries the log head lets a lost last event be noticed.
-        const head = (frame as { seq?: unknown }).seq;
-        if (typeof head === 'number' && attempt.ready && this.#tracker.applied !== undefined) {
-          this.#tracker.noteHead(head);
-          this.#checkGap();
-        }
+        // The log head: above the applied seq means an event was lost on the way; fill from /v1/sync.
+        // (Servers before the head was added send a bare pong.)
+        const head: unknown = frame.seq;
+        if (typeof head === 'number' && ready) this.#sync.noteHead(head);
         return;
       }
     }
   }
 
-  #onReady(attempt: Attempt, frame: ReadyFrame): void {
-    if (attempt.ready) return;
-    attempt.ready = true;
-    attempt.readySeq = frame.seq;
-    clearTimeout(attempt.connectTimer);
-    this.#backoff.reset();
-    this.#everOnline = true;
-
-    const applied = this.#tracker.applied;
-    // Behind the server's head is normal; ahead of it means the server lost data (restored from
-    // a backup): our position means nothing there any more, so start over like a resync.
-    const resync = this.#resyncPending || (applied !== undefined && applied > frame.seq);
-    if (resync || applied === undefined) {
-      // A fresh device (or a reset) starts at the head: history comes from REST, not the log.
-      this.#resyncPending = false;
-      attempt.resynced = resync;
-      this.#tracker.reset(frame.seq);
-      this.#persistSeq();
-    } else {
-      this.#tracker.noteHead(frame.seq);
-    }
-
-    const heartbeatMs = this.#options.heartbeatMs ?? frame.heartbeatMs;
-    const pongTimeoutMs = this.#options.pongTimeoutMs ?? Math.max(1_000, 2 * heartbeatMs);
-    attempt.heartbeat = setInterval(() => {
-      if (!attempt.ws || !this.#sendFrame(attempt.ws, { op: 'ping' })) return;
-      attempt.pongTimer ??= setTimeout(() => this.#drop(attempt.gen, 'no pong'), pongTimeoutMs);
-    }, heartbeatMs);
-
-    this.#state.set('online');
-    const waiters = this.#waiters;
-    this.#waiters = [];
-    for (const w of waiters) w.resolve();
-    this.#events.emit('ready', frame);
-    if (resync) this.#events.emit('resync', { seq: frame.seq });
-    this.#drainOutbox();
-    this.#checkGap();
-  }
-
-  #onErrorFrame(attempt: Attempt, code: string, message: string, clientMsgId: string | undefined): void {
+  #onErrorFrame(ready: boolean, code: string, message: string, clientMsgId: string | undefined): void {
     const error = errorFromCode(code, message);
     if (clientMsgId !== undefined) {
       const result = this.#outbox.reject(clientMsgId, error);
@@ -605,57 +406,25 @@ export class ParleyClient {
     }
     switch (error.code) {
       case 'resync_required':
-        if (attempt.resynced) return; // already started over at ready
-        if (attempt.ready && attempt.readySeq !== undefined) {
-          attempt.resynced = true;
-          // Sent right after ready when `since` is outside the kept log: the server goes live
-          // from ready.seq on this connection, so continue from there.
-          this.#tracker.reset(attempt.readySeq);
-          this.#persistSeq();
-          this.#checkGap();
-          this.#events.emit('resync', { seq: attempt.readySeq });
-        } else {
-          this.#startResync();
-        }
+        this.#sync.resyncRequired();
         return;
       case 'unauthorized':
-        this.#terminal(error);
+        this.#connection.fail(error);
         return;
       default:
-        if (!attempt.ready) return; // the close that follows decides
+        if (!ready) return; // the close that follows decides
         this.#events.emit('error', error);
     }
   }
 
-  /** Forgets the log position and reconnects without `since`; `resync` fires at the next ready. */
-  #startResync(): void {
-    this.#resyncPending = true;
-    this.#tracker.reset(undefined);
-    this.#seqWriter?.set(undefined);
-    if (this.#attempt) this.#drop(this.#attempt.gen, 'resync', 0);
-  }
-
   // ---------------------------------------------------------------- sync
-
-  #offer(event: SyncEvent): void {
-    const ready = this.#tracker.offer(event);
-    if (ready.length === 0) {
-      this.#checkGap();
-      return;
-    }
-    for (const e of ready) this.#apply(e);
-    this.#persistSeq();
-    clearTimeout(this.#gapTimer);
-    this.#gapTimer = undefined;
-    this.#checkGap();
-  }
 
   #apply(event: SyncEvent): void {
     switch (event.type) {
       case 'message.created': {
         const message = event.message;
         if (
-          message.senderId === this.#session?.userId &&
+          message.senderId === this.#session.userId &&
           message.clientMsgId !== undefined &&
           this.#outbox.ack(message.clientMsgId, message.id, message.createdAt)
         ) {
@@ -679,84 +448,16 @@ export class ParleyClient {
       case 'friend.removed':
         this.#events.emit('friend', event);
         break;
+      case 'user.updated':
+        this.#events.emit('user', event.user);
+        break;
     }
     this.#events.emit('event', event);
   }
 
-  /**
-   * A gap with later events already buffered is real (the socket skipped a seq): fill it now.
-   * A head that is merely ahead (after `ready`) is normally caught up by the replay: fill only
-   * if the replay stalls for catchUpTimeoutMs.
-   */
-  #checkGap(): void {
-    if (!this.#running || !this.#attempt?.ready || this.#filling) return;
-    const gap = this.#tracker.gap();
-    if (!gap) {
-      clearTimeout(this.#gapTimer);
-      this.#gapTimer = undefined;
-      return;
-    }
-    if (this.#tracker.buffered > 0 && this.#fillFailures === 0) {
-      void this.#fill();
-      return;
-    }
-    if (this.#gapTimer === undefined) {
-      const delay = (this.#options.catchUpTimeoutMs ?? 1_000) * 2 ** Math.min(this.#fillFailures, 5);
-      this.#gapTimer = setTimeout(() => {
-        this.#gapTimer = undefined;
-        void this.#fill();
-      }, delay);
-    }
-  }
-
-  /** Fetches the missing part of the log over GET /v1/sync and applies it. */
-  async #fill(): Promise<void> {
-    if (this.#filling) return;
-    this.#filling = true;
-    try {
-      for (;;) {
-        const gap = this.#tracker.gap();
-        const since = this.#tracker.applied;
-        if (!gap || since === undefined || !this.#running) break;
-        const tracker = this.#tracker;
-        const page = await this.api.sync(since, limits.maxSyncLimit);
-        // Closed, logged out or reset meanwhile: this page belongs to a position we left.
-        if (!this.#running || this.#tracker !== tracker || tracker.applied === undefined) break;
-        for (const event of page.events) this.#offer(event);
-        const progressed = (this.#tracker.applied ?? 0) > since;
-        if (!progressed) {
-          // The server does not have what we expected (yet): try again later, not in a loop.
-          this.#fillFailures++;
-          break;
-        }
-        if (progressed) this.#fillFailures = 0;
-      }
-    } catch (error) {
-      if (error instanceof ChatError && error.code === 'resync_required') this.#startResync();
-      else if (error instanceof ChatError && error.code === 'unauthorized') this.#terminal(error);
-      else this.#fillFailures++;
-    } finally {
-      this.#filling = false;
-    }
-    this.#checkGap();
-  }
-
-  #persistSeq(): void {
-    const applied = this.#tracker.applied;
-    this.#seqWriter?.set(applied === undefined ? undefined : String(applied));
-  }
-
   /** Fetches and applies everything in the log after the current position (e.g. on app focus). */
-  async syncNow(): Promise<void> {
-    const applied = this.#tracker.applied;
-    if (applied === undefined) return;
-    const page = await this.api.sync(applied, limits.maxSyncLimit);
-    if (this.#tracker.applied === undefined) return;
-    for (const event of page.events) this.#offer(event);
-    if (page.hasMore) {
-      this.#tracker.noteHead(page.seq + 1);
-      this.#checkGap();
-    }
+  syncNow(): Promise<void> {
+    return this.#sync.syncNow();
   }
 
   // ---------------------------------------------------------------- outbox
@@ -767,7 +468,7 @@ export class ParleyClient {
    * clientMsgId until the server acks it; watch the `outbox` event for `sent`/`failed`.
    */
   send(channelId: string, text: string): OutboxMessage {
-    if (!this.#session) throw new ChatError('unauthorized', 'log in before sending');
+    if (!this.#session.current) throw new ChatError('unauthorized', 'log in before sending');
     const message = this.#outbox.add(channelId, text);
     this.#persistOutbox();
     this.#events.emit('outbox', message);
@@ -807,8 +508,7 @@ export class ParleyClient {
   }
 
   #drainOutbox(): void {
-    const ws = this.#attempt?.ready ? this.#attempt.ws : undefined;
-    if (!ws) return;
+    if (!this.#connection.ready) return;
     let failed = false;
     for (const m of this.#outbox.takeSendable()) {
       const frame = JSON.stringify({ op: 'send', channelId: m.channelId, text: m.text, clientMsgId: m.clientMsgId });
@@ -818,7 +518,7 @@ export class ParleyClient {
         failed = true;
         continue;
       }
-      if (ws.readyState === OPEN) ws.send(frame);
+      this.#connection.sendText(frame);
     }
     if (failed) this.#persistOutbox();
     this.#scheduleRetry();
@@ -839,17 +539,15 @@ export class ParleyClient {
 
   /** Moves this user's read cursor (over the socket when online, else over HTTP). */
   async markRead(channelId: string, messageId: string): Promise<void> {
-    const ws = this.#attempt?.ready ? this.#attempt.ws : undefined;
-    if (ws && this.#sendFrame(ws, { op: 'read', channelId, messageId })) return;
+    if (this.#connection.send({ op: 'read', channelId, messageId })) return;
     await this.api.markRead(channelId, messageId);
   }
 
   /** Tells the channel this user is typing; throttled to one frame per 3 s per channel; dropped offline. */
   typing(channelId: string): void {
-    const ws = this.#attempt?.ready ? this.#attempt.ws : undefined;
-    if (!ws) return;
+    if (!this.#connection.ready) return;
     const now = Date.now();
     if (now - (this.#typingSentAt.get(channelId) ?? 0) < 3_000) return;
-    if (this.#sendFrame(ws, { op: 'typing', channelId })) this.#typingSentAt.set(channelId, now);
+    if (this.#connection.send({ op: 'typing', channelId })) this.#typingSentAt.set(channelId, now);
   }
 }

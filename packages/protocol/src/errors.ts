@@ -68,16 +68,35 @@ export function isErrorCode(value: unknown): value is ErrorCode {
 }
 
 /**
- * WebSocket close codes. 4000-4099 mean "reconnect with backoff", 4100-4199 mean "do not
- * reconnect until the user acts" (4001 is the historical exception: unauthorized is terminal).
+ * What a client does after the socket closed with a given code:
+ * - `reconnect`: reconnect soon (after a short jittered delay), resuming with `since`;
+ * - `backoff`: reconnect later, the delay growing with each failed attempt (the server or a
+ *   dependency cannot serve right now, or the client sent something the server refused);
+ * - `stop`: do not reconnect until the user acts (log in again, fix the client).
+ */
+export type CloseBehaviour = 'reconnect' | 'backoff' | 'stop';
+
+/**
+ * WebSocket close codes: the standard ones the server (or the WebSocket stack) produces, and
+ * Parley's own. docs/protocol.md lists every one; a test keeps the two in step.
  */
 export const CloseCode = {
-  /** Normal closure by either side. */
+  /** Normal closure by either side (the client closing, or logging out). */
   Normal: 1000,
   /** Server shutting down or restarting: reconnect (through discovery). */
   GoingAway: 1001,
+  /** The peer broke the WebSocket framing rules (bad opcode, unmasked frame, reserved bits). */
+  ProtocolViolation: 1002,
+  /** No close frame came with the close (the browser reports this; never sent). */
+  NoStatus: 1005,
+  /** The connection dropped without a close frame (the browser reports this; never sent). */
+  Abnormal: 1006,
+  /** A text frame that is not valid UTF-8. */
+  InvalidPayload: 1007,
   /** A frame above the size limit. */
   TooBig: 1009,
+  /** The server failed unexpectedly (a bug; it logged it). */
+  InternalError: 1011,
   /** No ping within the heartbeat timeout. Reconnect. */
   HeartbeatTimeout: 4000,
   /** Bad or revoked token (also sent after logout). Terminal: log in again. */
@@ -88,10 +107,48 @@ export const CloseCode = {
   SlowConsumer: 4008,
   /** No hello within the hello timeout. Reconnect. */
   HelloTimeout: 4009,
+  /** Storage or another dependency is unavailable right now; the session is intact. Reconnect later. */
+  Unavailable: 4100,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 
-/** Whether a client should reconnect after the server closed with this code. */
+/**
+ * Close-code ranges and what a client does for a code in each; the first matching row wins, so
+ * the single codes above a range are its exceptions. Codes Parley does not know yet fall into
+ * their range, so a future code needs no client update.
+ */
+export const closeCodeRanges: readonly { from: number; to: number; behaviour: CloseBehaviour }[] = [
+  { from: 1000, to: 1000, behaviour: 'stop' },
+  { from: 1001, to: 1001, behaviour: 'reconnect' },
+  { from: 1002, to: 3999, behaviour: 'backoff' },
+  // 4001 and 4002 are v1's terminal codes and keep their numbers.
+  { from: 4001, to: 4002, behaviour: 'stop' },
+  { from: 4000, to: 4099, behaviour: 'reconnect' },
+  { from: 4100, to: 4199, behaviour: 'backoff' },
+  { from: 4400, to: 4499, behaviour: 'stop' },
+  { from: 0, to: Number.MAX_SAFE_INTEGER, behaviour: 'backoff' },
+];
+
+/** What a client does after the server closed with this code (see `closeCodeRanges`). */
+export function closeBehaviour(code: number): CloseBehaviour {
+  return closeCodeRanges.find((range) => code >= range.from && code <= range.to)?.behaviour ?? 'backoff';
+}
+
+/** Whether a client should reconnect at all after the server closed with this code. */
 export function shouldReconnect(code: number): boolean {
-  return code !== CloseCode.Unauthorized && code !== CloseCode.ProtocolError && code !== CloseCode.Normal;
+  return closeBehaviour(code) !== 'stop';
+}
+
+/** The close code that ends a session refused with this error (after an `error` frame with the code). */
+export function closeCodeFor(code: ErrorCode): CloseCode {
+  switch (code) {
+    case 'unauthorized':
+      return CloseCode.Unauthorized;
+    case 'invalid_request':
+      return CloseCode.ProtocolError;
+    case 'internal':
+      return CloseCode.InternalError;
+    default:
+      return CloseCode.Unavailable;
+  }
 }

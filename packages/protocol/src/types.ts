@@ -7,11 +7,15 @@ export interface User {
   statusText?: string;
 }
 
-export type PresenceStatus = 'online' | 'offline';
+/**
+ * `unknown`: you may not see this user's presence (GET /v1/presence answers it for anyone who is
+ * not your friend, DM partner or a member of a group you are in). Events never carry it.
+ */
+export type PresenceStatus = 'online' | 'offline' | 'unknown';
 
 export interface Presence {
   status: PresenceStatus;
-  /** When the user was last connected; absent while online or if never seen. */
+  /** When the user was last connected; absent while online, if never seen, or if `unknown`. */
   lastSeenAt?: string;
 }
 

@@ -7,9 +7,10 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import fastifyStatic from '@fastify/static';
+import { ChatError } from '@parley/protocol';
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import { pino, type Logger as PinoLogger } from 'pino';
-import { registerApi } from './api/http.js';
+import { frameworkErrorOptions, rawErrorResponse, registerApi } from './api/http.js';
 import { registerSecurityHeaders } from './api/security-headers.js';
 import type { ServerConfig } from './config/config.js';
 import { AccessLimits } from './domain/access-limits.js';
@@ -21,6 +22,7 @@ import { FriendService } from './domain/friends.js';
 import { SnowflakeGenerator } from './domain/ids.js';
 import { MessageService } from './domain/messages.js';
 import { PresenceService } from './domain/presence.js';
+import { ProfileService } from './domain/profiles.js';
 import { Gateway, publishDeviceRevoked } from './gateway/gateway.js';
 import { Metrics } from './metrics.js';
 import type { Bus } from './ports/bus.js';
@@ -142,7 +144,7 @@ export interface ParleyServer {
   readonly baseUrl: string;
   readonly wsUrl: string;
   readonly log: PinoLogger;
-  /** Finishes commits, closes sockets with "going away", stops timers and backends. */
+  /** Graceful stop: finishes commits and acks them, closes sockets with "going away", stops timers and backends. */
   close(): Promise<void>;
 }
 
@@ -180,6 +182,7 @@ export async function createServer(
   const accounts = new AccountService(store, ids, clock, accessLimits, config.passwordHashCost, config.tokenLifetimeMs);
   const channels = new ChannelService(store, events, presence, ids, clock);
   const friends = new FriendService(store, events, presence, ids, clock);
+  const profiles = new ProfileService(store, events, clock);
   const keys = await vapidKeys(config);
   if (keys === undefined) {
     log.warn('push notifications are off: set PARLEY_VAPID_PUBLIC_KEY and PARLEY_VAPID_PRIVATE_KEY');
@@ -205,6 +208,7 @@ export async function createServer(
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.gateway.maxPayloadBytes,
     return503OnClosing: true,
+    ...frameworkErrorOptions,
     trustProxy: trustProxy(config.rateLimits.trustProxy),
   });
   await registerSecurityHeaders(app);
@@ -226,7 +230,7 @@ export async function createServer(
     const ws = gateway;
     app.server.on('upgrade', (request, socket, head) => {
       if (new URL(request.url ?? '/', 'http://x').pathname === '/v1/ws') ws.handleUpgrade(request, socket, head);
-      else socket.destroy();
+      else socket.end(rawErrorResponse(new ChatError('not_found', 'WebSocket connections go to /v1/ws')));
     });
   }
 
@@ -241,8 +245,11 @@ export async function createServer(
   const announceEveryMs = Math.max(1000, Math.floor(announceTtl / 3));
   const discovery = new Discovery(registry, clock, announceEveryMs);
   if (hasRole(config, 'api')) {
+    const serveWeb = config.webDir !== undefined && existsSync(config.webDir);
     await registerApi(app, {
+      serveAppShell: serveWeb,
       accounts,
+      profiles,
       friends,
       channels,
       messages,
@@ -256,16 +263,7 @@ export async function createServer(
         return best.wsUrl === undefined ? { nodeId: best.nodeId } : { url: best.wsUrl, nodeId: best.nodeId };
       },
     });
-    if (config.webDir !== undefined && existsSync(config.webDir)) {
-      await app.register(fastifyStatic, { root: config.webDir, wildcard: false });
-      // Client-side routes fall back to the app shell; API paths keep their JSON 404.
-      app.get('/*', async (request, reply) => {
-        if (request.url.startsWith('/v1/')) {
-          return reply.status(404).send({ error: { code: 'not_found', message: `no route GET ${request.url}` } });
-        }
-        return reply.sendFile('index.html');
-      });
-    }
+    if (serveWeb) await app.register(fastifyStatic, { root: config.webDir!, wildcard: false });
   }
 
   // ---- background work
@@ -310,25 +308,55 @@ export async function createServer(
   log.info({ port, nodeId, storage: config.storage.kind, bus: config.bus.kind }, 'listening');
 
   let closing: Promise<void> | undefined;
+  /**
+   * A graceful stop within config.shutdownTimeoutMs: no new sockets, sends or connections; the
+   * commits in flight finish and their acks go out on the sockets still open (so no sender has
+   * to resend what was stored); then the sockets close with 1001 and the backends close.
+   */
+  const shutdown = async () => {
+    const started = Date.now();
+    const budget = config.shutdownTimeoutMs;
+    // Commits get 60% of the time, closing handshakes 20%, the backends the rest.
+    const commitsBy = started + budget * 0.6;
+    const socketsBy = started + budget * 0.8;
+    for (const timer of timers) clearInterval(timer);
+    gateway?.stopAccepting();
+    // Stops listening at once; requests under way (an HTTP send waiting for its commit) finish.
+    const httpClosed = app.close();
+    const drained = await within(commitsBy, messages.drain());
+    if (!drained) log.error('commits still in flight at the shutdown deadline; their senders will resend');
+    // Acks are resolved promises: let them reach the sockets before those close.
+    await new Promise((resolve) => setImmediate(resolve));
+    await gateway?.close(socketsBy);
+    await within(socketsBy, httpClosed);
+    await within(socketsBy, push?.settle() ?? Promise.resolve());
+    await presence.shutdown().catch(() => undefined);
+    await registry.close();
+    // The notifier finishes the push it holds; a job taken meanwhile goes back to the queue.
+    await within(started + budget * 0.95, pushQueue.close());
+    await rateLimiter.close();
+    await presenceStore.close();
+    await bus.close();
+    await store.close();
+    log.info({ ms: Date.now() - started, drained }, 'stopped');
+  };
   return {
     config,
     nodeId,
     baseUrl,
     wsUrl: `ws://${host}:${port}/v1/ws`,
     log,
-    close: () =>
-      (closing ??= (async () => {
-        for (const timer of timers) clearInterval(timer);
-        await gateway?.close();
-        await app.close();
-        await messages.drain();
-        await presence.shutdown().catch(() => undefined);
-        await registry.close();
-        await pushQueue.close();
-        await rateLimiter.close();
-        await presenceStore.close();
-        await bus.close();
-        await store.close();
-      })()),
+    close: () => (closing ??= shutdown()),
   };
+}
+
+/** Waits for `work` until `deadline` (a Date.now() time); true if it finished by then. */
+async function within(deadline: number, work: Promise<unknown>): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), deadline - Date.now())));
+  try {
+    return await Promise.race([work.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

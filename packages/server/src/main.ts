@@ -23,7 +23,8 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     server.log.info({ signal }, 'shutting down');
-    const force = setTimeout(() => process.exit(1), 10_000);
+    // close() keeps within this budget itself; this is the backstop if something hangs.
+    const force = setTimeout(() => process.exit(1), server.config.shutdownTimeoutMs);
     force.unref();
     server.close().then(
       () => process.exit(0),

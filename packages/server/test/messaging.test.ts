@@ -192,7 +192,7 @@ describe('the socket protocol', () => {
     socket.ws.send(Buffer.from([0, 1, 2]), { binary: true });
     expect(await socket.next((f) => f.op === 'error')).toMatchObject({ code: 'invalid_request' });
     socket.send({ op: 'ping' });
-    expect(await socket.next((f) => f.op === 'pong')).toEqual({ op: 'pong' });
+    expect((await socket.next((f) => f.op === 'pong')).op).toBe('pong');
     expect((await socket.sendMessage(dmId, 'still here')).op).toBe('ack');
   });
 

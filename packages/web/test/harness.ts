@@ -1,5 +1,13 @@
 /** Shared pieces of the browser tests: Debian's Chromium through playwright-core, and API helpers. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '@parley/server';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
+import WebSocket from 'ws';
 
 export const chromiumPath = process.env.PARLEY_CHROMIUM ?? '/usr/bin/chromium';
 
@@ -120,4 +128,128 @@ export function api(baseUrl: string) {
       await call('POST', `/v1/friends/requests/${r.request.id}/accept`, b.token);
     },
   };
+}
+
+/**
+ * The server as `npm start` runs it: packages/server/dist/main.js serving packages/web/dist,
+ * as a child process whose log goes to a file, restartable on the same port and data.
+ */
+export interface BuiltServer {
+  baseUrl: string;
+  wsUrl: string;
+  logFile: string;
+  /** Stops the process (SIGTERM: a graceful shutdown, or SIGKILL) and waits for it to exit. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+  /** Starts again on the same port and data directory; resolves once /healthz answers. */
+  start(): Promise<void>;
+  /** The log so far (pino JSON lines). */
+  log(): string;
+  close(): Promise<void>;
+}
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+export const serverMain = path.join(repoRoot, 'packages/server/dist/main.js');
+export const webIndex = path.join(repoRoot, 'packages/web/dist/index.html');
+
+export async function startBuiltServer(env: Record<string, string> = {}): Promise<BuiltServer> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'parley-web-e2e-'));
+  const logFile = path.join(dataDir, 'server.log');
+  const port = await freePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  let child: ChildProcess | undefined;
+  let exited = Promise.resolve();
+  const start = async () => {
+    const out = openSync(logFile, 'a');
+    child = spawn(process.execPath, [serverMain], {
+      env: {
+        ...process.env,
+        PARLEY_LOG_LEVEL: 'info',
+        PARLEY_PASSWORD_HASH_COST: '10',
+        // The suite signs many people up and in from one address.
+        PARLEY_SIGNUP_LIMIT: '1000000',
+        PARLEY_LOGIN_LIMIT: '1000000',
+        ...env,
+        PARLEY_HOST: '127.0.0.1',
+        PARLEY_PORT: String(port),
+        PARLEY_DATA_DIR: dataDir,
+      },
+      stdio: ['ignore', out, out],
+    });
+    closeSync(out);
+    const proc = child;
+    exited = new Promise((resolve) => proc.once('exit', () => resolve()));
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      if (proc.exitCode !== null) throw new Error(`server exited with ${proc.exitCode}:\n${readLog()}`);
+      const ok = await fetch(`${baseUrl}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (ok) return;
+      if (Date.now() > deadline) throw new Error(`server did not become healthy:\n${readLog()}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  };
+  const readLog = () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '');
+  const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
+    if (child && child.exitCode === null && child.signalCode === null) child.kill(signal);
+    await exited;
+  };
+  await start();
+  return {
+    baseUrl,
+    wsUrl: `ws://127.0.0.1:${port}/v1/ws`,
+    logFile,
+    stop,
+    start,
+    log: readLog,
+    async close() {
+      await stop('SIGKILL');
+      if (!process.env.PARLEY_KEEP_E2E_DATA) await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Problems a page reports: uncaught errors, React errors on the console, a blank root. */
+export function watchPage(page: Page, name: string, sink: string[]): void {
+  page.on('pageerror', (e) => sink.push(`${name}: pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() !== 'error') return;
+    const text = m.text();
+    // Network failures while a server restarts are expected; anything else on console.error is not.
+    if (/Failed to load resource|WebSocket connection to .* failed|net::ERR_/.test(text)) return;
+    sink.push(`${name}: console.error: ${text.slice(0, 2000)}`);
+  });
+}
+
+/** Sends `count` messages over one WebSocket as fast as the server takes them; returns their ids in order. */
+export function sendMany(
+  wsUrl: string,
+  from: ApiUser,
+  channelId: string,
+  count: number,
+  text: (i: number) => string,
+): Promise<string[]> {
+  const ids: string[] = new Array<string>(count);
+  let acked = 0;
+  const tag = Math.random().toString(36).slice(2);
+  return new Promise<string[]>((resolve, reject) => {
+    const ws = new WebSocket(wsUrl);
+    ws.on('open', () => ws.send(JSON.stringify({ op: 'hello', token: from.token })));
+    ws.on('error', reject);
+    ws.on('message', (data) => {
+      const f = JSON.parse(String(data)) as { op: string; clientMsgId?: string; messageId?: string };
+      if (f.op === 'ready') {
+        for (let i = 0; i < count; i++) {
+          ws.send(JSON.stringify({ op: 'send', channelId, text: text(i), clientMsgId: `many-${tag}-${i}` }));
+        }
+      } else if (f.op === 'ack') {
+        ids[Number(f.clientMsgId!.split('-')[2])] = f.messageId!;
+        if (++acked === count) {
+          ws.close();
+          resolve(ids);
+        }
+      } else if (f.op === 'error') reject(new Error(String(data)));
+    });
+  });
 }

@@ -53,7 +53,7 @@ function summaryTable(rows: { scenario: string; row: SummaryRow }[]): string[] {
 
 function header(r: RunRecord): string[] {
   return [
-    `Command: \`${r.command}\` · run ${r.startedAt.slice(0, 16).replace('T', ' ')} UTC · ${r.durationS} s · commit \`${r.git.commit.slice(0, 10)}\`${r.git.dirty ? ' (uncommitted changes)' : ''} · load average at start ${r.loadAvgAtStart.join(' ')} · ${r.generator.processes} generator processes`,
+    `Command: \`${r.command}\` · run on ${r.startedAt.slice(0, 10)} · ${r.durationS} s · commit \`${r.git.commit.slice(0, 10)}\`${r.git.dirty ? ' (uncommitted changes)' : ''} · load average at start ${r.loadAvgAtStart.join(' ')} · ${r.generator.processes} generator processes`,
     '',
   ];
 }
@@ -308,9 +308,18 @@ export function writeReport(resultsDir: string): string {
     );
   }
   lines.push(
+    '**How to reproduce.** After `npm ci`, `npm run bench -- <scenario>` builds everything and runs one scenario',
+    '(`connections`, `dm`, `group`, `history`, `reconnect` or `cluster`; `all` runs every one). Each run writes',
+    '`packages/bench/results/<scenario>.json` and regenerates this page; `npm run bench -- report` regenerates it from',
+    'those files without running anything. `--quick` is a short smoke run that writes under `results/tmp/` and leaves',
+    'this page alone; `--full` uses the largest sizes (18,000 connections, 15 s steps) and writes `<scenario>-full.json`.',
+    '`cluster` needs PostgreSQL and Redis',
+    '(`PARLEY_BENCH_PG_URL`, an admin `postgres://` URL, and `PARLEY_BENCH_REDIS_URL`; by default the local ones) and',
+    'reports itself skipped without them. packages/bench/README.md lists the options.',
+    '',
     '## Summary',
     '',
-    'Each row is the last run of its scenario. A ✅ says that run met the target, not that every run does: "What these runs say" below gives how far the figures move between runs on this machine.',
+    'Each row is the last run of its scenario. A ✅ says that run met the target, not that every run does: "Reading these figures" below says how far the figures move between runs on this machine.',
     '',
   );
   const rows = records.flatMap(({ name, r }) => r.summary.map((row) => ({ scenario: name, row })));

@@ -3,7 +3,15 @@
  * back as decimal strings and times as ISO-8601 strings, so the rows look the same).
  */
 import type { Message, User } from '@parley/protocol';
-import type { ChannelRecord, LogAppend, LogEntry, MemberRecord, NewMessage, UserRecord } from '../ports/store.js';
+import type {
+  ChannelRecord,
+  FriendPair,
+  LogAppend,
+  LogEntry,
+  MemberRecord,
+  NewMessage,
+  UserRecord,
+} from '../ports/store.js';
 
 /** Unread counts stop at this many; the UI shows "999+". */
 export const UNREAD_CAP = 1000;
@@ -104,4 +112,24 @@ export function toChannelRecord(row: ChannelRow, members: MemberRecord[]): Chann
   const channel: ChannelRecord = { id: row.id, kind: row.kind, createdAt: row.created_at, members };
   if (row.name !== null) channel.name = row.name;
   return channel;
+}
+
+/**
+ * Whether a channel's members (user and role) are exactly the ones a change was decided on
+ * (ports/store.ts, ChannelChange). A comparison, not a rule: both SQL stores use it.
+ */
+export function sameMembers(
+  expected: readonly { userId: string; role: string }[],
+  actual: readonly { userId: string; role: string }[],
+): boolean {
+  if (expected.length !== actual.length) return false;
+  const roles = new Map(actual.map((m) => [m.userId, m.role]));
+  return expected.every((m) => roles.get(m.userId) === m.role);
+}
+
+/** Whether a pair of users is exactly as a change expected (ports/store.ts, FriendPairChange). */
+export function samePair(expected: FriendPair, actual: FriendPair): boolean {
+  if (expected.friends !== actual.friends || expected.requests.length !== actual.requests.length) return false;
+  const ids = new Set(actual.requests.map((r) => r.id));
+  return expected.requests.every((r) => ids.has(r.id));
 }

@@ -2,6 +2,8 @@
  * The HTTP API (stateless role): Fastify routes over the domain services. Every input is
  * validated with the shared schemas; every error leaves as `{error: {code, message}}`.
  */
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import { ChatError, type ErrorBody } from '@parley/protocol';
 import {
   describeIssues,
@@ -25,14 +27,17 @@ import {
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AccountService } from '../domain/accounts.js';
 import type { ChannelService } from '../domain/channels.js';
+import { toChatError } from '../domain/errors.js';
 import type { FriendService } from '../domain/friends.js';
 import type { MessageService } from '../domain/messages.js';
 import type { PresenceService } from '../domain/presence.js';
+import type { ProfileService } from '../domain/profiles.js';
 import type { PushSubscriptionStore } from '../ports/push.js';
 import type { DeviceRef } from '../ports/store.js';
 
 export interface ApiDeps {
   accounts: AccountService;
+  profiles: ProfileService;
   friends: FriendService;
   channels: ChannelService;
   messages: MessageService;
@@ -43,6 +48,13 @@ export interface ApiDeps {
   push?: { vapidPublicKey: string; subscriptions: PushSubscriptionStore };
   /** The gateway a client should connect to; undefined url means "this host". */
   pickGateway(): Promise<{ url?: string; nodeId: string } | undefined>;
+  /**
+   * Set when the web app is served (by @fastify/static, registered by the caller): a GET for a
+   * path outside /v1/ that no file answers gets the app shell, so client-side routes load.
+   * It lives in the not-found handler rather than a `/*` route so that a /v1/ request the
+   * router refuses (e.g. an over-long path parameter) keeps its own error.
+   */
+  serveAppShell?: boolean;
 }
 
 function parse<T extends z.ZodTypeAny>(schema: T, value: unknown): z.output<T> {
@@ -67,19 +79,42 @@ export function errorBody(error: ChatError): ErrorBody {
   return body;
 }
 
-/** Maps Fastify's own errors (bad JSON, body too large, ...) and unknown throws to ChatErrors. */
-export function toChatError(error: unknown): ChatError {
-  if (error instanceof ChatError) return error;
-  const status = (error as { statusCode?: number }).statusCode;
-  const message = error instanceof Error ? error.message : String(error);
-  if (status === 413) return new ChatError('payload_too_large', message);
-  if (status === 415) return new ChatError('invalid_request', 'send JSON with content-type application/json');
-  if (status !== undefined && status >= 400 && status < 500) return new ChatError('invalid_request', message);
-  return new ChatError('internal', 'internal error', { cause: error });
+/** An error as a complete HTTP/1.1 response, for sockets the framework never turned into a request. */
+export function rawErrorResponse(error: ChatError): string {
+  const body = JSON.stringify(errorBody(error));
+  const reason = STATUS_CODES[error.status] ?? 'Error';
+  return (
+    `HTTP/1.1 ${error.status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+    `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
+  );
 }
 
+/**
+ * Fastify options that route the errors Fastify and Node's HTTP parser produce before any route
+ * runs (malformed URL, over-long path parameter, oversized or unparsable request head) through
+ * the same mapping and shape as every other error.
+ */
+export const frameworkErrorOptions = {
+  frameworkErrors(error: Error, _request: FastifyRequest, reply: FastifyReply): void {
+    const chatError = toChatError(error);
+    void reply.status(chatError.status).send(errorBody(chatError));
+  },
+  clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
+    // A reset connection has nobody left to answer.
+    if (error.code === 'ECONNRESET' || socket.destroyed) return;
+    const chatError =
+      error.code === 'HPE_HEADER_OVERFLOW'
+        ? new ChatError('payload_too_large', 'the request line or headers are too large')
+        : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? new ChatError('invalid_request', 'the request did not arrive in time')
+          : new ChatError('invalid_request', 'the request is not well-formed HTTP');
+    if (socket.writable) socket.write(rawErrorResponse(chatError));
+    socket.destroy();
+  },
+};
+
 export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<void> {
-  const { accounts, friends, channels, messages, presence } = deps;
+  const { accounts, profiles, friends, channels, messages, presence } = deps;
 
   // Clients written by hand often send JSON without a content type (fetch says text/plain) or
   // an empty body with `content-type: application/json` on bodiless POSTs: accept both.
@@ -97,11 +132,16 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
   app.setErrorHandler((error, request, reply) => {
     const chatError = toChatError(error);
     if (chatError.code === 'internal') request.log.error({ err: error }, 'request failed');
+    else if (chatError.code === 'unavailable') request.log.warn({ err: error }, 'request failed: unavailable');
     if (chatError.retryAfterMs !== undefined)
       void reply.header('retry-after', Math.ceil(chatError.retryAfterMs / 1000));
     void reply.status(chatError.status).send(errorBody(chatError));
   });
   app.setNotFoundHandler((request, reply) => {
+    if (deps.serveAppShell && request.method === 'GET' && !request.url.startsWith('/v1/')) {
+      void reply.sendFile('index.html');
+      return;
+    }
     void reply.status(404).send(errorBody(new ChatError('not_found', `no route ${request.method} ${request.url}`)));
   });
 
@@ -127,7 +167,7 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
   app.patch('/v1/me', async (request) => {
     const { userId } = await auth(request);
     const patch = parse(profilePatch, request.body);
-    return { user: await accounts.updateProfile(userId, stripUndefined(patch)) };
+    return { user: await profiles.update(userId, stripUndefined(patch)) };
   });
   app.get('/v1/users/:id', async (request) => {
     await auth(request);
@@ -139,9 +179,9 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
     return { users: await accounts.search(query, limit) };
   });
   app.get('/v1/presence', async (request) => {
-    await auth(request);
+    const { userId } = await auth(request);
     const { userIds } = parse(presenceQuery, request.query);
-    const states = await presence.presenceOf(userIds);
+    const states = await presence.presenceFor(userId, userIds);
     return { presence: [...states].map(([userId, p]) => ({ userId, ...p })) };
   });
 

@@ -36,6 +36,7 @@ const envSchema = z.object({
   PARLEY_TYPING_THROTTLE_MS: z.coerce.number().int().min(0).default(2_000),
   PARLEY_MAX_BUFFERED_BYTES: positiveInt.default(16 * 1024 * 1024),
   PARLEY_GATEWAY_CAPACITY: positiveInt.default(18_000),
+  PARLEY_SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
   PARLEY_LOG_RETENTION_DAYS: z.coerce.number().min(0).default(0),
   PARLEY_COMMIT_BATCH_MAX: positiveInt.default(512),
   PARLEY_COMMIT_INTERVAL_MS: z.coerce.number().min(0).max(100).default(5),
@@ -83,6 +84,8 @@ export interface ServerConfig {
   };
   /** Update-log entries older than this are trimmed; 0 keeps them forever. */
   logRetentionDays: number;
+  /** A graceful stop (SIGTERM) takes at most this long; the process exits at this point regardless. */
+  shutdownTimeoutMs: number;
   /** log2 of scrypt's N for new password hashes. */
   passwordHashCost: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -142,6 +145,7 @@ export function loadConfig(env: Record<string, string | undefined>, defaultWebDi
       commitsInFlight: e.PARLEY_COMMITS_IN_FLIGHT,
     },
     logRetentionDays: e.PARLEY_LOG_RETENTION_DAYS,
+    shutdownTimeoutMs: e.PARLEY_SHUTDOWN_TIMEOUT_MS,
     passwordHashCost: e.PARLEY_PASSWORD_HASH_COST,
     logLevel: e.PARLEY_LOG_LEVEL,
     push: {

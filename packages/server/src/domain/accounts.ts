@@ -150,10 +150,6 @@ export class AccountService {
     return user;
   }
 
-  async updateProfile(userId: string, patch: { displayName?: string; statusText?: string }): Promise<User> {
-    return storeCall(this.store.updateProfile(userId, patch), 'no such user');
-  }
-
   async search(query: string, limit: number): Promise<User[]> {
     if (query === '') return [];
     return this.store.searchUsers(query, limit);

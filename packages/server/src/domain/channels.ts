@@ -1,10 +1,13 @@
 import { limits, type Channel, type ChannelInfo, type MemberRole } from '@parley/protocol';
-import type { ChannelRecord, Store } from '../ports/store.js';
+import type { ChannelChange, ChannelRecord, LogEntry, MemberRecord, NewMember, Store } from '../ports/store.js';
 import { isoNow, type Clock } from './clock.js';
+import { decideAndWrite, entriesOf, STALE } from './decide.js';
 import { fail, storeCall } from './errors.js';
 import type { EventRouter } from './events.js';
 import type { IdGenerator } from './ids.js';
+import { channelCreated, channelUpdated, memberAdded, memberRemoved, readUpdated } from './log-appends.js';
 import type { PresenceService } from './presence.js';
+import { ReadReceipts } from './read-receipts.js';
 
 const canManage = (role: MemberRole | undefined): boolean => role === 'owner' || role === 'admin';
 
@@ -13,6 +16,8 @@ const canManage = (role: MemberRole | undefined): boolean => role === 'owner' ||
  * `not_found` for everything about it, so channel ids leak nothing.
  */
 export class ChannelService {
+  readonly #readReceipts = new ReadReceipts((userIds, frame) => this.events.publishEphemeral(userIds, frame));
+
   constructor(
     private readonly store: Store,
     private readonly events: EventRouter,
@@ -62,86 +67,188 @@ export class ChannelService {
   async openDm(userId: string, otherUserId: string): Promise<ChannelInfo> {
     if (otherUserId === userId) fail('invalid_request', 'a direct message needs another user');
     if ((await this.store.getUser(otherUserId)) === undefined) fail('not_found', 'no such user');
-    const { channel, entries } = await this.store.getOrCreateDm({
-      id: this.ids.next(),
-      userIds: [userId, otherUserId],
-      createdAt: isoNow(this.clock),
-    });
+    const id = this.ids.next();
+    const { channel, entries } = await storeCall(
+      this.store.getOrCreateDm(
+        {
+          id,
+          members: [
+            { userId, role: 'member' },
+            { userId: otherUserId, role: 'member' },
+          ],
+          createdAt: isoNow(this.clock),
+        },
+        [channelCreated(id, [userId, otherUserId])],
+      ),
+    );
     await this.events.publish(entries);
     return this.#withPresence(await this.events.channelInfo(channel));
   }
 
+  /** The creator owns the group; the others (deduplicated) are members; at most maxGroupMembers in all. */
   async createGroup(ownerId: string, name: string, memberIds: readonly string[]): Promise<ChannelInfo> {
-    const unique = [...new Set(memberIds)].filter((id) => id !== ownerId);
-    if (unique.length + 1 > limits.maxGroupMembers) {
+    const others = [...new Set(memberIds)].filter((id) => id !== ownerId);
+    if (others.length + 1 > limits.maxGroupMembers) {
       fail('group_full', `a group holds at most ${limits.maxGroupMembers} members`);
     }
-    const found = new Set((await this.store.getUsers(unique)).map((u) => u.id));
-    const missing = unique.find((id) => !found.has(id));
+    const found = new Set((await this.store.getUsers(others)).map((u) => u.id));
+    const missing = others.find((id) => !found.has(id));
     if (missing !== undefined) fail('not_found', `no such user: ${missing}`);
+    const id = this.ids.next();
+    const members: NewMember[] = [
+      { userId: ownerId, role: 'owner' },
+      ...others.map((userId) => ({ userId, role: 'member' as const })),
+    ];
     const { channel, entries } = await storeCall(
-      this.store.createGroup({
-        id: this.ids.next(),
-        name,
-        ownerId,
-        memberIds: unique,
-        maxMembers: limits.maxGroupMembers,
-        createdAt: isoNow(this.clock),
-      }),
+      this.store.createGroup({ id, name, members, createdAt: isoNow(this.clock) }, [
+        channelCreated(
+          id,
+          members.map((m) => m.userId),
+        ),
+      ]),
     );
     await this.events.publish(entries);
     return this.#withPresence(await this.events.channelInfo(channel));
+  }
+
+  /** Writes a change decided on `channel`'s members; STALE if they changed meanwhile. */
+  async #change(
+    channel: ChannelRecord,
+    change: Omit<ChannelChange, 'channelId' | 'expected' | 'at'>,
+  ): Promise<LogEntry[] | typeof STALE> {
+    const expected = channel.members.map(({ userId, role }) => ({ userId, role }));
+    return entriesOf(
+      await storeCall(this.store.changeChannel({ ...change, channelId: channel.id, expected, at: isoNow(this.clock) })),
+    );
   }
 
   async addMember(actorId: string, channelId: string, userId: string): Promise<ChannelInfo> {
-    const { channel, role } = await this.requireMember(actorId, channelId);
-    if (channel.kind !== 'group') fail('forbidden', 'a direct message has exactly two members');
-    if (!canManage(role)) fail('forbidden', 'only the owner or an admin can add members');
-    if ((await this.store.getUser(userId)) === undefined) fail('not_found', 'no such user');
-    const entries = await storeCall(
-      this.store.addMember(channelId, userId, 'member', limits.maxGroupMembers, isoNow(this.clock)),
-    );
+    const entries = await decideAndWrite(async () => {
+      const { channel, role } = await this.requireMember(actorId, channelId);
+      if (channel.kind !== 'group') fail('forbidden', 'a direct message has exactly two members');
+      if (!canManage(role)) fail('forbidden', 'only the owner or an admin can add members');
+      if ((await this.store.getUser(userId)) === undefined) fail('not_found', 'no such user');
+      const memberIds = channel.members.map((m) => m.userId);
+      if (memberIds.includes(userId)) fail('conflict', 'already a member');
+      if (memberIds.length + 1 > limits.maxGroupMembers) {
+        fail('group_full', `a group holds at most ${limits.maxGroupMembers} members`);
+      }
+      return this.#change(channel, {
+        add: [{ userId, role: 'member' }],
+        events: [memberAdded(channelId, userId, [...memberIds, userId])],
+      });
+    });
     await this.events.publish(entries);
     return this.get(actorId, channelId);
   }
 
-  /** Removing oneself is leaving; removing others needs owner or admin (only the owner removes admins). */
+  /**
+   * Removing oneself is leaving; removing others needs owner or admin (only the owner removes
+   * admins). When the owner goes, the oldest admin, else the oldest member, owns the group.
+   */
   async removeMember(actorId: string, channelId: string, userId: string): Promise<void> {
-    const { channel, role } = await this.requireMember(actorId, channelId);
-    if (channel.kind !== 'group') fail('forbidden', 'nobody can leave or be removed from a direct message');
-    if (actorId !== userId) {
+    const entries = await decideAndWrite(async () => {
+      const { channel, role } = await this.requireMember(actorId, channelId);
+      if (channel.kind !== 'group') fail('forbidden', 'nobody can leave or be removed from a direct message');
       const targetRole = channel.members.find((m) => m.userId === userId)?.role;
       if (targetRole === undefined) fail('not_found', 'that user is not a member');
-      if (!canManage(role)) fail('forbidden', 'only the owner or an admin can remove members');
-      if (targetRole !== 'member' && role !== 'owner') fail('forbidden', 'only the owner can remove an admin');
-    }
-    const entries = await storeCall(this.store.removeMember(channelId, userId, isoNow(this.clock)), 'not a member');
+      if (actorId !== userId) {
+        if (!canManage(role)) fail('forbidden', 'only the owner or an admin can remove members');
+        if (targetRole !== 'member' && role !== 'owner') fail('forbidden', 'only the owner can remove an admin');
+      }
+      const heir = targetRole === 'owner' ? successor(channel.members.filter((m) => m.userId !== userId)) : undefined;
+      return this.#change(channel, {
+        remove: [userId],
+        ...(heir === undefined ? {} : { roles: [{ userId: heir, role: 'owner' as const }] }),
+        events: [
+          memberRemoved(
+            channelId,
+            userId,
+            channel.members.map((m) => m.userId),
+          ),
+        ],
+      });
+    });
     await this.events.publish(entries);
   }
 
   async setRole(actorId: string, channelId: string, userId: string, role: 'admin' | 'member'): Promise<ChannelInfo> {
-    const { channel, role: actorRole } = await this.requireMember(actorId, channelId);
-    if (channel.kind !== 'group' || actorRole !== 'owner') fail('forbidden', 'only the owner can change roles');
-    if (userId === actorId) fail('invalid_request', 'the owner cannot change their own role');
-    const entries = await storeCall(this.store.setRole(channelId, userId, role, isoNow(this.clock)), 'not a member');
+    const entries = await decideAndWrite(async () => {
+      const { channel, role: actorRole } = await this.requireMember(actorId, channelId);
+      if (channel.kind !== 'group' || actorRole !== 'owner') fail('forbidden', 'only the owner can change roles');
+      if (userId === actorId) fail('invalid_request', 'the owner cannot change their own role');
+      if (!channel.members.some((m) => m.userId === userId)) fail('not_found', 'not a member');
+      return this.#change(channel, {
+        roles: [{ userId, role }],
+        events: [
+          channelUpdated(
+            channelId,
+            channel.members.map((m) => m.userId),
+          ),
+        ],
+      });
+    });
     await this.events.publish(entries);
     return this.get(actorId, channelId);
   }
 
   async rename(actorId: string, channelId: string, name: string): Promise<ChannelInfo> {
-    const { channel, role } = await this.requireMember(actorId, channelId);
-    if (channel.kind !== 'group' || !canManage(role)) fail('forbidden', 'only the owner or an admin can rename');
-    const entries = await storeCall(this.store.renameGroup(channelId, name, isoNow(this.clock)));
+    const entries = await decideAndWrite(async () => {
+      const { channel, role } = await this.requireMember(actorId, channelId);
+      if (channel.kind !== 'group' || !canManage(role)) fail('forbidden', 'only the owner or an admin can rename');
+      return this.#change(channel, {
+        name,
+        events: [
+          channelUpdated(
+            channelId,
+            channel.members.map((m) => m.userId),
+          ),
+        ],
+      });
+    });
     await this.events.publish(entries);
     return this.get(actorId, channelId);
   }
 
-  /** Moves the read cursor; the user's devices and, in a DM, the other member learn it. */
+  /**
+   * Moves the read cursor forward (never back). The reader's devices learn it from the log, and
+   * so does the other member of a DM; the other members of a group get an ephemeral `read`
+   * frame (read-receipts.ts), which keeps a read in a group of 100 at one bus publish.
+   */
   async markRead(userId: string, channelId: string, messageId: string): Promise<void> {
-    const { channel } = await this.requireMember(userId, channelId);
-    if ((await this.store.getMessage(channelId, messageId)) === undefined) fail('not_found', 'no such message');
-    const notify = channel.kind === 'dm' ? channel.members.map((m) => m.userId) : [userId];
-    const entries = await this.store.markRead(channelId, userId, messageId, notify, isoNow(this.clock));
+    const { channel, entries } = await decideAndWrite(async () => {
+      const { channel } = await this.requireMember(userId, channelId);
+      if ((await this.store.getMessage(channelId, messageId)) === undefined) fail('not_found', 'no such message');
+      const from = channel.members.find((m) => m.userId === userId)?.lastReadMessageId;
+      if (from !== undefined && BigInt(from) >= BigInt(messageId)) return { channel, entries: undefined };
+      const to = channel.kind === 'dm' ? channel.members.map((m) => m.userId) : [userId];
+      const written = entriesOf(
+        await storeCall(
+          this.store.moveReadCursor({
+            channelId,
+            userId,
+            from,
+            to: messageId,
+            at: isoNow(this.clock),
+            events: [readUpdated(channelId, userId, messageId, to)],
+          }),
+        ),
+      );
+      return written === STALE ? STALE : { channel, entries: written };
+    });
+    if (entries === undefined) return; // not a move forward
     await this.events.publish(entries);
+    if (channel.kind === 'group') {
+      const others = channel.members.map((m) => m.userId).filter((id) => id !== userId);
+      this.#readReceipts.share(channelId, userId, messageId, others);
+    }
   }
+}
+
+/** Who owns a group after its owner: the oldest admin, else the oldest member (ties: lower id). */
+export function successor(remaining: readonly MemberRecord[]): string | undefined {
+  const older = (a: MemberRecord, b: MemberRecord) =>
+    a.joinedAt === b.joinedAt ? (BigInt(a.userId) < BigInt(b.userId) ? -1 : 1) : a.joinedAt < b.joinedAt ? -1 : 1;
+  const admins = remaining.filter((m) => m.role === 'admin');
+  return [...(admins.length > 0 ? admins : remaining)].sort(older)[0]?.userId;
 }

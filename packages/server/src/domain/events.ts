@@ -173,8 +173,8 @@ export class EventRouter {
           ...(users.get(m.userId) ?? { id: m.userId, username: 'deleted', displayName: 'Deleted user' }),
           role: m.role,
         };
-        // Read positions are shared in DMs only, as read.updated events are.
-        if (record.kind === 'dm' && m.lastReadMessageId !== undefined) member.lastReadMessageId = m.lastReadMessageId;
+        // Every member's read position, in DMs and groups ("Seen", "Seen by N" after a reload).
+        if (m.lastReadMessageId !== undefined) member.lastReadMessageId = m.lastReadMessageId;
         return member;
       });
       const info: ChannelInfo = { id: record.id, kind: record.kind, members, createdAt: record.createdAt };

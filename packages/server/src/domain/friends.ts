@@ -1,11 +1,18 @@
 import type { Friend, FriendRequest, User } from '@parley/protocol';
-import type { FriendRequestRecord, Store } from '../ports/store.js';
+import type { FriendPair, FriendPairChange, FriendRequestRecord, LogEntry, Store } from '../ports/store.js';
 import { isoNow, type Clock } from './clock.js';
+import { decideAndWrite, entriesOf, STALE } from './decide.js';
 import { fail, storeCall } from './errors.js';
 import type { EventRouter } from './events.js';
 import type { IdGenerator } from './ids.js';
+import { friendRequested, friendsAdded, friendsRemoved } from './log-appends.js';
 import type { PresenceService } from './presence.js';
 
+/**
+ * Friendship. The transitions, written once here: a request to someone who had already asked
+ * you makes you friends at once; asking twice gives the first request; friends cannot ask again;
+ * only the addressee accepts; either side withdraws or declines.
+ */
 export class FriendService {
   constructor(
     private readonly store: Store,
@@ -22,16 +29,47 @@ export class FriendService {
     return records.map((r) => ({ ...r, fromUser: user(r.fromUserId), toUser: user(r.toUserId) }));
   }
 
+  /** Writes a change decided on `pair`; STALE if the pair changed meanwhile. */
+  async #change(
+    pair: FriendPair,
+    change: Omit<FriendPairChange, 'expected' | 'at'>,
+  ): Promise<LogEntry[] | typeof STALE> {
+    return entriesOf(
+      await storeCall(this.store.changeFriendPair({ ...change, expected: pair, at: isoNow(this.clock) })),
+    );
+  }
+
   /** Asks `toUserId` to be friends; if they had already asked, the two become friends at once. */
   async request(fromUserId: string, toUserId: string): Promise<{ request: FriendRequest; accepted: boolean }> {
     if (fromUserId === toUserId) fail('invalid_request', 'you cannot befriend yourself');
     if ((await this.store.getUser(toUserId)) === undefined) fail('not_found', 'no such user');
-    const result = await storeCall(
-      this.store.requestFriend({ id: this.ids.next(), fromUserId, toUserId, createdAt: isoNow(this.clock) }),
-    );
-    await this.events.publish(result.entries);
-    const [request] = await this.#withUsers([result.request]);
-    return { request: request!, accepted: result.accepted };
+    const { record, accepted, entries } = await decideAndWrite(async () => {
+      const pair = await storeCall(this.store.friendPair(fromUserId, toUserId));
+      if (pair.friends) fail('conflict', 'already friends');
+      const reverse = pair.requests.find((r) => r.fromUserId === toUserId);
+      if (reverse !== undefined) {
+        const written = await this.#change(pair, {
+          pair: [fromUserId, toUserId],
+          removeRequestIds: [reverse.id],
+          friends: true,
+          events: friendsAdded(reverse.fromUserId, reverse.toUserId),
+        });
+        return written === STALE ? STALE : { record: reverse, accepted: true, entries: written };
+      }
+      const existing = pair.requests.find((r) => r.fromUserId === fromUserId);
+      if (existing !== undefined) return { record: existing, accepted: false, entries: [] };
+      const request = { id: this.ids.next(), fromUserId, toUserId, createdAt: isoNow(this.clock) };
+      const written = await this.#change(pair, {
+        pair: [fromUserId, toUserId],
+        addRequest: request,
+        events: [friendRequested(request)],
+      });
+      return written === STALE ? STALE : { record: request, accepted: false, entries: written };
+    });
+    await this.events.publish(entries);
+    if (accepted) await this.presence.befriended(fromUserId, toUserId);
+    const [request] = await this.#withUsers([record]);
+    return { request: request!, accepted };
   }
 
   async requests(userId: string): Promise<{ incoming: FriendRequest[]; outgoing: FriendRequest[] }> {
@@ -39,17 +77,40 @@ export class FriendService {
     return { incoming: await this.#withUsers(incoming), outgoing: await this.#withUsers(outgoing) };
   }
 
+  /** Only the addressee accepts. */
   async accept(userId: string, requestId: string): Promise<Friend> {
-    const { friendId, entries } = await storeCall(
-      this.store.acceptFriendRequest(requestId, userId, isoNow(this.clock)),
-      'no such friend request',
-    );
+    const request = await this.store.getFriendRequest(requestId);
+    if (request === undefined || request.toUserId !== userId) fail('not_found', 'no such friend request');
+    const entries = await decideAndWrite(async () => {
+      const pair = await storeCall(this.store.friendPair(request.fromUserId, userId));
+      if (!pair.requests.some((r) => r.id === requestId)) fail('not_found', 'no such friend request');
+      return this.#change(pair, {
+        pair: [request.fromUserId, userId],
+        removeRequestIds: [requestId],
+        friends: true,
+        events: friendsAdded(request.fromUserId, userId),
+      });
+    });
     await this.events.publish(entries);
-    return (await this.#friends([friendId]))[0]!;
+    await this.presence.befriended(request.fromUserId, userId);
+    return (await this.#friends([request.fromUserId]))[0]!;
   }
 
+  /** The sender withdraws, or the addressee declines. */
   async decline(userId: string, requestId: string): Promise<void> {
-    await storeCall(this.store.deleteFriendRequest(requestId, userId), 'no such friend request');
+    const request = await this.store.getFriendRequest(requestId);
+    if (request === undefined || (request.fromUserId !== userId && request.toUserId !== userId)) {
+      fail('not_found', 'no such friend request');
+    }
+    await decideAndWrite(async () => {
+      const pair = await storeCall(this.store.friendPair(request.fromUserId, request.toUserId));
+      if (!pair.requests.some((r) => r.id === requestId)) fail('not_found', 'no such friend request');
+      return this.#change(pair, {
+        pair: [request.fromUserId, request.toUserId],
+        removeRequestIds: [requestId],
+        events: [],
+      });
+    });
   }
 
   async list(userId: string): Promise<Friend[]> {
@@ -57,7 +118,11 @@ export class FriendService {
   }
 
   async remove(userId: string, friendId: string): Promise<void> {
-    const entries = await storeCall(this.store.removeFriend(userId, friendId, isoNow(this.clock)), 'not a friend');
+    const entries = await decideAndWrite(async () => {
+      const pair = await storeCall(this.store.friendPair(userId, friendId));
+      if (!pair.friends) fail('not_found', 'not a friend');
+      return this.#change(pair, { pair: [userId, friendId], friends: false, events: friendsRemoved(userId, friendId) });
+    });
     await this.events.publish(entries);
   }
 

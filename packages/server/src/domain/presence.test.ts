@@ -17,6 +17,7 @@ function service() {
     setLastSeen: async (userIds: readonly string[]) => void writes.push([...userIds]),
     listFriendIds: async () => ['friend'],
     channelPeers: async () => [],
+    dmPartners: async () => [],
   } as Partial<Store> as Store;
   const announced: string[] = [];
   const events = {

@@ -1,13 +1,15 @@
 /**
  * Presence: a user is online while any of their devices holds a live socket that heartbeats.
  * Going offline waits out a grace period so that a quick reconnect does not flap the status.
- * Changes fan out to friends and to members of shared groups up to a configured size (not to
- * DM partners as such: anyone may open a DM, and presence is for people you chose).
+ * Changes fan out to the user's contacts (contacts.ts): friends, DM partners (an open DM is a
+ * choice to be in touch) and members of shared groups up to a configured size. Only contacts,
+ * in groups of any size, may ask for a user's presence; to anyone else it is `unknown`.
  */
-import type { Presence, PresenceFrame } from '@parley/protocol';
+import { limits, type Presence, type PresenceFrame } from '@parley/protocol';
 import type { ConnectionLease, PresenceStore } from '../ports/presence.js';
 import type { Store } from '../ports/store.js';
 import { isoNow, type Clock } from './clock.js';
+import { contactsOf } from './contacts.js';
 import type { EventRouter, Logger } from './events.js';
 
 export interface PresenceOptions {
@@ -37,13 +39,19 @@ export class PresenceService {
 
   /** Everyone who sees this user's presence changes (and whose changes this user sees). */
   async audience(userId: string): Promise<Set<string>> {
-    const [friends, peers] = await Promise.all([
-      this.store.listFriendIds(userId),
-      this.store.channelPeers(userId, this.options.fanoutMaxGroupSize),
-    ]);
-    const audience = new Set([...friends, ...peers]);
-    audience.delete(userId);
-    return audience;
+    return contactsOf(this.store, userId, this.options.fanoutMaxGroupSize);
+  }
+
+  /**
+   * Presence as `viewerId` may see it: their own and their contacts' (friends, DM partners,
+   * members of any group they share, whatever its size: GET /v1/presence is how members of
+   * groups too large for live presence ask); everyone else's is `unknown`, with no last-seen.
+   */
+  async presenceFor(viewerId: string, userIds: readonly string[]): Promise<Map<string, Presence>> {
+    const contacts = await contactsOf(this.store, viewerId, limits.maxGroupMembers);
+    const visible = userIds.filter((id) => id === viewerId || contacts.has(id));
+    const presence = await this.presenceOf(visible);
+    return new Map(userIds.map((id) => [id, presence.get(id) ?? { status: 'unknown' }]));
   }
 
   async presenceOf(userIds: readonly string[]): Promise<Map<string, Presence>> {
@@ -129,6 +137,22 @@ export class PresenceService {
   /** Gone from this node and still shown online: in the grace period, or about to be written offline. */
   #goingOffline(userId: string): boolean {
     return this.#pendingOffline.has(userId) || this.#graceOver.has(userId);
+  }
+
+  /**
+   * Two users just became friends: each one's devices learn the other's presence at once, as
+   * they would have in the snapshot after `ready`. Best-effort, like every presence frame.
+   */
+  async befriended(a: string, b: string): Promise<void> {
+    try {
+      const presence = await this.presenceOf([a, b]);
+      await Promise.all([
+        this.events.publishEphemeral([b], { op: 'presence', userId: a, ...presence.get(a)! } satisfies PresenceFrame),
+        this.events.publishEphemeral([a], { op: 'presence', userId: b, ...presence.get(b)! } satisfies PresenceFrame),
+      ]);
+    } catch (error) {
+      this.log.warn({ err: error }, 'presence: telling new friends failed');
+    }
   }
 
   async #announce(userId: string, presence: Presence): Promise<void> {

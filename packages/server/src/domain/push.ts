@@ -12,6 +12,9 @@ import type { Logger } from './events.js';
 const PREVIEW_LENGTH = 140;
 
 export class PushService {
+  /** Notifications being queued right now (a shutdown waits for them). */
+  readonly #queuing = new Set<Promise<void>>();
+
   constructor(
     private readonly store: Store,
     private readonly presence: PresenceStore,
@@ -20,7 +23,19 @@ export class PushService {
   ) {}
 
   /** Queues a notification for every recipient (not the sender) with no live socket. */
-  async messageCommitted(message: Message, recipientIds: readonly string[]): Promise<void> {
+  messageCommitted(message: Message, recipientIds: readonly string[]): Promise<void> {
+    const queuing = this.#queue(message, recipientIds);
+    this.#queuing.add(queuing);
+    void queuing.finally(() => this.#queuing.delete(queuing));
+    return queuing;
+  }
+
+  /** Resolves once the notifications of every message committed so far are queued (shutdown). */
+  async settle(): Promise<void> {
+    while (this.#queuing.size > 0) await Promise.all(this.#queuing);
+  }
+
+  async #queue(message: Message, recipientIds: readonly string[]): Promise<void> {
     const others = recipientIds.filter((id) => id !== message.senderId);
     if (others.length === 0) return;
     try {

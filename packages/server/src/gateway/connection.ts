@@ -12,6 +12,12 @@ export interface ConnectionDeps {
   /** Reads the user's log after `since` (the same call that serves GET /v1/sync). */
   readLog(userId: string, since: number, limit: number): Promise<SyncPage>;
   maxBufferedBytes: number;
+  /**
+   * Bounds of the reorder buffer (events that arrived out of order or during a fill). Past
+   * either, the buffer is dropped and the connection reads those events from the log instead.
+   */
+  maxPendingEvents: number;
+  maxPendingBytes: number;
   onError(error: unknown): void;
 }
 
@@ -30,6 +36,9 @@ export class Connection {
   #filling = false;
   /** Events that arrived out of order or during a fill, by seq. */
   readonly #pending = new Map<number, string>();
+  /** Memory the pending frames take (UTF-16: two bytes per code unit). */
+  #pendingBytes = 0;
+  /** The seq the log is known to reach: a fill reads up to here. */
   #target = 0;
   readonly typingSentAt = new Map<string, number>();
 
@@ -63,9 +72,19 @@ export class Connection {
   /** Goes live after ready: replays from `since` up to `head`, then delivers in order. */
   startLive(since: number, head: number): void {
     this.lastSeq = since;
-    this.#target = head;
+    // Not below what an overflowing reorder buffer already handed to the log.
+    if (head > this.#target) this.#target = head;
     this.#live = true;
-    if (head > since || this.#pending.size > 0) void this.#fill();
+    if (this.#target > since || this.#pending.size > 0) void this.#fill();
+  }
+
+  /**
+   * The user's log reaches at least `head` (read from the store, e.g. after a bus outage in
+   * which events may have been lost): sends whatever this socket has not had up to there.
+   */
+  fillTo(head: number): void {
+    if (head > this.#target) this.#target = head;
+    if (this.#live && !this.#filling && head > this.lastSeq) void this.#fill();
   }
 
   /** An event from the bus. */
@@ -76,8 +95,35 @@ export class Connection {
       this.send(frame);
       return;
     }
-    this.#pending.set(seq, frame);
+    this.#hold(seq, frame);
     if (this.#live && !this.#filling) void this.#fill();
+  }
+
+  /** Frames waiting in the reorder buffer (for tests and metrics). */
+  get pending(): { events: number; bytes: number } {
+    return { events: this.#pending.size, bytes: this.#pendingBytes };
+  }
+
+  #hold(seq: number, frame: string): void {
+    if (this.#pending.has(seq)) return;
+    this.#pending.set(seq, frame);
+    this.#pendingBytes += frame.length * 2;
+    if (this.#pending.size <= this.deps.maxPendingEvents && this.#pendingBytes <= this.deps.maxPendingBytes) return;
+    // Too far behind to hold what keeps arriving: everything up to the newest seq seen is in the
+    // log, so the fill reads it from there instead.
+    let newest = seq;
+    for (const held of this.#pending.keys()) if (held > newest) newest = held;
+    if (newest > this.#target) this.#target = newest;
+    this.#pending.clear();
+    this.#pendingBytes = 0;
+  }
+
+  #release(seq: number): string | undefined {
+    const frame = this.#pending.get(seq);
+    if (frame === undefined) return undefined;
+    this.#pending.delete(seq);
+    this.#pendingBytes -= frame.length * 2;
+    return frame;
   }
 
   async #fill(): Promise<void> {
@@ -109,11 +155,8 @@ export class Connection {
   }
 
   #drainPending(): void {
-    for (;;) {
-      const next = this.#pending.get(this.lastSeq + 1);
-      for (const seq of this.#pending.keys()) if (seq <= this.lastSeq) this.#pending.delete(seq);
-      if (next === undefined) return;
-      this.#pending.delete(this.lastSeq + 1);
+    for (const seq of this.#pending.keys()) if (seq <= this.lastSeq) this.#release(seq);
+    for (let next = this.#release(this.lastSeq + 1); next !== undefined; next = this.#release(this.lastSeq + 1)) {
       this.lastSeq++;
       this.send(next);
     }

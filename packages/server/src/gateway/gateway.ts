@@ -5,13 +5,15 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { ChatError, CloseCode, type ReadyFrame, type TypingEventFrame } from '@parley/protocol';
+import { ChatError, CloseCode, closeCodeFor, type ReadyFrame, type TypingEventFrame } from '@parley/protocol';
 import { describeIssues, helloFrame, sessionFrame } from '@parley/protocol/schemas';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { Bus, Unsubscribe } from '../ports/bus.js';
+import { rawErrorResponse } from '../api/http.js';
 import { RENEW_EVERY_MS, type AccountService } from '../domain/accounts.js';
 import type { ChannelService } from '../domain/channels.js';
 import type { Clock } from '../domain/clock.js';
+import { toChatError } from '../domain/errors.js';
 import { parsePayload, userTopic, type EventRouter, type Logger } from '../domain/events.js';
 import type { MessageService } from '../domain/messages.js';
 import type { PresenceService } from '../domain/presence.js';
@@ -23,6 +25,9 @@ export interface GatewayOptions {
   heartbeatTimeoutMs: number;
   helloTimeoutMs: number;
   maxBufferedBytes: number;
+  /** A socket's reorder buffer bounds (default 1,000 events, 4 MiB); past them it reads the log. */
+  maxPendingEvents?: number;
+  maxPendingBytes?: number;
   maxPayloadBytes: number;
   typingThrottleMs: number;
 }
@@ -41,7 +46,19 @@ export interface GatewayDeps {
 interface UserSockets {
   connections: Set<Connection>;
   unsubscribe: Promise<Unsubscribe>;
+  /** The highest seq known to be in this user's log: from the store, and from the bus since. */
+  head: number;
+  /** When `head` was last read from the store. */
+  headReadAt: number;
+  /** The store read under way, if any (one per user at a time). */
+  headRead: Promise<void> | undefined;
 }
+
+const DEFAULT_MAX_PENDING_EVENTS = 1_000;
+const DEFAULT_MAX_PENDING_BYTES = 4 * 1024 * 1024;
+
+/** Users whose log heads are read at once after a bus reconnect. */
+const RECONNECT_CONCURRENCY = 16;
 
 /** Frames a client may send between hello and ready; more are dropped. */
 const MAX_EARLY_FRAMES = 100;
@@ -60,6 +77,7 @@ export class Gateway {
   readonly #wss: WebSocketServer;
   readonly #users = new Map<string, UserSockets>();
   readonly #sweepTimer: NodeJS.Timeout;
+  readonly #offReconnect: () => void;
   #connectionCount = 0;
   #closing = false;
 
@@ -69,8 +87,13 @@ export class Gateway {
   ) {
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes, perMessageDeflate: false });
     this.#wss.on('connection', (ws) => this.#accept(ws));
+    // A handshake ws refuses (bad key, version, method) gets the documented error shape.
+    this.#wss.on('wsClientError', (error: Error, socket: Duplex) => {
+      refuseUpgrade(socket, new ChatError('invalid_request', `not a WebSocket handshake: ${error.message}`));
+    });
     this.#sweepTimer = setInterval(() => this.#sweepSilent(), Math.min(1000, options.heartbeatMs));
     this.#sweepTimer.unref();
+    this.#offReconnect = deps.bus.onReconnect(() => void this.#catchUpAll());
   }
 
   /** Live sockets that completed hello. */
@@ -80,7 +103,7 @@ export class Gateway {
 
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     if (this.#closing) {
-      socket.destroy();
+      refuseUpgrade(socket, new ChatError('unavailable', 'the server is shutting down; reconnect through /v1/gateway'));
       return;
     }
     this.#wss.handleUpgrade(request, socket, head, (ws) => this.#wss.emit('connection', ws, request));
@@ -107,10 +130,7 @@ export class Gateway {
             session = connection;
             for (const [frame, binary] of early.splice(0)) this.#onFrame(connection, frame, binary);
           },
-          (error: unknown) => {
-            this.deps.log.error({ err: error }, 'hello failed');
-            ws.close(CloseCode.GoingAway, 'internal error');
-          },
+          (error: unknown) => this.#refuse(ws, error),
         );
       }
     });
@@ -128,9 +148,10 @@ export class Gateway {
     let device;
     try {
       device = await this.deps.accounts.authenticate(parsed.data.token);
-    } catch {
-      ws.send(JSON.stringify({ op: 'error', code: 'unauthorized', message: 'the token is invalid or revoked' }));
-      ws.close(CloseCode.Unauthorized, 'unauthorized');
+    } catch (error) {
+      // `unauthorized` only when the token was looked up and is unknown or revoked; a storage
+      // failure is `unavailable`, and the client keeps its session and tries again later.
+      this.#refuse(ws, error);
       return;
     }
     if (ws.readyState !== ws.OPEN) return;
@@ -143,6 +164,8 @@ export class Gateway {
       {
         readLog: (userId, since, limit) => this.deps.messages.sync(userId, since, limit),
         maxBufferedBytes: this.options.maxBufferedBytes,
+        maxPendingEvents: this.options.maxPendingEvents ?? DEFAULT_MAX_PENDING_EVENTS,
+        maxPendingBytes: this.options.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES,
         onError: (error) => this.deps.log.warn({ err: error }, 'log replay failed'),
       },
       this.deps.clock.now(),
@@ -153,6 +176,7 @@ export class Gateway {
     if (ws.readyState !== ws.OPEN) return;
 
     const { head, floor } = await this.deps.messages.logBounds(device.userId);
+    this.#learnHead(device.userId, head, true);
     const since = parsed.data.since;
     const resync = since !== undefined && (since < floor || since > head);
     const ready: ReadyFrame = {
@@ -207,9 +231,10 @@ export class Gateway {
     if (sockets === undefined) {
       const entry: UserSockets = {
         connections: new Set(),
-        unsubscribe: this.deps.bus.subscribe(userTopic(connection.userId), (payload) =>
-          this.#route(entry.connections, payload),
-        ),
+        unsubscribe: this.deps.bus.subscribe(userTopic(connection.userId), (payload) => this.#route(entry, payload)),
+        head: 0,
+        headReadAt: -Infinity,
+        headRead: undefined,
       };
       sockets = entry;
       this.#users.set(connection.userId, sockets);
@@ -236,8 +261,66 @@ export class Gateway {
     }
   }
 
+  /** Records a log head; one `fromStore` also restarts the interval of the periodic check. */
+  #learnHead(userId: string, head: number, fromStore: boolean): void {
+    const sockets = this.#users.get(userId);
+    if (sockets === undefined) return;
+    if (head > sockets.head) sockets.head = head;
+    if (fromStore) sockets.headReadAt = this.deps.clock.now();
+  }
+
+  /**
+   * The user's log head as this gateway knows it, for pong: read from the store at hello and
+   * raised by every event the bus brings, so answering a ping costs no store round trip. An
+   * event the bus lost is not in it; hence the store is read again once per heartbeat timeout
+   * of a pinging user (the answer goes into the next pong, and the sockets are filled up to it).
+   */
+  #knownHead(connection: Connection): number {
+    const sockets = this.#users.get(connection.userId);
+    if (sockets === undefined) return connection.lastSeq;
+    if (this.deps.clock.now() - sockets.headReadAt >= this.options.heartbeatTimeoutMs) {
+      void this.#checkHead(connection.userId, sockets);
+    }
+    return Math.max(sockets.head, connection.lastSeq);
+  }
+
+  /**
+   * Reads the user's log head from the store and brings every socket of the user up to it.
+   * The bus is at-most-once: this is how an event it lost still reaches the devices.
+   */
+  #checkHead(userId: string, sockets: UserSockets): Promise<void> {
+    sockets.headRead ??= (async () => {
+      sockets.headReadAt = this.deps.clock.now();
+      try {
+        const { head } = await this.deps.messages.logBounds(userId);
+        this.#learnHead(userId, head, true);
+        for (const connection of sockets.connections) connection.fillTo(head);
+      } catch (error) {
+        this.deps.log.warn({ err: error }, 'log head check failed');
+      } finally {
+        sockets.headRead = undefined;
+      }
+    })();
+    return sockets.headRead;
+  }
+
+  /** After a bus outage: every connected user's log may have entries the bus did not deliver. */
+  async #catchUpAll(): Promise<void> {
+    const users = [...this.#users.entries()];
+    this.deps.log.warn({ users: users.length }, 'bus reconnected; catching up every socket from the log');
+    let next = 0;
+    const worker = async () => {
+      while (next < users.length && !this.#closing) {
+        const [userId, sockets] = users[next++]!;
+        await this.#checkHead(userId, sockets);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(RECONNECT_CONCURRENCY, users.length) }, worker));
+  }
+
   /** A bus payload for one user: fan it out to that user's sockets here. */
-  #route(connections: Set<Connection>, payload: string): void {
+  #route(sockets: UserSockets, payload: string): void {
+    const { connections } = sockets;
     if (payload.startsWith(CONTROL_PREFIX)) {
       const control = JSON.parse(payload.slice(CONTROL_PREFIX.length)) as { revoke?: string };
       for (const connection of connections) {
@@ -246,6 +329,7 @@ export class Gateway {
       return;
     }
     const { seq, frame } = parsePayload(payload);
+    if (seq > sockets.head) sockets.head = seq;
     for (const connection of connections) {
       if (seq === 0) connection.send(frame);
       else connection.offer(seq, frame);
@@ -273,7 +357,7 @@ export class Gateway {
     const frame = parsed.data;
     switch (frame.op) {
       case 'ping': {
-        connection.send('{"op":"pong"}');
+        connection.send(`{"op":"pong","seq":${this.#knownHead(connection)}}`);
         // The lease lives for the heartbeat timeout; renewing it a few times per lifetime is enough.
         const now = connection.lastHeardAt;
         if (now - connection.leaseTouchedAt >= this.options.heartbeatTimeoutMs / 3) {
@@ -288,6 +372,15 @@ export class Gateway {
         return;
       }
       case 'send':
+        if (this.#closing) {
+          // Shutting down: not stored, so the client resends it after reconnecting elsewhere.
+          this.#sendError(
+            connection,
+            new ChatError('unavailable', 'the server is shutting down; send again after reconnecting'),
+            frame.clientMsgId,
+          );
+          return;
+        }
         this.deps.messages.send(connection.userId, connection.deviceId, frame).then(
           (message) =>
             connection.send(
@@ -323,10 +416,23 @@ export class Gateway {
     await this.deps.events.publishEphemeral(others, frame);
   }
 
+  /** Ends a session that could not start: an error frame, then the close code the error calls for. */
+  #refuse(ws: WebSocket, error: unknown): void {
+    const chatError = this.#logged(error, 'hello failed');
+    if (ws.readyState !== ws.OPEN) return;
+    ws.send(JSON.stringify({ op: 'error', code: chatError.code, message: chatError.message }));
+    ws.close(closeCodeFor(chatError.code), chatError.code);
+  }
+
+  #logged(error: unknown, what: string): ChatError {
+    const chatError = toChatError(error);
+    if (chatError.code === 'internal') this.deps.log.error({ err: error }, what);
+    else if (chatError.code === 'unavailable') this.deps.log.warn({ err: error }, `${what}: unavailable`);
+    return chatError;
+  }
+
   #sendError(connection: Connection, error: unknown, clientMsgId?: string): void {
-    const chatError =
-      error instanceof ChatError ? error : new ChatError('internal', 'internal error', { cause: error });
-    if (chatError.code === 'internal') this.deps.log.error({ err: error }, 'frame handling failed');
+    const chatError = this.#logged(error, 'frame handling failed');
     connection.send(
       JSON.stringify({
         op: 'error',
@@ -350,16 +456,34 @@ export class Gateway {
     }
   }
 
-  /** Stops accepting, closes every socket with "going away" so clients reconnect elsewhere. */
-  async close(): Promise<void> {
+  /**
+   * The first step of a graceful stop: refuses new sockets and new sends (with `unavailable`:
+   * the client resends after reconnecting), while the sockets stay open for the acks of the
+   * sends already taken.
+   */
+  stopAccepting(): void {
     this.#closing = true;
     clearInterval(this.#sweepTimer);
+    this.#offReconnect();
+  }
+
+  /**
+   * Closes every socket with "going away" so clients reconnect elsewhere; sockets that have not
+   * finished the closing handshake by `deadline` (Date.now() time) are cut.
+   */
+  async close(deadline = Date.now() + 2_000): Promise<void> {
+    this.stopAccepting();
     for (const ws of this.#wss.clients) ws.close(CloseCode.GoingAway, 'server shutting down');
-    const deadline = Date.now() + 2000;
     while (this.#wss.clients.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     for (const ws of this.#wss.clients) ws.terminate();
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
   }
+}
+
+/** Answers an upgrade request that will not become a WebSocket, in the documented error shape. */
+function refuseUpgrade(socket: Duplex, error: ChatError): void {
+  if (socket.writable) socket.end(rawErrorResponse(error));
+  else socket.destroy();
 }
 
 function parseJson(data: RawData): unknown {

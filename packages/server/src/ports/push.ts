@@ -6,7 +6,11 @@
  * - PushQueue hands jobs from the nodes that commit messages to the notifier role. Contract:
  *   each job goes to one consumer, in enqueue order per producer; a job may be lost if a node
  *   crashes with it in hand, and a job whose handler throws is dropped (a notification is a
- *   hint: the message itself is safe in the store and in the user's update log).
+ *   hint: the message itself is safe in the store and in the user's update log). `close` is a
+ *   graceful stop: the consumer takes no new job, the job in hand is finished before `close`
+ *   resolves, and a job taken from a shared backend after `close` began goes back to the front
+ *   of the queue for another consumer. (An in-process queue has no one to hand its waiting jobs
+ *   to: they end with the process.)
  * - PushProvider talks to the push service (Web Push today; APNs/FCM would be other providers).
  */
 export interface PushSubscriptionRecord {

@@ -2,8 +2,13 @@
  * The durable store, split by aggregate. One backend implements all of them (one connection
  * pool, one transaction per call). Domain code depends only on these interfaces.
  *
+ * The domain decides (who may do what, group size, roles, owner succession, friendship
+ * transitions) and builds every log entry (`LogAppend`); a backend persists the change and those
+ * entries, enforces uniqueness and allocates seqs. It restates no rule: a change decided on a
+ * state that has changed since is not applied (`stale`), and the domain decides again.
+ *
  * Contract (pinned by ./contract/store.contract.ts, run against every backend):
- * - Every method that returns `LogEntry[]` commits its change and those log entries in ONE
+ * - Every method that returns log entries commits its change and those entries in ONE
  *   transaction; the domain publishes them only after the promise resolves (publish after commit).
  * - Each user's log has a gap-free, strictly increasing `seq` starting at 1, also when several
  *   processes write to the same user at once.
@@ -44,7 +49,10 @@ export interface StoredLogEntry extends LogEntry {
   message?: Message;
 }
 
-/** What a caller asks to append to users' logs (seq is assigned by the store). */
+/**
+ * What the domain asks to append to users' logs (seq is assigned by the store), one entry per
+ * user in `userIds`, in that order. Built only by domain/log-appends.ts.
+ */
 export interface LogAppend {
   userIds: readonly string[];
   type: EventType;
@@ -52,6 +60,12 @@ export interface LogAppend {
   messageId?: string;
   data?: Record<string, string>;
 }
+
+/**
+ * The outcome of a change the domain decided on a state it read: `applied` with its committed
+ * log entries, or `stale` (nothing written) when that state had changed by the time of the write.
+ */
+export type ConditionalWrite = { status: 'applied'; entries: LogEntry[] } | { status: 'stale' };
 
 // ---------------------------------------------------------------- accounts
 
@@ -67,6 +81,12 @@ export interface NewUser {
   displayName: string;
   passwordHash: string;
   createdAt: string;
+}
+
+export interface ProfilePatch {
+  displayName?: string;
+  /** '' clears the status. */
+  statusText?: string;
 }
 
 export interface NewDevice {
@@ -97,8 +117,16 @@ export interface AccountStore {
   getUsers(userIds: readonly string[]): Promise<User[]>;
   /** Users whose username starts with `prefix`, by username. */
   searchUsers(prefix: string, limit: number): Promise<User[]>;
-  /** Throws StoreError('not_found') for an unknown user. */
-  updateProfile(userId: string, patch: { displayName?: string; statusText?: string }): Promise<User>;
+  /**
+   * Changes the profile and appends `events` in the same transaction. Throws
+   * StoreError('not_found') for an unknown user (nothing appended).
+   */
+  updateProfile(
+    userId: string,
+    patch: ProfilePatch,
+    events: readonly LogAppend[],
+    at: string,
+  ): Promise<{ user: User; entries: LogEntry[] }>;
   createDevice(device: NewDevice): Promise<void>;
   /** The live (not revoked) device with this token hash. */
   findDeviceByTokenHash(tokenHash: string): Promise<DeviceSession | undefined>;
@@ -121,31 +149,38 @@ export interface FriendRequestRecord {
   createdAt: string;
 }
 
+/** What stands between two users: a friendship, or pending requests (either direction). */
+export interface FriendPair {
+  friends: boolean;
+  /** Pending requests between the two, in either direction, by id. */
+  requests: FriendRequestRecord[];
+}
+
+/**
+ * A change to a pair of users, decided by the domain (domain/friends.ts) on `expected`. Applied
+ * only if the pair is still exactly `expected` (friendship and the set of request ids); `events`
+ * go in the same transaction.
+ */
+export interface FriendPairChange {
+  pair: readonly [string, string];
+  expected: FriendPair;
+  addRequest?: FriendRequestRecord;
+  removeRequestIds?: readonly string[];
+  /** true: they become friends (since `at`); false: they stop being friends. */
+  friends?: boolean;
+  at: string;
+  events: readonly LogAppend[];
+}
+
 export interface FriendStore {
-  /**
-   * Records a request, or, if `toUserId` already asked `fromUserId`, makes them friends.
-   * Throws StoreError('conflict') if they are already friends. Asking twice returns the
-   * first request. Log entries: friend.requested to both, or friend.added to both.
-   */
-  requestFriend(request: FriendRequestRecord): Promise<{
-    request: FriendRequestRecord;
-    accepted: boolean;
-    entries: LogEntry[];
-  }>;
+  /** The current state of the pair (order of `a`, `b` does not matter). */
+  friendPair(a: string, b: string): Promise<FriendPair>;
+  /** Throws StoreError('conflict') if `addRequest` repeats a pending (from, to). */
+  changeFriendPair(change: FriendPairChange): Promise<ConditionalWrite>;
   getFriendRequest(requestId: string): Promise<FriendRequestRecord | undefined>;
   listFriendRequests(userId: string): Promise<{ incoming: FriendRequestRecord[]; outgoing: FriendRequestRecord[] }>;
-  /** Accepts a request addressed to `userId`; throws not_found otherwise. friend.added to both. */
-  acceptFriendRequest(
-    requestId: string,
-    userId: string,
-    at: string,
-  ): Promise<{ friendId: string; entries: LogEntry[] }>;
-  /** Withdraws (by the sender) or declines (by the recipient) a pending request. */
-  deleteFriendRequest(requestId: string, userId: string): Promise<void>;
   listFriendIds(userId: string): Promise<string[]>;
   areFriends(a: string, b: string): Promise<boolean>;
-  /** friend.removed to both; throws not_found if they were not friends. */
-  removeFriend(userId: string, friendId: string, at: string): Promise<LogEntry[]>;
 }
 
 // ---------------------------------------------------------------- channels
@@ -173,52 +208,72 @@ export interface ChannelViewRecord extends ChannelRecord {
   lastReadMessageId?: string;
 }
 
+export interface NewMember {
+  userId: string;
+  role: MemberRole;
+}
+
+export interface NewDm {
+  id: string;
+  members: readonly [NewMember, NewMember];
+  createdAt: string;
+}
+
+export interface NewGroup {
+  id: string;
+  name: string;
+  /** Deduplicated, with their roles (domain/channels.ts decides both). */
+  members: readonly NewMember[];
+  createdAt: string;
+}
+
+/**
+ * A change to a channel's members or name, decided by the domain on `expected`. Applied only if
+ * the channel's members (user and role) are still exactly `expected`; `events` go in the same
+ * transaction. Order of application: remove, add, roles, name.
+ */
+export interface ChannelChange {
+  channelId: string;
+  expected: readonly NewMember[];
+  remove?: readonly string[];
+  add?: readonly NewMember[];
+  roles?: readonly NewMember[];
+  name?: string;
+  at: string;
+  events: readonly LogAppend[];
+}
+
+/** Moves one member's read cursor from `from` (undefined: never read) to `to`, if it is still at `from`. */
+export interface ReadCursorMove {
+  channelId: string;
+  userId: string;
+  from: string | undefined;
+  to: string;
+  at: string;
+  events: readonly LogAppend[];
+}
+
 export interface ChannelStore {
   /**
-   * The DM channel of this pair, created on first use (channel.created to both).
-   * Concurrent calls for the same pair return the same channel.
+   * The DM channel of this pair, created on first use with `events` appended; an existing one
+   * is returned with no entries. Concurrent calls for the same pair return the same channel.
    */
-  getOrCreateDm(dm: { id: string; userIds: readonly [string, string]; createdAt: string }): Promise<{
-    channel: ChannelRecord;
-    entries: LogEntry[];
-  }>;
-  /** Owner plus members (deduplicated); group_full past maxMembers. channel.created to all. */
-  createGroup(group: {
-    id: string;
-    name: string;
-    ownerId: string;
-    memberIds: readonly string[];
-    maxMembers: number;
-    createdAt: string;
-  }): Promise<{ channel: ChannelRecord; entries: LogEntry[] }>;
+  getOrCreateDm(dm: NewDm, events: readonly LogAppend[]): Promise<{ channel: ChannelRecord; entries: LogEntry[] }>;
+  createGroup(group: NewGroup, events: readonly LogAppend[]): Promise<{ channel: ChannelRecord; entries: LogEntry[] }>;
   getChannel(channelId: string): Promise<ChannelRecord | undefined>;
   /** The member's role, or undefined if `userId` is not a member. */
   getRole(channelId: string, userId: string): Promise<MemberRole | undefined>;
   memberIds(channelId: string): Promise<string[]>;
   /** Distinct users sharing a group of at most `maxGroupSize` members with `userId` (DMs do not count). */
   channelPeers(userId: string, maxGroupSize: number): Promise<string[]>;
+  /** The other member of each of the user's DMs. */
+  dmPartners(userId: string): Promise<string[]>;
   /** Every channel the user belongs to, most recent activity first. */
   listChannelViews(userId: string): Promise<ChannelViewRecord[]>;
-  /** group_full past maxMembers; conflict if already a member. member.added to all (new one included). */
-  addMember(channelId: string, userId: string, role: MemberRole, maxMembers: number, at: string): Promise<LogEntry[]>;
-  /**
-   * member.removed to all (the removed one included). If the owner leaves, the oldest admin,
-   * else the oldest member, becomes owner. not_found if not a member.
-   */
-  removeMember(channelId: string, userId: string, at: string): Promise<LogEntry[]>;
-  setRole(channelId: string, userId: string, role: MemberRole, at: string): Promise<LogEntry[]>;
-  renameGroup(channelId: string, name: string, at: string): Promise<LogEntry[]>;
-  /**
-   * Moves the user's read cursor forward to `messageId` (never backwards) and appends
-   * read.updated to `notifyUserIds`. Returns [] when the cursor did not move.
-   */
-  markRead(
-    channelId: string,
-    userId: string,
-    messageId: string,
-    notifyUserIds: readonly string[],
-    at: string,
-  ): Promise<LogEntry[]>;
+  /** `stale` also when the channel does not exist. */
+  changeChannel(change: ChannelChange): Promise<ConditionalWrite>;
+  /** `stale` when the cursor is not at `from` (or `userId` is not a member). */
+  moveReadCursor(move: ReadCursorMove): Promise<ConditionalWrite>;
 }
 
 // ---------------------------------------------------------------- messages

@@ -4,26 +4,16 @@
  * SIGKILLed mid-traffic; Redis is restarted mid-traffic. Throughout, every acked message
  * reaches every member exactly once, and every user's log stays gap-free.
  *
- * Needs PostgreSQL (PARLEY_TEST_PG_URL) and Redis (PARLEY_TEST_REDIS_URL); skips loudly without
- * them, fails under CI=true. The Redis restart runs only against this machine's Redis.
+ * Needs PostgreSQL (PARLEY_TEST_PG_URL) and the redis-server binary (the fleet runs on a Redis
+ * of its own, so restarting it touches nobody else); skips loudly without them, fails under
+ * CI=true.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pgSkipReason } from '../../src/adapters/postgres/testing.js';
-import { redisSkipReason } from '../../src/adapters/redis/testing.js';
-import {
-  api,
-  ensureRedisRunning,
-  eventually,
-  Fleet,
-  redisIsLocal,
-  restartRedis,
-  signup,
-  sleep,
-  TestClient,
-  type Session,
-} from './harness.js';
+import { PrivateRedis } from '../../src/adapters/redis/testing.js';
+import { api, eventually, Fleet, signup, sleep, TestClient, type Session } from './harness.js';
 
-const skip = (await redisSkipReason()) || (await pgSkipReason());
+const skip = PrivateRedis.skipReason() || (await pgSkipReason());
 
 interface Sent {
   messageId: string;
@@ -133,7 +123,6 @@ describe.skipIf(skip !== false)(
 
     afterAll(async () => {
       for (const client of clients) client.close();
-      await ensureRedisRunning();
       await fleet?.stop();
     }, 60_000);
 
@@ -228,14 +217,16 @@ describe.skipIf(skip !== false)(
     it("takes a dead gateway's users offline within the heartbeat timeout", async () => {
       const gateways = fleet.byRole('gateway');
       const victim = gateways[gateways.length - 1]!;
-      const lonely = new TestClient(await signup(fleet.apiUrls[0]!, `lonely${Date.now().toString(36)}`), fleet.apiUrls);
+      const lonelyAuth = await signup(fleet.apiUrls[0]!, `lonely${Date.now().toString(36)}`);
+      const lonely = new TestClient(lonelyAuth, fleet.apiUrls);
       lonely.autoReconnect = false;
+      // A user with no contacts: only they may see their own presence (strangers get `unknown`).
       const presenceOf = async () => {
         const { presence } = await api<{ presence: { userId: string; status: string }[] }>(
           fleet.apiUrls[1]!,
           'GET',
           `/v1/presence?userIds=${lonely.userId}`,
-          sessions[0]!.token,
+          lonelyAuth.token,
         );
         return presence.find((p) => p.userId === lonely.userId)?.status;
       };
@@ -253,72 +244,68 @@ describe.skipIf(skip !== false)(
       }
     }, 60_000);
 
-    it.skipIf(!redisIsLocal())(
-      'survives a Redis restart mid-traffic: servers reconnect, clients catch up, nothing lost or doubled',
-      async () => {
-        // Users on both gateways again (the killed ones were restarted).
-        const gateways = fleet.byRole('gateway');
-        for (const [i, client] of clients.entries()) {
-          const target = gateways[i % gateways.length]!.process.wsUrl;
-          if (client.gatewayUrl !== target) await client.moveTo(target);
-        }
-        const stop = traffic(60, 'redis');
-        await sleep(1_000);
-        await restartRedis(500);
-        // Fresh Redis: node registry and presence are rebuilt by the next announces and heartbeats.
-        await sleep(2_500);
-        // Sends after the restart are delivered live again (the bus resubscribed).
-        const probe = clients[1]!;
-        const probeId = await send(probe, groupId, 'after the restart');
-        await eventually(
-          () => clients.every((c) => c.messages.has(probeId)),
-          15_000,
-          'live delivery after the Redis restart',
-        ).catch(async (error: unknown) => {
-          const redis = await fleet.redisState(clients.map((c) => c.userId));
-          const behind = await Promise.all(
-            clients.map(async (c) => {
-              const page = await api<{ events: unknown[] }>(
-                fleet.apiUrls[0]!,
-                'GET',
-                `/v1/sync?since=${c.seq}&limit=100`,
-                c.session.token,
-              );
-              return page.events.length;
-            }),
-          );
-          const state = clients.map((c) => ({
-            user: c.session.username,
-            gateway: c.gatewayNodeId,
-            connected: c.connected,
-            seq: c.seq,
-            hasProbe: c.messages.has(probeId),
-            reconnects: c.reconnects,
-            pending: c.pendingCount,
-            ...c.debugState(),
-          }));
-          throw new Error(
-            `${String(error)}\n${JSON.stringify(state)}\nlog entries not delivered: ${JSON.stringify(behind)}\n${redis}\n${fleet.logs(3)}`,
-          );
-        });
-        await stop();
-        const { caughtUp } = await verify();
-        const gapFills = clients.reduce((sum, c) => sum + c.gapFills, 0);
-        const stale = clients.reduce((sum, c) => sum + c.staleEvents, 0);
-        console.info(
-          `redis restart: ${sent.length} messages acked in all; ${gapFills} live gap fills, ${stale} stale events dropped, ` +
-            `${caughtUp} events fetched in the final catch-up`,
+    it('survives a Redis restart mid-traffic: servers reconnect, clients catch up, nothing lost or doubled', async () => {
+      // Users on both gateways again (the killed ones were restarted).
+      const gateways = fleet.byRole('gateway');
+      for (const [i, client] of clients.entries()) {
+        const target = gateways[i % gateways.length]!.process.wsUrl;
+        if (client.gatewayUrl !== target) await client.moveTo(target);
+      }
+      const stop = traffic(60, 'redis');
+      await sleep(1_000);
+      await fleet.redis.restart(500);
+      // Fresh Redis: node registry and presence are rebuilt by the next announces and heartbeats.
+      await sleep(2_500);
+      // Sends after the restart are delivered live again (the bus resubscribed).
+      const probe = clients[1]!;
+      const probeId = await send(probe, groupId, 'after the restart');
+      await eventually(
+        () => clients.every((c) => c.messages.has(probeId)),
+        15_000,
+        'live delivery after the Redis restart',
+      ).catch(async (error: unknown) => {
+        const redis = await fleet.redisState(clients.map((c) => c.userId));
+        const behind = await Promise.all(
+          clients.map(async (c) => {
+            const page = await api<{ events: unknown[] }>(
+              fleet.apiUrls[0]!,
+              'GET',
+              `/v1/sync?since=${c.seq}&limit=100`,
+              c.session.token,
+            );
+            return page.events.length;
+          }),
         );
-        for (const apiUrl of fleet.apiUrls) {
-          await eventually(
-            async () =>
-              (await fetch(`${apiUrl}/v1/gateway`, { headers: { authorization: `Bearer ${sessions[0]!.token}` } })).ok,
-            15_000,
-            'discovery after the Redis restart',
-          );
-        }
-      },
-      120_000,
-    );
+        const state = clients.map((c) => ({
+          user: c.session.username,
+          gateway: c.gatewayNodeId,
+          connected: c.connected,
+          seq: c.seq,
+          hasProbe: c.messages.has(probeId),
+          reconnects: c.reconnects,
+          pending: c.pendingCount,
+          ...c.debugState(),
+        }));
+        throw new Error(
+          `${String(error)}\n${JSON.stringify(state)}\nlog entries not delivered: ${JSON.stringify(behind)}\n${redis}\n${fleet.logs(3)}`,
+        );
+      });
+      await stop();
+      const { caughtUp } = await verify();
+      const gapFills = clients.reduce((sum, c) => sum + c.gapFills, 0);
+      const stale = clients.reduce((sum, c) => sum + c.staleEvents, 0);
+      console.info(
+        `redis restart: ${sent.length} messages acked in all; ${gapFills} live gap fills, ${stale} stale events dropped, ` +
+          `${caughtUp} events fetched in the final catch-up`,
+      );
+      for (const apiUrl of fleet.apiUrls) {
+        await eventually(
+          async () =>
+            (await fetch(`${apiUrl}/v1/gateway`, { headers: { authorization: `Bearer ${sessions[0]!.token}` } })).ok,
+          15_000,
+          'discovery after the Redis restart',
+        );
+      }
+    }, 120_000);
   },
 );

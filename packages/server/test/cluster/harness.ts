@@ -1,21 +1,21 @@
 /**
  * Multi-process fleet for the cluster tests: API, gateway and notifier roles as separate
  * processes (the built packages/server/dist/main.js) on a fresh PostgreSQL database and a
- * fresh Redis key prefix, plus a minimal protocol client that behaves like the SDK: discovery,
+ * private redis-server of the fleet's own (which a test may kill and restart; the machine's
+ * shared Redis is never touched), plus a minimal protocol client that behaves like the SDK: discovery,
  * resume with `since`, seq-ordered apply with gap fill, and resend of unacked sends.
  */
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import WebSocket from 'ws';
 import type { Message, SyncEvent } from '@parley/protocol';
 import { createTestDatabase, type TestDatabase } from '../../src/adapters/postgres/testing.js';
-import { deleteRedisKeys, redisTestUrl, uniqueRedisPrefix } from '../../src/adapters/redis/testing.js';
+import { PrivateRedis } from '../../src/adapters/redis/testing.js';
 import { freePort } from '../../src/testing.js';
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -51,72 +51,6 @@ export function ensureBuilt(): void {
     cwd: repoRoot,
     stdio: 'inherit',
   });
-}
-
-// ------------------------------------------------------------------ redis restarts
-
-const run = promisify(execFile);
-const redisPort = new URL(redisTestUrl).port || '6379';
-
-/** True when the test Redis is this machine's, so the test may stop and start it. */
-export function redisIsLocal(): boolean {
-  const url = new URL(redisTestUrl);
-  return ['127.0.0.1', 'localhost'].includes(url.hostname);
-}
-
-async function redisAnswers(): Promise<boolean> {
-  const client = new Redis(redisTestUrl, {
-    lazyConnect: true,
-    connectTimeout: 500,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    return (await client.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    client.disconnect();
-  }
-}
-
-/** Starts the machine's Redis if it is down (idempotent; used in finally blocks and afterAll). */
-export async function ensureRedisRunning(): Promise<void> {
-  if (await redisAnswers()) return;
-  // The machine's Redis (port 6379) restarts as CI starts it; another local one (a developer's
-  // private instance) restarts with its files in the temp directory.
-  const files = redisPort === '6379' ? ['/var/lib/redis', '/var/log/redis/ci.log'] : [tmpdir(), ''];
-  await run('redis-server', [
-    '--daemonize',
-    'yes',
-    '--bind',
-    '127.0.0.1',
-    '-::1',
-    '--port',
-    redisPort,
-    '--save',
-    '',
-    '--appendonly',
-    'no',
-    '--dir',
-    files[0]!,
-    '--logfile',
-    files[1]!,
-  ]);
-  await eventually(redisAnswers, 10_000, 'redis to come back');
-}
-
-/** Stops the local test Redis (dropping all data), waits `downMs`, and starts it again. */
-export async function restartRedis(downMs: number): Promise<void> {
-  try {
-    await run('redis-cli', ['-h', '127.0.0.1', '-p', redisPort, 'shutdown', 'nosave']).catch(() => undefined);
-    await eventually(async () => !(await redisAnswers()), 5_000, 'redis to stop');
-    await sleep(downMs);
-  } finally {
-    await ensureRedisRunning();
-  }
 }
 
 // ------------------------------------------------------------------ fleet
@@ -203,18 +137,26 @@ export class Fleet {
   readonly logDir = mkdtempSync(path.join(tmpdir(), 'parley-cluster-'));
   private constructor(
     readonly database: TestDatabase,
-    readonly redisPrefix: string,
+    /** The fleet's own Redis: `redis.restart(downMs)` is a Redis restart for this fleet only. */
+    readonly redis: PrivateRedis,
     readonly env: Record<string, string>,
   ) {}
+
+  readonly redisPrefix = 'parley:';
 
   static async start(options: FleetOptions = {}): Promise<Fleet> {
     ensureBuilt();
     const database = await createTestDatabase('cluster');
-    const redisPrefix = uniqueRedisPrefix('cluster');
+    let redis: PrivateRedis;
+    try {
+      redis = await PrivateRedis.start();
+    } catch (error) {
+      await database.drop().catch(() => undefined);
+      throw error;
+    }
     const env = {
       PARLEY_DATABASE_URL: database.url,
-      PARLEY_REDIS_URL: redisTestUrl,
-      PARLEY_REDIS_PREFIX: redisPrefix,
+      PARLEY_REDIS_URL: redis.url,
       PARLEY_HEARTBEAT_MS: '500',
       PARLEY_HEARTBEAT_TIMEOUT_MS: '2000',
       PARLEY_PRESENCE_GRACE_MS: '200',
@@ -227,7 +169,7 @@ export class Fleet {
       PARLEY_LOGIN_LIMIT: '1000000',
       ...options.env,
     };
-    const fleet = new Fleet(database, redisPrefix, env);
+    const fleet = new Fleet(database, redis, env);
     const plan: Array<Node['role']> = [
       ...Array<Node['role']>(options.gateways ?? 2).fill('gateway'),
       ...Array<Node['role']>(options.apis ?? 2).fill('api'),
@@ -270,7 +212,7 @@ export class Fleet {
 
   /** This fleet's Redis connections and pub/sub channels, for a failure message. */
   async redisState(userIds: readonly string[] = []): Promise<string> {
-    const client = new Redis(redisTestUrl, { maxRetriesPerRequest: 1 });
+    const client = new Redis(this.redis.url, { maxRetriesPerRequest: 1 });
     client.on('error', () => {});
     try {
       const channels = (await client.pubsub('CHANNELS', `${this.redisPrefix}*`)) as string[];
@@ -297,12 +239,12 @@ export class Fleet {
     return this.nodes.map((n) => `--- ${n.name} (${n.process.baseUrl})\n${n.process.tail(lines)}`).join('\n');
   }
 
-  /** Stops every process and removes the database, the Redis keys and the logs. */
+  /** Stops every process and the fleet's Redis, and removes the database and the logs. */
   async stop(): Promise<void> {
     await Promise.all(this.nodes.map((n) => n.process.kill('SIGKILL').catch(() => undefined)));
     rmSync(this.logDir, { recursive: true, force: true });
     await this.database.drop().catch(() => undefined);
-    await deleteRedisKeys(this.redisPrefix).catch(() => undefined);
+    await this.redis.stop().catch(() => undefined);
   }
 }
 

@@ -8,6 +8,7 @@ import { PostgresStore } from '../../src/adapters/postgres/postgres-store.js';
 import { createTestDatabase } from '../../src/adapters/postgres/testing.js';
 import { RedisBus } from '../../src/adapters/redis/redis-bus.js';
 import { deleteRedisKeys, redisTestUrl, uniqueRedisPrefix } from '../../src/adapters/redis/testing.js';
+import { dmOf } from '../../src/ports/contract/fixtures.js';
 import type { NewMessage } from '../../src/ports/store.js';
 
 const seconds = Number(process.argv[2] ?? 10);
@@ -41,7 +42,7 @@ async function store(): Promise<void> {
     const dms: { channelId: string; members: [string, string] }[] = [];
     for (let i = 0; i < USERS; i++) {
       const pair: [string, string] = [users[i]!, users[(i * 7 + 1) % USERS]!];
-      const { channel } = await s.getOrCreateDm({ id: id(), userIds: pair, createdAt: new Date().toISOString() });
+      const { channel } = await s.getOrCreateDm(...dmOf(id(), pair[0], pair[1], new Date().toISOString()));
       dms.push({ channelId: channel.id, members: pair });
     }
     const latencies: number[] = [];

@@ -37,8 +37,6 @@ export function sdkBackend(client: ParleyClient, userId: string): Backend {
   const offs: (() => void)[] = [];
   let started = false;
 
-  const onOnline = () => client.reconnect();
-
   return {
     api: client.api,
     userId,
@@ -78,11 +76,13 @@ export function sdkBackend(client: ParleyClient, userId: string): Backend {
             resynced = false;
           });
         }),
+        // Only `unauthorized` ends the session. Everything else (e.g. `unavailable` while the
+        // server's storage is down) the SDK retries itself, keeping the session.
         client.on('error', (error) => {
           if (error instanceof ChatError && error.code === 'unauthorized') emit('unauthorized', undefined);
         }),
       );
-      window.addEventListener('online', onOnline);
+      // The SDK reconnects by itself, and at once when the browser says the network is back.
       client.connect().catch(() => {
         // terminal errors arrive through the `error` event
       });
@@ -107,7 +107,6 @@ export function sdkBackend(client: ParleyClient, userId: string): Backend {
     },
     typing: (channelId) => client.typing(channelId),
     async close(options) {
-      window.removeEventListener('online', onOnline);
       for (const off of offs.splice(0)) off();
       if (options?.logout) await client.logout();
       else await client.close();

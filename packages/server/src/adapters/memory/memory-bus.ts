@@ -42,6 +42,11 @@ export class MemoryBus implements Bus {
     };
   }
 
+  /** An in-process bus has no outage to recover from: the listener is never called. */
+  onReconnect(_listener: () => void): () => void {
+    return () => undefined;
+  }
+
   async close(): Promise<void> {
     this.#topics.clear();
   }

@@ -21,6 +21,7 @@ function nodeView(shared: MemoryBus): Bus {
         await off();
       };
     },
+    onReconnect: (listener) => shared.onReconnect(listener),
     async close() {
       await Promise.all([...mine].map((off) => off()));
       mine.clear();
@@ -41,6 +42,8 @@ describeBusContract('memory', async () => {
       await Promise.all(views.map((v) => v.close()));
       await shared.close();
     },
+    // In process there is nothing to lose the connection to.
+    outage: async () => ({ lossy: false }),
   };
 });
 

@@ -5,6 +5,8 @@ export class MemoryPushQueue implements PushQueue {
   readonly #jobs: PushJob[] = [];
   #handler: ((job: PushJob) => Promise<void>) | undefined;
   #draining = false;
+  /** The current (or last) run through the jobs; `close` waits for it. */
+  #drained: Promise<void> = Promise.resolve();
   #closed = false;
 
   async enqueue(jobs: readonly PushJob[]): Promise<void> {
@@ -18,20 +20,25 @@ export class MemoryPushQueue implements PushQueue {
     void this.#drain();
   }
 
-  async #drain(): Promise<void> {
-    if (this.#draining || this.#handler === undefined) return;
+  #drain(): void {
+    const handler = this.#handler;
+    if (this.#draining || handler === undefined) return;
     this.#draining = true;
-    try {
-      for (let job = this.#jobs.shift(); job !== undefined && !this.#closed; job = this.#jobs.shift()) {
-        await this.#handler(job).catch(() => undefined);
+    this.#drained = (async () => {
+      try {
+        for (let job = this.#jobs.shift(); job !== undefined && !this.#closed; job = this.#jobs.shift()) {
+          await handler(job).catch(() => undefined);
+        }
+      } finally {
+        this.#draining = false;
       }
-    } finally {
-      this.#draining = false;
-    }
+    })();
   }
 
+  /** Finishes the job in hand; the waiting ones end with the process (see the PushQueue contract). */
   async close(): Promise<void> {
     this.#closed = true;
     this.#jobs.length = 0;
+    await this.#drained;
   }
 }

@@ -15,6 +15,7 @@ import {
   uniqueSchema,
   type TestDatabase,
 } from './testing.js';
+import { dmOf, groupOf } from '../../ports/contract/fixtures.js';
 
 const skip = await pgSkipReason();
 let database: Promise<TestDatabase> | undefined;
@@ -79,14 +80,7 @@ describe.skipIf(skip !== false)(`PostgresStore under concurrency${skip ? ` (skip
     const channels: { id: string; members: string[] }[] = [];
     for (let i = 0; i < 6; i++) {
       const members = [users[i]!, users[(i + 1) % 6]!, users[(i + 3) % 6]!];
-      const { channel } = await s0.createGroup({
-        id: id(),
-        name: `g${i}`,
-        ownerId: members[0]!,
-        memberIds: members,
-        maxMembers: 100,
-        createdAt: at(),
-      });
+      const { channel } = await s0.createGroup(...groupOf(id(), `g${i}`, members[0]!, members, at()));
       channels.push({ id: channel.id, members });
     }
     const sends: Promise<unknown>[] = [];
@@ -126,7 +120,7 @@ describe.skipIf(skip !== false)(`PostgresStore under concurrency${skip ? ` (skip
     const [a, b] = stores as [PostgresStore, PostgresStore];
     const alice = await newUser(a, 'alice');
     const bob = await newUser(a, 'bob');
-    const { channel } = await a.getOrCreateDm({ id: id(), userIds: [alice, bob], createdAt: at() });
+    const { channel } = await a.getOrCreateDm(...dmOf(id(), alice, bob, at()));
     for (let round = 0; round < 10; round++) {
       const send = (store: PostgresStore) =>
         store.appendMessages([
@@ -147,8 +141,8 @@ describe.skipIf(skip !== false)(`PostgresStore under concurrency${skip ? ` (skip
     const x = await newUser(a, 'x');
     const y = await newUser(a, 'y');
     const [r1, r2] = await Promise.all([
-      a.getOrCreateDm({ id: id(), userIds: [x, y], createdAt: at() }),
-      b.getOrCreateDm({ id: id(), userIds: [y, x], createdAt: at() }),
+      a.getOrCreateDm(...dmOf(id(), x, y, at())),
+      b.getOrCreateDm(...dmOf(id(), y, x, at())),
     ]);
     expect(r1.channel.id).toBe(r2.channel.id);
     expect(r1.entries.length + r2.entries.length).toBe(2);

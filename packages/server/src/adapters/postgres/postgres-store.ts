@@ -3,17 +3,26 @@ import type { MemberRole, Message, User } from '@parley/protocol';
 import {
   StoreError,
   type AppendResult,
+  type ChannelChange,
   type ChannelRecord,
   type ChannelViewRecord,
+  type ConditionalWrite,
   type DeviceSession,
+  type FriendPair,
+  type FriendPairChange,
   type FriendRequestRecord,
   type HistoryQuery,
   type LogAppend,
   type LogEntry,
   type MemberRecord,
   type NewDevice,
+  type NewDm,
+  type NewGroup,
+  type NewMember,
   type NewMessage,
   type NewUser,
+  type ProfilePatch,
+  type ReadCursorMove,
   type Store,
   type StoredLogEntry,
   type UserRecord,
@@ -26,6 +35,8 @@ import {
   toMessage,
   toUser,
   toUserRecord,
+  sameMembers,
+  samePair,
   UNREAD_CAP,
   type ChannelRow,
   type LogRow,
@@ -95,7 +106,12 @@ export class PostgresStore implements Store {
     this.#pool = new pg.Pool({
       connectionString: options.url,
       max: options.poolSize ?? 10,
-      connectionTimeoutMillis: 5_000,
+      // A database that cannot be reached must surface as `unavailable` within seconds, not hang
+      // requests: bounds both opening a connection and waiting for a free one.
+      connectionTimeoutMillis: 3_000,
+      // Notices a peer that vanished without a reset (a partition) on idle connections.
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
       idleTimeoutMillis: 30_000,
       types: typeParsers,
       ...(options.schema === undefined ? {} : { options: `-c search_path=${quoteIdent(options.schema)}` }),
@@ -292,20 +308,22 @@ export class PostgresStore implements Store {
     return rows.map(toUser);
   }
 
-  async updateProfile(userId: string, patch: { displayName?: string; statusText?: string }): Promise<User> {
-    const { rows } = await this.#query<UserRow>(
-      `UPDATE users SET display_name = COALESCE($1, display_name),
-              status_text = CASE WHEN $2 THEN $3 ELSE status_text END
-       WHERE id = $4 RETURNING ${USER_COLUMNS}`,
-      [
-        patch.displayName ?? null,
-        patch.statusText !== undefined,
-        patch.statusText === '' ? null : (patch.statusText ?? null),
-        userId,
-      ],
-    );
-    if (rows[0] === undefined) throw new StoreError('not_found', 'no such user');
-    return toUser(rows[0]);
+  async updateProfile(userId: string, patch: ProfilePatch, events: readonly LogAppend[], at: string) {
+    return this.#tx(async (c) => {
+      const { rows } = await c.query<UserRow>(
+        `UPDATE users SET display_name = COALESCE($1, display_name),
+                status_text = CASE WHEN $2 THEN $3 ELSE status_text END
+         WHERE id = $4 RETURNING ${USER_COLUMNS}`,
+        [
+          patch.displayName ?? null,
+          patch.statusText !== undefined,
+          patch.statusText === '' ? null : (patch.statusText ?? null),
+          userId,
+        ],
+      );
+      if (rows[0] === undefined) throw new StoreError('not_found', 'no such user');
+      return { user: toUser(rows[0]), entries: await this.#appendLogs(c, timed(events, at)) };
+    });
   }
 
   async createDevice(device: NewDevice): Promise<void> {
@@ -355,47 +373,54 @@ export class PostgresStore implements Store {
 
   // ------------------------------------------------------------ friends
 
-  async requestFriend(request: FriendRequestRecord) {
-    return this.#tx(async (c) => {
-      const { fromUserId, toUserId } = request;
-      await this.#lockPair(c, fromUserId, toUserId);
-      if (await areFriends(c, fromUserId, toUserId)) throw new StoreError('conflict', 'already friends');
-      const reverse = await findRequest(c, toUserId, fromUserId);
-      if (reverse !== undefined) {
-        const entries = await this.#befriend(c, reverse, request.createdAt);
-        return { request: reverse, accepted: true, entries };
-      }
-      const existing = await findRequest(c, fromUserId, toUserId);
-      if (existing !== undefined) return { request: existing, accepted: false, entries: [] as LogEntry[] };
-      await c.query(`INSERT INTO friend_requests (id, from_user_id, to_user_id, created_at) VALUES ($1, $2, $3, $4)`, [
-        request.id,
-        fromUserId,
-        toUserId,
-        request.createdAt,
-      ]);
-      const entries = await this.#appendLogs(c, [
-        {
-          userIds: [toUserId, fromUserId],
-          type: 'friend.requested',
-          data: { requestId: request.id },
-          at: request.createdAt,
-        },
-      ]);
-      return { request, accepted: false, entries };
-    });
+  async #friendPair(c: Client | pg.Pool, a: string, b: string): Promise<FriendPair> {
+    const [requests, friends] = await Promise.all([
+      c.query<FriendRequestRecord>(
+        `SELECT ${REQUEST_COLUMNS} FROM friend_requests
+         WHERE (from_user_id = $1 AND to_user_id = $2) OR (from_user_id = $2 AND to_user_id = $1) ORDER BY id`,
+        [a, b],
+      ),
+      c.query(`SELECT 1 FROM friendships WHERE user_id = $1 AND friend_id = $2`, [a, b]),
+    ]);
+    return { friends: friends.rows.length > 0, requests: requests.rows };
   }
 
-  /** Turns a pending request into a friendship (inside the caller's transaction, pair locked). */
-  async #befriend(c: Client, request: FriendRequestRecord, at: string): Promise<LogEntry[]> {
-    await c.query(`DELETE FROM friend_requests WHERE id = $1`, [request.id]);
-    await c.query(
-      `INSERT INTO friendships (user_id, friend_id, created_at) VALUES ($1, $2, $3), ($2, $1, $3) ON CONFLICT DO NOTHING`,
-      [request.fromUserId, request.toUserId, at],
-    );
-    return this.#appendLogs(c, [
-      { userIds: [request.fromUserId], type: 'friend.added', data: { userId: request.toUserId }, at },
-      { userIds: [request.toUserId], type: 'friend.added', data: { userId: request.fromUserId }, at },
-    ]);
+  async friendPair(a: string, b: string): Promise<FriendPair> {
+    try {
+      return await this.#friendPair(this.#pool, a, b);
+    } catch (error) {
+      throw translate(error);
+    }
+  }
+
+  async changeFriendPair(change: FriendPairChange): Promise<ConditionalWrite> {
+    return this.#tx(async (c) => {
+      const [a, b] = change.pair;
+      await this.#lockPair(c, a, b);
+      if (!samePair(change.expected, await this.#friendPair(c, a, b))) return { status: 'stale' as const };
+      if (change.removeRequestIds !== undefined && change.removeRequestIds.length > 0) {
+        await c.query(`DELETE FROM friend_requests WHERE id = ANY($1::bigint[])`, [change.removeRequestIds]);
+      }
+      const request = change.addRequest;
+      if (request !== undefined) {
+        await c.query(
+          `INSERT INTO friend_requests (id, from_user_id, to_user_id, created_at) VALUES ($1, $2, $3, $4)`,
+          [request.id, request.fromUserId, request.toUserId, request.createdAt],
+        );
+      }
+      if (change.friends === true) {
+        await c.query(
+          `INSERT INTO friendships (user_id, friend_id, created_at) VALUES ($1, $2, $3), ($2, $1, $3) ON CONFLICT DO NOTHING`,
+          [a, b, change.at],
+        );
+      } else if (change.friends === false) {
+        await c.query(
+          `DELETE FROM friendships WHERE (user_id = $1 AND friend_id = $2) OR (user_id = $2 AND friend_id = $1)`,
+          [a, b],
+        );
+      }
+      return { status: 'applied' as const, entries: await this.#appendLogs(c, timed(change.events, change.at)) };
+    });
   }
 
   async getFriendRequest(requestId: string): Promise<FriendRequestRecord | undefined> {
@@ -417,33 +442,6 @@ export class PostgresStore implements Store {
     };
   }
 
-  async acceptFriendRequest(requestId: string, userId: string, at: string) {
-    return this.#tx(async (c) => {
-      const first = await c.query<FriendRequestRecord>(
-        `SELECT ${REQUEST_COLUMNS} FROM friend_requests WHERE id = $1 AND to_user_id = $2`,
-        [requestId, userId],
-      );
-      if (first.rows[0] === undefined) throw new StoreError('not_found', 'no such friend request');
-      await this.#lockPair(c, first.rows[0].fromUserId, userId);
-      // Read again under the pair lock: a concurrent accept or request may have consumed it.
-      const { rows } = await c.query<FriendRequestRecord>(
-        `SELECT ${REQUEST_COLUMNS} FROM friend_requests WHERE id = $1 AND to_user_id = $2`,
-        [requestId, userId],
-      );
-      const request = rows[0];
-      if (request === undefined) throw new StoreError('not_found', 'no such friend request');
-      return { friendId: request.fromUserId, entries: await this.#befriend(c, request, at) };
-    });
-  }
-
-  async deleteFriendRequest(requestId: string, userId: string): Promise<void> {
-    const result = await this.#query(
-      `DELETE FROM friend_requests WHERE id = $1 AND (from_user_id = $2 OR to_user_id = $2)`,
-      [requestId, userId],
-    );
-    if (result.rowCount === 0) throw new StoreError('not_found', 'no such friend request');
-  }
-
   async listFriendIds(userId: string): Promise<string[]> {
     const { rows } = await this.#query<{ friend_id: string }>(
       `SELECT friend_id FROM friendships WHERE user_id = $1 ORDER BY friend_id`,
@@ -455,21 +453,6 @@ export class PostgresStore implements Store {
   async areFriends(a: string, b: string): Promise<boolean> {
     const { rows } = await this.#query(`SELECT 1 FROM friendships WHERE user_id = $1 AND friend_id = $2`, [a, b]);
     return rows.length > 0;
-  }
-
-  async removeFriend(userId: string, friendId: string, at: string): Promise<LogEntry[]> {
-    return this.#tx(async (c) => {
-      await this.#lockPair(c, userId, friendId);
-      const result = await c.query(
-        `DELETE FROM friendships WHERE (user_id = $1 AND friend_id = $2) OR (user_id = $2 AND friend_id = $1)`,
-        [userId, friendId],
-      );
-      if (result.rowCount === 0) throw new StoreError('not_found', 'not friends');
-      return this.#appendLogs(c, [
-        { userIds: [userId], type: 'friend.removed', data: { userId: friendId }, at },
-        { userIds: [friendId], type: 'friend.removed', data: { userId }, at },
-      ]);
-    });
   }
 
   // ------------------------------------------------------------ channels
@@ -495,15 +478,6 @@ export class PostgresStore implements Store {
     return toChannelRecord(rows[0], (await this.#members(c, [channelId])).get(channelId) ?? []);
   }
 
-  /** Locks the channel row against concurrent membership changes; not_found if it does not exist. */
-  async #lockChannel(c: Client, channelId: string, kind?: 'group'): Promise<void> {
-    const { rows } = await c.query(
-      `SELECT 1 FROM channels WHERE id = $1 ${kind === undefined ? '' : `AND kind = 'group'`} FOR UPDATE`,
-      [channelId],
-    );
-    if (rows.length === 0) throw new StoreError('not_found', 'no such channel');
-  }
-
   async #memberIds(c: Client | pg.Pool, channelId: string): Promise<string[]> {
     const { rows } = await c.query<{ user_id: string }>(
       `SELECT user_id FROM channel_members WHERE channel_id = $1 ORDER BY joined_at, user_id`,
@@ -512,9 +486,9 @@ export class PostgresStore implements Store {
     return rows.map((row) => row.user_id);
   }
 
-  async getOrCreateDm(dm: { id: string; userIds: readonly [string, string]; createdAt: string }) {
+  async getOrCreateDm(dm: NewDm, events: readonly LogAppend[]) {
     return this.#tx(async (c) => {
-      const [a, b] = dm.userIds;
+      const [a, b] = dm.members.map((m) => m.userId) as [string, string];
       const key = BigInt(a) < BigInt(b) ? `${a}:${b}` : `${b}:${a}`;
       // A concurrent creator of the same pair makes this wait, then do nothing.
       const inserted = await c.query(
@@ -526,49 +500,31 @@ export class PostgresStore implements Store {
         const { rows } = await c.query<{ id: string }>(`SELECT id FROM channels WHERE dm_key = $1`, [key]);
         return { channel: (await this.#channel(c, rows[0]!.id))!, entries: [] as LogEntry[] };
       }
-      const userIds = [...new Set(dm.userIds)];
-      await c.query(
-        `INSERT INTO channel_members (channel_id, user_id, role, joined_at)
-         SELECT $1, u, 'member', $3 FROM unnest($2::bigint[]) AS u`,
-        [dm.id, userIds, dm.createdAt],
-      );
+      await this.#insertMembers(c, dm.id, dm.members, dm.createdAt);
       const channel = (await this.#channel(c, dm.id))!;
-      const entries = await this.#appendLogs(c, [
-        { userIds, type: 'channel.created', channelId: dm.id, at: dm.createdAt },
-      ]);
-      return { channel, entries };
+      return { channel, entries: await this.#appendLogs(c, timed(events, dm.createdAt)) };
     });
   }
 
-  async createGroup(group: {
-    id: string;
-    name: string;
-    ownerId: string;
-    memberIds: readonly string[];
-    maxMembers: number;
-    createdAt: string;
-  }) {
-    const others = [...new Set(group.memberIds)].filter((id) => id !== group.ownerId);
-    if (others.length + 1 > group.maxMembers) {
-      throw new StoreError('group_full', `a group holds at most ${group.maxMembers} members`);
-    }
+  async createGroup(group: NewGroup, events: readonly LogAppend[]) {
     return this.#tx(async (c) => {
       await c.query(`INSERT INTO channels (id, kind, name, created_at) VALUES ($1, 'group', $2, $3)`, [
         group.id,
         group.name,
         group.createdAt,
       ]);
-      await c.query(
-        `INSERT INTO channel_members (channel_id, user_id, role, joined_at)
-         SELECT $1, u.id, u.role, $4 FROM unnest($2::bigint[], $3::text[]) AS u(id, role)`,
-        [group.id, [group.ownerId, ...others], ['owner', ...others.map(() => 'member')], group.createdAt],
-      );
+      await this.#insertMembers(c, group.id, group.members, group.createdAt);
       const channel = (await this.#channel(c, group.id))!;
-      const entries = await this.#appendLogs(c, [
-        { userIds: [group.ownerId, ...others], type: 'channel.created', channelId: group.id, at: group.createdAt },
-      ]);
-      return { channel, entries };
+      return { channel, entries: await this.#appendLogs(c, timed(events, group.createdAt)) };
     });
+  }
+
+  async #insertMembers(c: Client, channelId: string, members: readonly NewMember[], at: string): Promise<void> {
+    await c.query(
+      `INSERT INTO channel_members (channel_id, user_id, role, joined_at)
+       SELECT $1, u.id, u.role, $4 FROM unnest($2::bigint[], $3::text[]) AS u(id, role)`,
+      [channelId, members.map((m) => m.userId), members.map((m) => m.role), at],
+    );
   }
 
   async getChannel(channelId: string): Promise<ChannelRecord | undefined> {
@@ -604,6 +560,18 @@ export class PostgresStore implements Store {
        WHERE mine.user_id = $1 AND c.kind = 'group'
          AND (SELECT count(*) FROM channel_members n WHERE n.channel_id = mine.channel_id) <= $2`,
       [userId, maxGroupSize],
+    );
+    return rows.map((row) => row.user_id);
+  }
+
+  async dmPartners(userId: string): Promise<string[]> {
+    const { rows } = await this.#query<{ user_id: string }>(
+      `SELECT peer.user_id
+       FROM channel_members mine
+       JOIN channels c ON c.id = mine.channel_id AND c.kind = 'dm'
+       JOIN channel_members peer ON peer.channel_id = mine.channel_id AND peer.user_id <> mine.user_id
+       WHERE mine.user_id = $1`,
+      [userId],
     );
     return rows.map((row) => row.user_id);
   }
@@ -669,81 +637,46 @@ export class PostgresStore implements Store {
     }
   }
 
-  async addMember(channelId: string, userId: string, role: MemberRole, maxMembers: number, at: string) {
+  async changeChannel(change: ChannelChange): Promise<ConditionalWrite> {
     return this.#tx(async (c) => {
-      await this.#lockChannel(c, channelId);
-      const ids = await this.#memberIds(c, channelId);
-      if (ids.includes(userId)) throw new StoreError('conflict', 'already a member');
-      if (ids.length + 1 > maxMembers)
-        throw new StoreError('group_full', `a group holds at most ${maxMembers} members`);
-      await c.query(`INSERT INTO channel_members (channel_id, user_id, role, joined_at) VALUES ($1, $2, $3, $4)`, [
-        channelId,
-        userId,
-        role,
-        at,
-      ]);
-      return this.#appendLogs(c, [
-        { userIds: [...ids, userId], type: 'member.added', channelId, data: { userId }, at },
-      ]);
-    });
-  }
-
-  async removeMember(channelId: string, userId: string, at: string) {
-    return this.#tx(async (c) => {
-      await this.#lockChannel(c, channelId);
-      const notify = await this.#memberIds(c, channelId);
-      const { rows } = await c.query<{ role: MemberRole }>(
-        `DELETE FROM channel_members WHERE channel_id = $1 AND user_id = $2 RETURNING role`,
-        [channelId, userId],
-      );
-      if (rows[0] === undefined) throw new StoreError('not_found', 'not a member');
-      if (rows[0].role === 'owner') {
-        // The oldest admin, else the oldest member, inherits the group.
+      const { channelId } = change;
+      // Locked against concurrent changes (and against message commits, which take KEY SHARE).
+      const { rows } = await c.query(`SELECT 1 FROM channels WHERE id = $1 FOR UPDATE`, [channelId]);
+      const members = rows.length === 0 ? undefined : (await this.#members(c, [channelId])).get(channelId);
+      if (members === undefined || !sameMembers(change.expected, members)) return { status: 'stale' as const };
+      if (change.remove !== undefined && change.remove.length > 0) {
+        await c.query(`DELETE FROM channel_members WHERE channel_id = $1 AND user_id = ANY($2::bigint[])`, [
+          channelId,
+          change.remove,
+        ]);
+      }
+      if (change.add !== undefined && change.add.length > 0) {
+        await this.#insertMembers(c, channelId, change.add, change.at);
+      }
+      if (change.roles !== undefined && change.roles.length > 0) {
         await c.query(
-          `UPDATE channel_members SET role = 'owner' WHERE channel_id = $1 AND user_id = (
-             SELECT user_id FROM channel_members WHERE channel_id = $1
-             ORDER BY role = 'admin' DESC, joined_at, user_id LIMIT 1)`,
-          [channelId],
+          `UPDATE channel_members m SET role = v.role
+           FROM unnest($2::bigint[], $3::text[]) AS v(user_id, role)
+           WHERE m.channel_id = $1 AND m.user_id = v.user_id`,
+          [channelId, change.roles.map((r) => r.userId), change.roles.map((r) => r.role)],
         );
       }
-      return this.#appendLogs(c, [{ userIds: notify, type: 'member.removed', channelId, data: { userId }, at }]);
+      if (change.name !== undefined) {
+        await c.query(`UPDATE channels SET name = $1 WHERE id = $2`, [change.name, channelId]);
+      }
+      return { status: 'applied' as const, entries: await this.#appendLogs(c, timed(change.events, change.at)) };
     });
   }
 
-  async setRole(channelId: string, userId: string, role: MemberRole, at: string) {
-    return this.#tx(async (c) => {
-      await this.#lockChannel(c, channelId);
-      const result = await c.query(`UPDATE channel_members SET role = $1 WHERE channel_id = $2 AND user_id = $3`, [
-        role,
-        channelId,
-        userId,
-      ]);
-      if (result.rowCount === 0) throw new StoreError('not_found', 'not a member');
-      const userIds = await this.#memberIds(c, channelId);
-      return this.#appendLogs(c, [{ userIds, type: 'channel.updated', channelId, at }]);
-    });
-  }
-
-  async renameGroup(channelId: string, name: string, at: string) {
-    return this.#tx(async (c) => {
-      await this.#lockChannel(c, channelId, 'group');
-      await c.query(`UPDATE channels SET name = $1 WHERE id = $2`, [name, channelId]);
-      const userIds = await this.#memberIds(c, channelId);
-      return this.#appendLogs(c, [{ userIds, type: 'channel.updated', channelId, at }]);
-    });
-  }
-
-  async markRead(channelId: string, userId: string, messageId: string, notifyUserIds: readonly string[], at: string) {
+  async moveReadCursor(move: ReadCursorMove): Promise<ConditionalWrite> {
     return this.#tx(async (c) => {
       const result = await c.query(
         `UPDATE channel_members SET last_read_message_id = $3
-         WHERE channel_id = $1 AND user_id = $2 AND (last_read_message_id IS NULL OR last_read_message_id < $3)`,
-        [channelId, userId, messageId],
+         WHERE channel_id = $1 AND user_id = $2 AND last_read_message_id IS NOT DISTINCT FROM $4::bigint`,
+        [move.channelId, move.userId, move.to, move.from ?? null],
       );
-      if (result.rowCount === 0) return [];
-      return this.#appendLogs(c, [
-        { userIds: notifyUserIds, type: 'read.updated', channelId, messageId, data: { userId }, at },
-      ]);
+      if (result.rowCount === 0) return { status: 'stale' as const };
+      return { status: 'applied' as const, entries: await this.#appendLogs(c, timed(move.events, move.at)) };
     });
   }
 
@@ -900,12 +833,7 @@ export class PostgresStore implements Store {
   // ------------------------------------------------------------ update log
 
   async appendLog(appends: readonly LogAppend[], at: string): Promise<LogEntry[]> {
-    return this.#tx((c) =>
-      this.#appendLogs(
-        c,
-        appends.map((a) => ({ ...a, at })),
-      ),
-    );
+    return this.#tx((c) => this.#appendLogs(c, timed(appends, at)));
   }
 
   async readLog(userId: string, afterSeq: number, limit: number, maxTextBytes?: number): Promise<StoredLogEntry[]> {
@@ -1050,17 +978,9 @@ async function findOriginals(
   return new Map(rows.map((row) => [`${row.key_sender_id}\u0000${row.key_client_msg_id}`, row]));
 }
 
-async function findRequest(c: Client, fromUserId: string, toUserId: string): Promise<FriendRequestRecord | undefined> {
-  const { rows } = await c.query<FriendRequestRecord>(
-    `SELECT ${REQUEST_COLUMNS} FROM friend_requests WHERE from_user_id = $1 AND to_user_id = $2`,
-    [fromUserId, toUserId],
-  );
-  return rows[0];
-}
-
-async function areFriends(c: Client, a: string, b: string): Promise<boolean> {
-  const { rows } = await c.query(`SELECT 1 FROM friendships WHERE user_id = $1 AND friend_id = $2`, [a, b]);
-  return rows.length > 0;
+/** The domain's appends, all at one time. */
+function timed(appends: readonly LogAppend[], at: string): TimedAppend[] {
+  return appends.map((append) => ({ ...append, at }));
 }
 
 export function quoteIdent(name: string): string {

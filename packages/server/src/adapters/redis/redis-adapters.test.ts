@@ -1,4 +1,5 @@
 /** Redis-specific behaviour beyond the shared contracts: reconnects, outages, id leases. */
+import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually, sleep } from '../../ports/contract/wait.js';
@@ -67,19 +68,54 @@ describe.skipIf(skip !== false)(`Redis adapters${skip ? ` (skipped: ${skip})` : 
     expect(reconnects).toBe(1);
   });
 
-  it('bus: publish and subscribe do not hang while Redis is unreachable; drops are counted', async () => {
-    const bus = new RedisBus({ url: DEAD_URL, prefix: 'x:' });
+  it('bus: publish and subscribe do not hang while Redis is unreachable; what exceeds the hold bounds is dropped and counted', async () => {
+    const bus = new RedisBus({ url: DEAD_URL, prefix: 'x:', holdMessages: 2 });
     cleanups.push(() => bus.close());
     const started = Date.now();
     const off = await bus.subscribe('t', () => {});
     await bus.publish([
       { topic: 't', payload: '1' },
       { topic: 't', payload: '2' },
+      { topic: 't', payload: '3' },
     ]);
     await off();
     expect(Date.now() - started).toBeLessThan(500);
-    expect(bus.stats.dropped).toBe(2);
+    expect(bus.stats.dropped).toBe(1);
     await expect(RedisBus.open({ url: DEAD_URL }, 300)).rejects.toThrow(/not ready/);
+  });
+
+  it('bus: messages published while the connection is down are published in order once it is back', async () => {
+    // A network blip between one node and Redis: the publisher's path is cut, the subscriber's is not.
+    const p = prefix('bus-hold');
+    const proxy = await TcpProxy.start(new URL(redisTestUrl));
+    cleanups.push(() => proxy.close());
+    const publisher = await RedisBus.open({ url: proxy.url, prefix: p, holdMs: 60_000 });
+    const subscriber = await RedisBus.open({ url: redisTestUrl, prefix: p });
+    cleanups.push(
+      () => publisher.close(),
+      () => subscriber.close(),
+    );
+    const got: string[] = [];
+    await subscriber.subscribe('t', (payload) => void got.push(payload));
+    await proxy.cut();
+    // What is in flight when the connection drops may be lost (at-most-once); from the moment the
+    // bus knows it is cut, it holds.
+    await eventually(
+      async () => {
+        await publisher.publish([{ topic: 'probe', payload: '' }]);
+        return publisher.stats.held > 0;
+      },
+      5_000,
+      'the publisher to notice the cut',
+    );
+    const droppedInFlight = publisher.stats.dropped;
+    for (let i = 0; i < 5; i++) await publisher.publish([{ topic: 't', payload: `while down ${i}` }]);
+    expect(got).toEqual([]);
+    await proxy.restore();
+    await publisher.publish([{ topic: 't', payload: 'after' }]);
+    await eventually(() => got.includes('after'), 10_000, 'delivery once the publisher is back');
+    expect(got).toEqual([...Array.from({ length: 5 }, (_, i) => `while down ${i}`), 'after']);
+    expect(publisher.stats.dropped).toBe(droppedInFlight);
   });
 
   it('presence: an unreachable Redis fails fast with StoreError unavailable', async () => {
@@ -149,3 +185,55 @@ describe.skipIf(skip !== false)(`Redis adapters${skip ? ` (skipped: ${skip})` : 
     await expect(second.leaseNodeId()).rejects.toMatchObject({ kind: 'unavailable' });
   });
 });
+
+/** A TCP proxy in front of a server, whose path the test can cut and restore (on the same port). */
+class TcpProxy {
+  #server: Server | undefined;
+  readonly #sockets = new Set<Socket>();
+
+  private constructor(
+    private readonly target: URL,
+    public port: number,
+  ) {}
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  static async start(target: URL): Promise<TcpProxy> {
+    const proxy = new TcpProxy(target, 0);
+    await proxy.restore();
+    return proxy;
+  }
+
+  /** Drops every connection and refuses new ones. */
+  async cut(): Promise<void> {
+    const server = this.#server;
+    this.#server = undefined;
+    for (const socket of this.#sockets) socket.destroy();
+    this.#sockets.clear();
+    if (server) await new Promise((resolve) => server.close(resolve));
+  }
+
+  async restore(): Promise<void> {
+    const server = createServer((client) => {
+      const upstream = tcpConnect(Number(this.target.port || 6379), this.target.hostname);
+      for (const socket of [client, upstream]) {
+        this.#sockets.add(socket);
+        socket.on('error', () => undefined);
+        socket.on('close', () => {
+          client.destroy();
+          upstream.destroy();
+        });
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
+    this.port = (server.address() as { port: number }).port;
+    this.#server = server;
+  }
+
+  close(): Promise<void> {
+    return this.cut();
+  }
+}

@@ -7,6 +7,7 @@ export class RedisPushQueue implements PushQueue {
   readonly #key: string;
   readonly #producer: Redis;
   #consumer: Redis | undefined;
+  #consuming: Promise<void> = Promise.resolve();
   #closed = false;
 
   constructor(private readonly options: RedisConnectionOptions) {
@@ -34,16 +35,23 @@ export class RedisPushQueue implements PushQueue {
     // A blocking pop needs a connection of its own.
     const consumer = connect(this.options, 'parley-push-consumer');
     this.#consumer = consumer;
-    void (async () => {
+    this.#consuming = (async () => {
       while (!this.#closed) {
         let popped: [string, string] | null = null;
         try {
+          // Short blocks: `close` waits for the pop under way rather than cutting it (a job
+          // popped on a connection that is being cut would be lost).
           popped = await consumer.brpop(this.#key, 1);
         } catch {
           if (!this.#closed) await new Promise((resolve) => setTimeout(resolve, 200));
           continue;
         }
         if (popped === null) continue;
+        if (this.#closed) {
+          // Taken as the notifier stops: back to the front (BRPOP takes from the right end).
+          await this.#producer.rpush(this.#key, popped[1]).catch(() => undefined);
+          return;
+        }
         try {
           await handler(JSON.parse(popped[1]) as PushJob);
         } catch {
@@ -53,8 +61,10 @@ export class RedisPushQueue implements PushQueue {
     })();
   }
 
+  /** Stops consuming: finishes the job in hand, returns one popped meanwhile, then disconnects. */
   async close(): Promise<void> {
     this.#closed = true;
+    await this.#consuming;
     await Promise.all([disconnect(this.#producer), this.#consumer && disconnect(this.#consumer)]);
   }
 }

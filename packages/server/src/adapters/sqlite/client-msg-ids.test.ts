@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { NewMessage } from '../../ports/store.js';
 import { SqliteStore } from './sqlite-store.js';
+import { dmOf } from '../../ports/contract/fixtures.js';
 
 // The idempotency index is written behind (client-msg-ids.ts); these pin that resends find their
 // original whether the key is still in memory, already flushed, or lost with a crashed process.
@@ -24,7 +25,7 @@ async function openWithDm(): Promise<SqliteStore> {
   const store = await open();
   await store.createUser({ id: '1', username: 'a', displayName: 'A', passwordHash: 'h', createdAt: now });
   await store.createUser({ id: '2', username: 'b', displayName: 'B', passwordHash: 'h', createdAt: now });
-  await store.getOrCreateDm({ id: '3', userIds: ['1', '2'], createdAt: now });
+  await store.getOrCreateDm(...dmOf('3', '1', '2', now));
   return store;
 }
 

@@ -8,6 +8,7 @@ import type { NewMessage, Store } from '../../ports/store.js';
 import { LONG_TEXT_BYTES, TextsOnDiskMark, type LongTexts } from './long-texts.js';
 import { migrations } from './schema.js';
 import { openSqliteStore } from './threaded-store.js';
+import { dmOf } from '../../ports/contract/fixtures.js';
 
 // Texts of LONG_TEXT_BYTES or more live in the file beside the database (long-texts.ts); every
 // read path must give them back exactly, whether the row or the file holds them.
@@ -33,7 +34,7 @@ async function openWithDm(): Promise<Store> {
   store = await openSqliteStore({ path: file });
   await store.createUser({ id: '1', username: 'a', displayName: 'A', passwordHash: 'h', createdAt: now });
   await store.createUser({ id: '2', username: 'b', displayName: 'B', passwordHash: 'h', createdAt: now });
-  await store.getOrCreateDm({ id: '3', userIds: ['1', '2'], createdAt: now });
+  await store.getOrCreateDm(...dmOf('3', '1', '2', now));
   return store;
 }
 

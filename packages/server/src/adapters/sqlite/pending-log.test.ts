@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { NewMessage } from '../../ports/store.js';
 import { SqliteStore } from './sqlite-store.js';
+import { dmOf } from '../../ports/contract/fixtures.js';
 
 // The update log is written behind (pending-log.ts); these pin that every entry is readable,
 // in seq order and without gaps, while pending, while being stored, once stored, and after a
@@ -29,7 +30,7 @@ async function openWithDm(createdAt = now): Promise<SqliteStore> {
   const store = await open();
   await store.createUser({ id: '1', username: 'a', displayName: 'A', passwordHash: 'h', createdAt });
   await store.createUser({ id: '2', username: 'b', displayName: 'B', passwordHash: 'h', createdAt });
-  await store.getOrCreateDm({ id: '3', userIds: ['1', '2'], createdAt });
+  await store.getOrCreateDm(...dmOf('3', '1', '2', createdAt));
   return store;
 }
 

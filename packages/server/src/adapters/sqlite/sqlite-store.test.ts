@@ -7,6 +7,7 @@ import { describeStoreContract } from '../../ports/contract/store.contract.js';
 import { expect, it } from 'vitest';
 import { SqliteStore } from './sqlite-store.js';
 import { openSqliteStore } from './threaded-store.js';
+import { dmOf, groupOf } from '../../ports/contract/fixtures.js';
 
 async function inMemory() {
   const store = new SqliteStore({ path: ':memory:' });
@@ -45,7 +46,7 @@ it('keeps the WAL bounded while messages are committed without a pause', async (
     const now = new Date().toISOString();
     await store.createUser({ id: '1', username: 'a', displayName: 'A', passwordHash: 'h', createdAt: now });
     await store.createUser({ id: '2', username: 'b', displayName: 'B', passwordHash: 'h', createdAt: now });
-    await store.getOrCreateDm({ id: '3', userIds: ['1', '2'], createdAt: now });
+    await store.getOrCreateDm(...dmOf('3', '1', '2', now));
     const text = 'x'.repeat(4000);
     let id = 1000;
     let largest = 0;
@@ -89,7 +90,7 @@ it('resolves message batches in commit order while the next one commits during t
   try {
     const now = new Date().toISOString();
     await store.createUser({ id: '1', username: 'a', displayName: 'A', passwordHash: 'h', createdAt: now });
-    await store.getOrCreateDm({ id: '3', userIds: ['1', '1'], createdAt: now });
+    await store.createGroup(...groupOf('3', 'self', '1', [], now));
     const resolved: number[] = [];
     const batches = Array.from({ length: 20 }, (_, i) =>
       store

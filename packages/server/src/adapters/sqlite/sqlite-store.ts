@@ -3,22 +3,40 @@ import type { MemberRole, Message, User } from '@parley/protocol';
 import {
   StoreError,
   type AppendResult,
+  type ChannelChange,
   type ChannelRecord,
   type ChannelViewRecord,
+  type ConditionalWrite,
   type DeviceSession,
+  type FriendPair,
+  type FriendPairChange,
   type FriendRequestRecord,
   type HistoryQuery,
   type LogAppend,
   type LogEntry,
   type MemberRecord,
   type NewDevice,
+  type NewDm,
+  type NewGroup,
+  type NewMember,
   type NewMessage,
   type NewUser,
+  type ProfilePatch,
+  type ReadCursorMove,
   type Store,
   type StoredLogEntry,
   type UserRecord,
 } from '../../ports/store.js';
-import { toChannelRecord, toUser, toUserRecord, UNREAD_CAP, type ChannelRow, type UserRow } from '../sql-rows.js';
+import {
+  sameMembers,
+  samePair,
+  toChannelRecord,
+  toUser,
+  toUserRecord,
+  UNREAD_CAP,
+  type ChannelRow,
+  type UserRow,
+} from '../sql-rows.js';
 import type { PushSubscriptionRecord } from '../../ports/push.js';
 import { migrations } from './schema.js';
 import { SqliteCheckpointThread } from './threads.js';
@@ -49,6 +67,8 @@ export interface SqliteStoreOptions {
   logMoveAfterMs?: number;
 }
 
+const REQUEST_COLUMNS = `CAST(id AS TEXT) AS id, CAST(from_user_id AS TEXT) AS fromUserId,
+  CAST(to_user_id AS TEXT) AS toUserId, created_at AS createdAt`;
 const USER_COLUMNS = `CAST(id AS TEXT) AS id, username, display_name, status_text, password_hash, created_at, last_seen_at`;
 
 function dmKey(a: string, b: string): string {
@@ -168,9 +188,9 @@ export class SqliteStore implements Store {
     return this.#session.transaction(work);
   }
 
-  /** Appends one entry per user (inside the caller's transaction). */
-  #appendLog(append: LogAppend, at: string): LogEntry[] {
-    return appendLog(this.#session, append, at);
+  /** Appends one entry per user of each append, in order (inside the caller's transaction). */
+  #appendAll(appends: readonly LogAppend[], at: string): LogEntry[] {
+    return appends.flatMap((append) => appendLog(this.#session, append, at));
   }
 
   // ------------------------------------------------------------ accounts
@@ -218,18 +238,20 @@ export class SqliteStore implements Store {
     return rows.map(toUser);
   }
 
-  async updateProfile(userId: string, patch: { displayName?: string; statusText?: string }): Promise<User> {
-    const row = this.#sql(
-      `UPDATE users SET display_name = COALESCE(?, display_name), status_text = CASE WHEN ? THEN ? ELSE status_text END
-       WHERE id = ? RETURNING ${USER_COLUMNS}`,
-    ).get(
-      patch.displayName ?? null,
-      patch.statusText === undefined ? 0 : 1,
-      patch.statusText === '' ? null : (patch.statusText ?? null),
-      userId,
-    ) as UserRow | undefined;
-    if (row === undefined) throw new StoreError('not_found', 'no such user');
-    return toUser(row);
+  async updateProfile(userId: string, patch: ProfilePatch, events: readonly LogAppend[], at: string) {
+    return this.#tx(() => {
+      const row = this.#sql(
+        `UPDATE users SET display_name = COALESCE(?, display_name), status_text = CASE WHEN ? THEN ? ELSE status_text END
+         WHERE id = ? RETURNING ${USER_COLUMNS}`,
+      ).get(
+        patch.displayName ?? null,
+        patch.statusText === undefined ? 0 : 1,
+        patch.statusText === '' ? null : (patch.statusText ?? null),
+        userId,
+      ) as UserRow | undefined;
+      if (row === undefined) throw new StoreError('not_found', 'no such user');
+      return { user: toUser(row), entries: this.#appendAll(events, at) };
+    });
   }
 
   async createDevice(device: NewDevice): Promise<void> {
@@ -281,101 +303,63 @@ export class SqliteStore implements Store {
 
   // ------------------------------------------------------------ friends
 
-  async requestFriend(request: FriendRequestRecord) {
-    return this.#tx(() => {
-      const { fromUserId, toUserId } = request;
-      if (this.#areFriends(fromUserId, toUserId)) throw new StoreError('conflict', 'already friends');
-      const reverse = this.#findRequest(toUserId, fromUserId);
-      if (reverse !== undefined) {
-        const entries = this.#befriend(reverse, request.createdAt);
-        return { request: reverse, accepted: true, entries };
-      }
-      const existing = this.#findRequest(fromUserId, toUserId);
-      if (existing !== undefined) return { request: existing, accepted: false, entries: [] as LogEntry[] };
-      this.#sql(`INSERT INTO friend_requests (id, from_user_id, to_user_id, created_at) VALUES (?, ?, ?, ?)`).run(
-        request.id,
-        fromUserId,
-        toUserId,
-        request.createdAt,
-      );
-      const entries = this.#appendLog(
-        {
-          userIds: [toUserId, fromUserId],
-          type: 'friend.requested',
-          data: { requestId: request.id, fromUserId, toUserId },
-        },
-        request.createdAt,
-      );
-      return { request, accepted: false, entries };
-    });
-  }
-
-  #findRequest(fromUserId: string, toUserId: string): FriendRequestRecord | undefined {
-    return this.#sql(
-      `SELECT CAST(id AS TEXT) AS id, CAST(from_user_id AS TEXT) AS fromUserId, CAST(to_user_id AS TEXT) AS toUserId,
-       created_at AS createdAt FROM friend_requests WHERE from_user_id = ? AND to_user_id = ?`,
-    ).get(fromUserId, toUserId) as FriendRequestRecord | undefined;
+  #friendPair(a: string, b: string): FriendPair {
+    const requests = this.#sql(
+      `SELECT ${REQUEST_COLUMNS} FROM friend_requests
+       WHERE (from_user_id = @a AND to_user_id = @b) OR (from_user_id = @b AND to_user_id = @a) ORDER BY friend_requests.id`,
+    ).all({ a, b }) as FriendRequestRecord[];
+    return { friends: this.#areFriends(a, b), requests };
   }
 
   #areFriends(a: string, b: string): boolean {
     return this.#sql(`SELECT 1 FROM friendships WHERE user_id = ? AND friend_id = ?`).get(a, b) !== undefined;
   }
 
-  /** Turns a pending request into a friendship (inside the caller's transaction). */
-  #befriend(request: FriendRequestRecord, at: string): LogEntry[] {
-    this.#sql(`DELETE FROM friend_requests WHERE id = ?`).run(request.id);
-    const insert = this.#sql(`INSERT OR IGNORE INTO friendships (user_id, friend_id, created_at) VALUES (?, ?, ?)`);
-    insert.run(request.fromUserId, request.toUserId, at);
-    insert.run(request.toUserId, request.fromUserId, at);
-    return [
-      ...this.#appendLog(
-        { userIds: [request.fromUserId], type: 'friend.added', data: { userId: request.toUserId } },
-        at,
-      ),
-      ...this.#appendLog(
-        { userIds: [request.toUserId], type: 'friend.added', data: { userId: request.fromUserId } },
-        at,
-      ),
-    ];
+  async friendPair(a: string, b: string): Promise<FriendPair> {
+    return this.#friendPair(a, b);
   }
 
-  async getFriendRequest(requestId: string): Promise<FriendRequestRecord | undefined> {
-    return this.#sql(
-      `SELECT CAST(id AS TEXT) AS id, CAST(from_user_id AS TEXT) AS fromUserId, CAST(to_user_id AS TEXT) AS toUserId,
-       created_at AS createdAt FROM friend_requests WHERE id = ?`,
-    ).get(requestId) as FriendRequestRecord | undefined;
-  }
-
-  async listFriendRequests(userId: string) {
-    const columns = `CAST(id AS TEXT) AS id, CAST(from_user_id AS TEXT) AS fromUserId,
-      CAST(to_user_id AS TEXT) AS toUserId, created_at AS createdAt`;
-    const incoming = this.#sql(
-      `SELECT ${columns} FROM friend_requests WHERE to_user_id = ? ORDER BY friend_requests.id`,
-    ).all(userId) as FriendRequestRecord[];
-    const outgoing = this.#sql(
-      `SELECT ${columns} FROM friend_requests WHERE from_user_id = ? ORDER BY friend_requests.id`,
-    ).all(userId) as FriendRequestRecord[];
-    return { incoming, outgoing };
-  }
-
-  async acceptFriendRequest(requestId: string, userId: string, at: string) {
+  async changeFriendPair(change: FriendPairChange): Promise<ConditionalWrite> {
     return this.#tx(() => {
-      const request = this.#sql(
-        `SELECT CAST(id AS TEXT) AS id, CAST(from_user_id AS TEXT) AS fromUserId, CAST(to_user_id AS TEXT) AS toUserId,
-         created_at AS createdAt FROM friend_requests WHERE id = ? AND to_user_id = ?`,
-      ).get(requestId, userId) as FriendRequestRecord | undefined;
-      if (request === undefined) throw new StoreError('not_found', 'no such friend request');
-      return { friendId: request.fromUserId, entries: this.#befriend(request, at) };
+      const [a, b] = change.pair;
+      if (!samePair(change.expected, this.#friendPair(a, b))) return { status: 'stale' as const };
+      const removeRequest = this.#sql(`DELETE FROM friend_requests WHERE id = ?`);
+      for (const id of change.removeRequestIds ?? []) removeRequest.run(id);
+      const request = change.addRequest;
+      if (request !== undefined) {
+        this.#sql(`INSERT INTO friend_requests (id, from_user_id, to_user_id, created_at) VALUES (?, ?, ?, ?)`).run(
+          request.id,
+          request.fromUserId,
+          request.toUserId,
+          request.createdAt,
+        );
+      }
+      if (change.friends === true) {
+        const insert = this.#sql(`INSERT OR IGNORE INTO friendships (user_id, friend_id, created_at) VALUES (?, ?, ?)`);
+        insert.run(a, b, change.at);
+        insert.run(b, a, change.at);
+      } else if (change.friends === false) {
+        this.#sql(
+          `DELETE FROM friendships WHERE (user_id = @a AND friend_id = @b) OR (user_id = @b AND friend_id = @a)`,
+        ).run({ a, b });
+      }
+      return { status: 'applied' as const, entries: this.#appendAll(change.events, change.at) };
     });
   }
 
-  async deleteFriendRequest(requestId: string, userId: string): Promise<void> {
-    const result = this.#sql(`DELETE FROM friend_requests WHERE id = ? AND (from_user_id = ? OR to_user_id = ?)`).run(
-      requestId,
-      userId,
-      userId,
-    );
-    if (result.changes === 0) throw new StoreError('not_found', 'no such friend request');
+  async getFriendRequest(requestId: string): Promise<FriendRequestRecord | undefined> {
+    return this.#sql(`SELECT ${REQUEST_COLUMNS} FROM friend_requests WHERE id = ?`).get(requestId) as
+      FriendRequestRecord | undefined;
+  }
+
+  async listFriendRequests(userId: string) {
+    const incoming = this.#sql(
+      `SELECT ${REQUEST_COLUMNS} FROM friend_requests WHERE to_user_id = ? ORDER BY friend_requests.id`,
+    ).all(userId) as FriendRequestRecord[];
+    const outgoing = this.#sql(
+      `SELECT ${REQUEST_COLUMNS} FROM friend_requests WHERE from_user_id = ? ORDER BY friend_requests.id`,
+    ).all(userId) as FriendRequestRecord[];
+    return { incoming, outgoing };
   }
 
   async listFriendIds(userId: string): Promise<string[]> {
@@ -387,19 +371,6 @@ export class SqliteStore implements Store {
 
   async areFriends(a: string, b: string): Promise<boolean> {
     return this.#areFriends(a, b);
-  }
-
-  async removeFriend(userId: string, friendId: string, at: string): Promise<LogEntry[]> {
-    return this.#tx(() => {
-      const result = this.#sql(
-        `DELETE FROM friendships WHERE (user_id = ? AND friend_id = ?) OR (user_id = ? AND friend_id = ?)`,
-      ).run(userId, friendId, friendId, userId);
-      if (result.changes === 0) throw new StoreError('not_found', 'not friends');
-      return [
-        ...this.#appendLog({ userIds: [userId], type: 'friend.removed', data: { userId: friendId } }, at),
-        ...this.#appendLog({ userIds: [friendId], type: 'friend.removed', data: { userId } }, at),
-      ];
-    });
   }
 
   // ------------------------------------------------------------ channels
@@ -427,9 +398,9 @@ export class SqliteStore implements Store {
     return this.#session.memberIds(channelId);
   }
 
-  async getOrCreateDm(dm: { id: string; userIds: readonly [string, string]; createdAt: string }) {
+  async getOrCreateDm(dm: NewDm, events: readonly LogAppend[]) {
     return this.#tx(() => {
-      const key = dmKey(dm.userIds[0], dm.userIds[1]);
+      const key = dmKey(dm.members[0].userId, dm.members[1].userId);
       const existing = this.#sql(`SELECT CAST(id AS TEXT) AS id FROM channels WHERE dm_key = ?`).get(key) as
         { id: string } | undefined;
       if (existing !== undefined) return { channel: this.#channel(existing.id)!, entries: [] as LogEntry[] };
@@ -438,47 +409,29 @@ export class SqliteStore implements Store {
         key,
         dm.createdAt,
       );
-      const addMember = this.#sql(
-        `INSERT INTO channel_members (channel_id, user_id, role, joined_at) VALUES (?, ?, 'member', ?)`,
-      );
-      for (const userId of new Set(dm.userIds)) addMember.run(dm.id, userId, dm.createdAt);
-      const entries = this.#appendLog(
-        { userIds: [...new Set(dm.userIds)], type: 'channel.created', channelId: dm.id },
-        dm.createdAt,
-      );
+      this.#insertMembers(dm.id, dm.members, dm.createdAt);
+      const entries = this.#appendAll(events, dm.createdAt);
       return { channel: this.#channel(dm.id)!, entries };
     });
   }
 
-  async createGroup(group: {
-    id: string;
-    name: string;
-    ownerId: string;
-    memberIds: readonly string[];
-    maxMembers: number;
-    createdAt: string;
-  }) {
+  async createGroup(group: NewGroup, events: readonly LogAppend[]) {
     return this.#tx(() => {
-      const others = [...new Set(group.memberIds)].filter((id) => id !== group.ownerId);
-      if (others.length + 1 > group.maxMembers) {
-        throw new StoreError('group_full', `a group holds at most ${group.maxMembers} members`);
-      }
       this.#sql(`INSERT INTO channels (id, kind, name, created_at) VALUES (?, 'group', ?, ?)`).run(
         group.id,
         group.name,
         group.createdAt,
       );
-      const addMember = this.#sql(
-        `INSERT INTO channel_members (channel_id, user_id, role, joined_at) VALUES (?, ?, ?, ?)`,
-      );
-      addMember.run(group.id, group.ownerId, 'owner', group.createdAt);
-      for (const userId of others) addMember.run(group.id, userId, 'member', group.createdAt);
-      const entries = this.#appendLog(
-        { userIds: [group.ownerId, ...others], type: 'channel.created', channelId: group.id },
-        group.createdAt,
-      );
+      this.#insertMembers(group.id, group.members, group.createdAt);
+      const entries = this.#appendAll(events, group.createdAt);
       return { channel: this.#channel(group.id)!, entries };
     });
+  }
+
+  #insertMembers(channelId: string, members: readonly NewMember[], at: string): void {
+    const insert = this.#sql(`INSERT INTO channel_members (channel_id, user_id, role, joined_at) VALUES (?, ?, ?, ?)`);
+    for (const member of members) insert.run(channelId, member.userId, member.role, at);
+    this.#session.forgetMembers(channelId);
   }
 
   async getChannel(channelId: string): Promise<ChannelRecord | undefined> {
@@ -506,6 +459,17 @@ export class SqliteStore implements Store {
        WHERE mine.user_id = ?
          AND (SELECT COUNT(*) FROM channel_members c WHERE c.channel_id = mine.channel_id) <= ?`,
     ).all(userId, maxGroupSize) as { id: string }[];
+    return rows.map((row) => row.id);
+  }
+
+  async dmPartners(userId: string): Promise<string[]> {
+    const rows = this.#sql(
+      `SELECT CAST(peer.user_id AS TEXT) AS id
+       FROM channel_members mine
+       JOIN channels ch ON ch.id = mine.channel_id AND ch.kind = 'dm'
+       JOIN channel_members peer ON peer.channel_id = mine.channel_id AND peer.user_id != mine.user_id
+       WHERE mine.user_id = ?`,
+    ).all(userId) as { id: string }[];
     return rows.map((row) => row.id);
   }
 
@@ -537,78 +501,32 @@ export class SqliteStore implements Store {
     });
   }
 
-  async addMember(channelId: string, userId: string, role: MemberRole, maxMembers: number, at: string) {
+  async changeChannel(change: ChannelChange): Promise<ConditionalWrite> {
     return this.#tx(() => {
-      const ids = this.#memberIds(channelId);
-      if (ids.includes(userId)) throw new StoreError('conflict', 'already a member');
-      if (ids.length + 1 > maxMembers) {
-        throw new StoreError('group_full', `a group holds at most ${maxMembers} members`);
+      const { channelId } = change;
+      const exists = this.#sql(`SELECT 1 FROM channels WHERE id = ?`).get(channelId) !== undefined;
+      if (!exists || !sameMembers(change.expected, this.#members(channelId))) return { status: 'stale' as const };
+      const remove = this.#sql(`DELETE FROM channel_members WHERE channel_id = ? AND user_id = ?`);
+      for (const userId of change.remove ?? []) remove.run(channelId, userId);
+      this.#insertMembers(channelId, change.add ?? [], change.at);
+      const setRole = this.#sql(`UPDATE channel_members SET role = ? WHERE channel_id = ? AND user_id = ?`);
+      for (const { userId, role } of change.roles ?? []) setRole.run(role, channelId, userId);
+      if (change.name !== undefined) {
+        this.#sql(`UPDATE channels SET name = ? WHERE id = ?`).run(change.name, channelId);
       }
-      this.#sql(`INSERT INTO channel_members (channel_id, user_id, role, joined_at) VALUES (?, ?, ?, ?)`).run(
-        channelId,
-        userId,
-        role,
-        at,
-      );
       this.#session.forgetMembers(channelId);
-      return this.#appendLog({ userIds: [...ids, userId], type: 'member.added', channelId, data: { userId } }, at);
+      return { status: 'applied' as const, entries: this.#appendAll(change.events, change.at) };
     });
   }
 
-  async removeMember(channelId: string, userId: string, at: string) {
-    return this.#tx(() => {
-      const role = this.#sql(`SELECT role FROM channel_members WHERE channel_id = ? AND user_id = ?`).get(
-        channelId,
-        userId,
-      ) as { role: MemberRole } | undefined;
-      if (role === undefined) throw new StoreError('not_found', 'not a member');
-      const notify = this.#memberIds(channelId);
-      this.#sql(`DELETE FROM channel_members WHERE channel_id = ? AND user_id = ?`).run(channelId, userId);
-      this.#session.forgetMembers(channelId);
-      if (role.role === 'owner') {
-        // The oldest admin, else the oldest member, inherits the group.
-        this.#sql(
-          `UPDATE channel_members SET role = 'owner' WHERE channel_id = @channelId AND user_id = (
-             SELECT user_id FROM channel_members WHERE channel_id = @channelId
-             ORDER BY role = 'admin' DESC, joined_at, user_id LIMIT 1)`,
-        ).run({ channelId });
-      }
-      return this.#appendLog({ userIds: notify, type: 'member.removed', channelId, data: { userId } }, at);
-    });
-  }
-
-  async setRole(channelId: string, userId: string, role: MemberRole, at: string) {
-    return this.#tx(() => {
-      const result = this.#sql(`UPDATE channel_members SET role = ? WHERE channel_id = ? AND user_id = ?`).run(
-        role,
-        channelId,
-        userId,
-      );
-      if (result.changes === 0) throw new StoreError('not_found', 'not a member');
-      return this.#appendLog({ userIds: this.#memberIds(channelId), type: 'channel.updated', channelId }, at);
-    });
-  }
-
-  async renameGroup(channelId: string, name: string, at: string) {
-    return this.#tx(() => {
-      const result = this.#sql(`UPDATE channels SET name = ? WHERE id = ? AND kind = 'group'`).run(name, channelId);
-      if (result.changes === 0) throw new StoreError('not_found', 'no such group');
-      return this.#appendLog({ userIds: this.#memberIds(channelId), type: 'channel.updated', channelId }, at);
-    });
-  }
-
-  async markRead(channelId: string, userId: string, messageId: string, notifyUserIds: readonly string[], at: string) {
+  async moveReadCursor(move: ReadCursorMove): Promise<ConditionalWrite> {
     return this.#tx(() => {
       const result = this.#sql(
-        `UPDATE channel_members SET last_read_message_id = @messageId
-         WHERE channel_id = @channelId AND user_id = @userId
-           AND (last_read_message_id IS NULL OR last_read_message_id < @messageId)`,
-      ).run({ messageId, channelId, userId });
-      if (result.changes === 0) return [];
-      return this.#appendLog(
-        { userIds: notifyUserIds, type: 'read.updated', channelId, messageId, data: { userId } },
-        at,
-      );
+        `UPDATE channel_members SET last_read_message_id = @to
+         WHERE channel_id = @channelId AND user_id = @userId AND last_read_message_id IS @from`,
+      ).run({ to: move.to, channelId: move.channelId, userId: move.userId, from: move.from ?? null });
+      if (result.changes === 0) return { status: 'stale' as const };
+      return { status: 'applied' as const, entries: this.#appendAll(move.events, move.at) };
     });
   }
 
@@ -732,7 +650,7 @@ export class SqliteStore implements Store {
   // ------------------------------------------------------------ update log
 
   async appendLog(appends: readonly LogAppend[], at: string): Promise<LogEntry[]> {
-    return this.#tx(() => appends.flatMap((append) => this.#appendLog(append, at)));
+    return this.#tx(() => this.#appendAll(appends, at));
   }
 
   /**

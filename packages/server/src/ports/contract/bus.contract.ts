@@ -12,6 +12,13 @@ export interface BusHarness {
   open(): Promise<Bus>;
   /** Closes every bus it opened and removes backend state (keys, channels). */
   cleanup(): Promise<void>;
+  /**
+   * An outage of the shared backend, as a restart or failover: every bus loses its connection
+   * and the backend comes back empty (Redis: the server is killed and started again). Resolves
+   * once the backend answers again, with whether messages could have been lost meanwhile
+   * (false for a backend that cannot have an outage, such as the in-process one).
+   */
+  outage(): Promise<{ lossy: boolean }>;
 }
 
 export function describeBusContract(name: string, make: () => Promise<BusHarness>, skip: string | false = false): void {
@@ -192,6 +199,48 @@ export function describeBusContract(name: string, make: () => Promise<BusHarness
       const a = await h.open();
       await a.publish([]);
       await a.publish([{ topic: 'nobody', payload: 'x' }]);
+    });
+
+    it('after an outage, subscribes again by itself, announces it once per bus, then delivers', async () => {
+      const h = await setup();
+      const [a, b] = [await h.open(), await h.open()];
+      const announced = [0, 0];
+      a.onReconnect(() => announced[0]!++);
+      b.onReconnect(() => announced[1]!++);
+      let removedCalled = 0;
+      const remove = b.onReconnect(() => removedCalled++);
+      remove();
+      const onA = collector();
+      const onB = collector();
+      await a.subscribe('after.outage', onA.handler);
+      await b.subscribe('after.outage', onB.handler);
+      const { lossy } = await h.outage();
+      if (lossy) await eventually(() => announced.every((n) => n >= 1), 10_000, 'reconnect announced on both buses');
+      // Live again without a new subscribe, from either side.
+      await a.publish([{ topic: 'after.outage', payload: 'from a' }]);
+      await b.publish([{ topic: 'after.outage', payload: 'from b' }]);
+      await eventually(() => onA.got.length === 2 && onB.got.length === 2, 5_000, 'delivery after the outage');
+      expect(onB.got).toEqual(['from a', 'from b']);
+      expect(onA.got).toEqual(['from a', 'from b']);
+      await sleep(100);
+      expect(announced).toEqual(lossy ? [1, 1] : [0, 0]);
+      expect(removedCalled).toBe(0);
+    });
+
+    it('announces nothing while the backend stays up', async () => {
+      const h = await setup();
+      const [a, b] = [await h.open(), await h.open()];
+      let announced = 0;
+      b.onReconnect(() => announced++);
+      const c = collector();
+      const off = await b.subscribe('steady', c.handler);
+      await a.publish([{ topic: 'steady', payload: '1' }]);
+      await eventually(() => c.got.length === 1);
+      await off();
+      await b.subscribe('steady', c.handler);
+      await a.publish([{ topic: 'steady', payload: '2' }]);
+      await eventually(() => c.got.length === 2);
+      expect(announced).toBe(0);
     });
 
     it('stops delivering to a bus once it is closed', async () => {

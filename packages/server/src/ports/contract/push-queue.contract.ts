@@ -69,5 +69,25 @@ export function describePushQueueContract(
       await until(() => seen.length === 1, 'the job after the failing one');
       expect(seen).toEqual(['2']);
     });
+
+    it('on close, finishes the job in hand and takes no other', async () => {
+      const queue = await harness.open();
+      const seen: string[] = [];
+      let release: () => void = () => undefined;
+      let finished = false;
+      queue.consume(async (j) => {
+        seen.push(j.messageId);
+        if (j.messageId !== '1') return;
+        await new Promise<void>((resolve) => (release = resolve));
+        finished = true;
+      });
+      await queue.enqueue([job(1), job(2)]);
+      await until(() => seen.length === 1, 'job 1 in hand');
+      const closed = queue.close();
+      release();
+      await closed;
+      expect(finished).toBe(true);
+      expect(seen).toEqual(['1']);
+    });
   });
 }

@@ -3,7 +3,36 @@
  * done when this suite passes on it. Each test gets a fresh, empty store.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { StoreError, type NewMessage, type Store } from '../store.js';
+import {
+  channelUpdated,
+  friendRequested,
+  friendsAdded,
+  friendsRemoved,
+  memberAdded,
+  memberRemoved,
+  readUpdated,
+  userUpdated,
+} from '../../domain/log-appends.js';
+import { StoreError, type FriendPair, type FriendRequestRecord, type NewMessage, type Store } from '../store.js';
+import { dmOf, groupOf } from './fixtures.js';
+import { EventRouter } from '../../domain/events.js';
+import type { Bus } from '../bus.js';
+import type { EventType, MemberRole, SyncEvent, User } from '@parley/protocol';
+
+/** Every event type of the protocol; the compiler checks the list is complete. */
+const EVENT_TYPE_SET: Record<EventType, true> = {
+  'message.created': true,
+  'read.updated': true,
+  'channel.created': true,
+  'channel.updated': true,
+  'member.added': true,
+  'member.removed': true,
+  'friend.requested': true,
+  'friend.added': true,
+  'friend.removed': true,
+  'user.updated': true,
+};
+const EVENT_TYPES = Object.keys(EVENT_TYPE_SET);
 
 export interface StoreHarness {
   store: Store;
@@ -44,15 +73,8 @@ export function describeStoreContract(
     function message(channelId: string, senderId: string, text = 'hi', clientMsgId = nextId()): NewMessage {
       return { id: nextId(), channelId, senderId, text, createdAt: at(), clientMsgId };
     }
-    async function group(ownerId: string, memberIds: string[], maxMembers = 100): Promise<string> {
-      const { channel } = await store.createGroup({
-        id: nextId(),
-        name: 'team',
-        ownerId,
-        memberIds,
-        maxMembers,
-        createdAt: at(),
-      });
+    async function group(ownerId: string, memberIds: string[]): Promise<string> {
+      const { channel } = await store.createGroup(...groupOf(nextId(), 'team', ownerId, memberIds, at()));
       return channel.id;
     }
     async function expectStoreError(promise: Promise<unknown>, kind: StoreError['kind']): Promise<void> {
@@ -86,9 +108,11 @@ export function describeStoreContract(
 
       it('updates a profile and clears the status text with an empty string', async () => {
         const id = await user('carol');
-        expect(await store.updateProfile(id, { statusText: 'busy' })).toMatchObject({ statusText: 'busy' });
-        const updated = await store.updateProfile(id, { displayName: 'Carol C', statusText: '' });
-        expect(updated).toEqual({ id, username: 'carol', displayName: 'Carol C' });
+        expect((await store.updateProfile(id, { statusText: 'busy' }, [], at())).user).toMatchObject({
+          statusText: 'busy',
+        });
+        const updated = await store.updateProfile(id, { displayName: 'Carol C', statusText: '' }, [], at());
+        expect(updated.user).toEqual({ id, username: 'carol', displayName: 'Carol C' });
       });
 
       it('finds a device by token hash until it is revoked', async () => {
@@ -124,123 +148,178 @@ export function describeStoreContract(
     });
 
     describe('friends', () => {
-      it('records a request and logs it to both users', async () => {
+      const none: FriendPair = { friends: false, requests: [] };
+      const request = (fromUserId: string, toUserId: string): FriendRequestRecord => ({
+        id: nextId(),
+        fromUserId,
+        toUserId,
+        createdAt: at(),
+      });
+
+      it('records a request with the entries it is given, and shows it from both sides', async () => {
         const [a, b] = [await user('a1'), await user('b1')];
-        const { request, accepted, entries } = await store.requestFriend({
-          id: nextId(),
-          fromUserId: a,
-          toUserId: b,
-          createdAt: at(),
+        const asked = request(a, b);
+        const write = await store.changeFriendPair({
+          pair: [a, b],
+          expected: none,
+          addRequest: asked,
+          at: at(),
+          events: [friendRequested(asked)],
         });
-        expect(accepted).toBe(false);
-        expect(entries.map((e) => [e.userId, e.type, e.seq])).toEqual([
-          [b, 'friend.requested', 1],
-          [a, 'friend.requested', 1],
+        expect(write.status).toBe('applied');
+        if (write.status !== 'applied') return;
+        expect(write.entries.map((e) => [e.userId, e.type, e.seq, e.data])).toEqual([
+          [b, 'friend.requested', 1, { requestId: asked.id, fromUserId: a, toUserId: b }],
+          [a, 'friend.requested', 1, { requestId: asked.id, fromUserId: a, toUserId: b }],
         ]);
-        expect(await store.listFriendRequests(b)).toEqual({ incoming: [request], outgoing: [] });
+        expect(await store.listFriendRequests(b)).toEqual({ incoming: [asked], outgoing: [] });
+        expect(await store.listFriendRequests(a)).toEqual({ incoming: [], outgoing: [asked] });
+        expect(await store.getFriendRequest(asked.id)).toEqual(asked);
+        expect(await store.friendPair(b, a)).toEqual({ friends: false, requests: [asked] });
       });
 
-      it('makes friends when the other side had already asked', async () => {
+      it('applies nothing, and appends nothing, when the pair changed since it was read', async () => {
         const [a, b] = [await user('a2'), await user('b2')];
-        await store.requestFriend({ id: nextId(), fromUserId: a, toUserId: b, createdAt: at() });
-        const second = await store.requestFriend({ id: nextId(), fromUserId: b, toUserId: a, createdAt: at() });
-        expect(second.accepted).toBe(true);
-        expect(await store.areFriends(a, b)).toBe(true);
-        expect(await store.listFriendIds(a)).toEqual([b]);
-        expect((await store.listFriendRequests(a)).outgoing).toEqual([]);
+        const first = request(a, b);
+        await store.changeFriendPair({ pair: [a, b], expected: none, addRequest: first, at: at(), events: [] });
+        const reverse = request(b, a);
+        const stale = await store.changeFriendPair({
+          pair: [b, a],
+          expected: none,
+          addRequest: reverse,
+          at: at(),
+          events: [friendRequested(reverse)],
+        });
+        expect(stale).toEqual({ status: 'stale' });
+        expect(await store.friendPair(a, b)).toEqual({ friends: false, requests: [first] });
+        expect((await store.logBounds(a)).head).toBe(0);
       });
 
-      it('accepts a request addressed to the user, and only that user', async () => {
-        const [a, b, c] = [await user('a3'), await user('b3'), await user('c3')];
-        const { request } = await store.requestFriend({ id: nextId(), fromUserId: a, toUserId: b, createdAt: at() });
-        await expectStoreError(store.acceptFriendRequest(request.id, c, at()), 'not_found');
-        const { friendId, entries } = await store.acceptFriendRequest(request.id, b, at());
-        expect(friendId).toBe(a);
-        expect(entries.map((e) => [e.userId, e.type, e.data])).toEqual([
+      it('turns a request into a friendship in one change, and ends it', async () => {
+        const [a, b] = [await user('a3'), await user('b3')];
+        const asked = request(a, b);
+        await store.changeFriendPair({ pair: [a, b], expected: none, addRequest: asked, at: at(), events: [] });
+        const befriended = await store.changeFriendPair({
+          pair: [b, a],
+          expected: { friends: false, requests: [asked] },
+          removeRequestIds: [asked.id],
+          friends: true,
+          at: at(),
+          events: friendsAdded(a, b),
+        });
+        expect(befriended.status === 'applied' && befriended.entries.map((e) => [e.userId, e.type, e.data])).toEqual([
           [a, 'friend.added', { userId: b }],
           [b, 'friend.added', { userId: a }],
         ]);
-        await expectStoreError(
-          store.requestFriend({ id: nextId(), fromUserId: a, toUserId: b, createdAt: at() }),
-          'conflict',
-        );
-      });
-
-      it('returns the first request when asked twice', async () => {
-        const [a, b] = [await user('a4'), await user('b4')];
-        const first = await store.requestFriend({ id: nextId(), fromUserId: a, toUserId: b, createdAt: at() });
-        const again = await store.requestFriend({ id: nextId(), fromUserId: a, toUserId: b, createdAt: at() });
-        expect(again.request).toEqual(first.request);
-        expect(again.entries).toEqual([]);
-      });
-
-      it('removes a friend, and declines a request', async () => {
-        const [a, b, c] = [await user('a5'), await user('b5'), await user('c5')];
-        const { request } = await store.requestFriend({ id: nextId(), fromUserId: a, toUserId: b, createdAt: at() });
-        await store.acceptFriendRequest(request.id, b, at());
-        const entries = await store.removeFriend(b, a, at());
-        expect(entries.map((e) => e.type)).toEqual(['friend.removed', 'friend.removed']);
+        expect(await store.areFriends(a, b)).toBe(true);
+        expect(await store.areFriends(b, a)).toBe(true);
+        expect(await store.listFriendIds(a)).toEqual([b]);
+        expect(await store.friendPair(a, b)).toEqual({ friends: true, requests: [] });
+        expect(await store.getFriendRequest(asked.id)).toBeUndefined();
+        const ended = await store.changeFriendPair({
+          pair: [a, b],
+          expected: { friends: true, requests: [] },
+          friends: false,
+          at: at(),
+          events: friendsRemoved(a, b),
+        });
+        expect(ended.status).toBe('applied');
         expect(await store.areFriends(a, b)).toBe(false);
-        await expectStoreError(store.removeFriend(b, a, at()), 'not_found');
-        const pending = await store.requestFriend({ id: nextId(), fromUserId: c, toUserId: a, createdAt: at() });
-        await store.deleteFriendRequest(pending.request.id, a);
-        expect(await store.getFriendRequest(pending.request.id)).toBeUndefined();
+        expect(await store.listFriendIds(b)).toEqual([]);
       });
     });
 
     describe('channels', () => {
-      it('gives a pair the same DM whichever side asks, logging channel.created once', async () => {
+      it('gives a pair the same DM whichever side asks, appending its entries once', async () => {
         const [a, b] = [await user('a6'), await user('b6')];
-        const first = await store.getOrCreateDm({ id: nextId(), userIds: [a, b], createdAt: at() });
-        const second = await store.getOrCreateDm({ id: nextId(), userIds: [b, a], createdAt: at() });
+        const first = await store.getOrCreateDm(...dmOf(nextId(), a, b, at()));
+        const second = await store.getOrCreateDm(...dmOf(nextId(), b, a, at()));
         expect(second.channel.id).toBe(first.channel.id);
         expect(first.channel.kind).toBe('dm');
-        expect(first.entries.map((e) => e.userId).sort()).toEqual([a, b].sort());
+        expect(first.entries.map((e) => [e.userId, e.type, e.channelId])).toEqual([
+          [a, 'channel.created', first.channel.id],
+          [b, 'channel.created', first.channel.id],
+        ]);
         expect(second.entries).toEqual([]);
+        expect(await store.dmPartners(a)).toEqual([b]);
+        expect(await store.dmPartners(b)).toEqual([a]);
       });
 
-      it('creates a group with its owner and deduplicated members', async () => {
+      it('creates a group with the members and roles it is given', async () => {
         const [a, b, c] = [await user('a7'), await user('b7'), await user('c7')];
-        const id = await group(a, [b, c, b, a]);
+        const id = await group(a, [b, c]);
         const channel = await store.getChannel(id);
-        expect(channel?.members.map((m) => [m.userId, m.role]).sort()).toEqual(
-          [
-            [a, 'owner'],
-            [b, 'member'],
-            [c, 'member'],
-          ].sort(),
-        );
+        expect(channel?.members.map((m) => [m.userId, m.role, m.joinedAt])).toEqual([
+          [a, 'owner', at()],
+          [b, 'member', at()],
+          [c, 'member', at()],
+        ]);
         expect(await store.getRole(id, c)).toBe('member');
         expect(await store.getRole(id, nextId())).toBeUndefined();
+        expect(await store.dmPartners(a)).toEqual([]);
       });
 
-      it('refuses a group larger than the limit, owner included', async () => {
-        const [a, b, c] = [await user('a8'), await user('b8'), await user('c8')];
-        await expectStoreError(group(a, [b, c], 2), 'group_full');
-        const id = await group(a, [b], 2);
-        await expectStoreError(store.addMember(id, c, 'member', 2, at()), 'group_full');
-      });
-
-      it('adds and removes members, logging to everyone involved', async () => {
+      it('changes members, roles and name in one change, with the entries it is given', async () => {
         const [a, b, c] = [await user('a9'), await user('b9'), await user('c9')];
         const id = await group(a, [b]);
-        const added = await store.addMember(id, c, 'member', 100, at());
-        expect(added.map((e) => e.userId).sort()).toEqual([a, b, c].sort());
-        expect(added[0]).toMatchObject({ type: 'member.added', channelId: id, data: { userId: c } });
-        await expectStoreError(store.addMember(id, c, 'member', 100, at()), 'conflict');
-        const removed = await store.removeMember(id, c, at());
-        expect(removed.map((e) => e.userId).sort()).toEqual([a, b, c].sort());
-        expect(await store.memberIds(id)).not.toContain(c);
-        await expectStoreError(store.removeMember(id, c, at()), 'not_found');
+        const added = await store.changeChannel({
+          channelId: id,
+          expected: [
+            { userId: a, role: 'owner' },
+            { userId: b, role: 'member' },
+          ],
+          add: [{ userId: c, role: 'member' }],
+          at: at(1),
+          events: [memberAdded(id, c, [a, b, c])],
+        });
+        expect(added.status === 'applied' && added.entries.map((e) => [e.userId, e.type, e.data])).toEqual([
+          [a, 'member.added', { userId: c }],
+          [b, 'member.added', { userId: c }],
+          [c, 'member.added', { userId: c }],
+        ]);
+        const handedOver = await store.changeChannel({
+          channelId: id,
+          expected: [
+            { userId: b, role: 'member' },
+            { userId: c, role: 'member' },
+            { userId: a, role: 'owner' },
+          ],
+          remove: [a],
+          roles: [{ userId: c, role: 'owner' }],
+          name: 'renamed',
+          at: at(2),
+          events: [memberRemoved(id, a, [a, b, c])],
+        });
+        expect(handedOver.status).toBe('applied');
+        const channel = await store.getChannel(id);
+        expect(channel?.name).toBe('renamed');
+        expect(channel?.members.map((m) => [m.userId, m.role, m.joinedAt])).toEqual([
+          [b, 'member', at()],
+          [c, 'owner', at(1)],
+        ]);
+        expect(await store.memberIds(id)).toEqual([b, c]);
       });
 
-      it('hands the group to an admin when the owner leaves', async () => {
-        const [a, b, c] = [await user('a10'), await user('b10'), await user('c10')];
-        const id = await group(a, [b, c]);
-        await store.setRole(id, c, 'admin', at());
-        await store.removeMember(id, a, at());
-        expect(await store.getRole(id, c)).toBe('owner');
-        expect(await store.getRole(id, b)).toBe('member');
+      it('applies no channel change decided on other members, nor on a channel that does not exist', async () => {
+        const [a, b] = [await user('a10'), await user('b10')];
+        const id = await group(a, [b]);
+        const asOwnerOnly = {
+          expected: [{ userId: a, role: 'owner' as const }],
+          name: 'x',
+          at: at(),
+          events: [channelUpdated(id, [a])],
+        };
+        expect(await store.changeChannel({ channelId: id, ...asOwnerOnly })).toEqual({ status: 'stale' });
+        const asMember = [
+          { userId: a, role: 'owner' as const },
+          { userId: b, role: 'admin' as const },
+        ];
+        expect(await store.changeChannel({ channelId: id, ...asOwnerOnly, expected: asMember })).toEqual({
+          status: 'stale',
+        });
+        expect(await store.changeChannel({ channelId: nextId(), ...asOwnerOnly })).toEqual({ status: 'stale' });
+        expect((await store.getChannel(id))?.name).toBe('team');
+        expect((await store.logBounds(a)).head).toBe(1);
       });
 
       it('lists the peers of a user in groups up to a size, not in DMs', async () => {
@@ -251,25 +330,17 @@ export function describeStoreContract(
           await user('d23'),
           await user('e23'),
         ];
-        await store.getOrCreateDm({ id: nextId(), userIds: [a, e], createdAt: at() });
+        await store.getOrCreateDm(...dmOf(nextId(), a, e, at()));
         await group(a, [c]);
         await group(b, [a, c, d]);
         expect((await store.channelPeers(a, 2)).sort()).toEqual([c].sort());
         expect((await store.channelPeers(a, 4)).sort()).toEqual([b, c, d].sort());
       });
 
-      it('renames a group', async () => {
-        const a = await user('a11');
-        const id = await group(a, []);
-        const entries = await store.renameGroup(id, 'renamed', at());
-        expect(entries.map((e) => e.type)).toEqual(['channel.updated']);
-        expect((await store.getChannel(id))?.name).toBe('renamed');
-      });
-
       it('lists channels by latest activity with last message and unread count', async () => {
         const [a, b] = [await user('a12'), await user('b12')];
         const older = await group(a, [b]);
-        const { channel: dm } = await store.getOrCreateDm({ id: nextId(), userIds: [a, b], createdAt: at() });
+        const { channel: dm } = await store.getOrCreateDm(...dmOf(nextId(), a, b, at()));
         await store.appendMessages([message(older, b, 'one'), message(older, b, 'two'), message(older, a, 'mine')]);
         const views = await store.listChannelViews(a);
         expect(views.map((v) => v.id)).toEqual([older, dm.id]);
@@ -278,19 +349,49 @@ export function describeStoreContract(
         expect(views[1]?.lastMessage).toBeUndefined();
       });
 
-      it('moves the read cursor forward only, logging read.updated when it moves', async () => {
+      it('moves a read cursor only from where the move expects it, with the entries it is given', async () => {
         const [a, b] = [await user('a13'), await user('b13')];
         const id = await group(a, [b]);
         const [first, second] = await store.appendMessages([message(id, b), message(id, b)]);
         if (first?.status !== 'created' || second?.status !== 'created') throw new Error('append failed');
-        const moved = await store.markRead(id, a, second.message.id, [a], at());
-        expect(moved).toMatchObject([{ userId: a, type: 'read.updated', messageId: second.message.id }]);
-        expect(await store.markRead(id, a, first.message.id, [a], at())).toEqual([]);
+        const move = (from: string | undefined, to: string) =>
+          store.moveReadCursor({
+            channelId: id,
+            userId: a,
+            from,
+            to,
+            at: at(),
+            events: [readUpdated(id, a, to, [a])],
+          });
+        const moved = await move(undefined, first.message.id);
+        expect(moved).toMatchObject({ status: 'applied', entries: [{ userId: a, type: 'read.updated' }] });
+        expect(await move(undefined, second.message.id)).toEqual({ status: 'stale' });
+        expect((await move(first.message.id, second.message.id)).status).toBe('applied');
         const [view] = await store.listChannelViews(a);
         expect(view).toMatchObject({ unreadCount: 0, lastReadMessageId: second.message.id });
         const members = (await store.getChannel(id))?.members ?? [];
         expect(members.find((m) => m.userId === a)?.lastReadMessageId).toBe(second.message.id);
         expect(members.find((m) => m.userId === b)?.lastReadMessageId).toBeUndefined();
+      });
+
+      it('changes a profile with the entries it is given, or nothing for an unknown user', async () => {
+        const [a, b] = [await user('a26'), await user('b26')];
+        const { user: changed, entries } = await store.updateProfile(
+          a,
+          { statusText: 'away' },
+          [userUpdated(a, [a, b])],
+          at(),
+        );
+        expect(changed).toEqual({ id: a, username: 'a26', displayName: 'A26', statusText: 'away' });
+        expect(entries.map((e) => [e.userId, e.type, e.data])).toEqual([
+          [a, 'user.updated', { userId: a }],
+          [b, 'user.updated', { userId: a }],
+        ]);
+        await expectStoreError(
+          store.updateProfile(nextId(), { statusText: 'x' }, [userUpdated(b, [b])], at()),
+          'not_found',
+        );
+        expect((await store.logBounds(b)).head).toBe(1);
       });
     });
 
@@ -343,9 +444,30 @@ export function describeStoreContract(
         };
         expect(await recipients(a)).toEqual([a, b].sort());
         expect(await recipients(c)).toBe('not_member');
-        await store.addMember(id, c, 'member', 100, at());
+        const add = await store.changeChannel({
+          channelId: id,
+          expected: [
+            { userId: a, role: 'owner' },
+            { userId: b, role: 'member' },
+          ],
+          add: [{ userId: c, role: 'member' }],
+          at: at(),
+          events: [memberAdded(id, c, [a, b, c])],
+        });
+        expect(add.status).toBe('applied');
         expect(await recipients(c)).toEqual([a, b, c].sort());
-        await store.removeMember(id, b, at());
+        const remove = await store.changeChannel({
+          channelId: id,
+          expected: [
+            { userId: a, role: 'owner' },
+            { userId: b, role: 'member' },
+            { userId: c, role: 'member' },
+          ],
+          remove: [b],
+          at: at(),
+          events: [memberRemoved(id, b, [a, b, c])],
+        });
+        expect(remove.status).toBe('applied');
         expect(await recipients(a)).toEqual([a, c].sort());
         expect(await recipients(b)).toBe('not_member');
         const heads = await Promise.all([a, b, c].map(async (u) => (await store.logBounds(u)).head));
@@ -413,6 +535,178 @@ export function describeStoreContract(
         // At least one message, however small the budget; the count limit still holds.
         expect(ids(await store.listMessages(id, { limit: 10 }, 1))).toEqual([9]);
         expect(ids(await store.listMessages(id, { limit: 2 }, 1_000_000))).toEqual([8, 9]);
+      });
+    });
+
+    describe('every event type, written by the domain and read back', () => {
+      /** Hydration as GET /v1/sync and replays do it; the bus is never used by hydrate. */
+      const unusedBus: Bus = {
+        publish: () => Promise.reject(new Error('not used')),
+        subscribe: () => Promise.reject(new Error('not used')),
+        onReconnect: () => () => undefined,
+        close: () => Promise.resolve(),
+      };
+      const silent = { warn: () => undefined, error: () => undefined };
+      const profile = (id: string, username: string): User => ({ id, username, displayName: username.toUpperCase() });
+
+      it('gives each user exactly the payload the protocol names, through readLog and hydration', async () => {
+        const router = new EventRouter(store, unusedBus, silent);
+        const read = new Map<string, number>();
+        /** The user's events since the last call, hydrated as a client receives them. */
+        const next = async (userId: string): Promise<SyncEvent[]> => {
+          const entries = await store.readLog(userId, read.get(userId) ?? 0, 100);
+          read.set(userId, entries.at(-1)?.seq ?? read.get(userId) ?? 0);
+          return router.hydrate(entries);
+        };
+        const [a, b, c] = [await user('ann'), await user('ben'), await user('cat')];
+        const [ann, ben, cat] = [profile(a, 'ann'), profile(b, 'ben'), profile(c, 'cat')];
+
+        // friend.requested
+        const asked: FriendRequestRecord = { id: nextId(), fromUserId: a, toUserId: b, createdAt: at(1) };
+        await store.changeFriendPair({
+          pair: [a, b],
+          expected: { friends: false, requests: [] },
+          addRequest: asked,
+          at: at(1),
+          events: [friendRequested(asked)],
+        });
+        const requested = {
+          type: 'friend.requested',
+          request: { ...asked, fromUser: ann, toUser: ben },
+        };
+        expect(await next(b)).toEqual([{ seq: 1, ...requested }]);
+        expect(await next(a)).toEqual([{ seq: 1, ...requested }]);
+
+        // friend.added
+        await store.changeFriendPair({
+          pair: [b, a],
+          expected: { friends: false, requests: [asked] },
+          removeRequestIds: [asked.id],
+          friends: true,
+          at: at(2),
+          events: friendsAdded(a, b),
+        });
+        expect(await next(a)).toEqual([{ seq: 2, type: 'friend.added', friend: ben }]);
+        expect(await next(b)).toEqual([{ seq: 2, type: 'friend.added', friend: ann }]);
+
+        // user.updated
+        await store.updateProfile(a, { statusText: 'here' }, [userUpdated(a, [a, b])], at(3));
+        const annNow = { ...ann, statusText: 'here' };
+        expect(await next(a)).toEqual([{ seq: 3, type: 'user.updated', user: annNow }]);
+        expect(await next(b)).toEqual([{ seq: 3, type: 'user.updated', user: annNow }]);
+
+        // channel.created (a DM), message.created, read.updated
+        const { channel: dm } = await store.getOrCreateDm(...dmOf(nextId(), a, b, at(4)));
+        const sent = message(dm.id, a, 'hello');
+        const [appended] = await store.appendMessages([sent]);
+        expect(appended?.status).toBe('created');
+        await store.moveReadCursor({
+          channelId: dm.id,
+          userId: b,
+          from: undefined,
+          to: sent.id,
+          at: at(5),
+          events: [readUpdated(dm.id, b, sent.id, [a, b])],
+        });
+        const dmInfo = {
+          id: dm.id,
+          kind: 'dm',
+          members: [
+            { ...annNow, role: 'member' },
+            { ...ben, role: 'member', lastReadMessageId: sent.id },
+          ],
+          createdAt: at(4),
+        };
+        const stored = { ...sent };
+        expect(await next(a)).toEqual([
+          { seq: 4, type: 'channel.created', channel: dmInfo },
+          { seq: 5, type: 'message.created', message: stored },
+          { seq: 6, type: 'read.updated', channelId: dm.id, userId: b, messageId: sent.id },
+        ]);
+
+        // channel.created (a group), member.added, channel.updated, member.removed
+        const { channel: team } = await store.createGroup(...groupOf(nextId(), 'team', a, [b], at(6)));
+        await store.changeChannel({
+          channelId: team.id,
+          expected: [
+            { userId: a, role: 'owner' },
+            { userId: b, role: 'member' },
+          ],
+          add: [{ userId: c, role: 'member' }],
+          at: at(7),
+          events: [memberAdded(team.id, c, [a, b, c])],
+        });
+        const withCat = {
+          id: team.id,
+          kind: 'group',
+          name: 'team',
+          members: [
+            { ...annNow, role: 'owner' },
+            { ...ben, role: 'member' },
+            { ...cat, role: 'member' },
+          ],
+          createdAt: at(6),
+        };
+        expect(await next(c)).toEqual([{ seq: 1, type: 'member.added', channel: withCat, userId: c }]);
+        await store.changeChannel({
+          channelId: team.id,
+          expected: withCat.members.map((m) => ({ userId: m.id, role: m.role as MemberRole })),
+          roles: [{ userId: b, role: 'admin' }],
+          name: 'crew',
+          at: at(8),
+          events: [channelUpdated(team.id, [a, b, c])],
+        });
+        const crew = {
+          ...withCat,
+          name: 'crew',
+          members: [{ ...annNow, role: 'owner' }, { ...ben, role: 'admin' }, withCat.members[2]],
+        };
+        expect(await next(c)).toEqual([{ seq: 2, type: 'channel.updated', channel: crew }]);
+        await store.changeChannel({
+          channelId: team.id,
+          expected: crew.members.map((m) => ({ userId: m!.id, role: m!.role as MemberRole })),
+          remove: [c],
+          at: at(9),
+          events: [memberRemoved(team.id, c, [a, b, c])],
+        });
+        // Someone who has left sees only which channel it was.
+        expect(await next(c)).toEqual([
+          {
+            seq: 3,
+            type: 'member.removed',
+            channel: { id: team.id, kind: 'group', members: [], createdAt: at(6) },
+            userId: c,
+          },
+        ]);
+        const afterCat = { ...crew, members: crew.members.slice(0, 2) };
+        expect(await next(b)).toEqual([
+          { seq: 4, type: 'channel.created', channel: dmInfo },
+          { seq: 5, type: 'message.created', message: stored },
+          { seq: 6, type: 'read.updated', channelId: dm.id, userId: b, messageId: sent.id },
+          { seq: 7, type: 'channel.created', channel: afterCat },
+          { seq: 8, type: 'member.added', channel: afterCat, userId: c },
+          { seq: 9, type: 'channel.updated', channel: afterCat },
+          { seq: 10, type: 'member.removed', channel: afterCat, userId: c },
+        ]);
+
+        // friend.removed
+        await store.changeFriendPair({
+          pair: [b, a],
+          expected: { friends: true, requests: [] },
+          friends: false,
+          at: at(10),
+          events: friendsRemoved(b, a),
+        });
+        expect(await next(b)).toEqual([{ seq: 11, type: 'friend.removed', userId: a }]);
+        const annEvents = await next(a);
+        expect(annEvents.at(-1)).toEqual({ seq: 11, type: 'friend.removed', userId: b });
+
+        // Every event type of the protocol went through this test.
+        const seen = new Set<string>();
+        for (const userId of [a, b, c]) {
+          for (const entry of await store.readLog(userId, 0, 100)) seen.add(entry.type);
+        }
+        expect([...seen].sort()).toEqual([...EVENT_TYPES].sort());
       });
     });
 

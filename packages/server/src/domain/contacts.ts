@@ -1,0 +1,22 @@
+import type { ChannelStore, FriendStore } from '../ports/store.js';
+
+/**
+ * The people a user has chosen to be in touch with: friends, DM partners, and members of the
+ * groups they share of at most `maxGroupSize` members. Presence goes to them (presence.ts), a
+ * profile change reaches them (profiles.ts), and only they may ask for the user's presence.
+ * The user is not among them.
+ */
+export async function contactsOf(
+  store: FriendStore & ChannelStore,
+  userId: string,
+  maxGroupSize: number,
+): Promise<Set<string>> {
+  const [friends, partners, peers] = await Promise.all([
+    store.listFriendIds(userId),
+    store.dmPartners(userId),
+    store.channelPeers(userId, maxGroupSize),
+  ]);
+  const contacts = new Set([...friends, ...partners, ...peers]);
+  contacts.delete(userId);
+  return contacts;
+}

@@ -1,0 +1,30 @@
+import { limits, type User } from '@parley/protocol';
+import type { ProfilePatch, Store } from '../ports/store.js';
+import { isoNow, type Clock } from './clock.js';
+import { contactsOf } from './contacts.js';
+import { storeCall } from './errors.js';
+import type { EventRouter } from './events.js';
+import { userUpdated } from './log-appends.js';
+
+/** Profile changes, which every device that shows the user learns as `user.updated`. */
+export class ProfileService {
+  constructor(
+    private readonly store: Store,
+    private readonly events: EventRouter,
+    private readonly clock: Clock,
+  ) {}
+
+  /**
+   * Changes the display name or status. user.updated goes, in the same commit, to the user's
+   * own devices, friends, DM partners and the members of every group they are in.
+   */
+  async update(userId: string, patch: ProfilePatch): Promise<User> {
+    const audience = await contactsOf(this.store, userId, limits.maxGroupMembers);
+    const { user, entries } = await storeCall(
+      this.store.updateProfile(userId, patch, [userUpdated(userId, [userId, ...audience])], isoNow(this.clock)),
+      'no such user',
+    );
+    await this.events.publish(entries);
+    return user;
+  }
+}
