@@ -292,6 +292,11 @@ async function main(): Promise<void> {
             socket().pause();
             setTimeout(() => socket().resume(), 60_000);
           });
+          // It keeps pinging (writing needs no reading), so only its queue can get it closed.
+          const pinger = setInterval(() => {
+            if (ws.readyState === WebSocket.OPEN) ws.send('{"op":"ping"}');
+          }, 5_000);
+          ws.once('close', () => clearInterval(pinger));
           let ours = false;
           ws.on('close', (code) => {
             // 4008 if the close frame got through; 1006 if the server had to drop the connection
