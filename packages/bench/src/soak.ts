@@ -239,7 +239,9 @@ async function main(): Promise<void> {
       while (running()) {
         for (let i = 0; i < options.churnPerSecond; i++) {
           const user = users[Math.floor(Math.random() * users.length)]!;
-          user.ws?.close(1000);
+          // Only a settled socket: closing one still connecting would count as an abnormal close.
+          if (user.ws?.readyState !== WebSocket.OPEN) continue;
+          user.ws.close(1000);
           user.pending.clear();
           void connect(wsUrl, user, sentAt).then(() => now.reconnects++);
         }
