@@ -321,6 +321,8 @@ export async function createServer(
     const socketsBy = started + budget * 0.8;
     for (const timer of timers) clearInterval(timer);
     gateway?.stopAccepting();
+    // Discovery stops sending clients here before the sockets close and they look for a gateway.
+    await within(started + budget * 0.1, registry.withdraw());
     // Stops listening at once; requests under way (an HTTP send waiting for its commit) finish.
     const httpClosed = app.close();
     const drained = await within(commitsBy, messages.drain());

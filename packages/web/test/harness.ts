@@ -230,6 +230,7 @@ export function sendMany(
   count: number,
   text: (i: number) => string,
 ): Promise<string[]> {
+  if (count === 0) return Promise.resolve([]);
   const ids: string[] = new Array<string>(count);
   let acked = 0;
   const tag = Math.random().toString(36).slice(2);

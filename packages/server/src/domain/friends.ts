@@ -1,5 +1,12 @@
 import type { Friend, FriendRequest, User } from '@parley/protocol';
-import type { FriendPair, FriendPairChange, FriendRequestRecord, LogEntry, Store } from '../ports/store.js';
+import type {
+  AccountStore,
+  FriendPair,
+  FriendPairChange,
+  FriendRequestRecord,
+  FriendStore,
+  LogEntry,
+} from '../ports/store.js';
 import { isoNow, type Clock } from './clock.js';
 import { decideAndWrite, entriesOf, STALE } from './decide.js';
 import { fail, storeCall } from './errors.js';
@@ -15,7 +22,7 @@ import type { PresenceService } from './presence.js';
  */
 export class FriendService {
   constructor(
-    private readonly store: Store,
+    private readonly store: FriendStore & AccountStore,
     private readonly events: EventRouter,
     private readonly presence: PresenceService,
     private readonly ids: IdGenerator,
@@ -67,7 +74,7 @@ export class FriendService {
       return written === STALE ? STALE : { record: request, accepted: false, entries: written };
     });
     await this.events.publish(entries);
-    if (accepted) await this.presence.befriended(fromUserId, toUserId);
+    if (accepted) await this.presence.introduce(fromUserId, toUserId);
     const [request] = await this.#withUsers([record]);
     return { request: request!, accepted };
   }
@@ -92,7 +99,7 @@ export class FriendService {
       });
     });
     await this.events.publish(entries);
-    await this.presence.befriended(request.fromUserId, userId);
+    await this.presence.introduce(request.fromUserId, userId);
     return (await this.#friends([request.fromUserId]))[0]!;
   }
 

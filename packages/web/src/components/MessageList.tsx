@@ -1,12 +1,12 @@
 import { compareIds } from '@parley/protocol';
 import type { Channel, Message } from '@parley/protocol';
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { dayNumber, useI18n } from '../i18n';
+import { forwardRef, useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { Virtuoso, type Components, type ItemProps, type ListProps, type VirtuosoHandle } from 'react-virtuoso';
+import { dayNumber, useI18n, type I18n } from '../i18n';
 import { channelHref, navigate } from '../route';
 import type { OutboxItem } from '../state/backend';
 import { useChat, useChatStore } from '../state/context';
 import type { History } from '../state/store';
-import { VirtualList, type VirtualListHandle } from '../virtual/VirtualList';
 import { sentEvent } from './Composer';
 import { Icon } from './Icon';
 import { MessageRow } from './MessageRow';
@@ -15,7 +15,7 @@ export type Row =
   | { kind: 'top'; key: string; hasOlder: boolean; loading: boolean }
   | { kind: 'day'; key: string; date: string }
   | { kind: 'new'; key: string }
-  | { kind: 'msg'; key: string; message: Message; mine: boolean; grouped: boolean; readBy: number }
+  | { kind: 'msg'; key: string; message: Message; mine: boolean; grouped: boolean; readBy: readonly string[] }
   | { kind: 'out'; key: string; item: OutboxItem; grouped: boolean }
   | { kind: 'bottom'; key: string };
 
@@ -57,9 +57,9 @@ export function buildRows(
       prev = null;
     }
     const grouped = !!prev && prev.senderId === m.senderId && at - prev.at < groupWindowMs;
-    let readBy = 0;
+    const readBy: string[] = [];
     if (mine) {
-      for (const [uid, cursor] of cursors) if (uid !== meId && compareIds(cursor, m.id) >= 0) readBy++;
+      for (const [uid, cursor] of cursors) if (uid !== meId && compareIds(cursor, m.id) >= 0) readBy.push(uid);
       if (m.clientMsgId) sentIds.add(m.clientMsgId);
     }
     rows.push({ kind: 'msg', key: messageKey(m, meId), message: m, mine, grouped, readBy });
@@ -85,43 +85,114 @@ export function buildRows(
   return rows;
 }
 
-/** Height guesses for rows not measured yet, close enough that scrolling rarely jumps. */
-export function estimateRowHeight(row: Row, width: number): number {
-  switch (row.kind) {
-    case 'top':
-      return row.hasOlder ? 48 : 120;
-    case 'day':
-      return 44;
-    case 'new':
-      return 32;
-    case 'bottom':
-      return 48;
-    case 'msg':
-    case 'out': {
-      const text = row.kind === 'msg' ? row.message.text : row.item.text;
-      const bubble = Math.max(160, Math.min(width * 0.72, 640) - 28);
-      const perLine = Math.max(12, Math.floor(bubble / 7.6));
-      let lines = 0;
-      let start = 0;
-      for (;;) {
-        const nl = text.indexOf('\n', start);
-        const len = (nl < 0 ? text.length : nl) - start;
-        lines += Math.max(1, Math.ceil(len / perLine));
-        if (nl < 0 || lines > 5000) break;
-        start = nl + 1;
-      }
-      const header = row.grouped ? 0 : 22;
-      return 20 + lines * 21 + header + (row.kind === 'out' && row.item.state === 'failed' ? 28 : 0);
-    }
-  }
+type BodyRow = Exclude<Row, { kind: 'top' | 'bottom' }>;
+
+const rowRole = (row: BodyRow) => (row.kind === 'msg' || row.kind === 'out' ? 'listitem' : 'separator');
+
+/** What the list's parts (header, footer, rows) need besides the row itself. */
+interface ListContext {
+  channel: Channel;
+  meId: string;
+  history: History;
+  i18n: I18n;
 }
 
-const rowRole = (row: Row) =>
-  row.kind === 'msg' || row.kind === 'out'
-    ? 'listitem'
-    : row.kind === 'day' || row.kind === 'new'
-      ? 'separator'
-      : 'none';
+/**
+ * Virtuoso counts item indexes from here down when older pages are prepended, so the rows on
+ * screen keep their index and the view does not move (see `firstItemIndex`).
+ */
+const firstIndexBase = 1_000_000_000;
+
+const listComponents: Components<BodyRow, ListContext> = {
+  List: forwardRef<HTMLDivElement, ListProps & { context?: ListContext }>(function MessageRows(
+    { context, children, style, ...rest },
+    ref,
+  ) {
+    return (
+      <div
+        {...rest}
+        ref={ref}
+        style={style}
+        role="list"
+        aria-label={context?.i18n.t('chat.messages')}
+        className="message-list"
+      >
+        {children}
+      </div>
+    );
+  }),
+  Item: function MessageRowItem({ item, context, children, ...rest }: ItemProps<BodyRow> & { context?: ListContext }) {
+    return (
+      <div
+        {...rest}
+        data-key={item.key}
+        role={rowRole(item)}
+        aria-label={
+          item.kind === 'day'
+            ? context?.i18n.day(item.date)
+            : item.kind === 'new'
+              ? context?.i18n.t('chat.newDivider')
+              : undefined
+        }
+        className="vrow"
+      >
+        {children}
+      </div>
+    );
+  },
+  Header: function HistoryTop({ context }: { context?: ListContext }) {
+    if (!context) return null;
+    const { history: h, channel, meId, i18n } = context;
+    return h.hasOlder ? (
+      <div className="history-top">
+        <span className="spinner" aria-hidden="true" />
+        <span className="sr-only">{i18n.t('chat.loadOlder')}</span>
+      </div>
+    ) : (
+      <div className="history-intro">
+        <p className="intro-title">
+          {channel.kind === 'dm'
+            ? i18n.t('chat.emptyDm', { name: channelName(channel, meId) })
+            : i18n.t('chat.emptyGroup', { name: channel.name ?? '' })}
+        </p>
+        {h.loaded && h.messages.length === 0 && <p className="muted">{i18n.t('chat.empty')}</p>}
+      </div>
+    );
+  },
+  Footer: function HistoryBottom({ context }: { context?: ListContext }) {
+    return context?.history.hasNewer ? (
+      <div className="history-top">
+        <span className="spinner" aria-hidden="true" />
+      </div>
+    ) : (
+      <div className="history-end" />
+    );
+  },
+};
+
+/**
+ * The index Virtuoso should give the first row: it goes down by the number of rows prepended
+ * (older pages, a day separator that moves up) so the rows already shown keep their index.
+ */
+function useFirstItemIndex(rows: readonly BodyRow[], generation: number): number {
+  const last = useRef<{ generation: number; index: number; firstKey?: string; firstAt: number }>({
+    generation,
+    index: firstIndexBase,
+    firstAt: 0,
+  });
+  return useMemo(() => {
+    const prev = last.current;
+    const firstAt = rows.findIndex((r) => r.kind === 'msg');
+    const firstKey = firstAt >= 0 ? rows[firstAt]!.key : undefined;
+    let index = prev.generation === generation ? prev.index : firstIndexBase;
+    if (prev.generation === generation && prev.firstKey !== undefined && firstKey !== prev.firstKey) {
+      const moved = rows.findIndex((r) => r.key === prev.firstKey);
+      if (moved >= 0) index -= moved - prev.firstAt;
+    }
+    last.current = { generation, index, firstKey, firstAt };
+    return index;
+  }, [rows, generation]);
+}
 
 export function MessageList({ channel, jumpTo }: { channel: Channel; jumpTo?: string }) {
   const i18n = useI18n();
@@ -132,7 +203,9 @@ export function MessageList({ channel, jumpTo }: { channel: Channel; jumpTo?: st
   const history = useChat((s) => s.histories[channel.id]);
   const allOutbox = useChat((s) => s.outbox);
   const readers = useChat((s) => s.reads[channel.id]);
-  const listRef = useRef<VirtualListHandle>(null);
+  const listRef = useRef<VirtuosoHandle>(null);
+  const scrollerRef = useRef<HTMLElement | null>(null);
+  const followNext = useRef(false);
   const [atBottom, setAtBottom] = useState(true);
   const [highlight, setHighlight] = useState<string | null>(null);
   const [target, setTarget] = useState<string | undefined>(undefined);
@@ -147,7 +220,9 @@ export function MessageList({ channel, jumpTo }: { channel: Channel; jumpTo?: st
     () => buildRows(h, outbox, me.id, readers, opened.newAfter),
     [h, outbox, me.id, readers, opened.newAfter],
   );
-  const hasNewDivider = rows.some((r) => r.kind === 'new');
+  const body = useMemo(() => rows.filter((r): r is BodyRow => r.kind !== 'top' && r.kind !== 'bottom'), [rows]);
+  const firstItemIndex = useFirstItemIndex(body, h.generation);
+  const hasNewDivider = body.some((r) => r.kind === 'new');
   const showJumpUnread = h.loaded && opened.unread > 0 && !hasNewDivider && h.hasOlder && !!opened.newAfter && !target;
 
   // Whether the newest messages are on screen decides if arrivals count as unread.
@@ -156,7 +231,7 @@ export function MessageList({ channel, jumpTo }: { channel: Channel; jumpTo?: st
   }, [store, channel.id, atBottom, h.hasNewer]);
   useEffect(() => () => store.setActive(undefined), [store]);
 
-  // Permalinks: load the window around the message, then scroll to it and flash it.
+  // Permalinks: load the window around the message, then show it and flash it.
   useEffect(() => {
     if (!jumpTo) return;
     let cancelled = false;
@@ -180,8 +255,14 @@ export function MessageList({ channel, jumpTo }: { channel: Channel; jumpTo?: st
     const onSent = (e: Event) => {
       if ((e as CustomEvent<string>).detail !== channel.id) return;
       const hist = store.history(channel.id);
-      if (hist.hasNewer) void store.loadLatest(channel.id);
-      else listRef.current?.scrollToBottom();
+      if (hist.hasNewer) {
+        setTarget(undefined);
+        void store.loadLatest(channel.id);
+      } else {
+        // The new row arrives with the next store update; follow it down then.
+        followNext.current = true;
+        listRef.current?.scrollToIndex({ index: 'LAST', align: 'end' });
+      }
     };
     window.addEventListener(sentEvent, onSent);
     return () => window.removeEventListener(sentEvent, onSent);
@@ -195,28 +276,54 @@ export function MessageList({ channel, jumpTo }: { channel: Channel; jumpTo?: st
 
   const onNearTop = useCallback(() => void store.loadOlder(channel.id), [store, channel.id]);
   const onNearBottom = useCallback(() => void store.loadNewer(channel.id), [store, channel.id]);
-  const onLastVisible = useCallback(
-    (row: Row) => {
-      if (document.visibilityState !== 'visible') return;
-      const hist = store.history(channel.id);
-      let id: string | undefined;
-      if (row.kind === 'msg') id = row.message.id;
-      else if (row.kind === 'out' || row.kind === 'bottom') id = undefined;
-      if (row.kind === 'out') id = hist.messages[hist.messages.length - 1]?.id;
-      if (!id) return;
+
+  // Reading: the newest message fully (or mostly) on screen moves the read cursor, once the
+  // list has settled in a frame, and only while the page is visible.
+  const bodyRef = useRef(body);
+  bodyRef.current = body;
+  const readFrame = useRef(0);
+  const reportRead = useCallback(() => {
+    cancelAnimationFrame(readFrame.current);
+    readFrame.current = requestAnimationFrame(() => {
+      const el = scrollerRef.current;
+      if (!el || document.visibilityState !== 'visible') return;
+      const bottom = el.getBoundingClientRect().bottom;
+      const byKey = new Map(bodyRef.current.map((r) => [r.key, r]));
+      let newest: string | undefined;
+      for (const node of el.querySelectorAll<HTMLElement>('[data-key]')) {
+        const rect = node.getBoundingClientRect();
+        if (rect.height === 0 || rect.top >= bottom - Math.min(24, rect.height / 2)) continue;
+        const row = byKey.get(node.dataset.key ?? '');
+        if (row?.kind !== 'msg') continue;
+        if (!newest || compareIds(row.message.id, newest) > 0) newest = row.message.id;
+      }
+      if (!newest) return;
       const c = store.state.channels[channel.id];
       if (!c) return;
-      if (c.unreadCount > 0 || !c.lastReadMessageId || compareIds(id, c.lastReadMessageId) > 0) {
-        store.markRead(channel.id, id);
+      if (c.unreadCount > 0 || !c.lastReadMessageId || compareIds(newest, c.lastReadMessageId) > 0) {
+        store.markRead(channel.id, newest);
       }
-    },
-    [store, channel.id],
-  );
+    });
+  }, [store, channel.id]);
+  useEffect(() => () => cancelAnimationFrame(readFrame.current), []);
+  // New rows (live messages) and coming back to the tab are chances to read, too.
+  useEffect(() => {
+    if (h.loaded) reportRead();
+  }, [body, h.loaded, reportRead]);
+  useEffect(() => {
+    const onVisible = () => document.visibilityState === 'visible' && reportRead();
+    document.addEventListener('visibilitychange', onVisible);
+    window.addEventListener('focus', onVisible);
+    return () => {
+      document.removeEventListener('visibilitychange', onVisible);
+      window.removeEventListener('focus', onVisible);
+    };
+  }, [reportRead]);
 
   const jumpToLatest = async () => {
     setTarget(undefined);
     if (h.hasNewer) await store.loadLatest(channel.id);
-    listRef.current?.scrollToBottom();
+    else listRef.current?.scrollToIndex({ index: 'LAST', align: 'end' });
   };
 
   const jumpToUnread = async () => {
@@ -225,34 +332,11 @@ export function MessageList({ channel, jumpTo }: { channel: Channel; jumpTo?: st
     setTarget('new');
   };
 
-  // A replaced window (jump) mounts a new list; bring the target into view once it exists.
-  useEffect(() => {
-    if (target) listRef.current?.scrollToKey(target);
-  }, [target, h.generation]);
-
-  const getKey = useCallback((r: Row) => r.key, []);
-  const rowLabel = useCallback(
-    (r: Row) => (r.kind === 'day' ? i18n.day(r.date) : r.kind === 'new' ? t('chat.newDivider') : undefined),
-    [i18n, t],
-  );
-  const renderRow = (row: Row) => {
+  const retry = useCallback((id: string) => store.retry(id), [store]);
+  const discard = useCallback((id: string) => store.discard(id), [store]);
+  const context = useMemo<ListContext>(() => ({ channel, meId: me.id, history: h, i18n }), [channel, me.id, h, i18n]);
+  const renderRow = (_index: number, row: BodyRow) => {
     switch (row.kind) {
-      case 'top':
-        return row.hasOlder ? (
-          <div className="history-top">
-            <span className="spinner" aria-hidden="true" />
-            <span className="sr-only">{t('chat.loadOlder')}</span>
-          </div>
-        ) : (
-          <div className="history-intro">
-            <p className="intro-title">
-              {channel.kind === 'dm'
-                ? t('chat.emptyDm', { name: channelName(channel, me.id) })
-                : t('chat.emptyGroup', { name: channel.name ?? '' })}
-            </p>
-            {h.loaded && h.messages.length === 0 && <p className="muted">{t('chat.empty')}</p>}
-          </div>
-        );
       case 'day':
         return (
           <div className="day-sep">
@@ -265,12 +349,6 @@ export function MessageList({ channel, jumpTo }: { channel: Channel; jumpTo?: st
             <span>{t('chat.newDivider')}</span>
           </div>
         );
-      case 'bottom':
-        return (
-          <div className="history-top">
-            <span className="spinner" aria-hidden="true" />
-          </div>
-        );
       case 'msg':
       case 'out':
         return (
@@ -279,12 +357,20 @@ export function MessageList({ channel, jumpTo }: { channel: Channel; jumpTo?: st
             channel={channel}
             users={users}
             highlight={highlight === row.key}
-            onRetry={(id) => store.retry(id)}
-            onDiscard={(id) => store.discard(id)}
+            onRetry={retry}
+            onDiscard={discard}
           />
         );
     }
   };
+
+  // Where a freshly mounted list starts: a permalink's message, the "New" divider, or the end.
+  const startKey = target ?? (hasNewDivider ? 'new' : undefined);
+  const startIndex = startKey ? body.findIndex((r) => r.key === startKey) : -1;
+  const initialLocation =
+    startIndex >= 0
+      ? { index: startIndex, align: 'center' as const }
+      : { index: 'LAST' as const, align: 'end' as const };
 
   return (
     <div className="message-pane">
@@ -302,22 +388,34 @@ export function MessageList({ channel, jumpTo }: { channel: Channel; jumpTo?: st
           ))}
         </div>
       ) : (
-        <VirtualList
-          key={h.generation}
+        <Virtuoso<BodyRow, ListContext>
+          // A replaced window (jump, latest) or a new target mounts a new list at its place.
+          key={`${h.generation}:${target ?? ''}`}
           ref={listRef}
+          scrollerRef={(el) => {
+            scrollerRef.current = el instanceof HTMLElement ? el : null;
+          }}
           className="messages"
-          items={rows}
-          getKey={getKey}
-          estimateHeight={estimateRowHeight}
-          renderItem={renderRow}
-          rowRole={rowRole}
-          rowLabel={rowLabel}
-          initialKey={target ?? (hasNewDivider ? 'new' : undefined)}
-          onNearTop={onNearTop}
-          onNearBottom={onNearBottom}
-          onAtBottomChange={setAtBottom}
-          onLastVisible={onLastVisible}
-          listProps={{ role: 'list', 'aria-label': t('chat.messages'), className: 'message-list' }}
+          data={body}
+          context={context}
+          components={listComponents}
+          computeItemKey={(_index, row) => row.key}
+          itemContent={renderRow}
+          firstItemIndex={firstItemIndex}
+          initialTopMostItemIndex={initialLocation}
+          alignToBottom
+          followOutput={(bottom) => {
+            const follow = bottom || followNext.current;
+            followNext.current = false;
+            return follow ? 'auto' : false;
+          }}
+          atBottomThreshold={48}
+          atBottomStateChange={setAtBottom}
+          startReached={onNearTop}
+          endReached={onNearBottom}
+          rangeChanged={reportRead}
+          increaseViewportBy={{ top: 600, bottom: 600 }}
+          defaultItemHeight={48}
         />
       )}
       {showJumpUnread && (

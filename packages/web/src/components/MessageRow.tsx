@@ -8,6 +8,8 @@ import type { Row } from './MessageList';
 
 const urlPattern = /\bhttps?:\/\/[^\s<>"']+[^\s<>"'.,;:!?)\]]/giu;
 const collapseOver = 3_000;
+/** Text with Hangul is marked Korean so it wraps between words (see styles.css). */
+const hangul = /[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]/u;
 
 /** Text with links made clickable; everything else stays plain text (no HTML is ever injected). */
 export function linkify(text: string): ReactNode[] {
@@ -45,6 +47,7 @@ export const MessageRow = memo(function MessageRow({
   const i18n = useI18n();
   const { t } = i18n;
   const [expanded, setExpanded] = useState(false);
+  const [showReaders, setShowReaders] = useState(false);
   const mine = row.kind === 'out' || row.mine;
   const text = row.kind === 'msg' ? row.message.text : row.item.text;
   const at = row.kind === 'msg' ? row.message.createdAt : row.item.queuedAt;
@@ -71,14 +74,31 @@ export const MessageRow = memo(function MessageRow({
         </span>
       );
   } else if (row.mine) {
-    const read = row.readBy > 0;
-    const label = read ? (isGroup ? t('msg.readBy', { count: row.readBy }) : t('msg.read')) : t('msg.sent');
-    status = (
-      <span className={`status ${read ? 'read' : 'sent'}`} title={label}>
-        <Icon name={read ? 'checks' : 'check'} size={13} />
-        <span className="sr-only">{label}</span>
-      </span>
-    );
+    const read = row.readBy.length > 0;
+    const label = read ? (isGroup ? t('msg.readBy', { count: row.readBy.length }) : t('msg.read')) : t('msg.sent');
+    const names = row.readBy.map((id) => users[id]?.displayName || users[id]?.username || '…').join(', ');
+    status =
+      read && isGroup ? (
+        // Who has seen it: on hover (title) and on tap (the list under the bubble).
+        <button
+          type="button"
+          className="status read seen-by"
+          title={`${label}: ${names}`}
+          aria-label={`${label}: ${names}`}
+          aria-expanded={showReaders}
+          onClick={() => setShowReaders((v) => !v)}
+        >
+          <Icon name="checks" size={13} />
+          <span className="count" aria-hidden="true">
+            {row.readBy.length}
+          </span>
+        </button>
+      ) : (
+        <span className={`status ${read ? 'read' : 'sent'}`} title={label}>
+          <Icon name={read ? 'checks' : 'check'} size={13} />
+          <span className="sr-only">{label}</span>
+        </span>
+      );
   }
 
   const cls = [
@@ -98,7 +118,7 @@ export const MessageRow = memo(function MessageRow({
       <div className="msg-body">
         {showHeader && <div className="sender">{senderName}</div>}
         <div className="bubble">
-          <span className="text" dir="auto">
+          <span className="text" dir="auto" lang={hangul.test(shown) ? 'ko' : undefined}>
             {linkify(shown)}
           </span>
           {long && (
@@ -121,6 +141,12 @@ export const MessageRow = memo(function MessageRow({
             {status}
           </span>
         </div>
+        {showReaders && row.kind === 'msg' && row.readBy.length > 0 && (
+          <div className="seen-list">
+            {t('msg.readBy', { count: row.readBy.length })}:{' '}
+            {row.readBy.map((id) => users[id]?.displayName || users[id]?.username || '…').join(', ')}
+          </div>
+        )}
         {row.kind === 'out' && row.item.state === 'failed' && (
           <div className="failed-actions">
             <button type="button" className="link-btn" onClick={() => onRetry(row.item.clientMsgId)}>

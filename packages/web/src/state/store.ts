@@ -583,7 +583,9 @@ export class ChatStore {
     if (mine && newer) {
       next.lastReadMessageId = maxId(c.lastReadMessageId, m.id);
       next.unreadCount = 0;
-    } else if (!seen && !already) {
+    } else if (newer && !seen && !already) {
+      // The list snapshot's unreadCount already counts everything up to its lastMessage, so
+      // only a message newer than that adds one (a replayed or late event is not counted twice).
       next.unreadCount = Math.min(1000, c.unreadCount + 1);
     }
     this.#putChannel(next);

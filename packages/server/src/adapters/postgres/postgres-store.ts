@@ -7,9 +7,9 @@ import {
   type ChannelRecord,
   type ChannelViewRecord,
   type ConditionalWrite,
-  type DeviceSession,
   type FriendPair,
   type FriendPairChange,
+  type DeviceSession,
   type FriendRequestRecord,
   type HistoryQuery,
   type LogAppend,
@@ -314,12 +314,7 @@ export class PostgresStore implements Store {
         `UPDATE users SET display_name = COALESCE($1, display_name),
                 status_text = CASE WHEN $2 THEN $3 ELSE status_text END
          WHERE id = $4 RETURNING ${USER_COLUMNS}`,
-        [
-          patch.displayName ?? null,
-          patch.statusText !== undefined,
-          patch.statusText === '' ? null : (patch.statusText ?? null),
-          userId,
-        ],
+        [patch.displayName ?? null, patch.statusText !== undefined, patch.statusText ?? null, userId],
       );
       if (rows[0] === undefined) throw new StoreError('not_found', 'no such user');
       return { user: toUser(rows[0]), entries: await this.#appendLogs(c, timed(events, at)) };

@@ -7,9 +7,9 @@ import {
   type ChannelRecord,
   type ChannelViewRecord,
   type ConditionalWrite,
-  type DeviceSession,
   type FriendPair,
   type FriendPairChange,
+  type DeviceSession,
   type FriendRequestRecord,
   type HistoryQuery,
   type LogAppend,
@@ -243,12 +243,8 @@ export class SqliteStore implements Store {
       const row = this.#sql(
         `UPDATE users SET display_name = COALESCE(?, display_name), status_text = CASE WHEN ? THEN ? ELSE status_text END
          WHERE id = ? RETURNING ${USER_COLUMNS}`,
-      ).get(
-        patch.displayName ?? null,
-        patch.statusText === undefined ? 0 : 1,
-        patch.statusText === '' ? null : (patch.statusText ?? null),
-        userId,
-      ) as UserRow | undefined;
+      ).get(patch.displayName ?? null, patch.statusText === undefined ? 0 : 1, patch.statusText ?? null, userId) as
+        UserRow | undefined;
       if (row === undefined) throw new StoreError('not_found', 'no such user');
       return { user: toUser(row), entries: this.#appendAll(events, at) };
     });
@@ -327,12 +323,17 @@ export class SqliteStore implements Store {
       for (const id of change.removeRequestIds ?? []) removeRequest.run(id);
       const request = change.addRequest;
       if (request !== undefined) {
-        this.#sql(`INSERT INTO friend_requests (id, from_user_id, to_user_id, created_at) VALUES (?, ?, ?, ?)`).run(
-          request.id,
-          request.fromUserId,
-          request.toUserId,
-          request.createdAt,
-        );
+        try {
+          this.#sql(`INSERT INTO friend_requests (id, from_user_id, to_user_id, created_at) VALUES (?, ?, ?, ?)`).run(
+            request.id,
+            request.fromUserId,
+            request.toUserId,
+            request.createdAt,
+          );
+        } catch (error) {
+          if (isUniqueViolation(error)) throw new StoreError('conflict', 'that request is pending', { cause: error });
+          throw error;
+        }
       }
       if (change.friends === true) {
         const insert = this.#sql(`INSERT OR IGNORE INTO friendships (user_id, friend_id, created_at) VALUES (?, ?, ?)`);
