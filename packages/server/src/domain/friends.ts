@@ -39,10 +39,10 @@ export class FriendService {
   /** Writes a change decided on `pair`; STALE if the pair changed meanwhile. */
   async #change(
     pair: FriendPair,
-    change: Omit<FriendPairChange, 'expected' | 'at'>,
+    change: Omit<FriendPairChange, 'expected' | 'at'> & { at?: string },
   ): Promise<LogEntry[] | typeof STALE> {
     return entriesOf(
-      await storeCall(this.store.changeFriendPair({ ...change, expected: pair, at: isoNow(this.clock) })),
+      await storeCall(this.store.changeFriendPair({ at: isoNow(this.clock), ...change, expected: pair })),
     );
   }
 
@@ -69,6 +69,7 @@ export class FriendService {
       const written = await this.#change(pair, {
         pair: [fromUserId, toUserId],
         addRequest: request,
+        at: request.createdAt, // the logged request's time is the request's own
         events: [friendRequested(request)],
       });
       return written === STALE ? STALE : { record: request, accepted: false, entries: written };

@@ -21,7 +21,8 @@
 import type { ChannelKind, EventType, MemberRole, Message, User } from '@parley/protocol';
 import type { PushSubscriptionStore } from './push.js';
 
-export type StoreErrorKind = 'conflict' | 'not_found' | 'group_full' | 'unavailable';
+/** No kind for broken rules (a full group, a forbidden change): the domain decides those, not a store. */
+export type StoreErrorKind = 'conflict' | 'not_found' | 'unavailable';
 
 export class StoreError extends Error {
   override readonly name = 'StoreError';
