@@ -216,8 +216,10 @@ export function watchPage(page: Page, name: string, sink: string[]): void {
   page.on('console', (m) => {
     if (m.type() !== 'error') return;
     const text = m.text();
-    // Network failures while a server restarts are expected; anything else on console.error is not.
+    // Network failures while a server restarts are expected, and so is Chromium's own note that a
+    // browser context without a profile has no push service; anything else on console.error is not.
     if (/Failed to load resource|WebSocket connection to .* failed|net::ERR_/.test(text)) return;
+    if (/does not support the Push API in incognito mode/.test(text)) return;
     sink.push(`${name}: console.error: ${text.slice(0, 2000)}`);
   });
 }

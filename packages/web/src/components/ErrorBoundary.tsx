@@ -21,7 +21,10 @@ export class ErrorBoundary extends Component<Props, { error: unknown }> {
   }
 
   override componentDidCatch(error: unknown, info: ErrorInfo): void {
-    console.error(`Parley: the ${this.props.area} failed to render`, error, info.componentStack);
+    console.error(
+      `Parley: the ${this.props.area} failed to render: ${String(error)}${info.componentStack ?? ''}`,
+      error,
+    );
   }
 
   retry = (): void => this.setState({ error: undefined });
