@@ -168,6 +168,8 @@ export async function startBuiltServer(env: Record<string, string> = {}): Promis
         // The suite signs many people up and in from one address.
         PARLEY_SIGNUP_LIMIT: '1000000',
         PARLEY_LOGIN_LIMIT: '1000000',
+        // To check that a test fails without a fix: serve another build of the app.
+        ...(process.env.PARLEY_E2E_WEB_DIR ? { PARLEY_WEB_DIR: process.env.PARLEY_E2E_WEB_DIR } : {}),
         ...env,
         PARLEY_HOST: '127.0.0.1',
         PARLEY_PORT: String(port),
