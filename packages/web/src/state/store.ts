@@ -305,51 +305,47 @@ export class ChatStore {
     return token;
   }
 
-  async loadOlder(channelId: string): Promise<void> {
-    const h = this.history(channelId);
-    if (!h.loaded || !h.hasOlder || h.loadingOlder) return;
-    const first = h.messages[0];
-    if (!first) {
-      this.#setHistory(channelId, { hasOlder: false });
-      return;
-    }
-    this.#setHistory(channelId, { loadingOlder: true });
-    try {
-      const page = await this.backend.api.messages(channelId, { before: first.id, limit: pageSize });
-      const cur = this.history(channelId);
-      if (cur.generation !== h.generation || !cur.loadingOlder) return;
-      this.#setHistory(channelId, {
-        messages: mergeMessages(cur.messages, page),
-        hasOlder: page.length >= pageSize,
-        loadingOlder: false,
-      });
-      this.#notePeople(page);
-    } catch (error) {
-      if (this.history(channelId).generation === h.generation) {
-        this.#setHistory(channelId, { loadingOlder: false, error: describeError(error) });
-      }
-    }
+  loadOlder(channelId: string): Promise<void> {
+    return this.#loadPage(channelId, 'older');
   }
 
-  async loadNewer(channelId: string): Promise<void> {
+  loadNewer(channelId: string): Promise<void> {
+    return this.#loadPage(channelId, 'newer');
+  }
+
+  /**
+   * Extends the window by one page before its first message or after its last. An answer for a
+   * window that was replaced meanwhile (jump, latest) is dropped.
+   */
+  async #loadPage(channelId: string, direction: 'older' | 'newer'): Promise<void> {
+    const older = direction === 'older';
     const h = this.history(channelId);
-    if (!h.loaded || !h.hasNewer || h.loadingNewer) return;
-    const last = h.messages[h.messages.length - 1];
-    if (!last) return;
-    this.#setHistory(channelId, { loadingNewer: true });
+    if (!h.loaded || (older ? !h.hasOlder || h.loadingOlder : !h.hasNewer || h.loadingNewer)) return;
+    const edge = older ? h.messages[0] : h.messages[h.messages.length - 1];
+    if (!edge) {
+      if (older) this.#setHistory(channelId, { hasOlder: false });
+      return;
+    }
+    this.#setHistory(channelId, older ? { loadingOlder: true } : { loadingNewer: true });
     try {
-      const page = await this.backend.api.messages(channelId, { after: last.id, limit: pageSize });
+      const page = await this.backend.api.messages(
+        channelId,
+        older ? { before: edge.id, limit: pageSize } : { after: edge.id, limit: pageSize },
+      );
       const cur = this.history(channelId);
-      if (cur.generation !== h.generation || !cur.loadingNewer) return;
+      if (cur.generation !== h.generation || !(older ? cur.loadingOlder : cur.loadingNewer)) return;
+      const more = page.length >= pageSize;
       this.#setHistory(channelId, {
         messages: mergeMessages(cur.messages, page),
-        hasNewer: page.length >= pageSize,
-        loadingNewer: false,
+        ...(older ? { hasOlder: more, loadingOlder: false } : { hasNewer: more, loadingNewer: false }),
       });
       this.#notePeople(page);
     } catch (error) {
       if (this.history(channelId).generation === h.generation) {
-        this.#setHistory(channelId, { loadingNewer: false, error: describeError(error) });
+        this.#setHistory(channelId, {
+          ...(older ? { loadingOlder: false } : { loadingNewer: false }),
+          error: describeError(error),
+        });
       }
     }
   }
