@@ -230,6 +230,8 @@ export function MessageList({ channel, jumpTo }: { channel: Channel; jumpTo?: st
   const [atBottom, setAtBottom] = useState(true);
   const [highlight, setHighlight] = useState<string | null>(null);
   const [target, setTarget] = useState<string | undefined>(undefined);
+  // While a jump loads, no list is shown: one mounted at the end would start loading newer pages.
+  const [jumping, setJumping] = useState(false);
   // The read position when the view opened: the "New" divider stays put while reading.
   const [opened] = useState(() => ({
     newAfter: channel.unreadCount > 0 ? (channel.lastReadMessageId ?? null) : undefined,
@@ -256,8 +258,10 @@ export function MessageList({ channel, jumpTo }: { channel: Channel; jumpTo?: st
   useEffect(() => {
     if (!jumpTo) return;
     let cancelled = false;
+    setJumping(true);
     void store.jumpTo(channel.id, jumpTo).then((found) => {
       if (cancelled) return;
+      setJumping(false);
       navigate(channelHref(channel.id), true);
       if (!found) return;
       const m = store.history(channel.id).messages.find((x) => x.id === jumpTo);
@@ -302,6 +306,8 @@ export function MessageList({ channel, jumpTo }: { channel: Channel; jumpTo?: st
   // list has settled in a frame, and only while the page is visible.
   const bodyRef = useRef(body);
   bodyRef.current = body;
+  const historyRef = useRef(h);
+  historyRef.current = h;
   const readFrame = useRef(0);
   const reportRead = useCallback(() => {
     cancelAnimationFrame(readFrame.current);
@@ -349,7 +355,9 @@ export function MessageList({ channel, jumpTo }: { channel: Channel; jumpTo?: st
 
   const jumpToUnread = async () => {
     if (!opened.newAfter) return;
+    setJumping(true);
     await store.jumpTo(channel.id, opened.newAfter);
+    setJumping(false);
     setTarget('new');
   };
 
@@ -407,7 +415,7 @@ export function MessageList({ channel, jumpTo }: { channel: Channel; jumpTo?: st
             {t('chat.tryAgain')}
           </button>
         </div>
-      ) : !h.loaded ? (
+      ) : !h.loaded || jumping ? (
         <div className="message-skeleton" role="status" aria-label={t('chat.loading')}>
           {[62, 40, 75, 30, 55].map((w, i) => (
             <div key={i} className={`skel-bubble${i % 2 ? ' mine' : ''}`} style={{ width: `${w}%` }} />
@@ -431,7 +439,8 @@ export function MessageList({ channel, jumpTo }: { channel: Channel; jumpTo?: st
           initialTopMostItemIndex={initialLocation}
           alignToBottom
           followOutput={(bottom) => {
-            const follow = bottom || followNext.current;
+            // Follow new messages at the live end only: a page appended to a jump window is not news.
+            const follow = (bottom && !historyRef.current.hasNewer) || followNext.current;
             followNext.current = false;
             return follow ? 'auto' : false;
           }}
