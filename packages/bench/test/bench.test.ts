@@ -47,7 +47,7 @@ beforeAll(async () => {
       for (const s of lane) await run(s);
     }),
   );
-}, 100_000);
+}, 240_000);
 
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 

@@ -184,5 +184,15 @@ describe('ParleyClient against the server', () => {
     expect((await bob.client.api.channels()).find((c) => c.id === dm.id)?.lastReadMessageId).toBe(hello!.messageId);
     expect((await alice.client.api.friends()).map((f) => f.user.id)).toEqual([b.id]);
     expect(a.id).not.toBe(b.id);
+
+    // In a group, a member's read position arrives as an ephemeral read frame: the same event.
+    await bob.client.markRead(group.id, sent!.messageId!);
+    await waitFor(() => reads.includes(`${b.id}:${sent!.messageId}`), 'group read position at alice');
+
+    // A friend's new profile arrives as a typed user event.
+    const users: string[] = [];
+    alice.client.on('user', (u) => users.push(`${u.id}:${u.displayName}`));
+    await bob.client.api.updateMe({ displayName: 'Bob Renamed' });
+    await waitFor(() => users.includes(`${b.id}:Bob Renamed`), 'user event at alice');
   });
 });

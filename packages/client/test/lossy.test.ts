@@ -92,3 +92,40 @@ it('fills seq gaps in live traffic over /v1/sync, delivering each message once a
   const expected = new Map([[dm.id, new Set([...sent, last].map((m) => m!.messageId!))]]);
   expect(deliveryProblem(alice, expected)).toBeUndefined();
 });
+
+it('notices a lost last event from the log head in pong, and fetches it over /v1/sync', async () => {
+  let dropNext = false;
+  const dropped: number[] = [];
+  const syncCalls: string[] = [];
+  const countingFetch: FetchLike = (url, init) => {
+    if (url.includes('/v1/sync')) syncCalls.push(url);
+    return fetch(url, init);
+  };
+  const alice = new Device(server.baseUrl, {
+    fetch: countingFetch,
+    heartbeatMs: 100,
+    webSocket: (url) =>
+      new FilteringSocket(url, (frame) => {
+        if (!dropNext || frame.op !== 'event' || frame.seq === undefined) return false;
+        dropNext = false;
+        dropped.push(frame.seq);
+        return true;
+      }),
+  });
+  const bob = new Device(server.baseUrl);
+  devices.push(alice, bob);
+  const a = (await alice.client.signup({ username: uniqueName('a'), password: 'correct horse' })).user;
+  await bob.client.signup({ username: uniqueName('b'), password: 'correct horse' });
+  const dm = await bob.client.api.openDm(a.id);
+  await Promise.all([alice.client.connect(), bob.client.connect()]);
+  await waitFor(() => alice.client.seq !== undefined && alice.client.seq >= 1, 'alice saw the DM');
+
+  // The last event before silence is lost: no later event can reveal the gap, only the head.
+  dropNext = true;
+  const sent = await bob.client.settled(bob.client.send(dm.id, 'lost on the way').clientMsgId);
+  await waitFor(() => dropped.length === 1, 'the event frame dropped');
+  expect(syncCalls).toEqual([]);
+  await waitFor(() => alice.received.some((m) => m.id === sent?.messageId), 'the lost message, fetched after a pong');
+  expect(syncCalls.length).toBeGreaterThan(0);
+  expect(alice.client.seq).toBe(dropped[0]);
+});

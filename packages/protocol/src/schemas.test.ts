@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { describeIssues, historyQuery, sessionFrame, signupBody, syncQuery } from './schemas.js';
+import {
+  describeIssues,
+  groupBody,
+  groupPatch,
+  historyQuery,
+  profilePatch,
+  sessionFrame,
+  signupBody,
+  syncQuery,
+} from './schemas.js';
 
 describe('signupBody', () => {
   it('lower-cases the username', () => {
@@ -44,5 +53,57 @@ describe('query strings', () => {
 
   it('allows one of before/after/around at a time', () => {
     expect(historyQuery.safeParse({ before: '1', around: '2' }).success).toBe(false);
+  });
+});
+
+describe('names people see', () => {
+  const name = (displayName: string) => profilePatch.safeParse({ displayName });
+  const group = (value: string) => groupBody.safeParse({ name: value });
+  const status = (statusText: string) => profilePatch.safeParse({ statusText });
+
+  it.each(['Alice', 'José', '김민지', 'محمد', '👩‍💻 dev', 'a\u200db', '  padded  '])('accepts %j', (value) => {
+    expect(name(value).success).toBe(true);
+    expect(group(value).success).toBe(true);
+    expect(status(value).success).toBe(true);
+  });
+
+  it.each([
+    ['zero-width spaces only', '\u200b\u200b'],
+    ['a Hangul filler', '\u3164'],
+    ['a braille blank', '\u2800'],
+    ['a zero-width joiner and a word joiner', '\u200d\u2060'],
+    ['only a combining mark', '\u0301'],
+    ['white space only', ' \u00a0\u3000 '],
+    ['a right-to-left override', 'evil\u202egnp.exe'],
+    ['a bidi isolate', 'a\u2067b'],
+    ['a right-to-left mark', 'a\u200fb'],
+    ['a newline', 'two\nlines'],
+    ['a NUL', 'a\u0000b'],
+    ['a C1 control', 'a\u0085b'],
+    ['a lone high surrogate', 'a\ud800b'],
+    ['a lone low surrogate', '\udc00'],
+    ['nothing', ''],
+  ])('rejects %s', (_what, value) => {
+    expect(name(value).success).toBe(false);
+    expect(group(value).success).toBe(false);
+  });
+
+  it('lets the status text be cleared, but not set to something invisible', () => {
+    expect(status('').success).toBe(true);
+    expect(status('\u200b').success).toBe(false);
+    expect(status('a\u202eb').success).toBe(false);
+  });
+
+  it('says which rule a name broke', () => {
+    const result = name('\u200b');
+    expect(result.success).toBe(false);
+    if (!result.success) expect(describeIssues(result.error)).toBe('displayName: must contain a visible character');
+  });
+
+  it('checks group renames and device names the same way', () => {
+    expect(groupPatch.safeParse({ name: '\u200b' }).success).toBe(false);
+    expect(groupPatch.safeParse({ name: 'Team' }).success).toBe(true);
+    expect(signupBody.safeParse({ username: 'abc', password: '12345678', deviceName: 'x\u202e' }).success).toBe(false);
+    expect(signupBody.safeParse({ username: 'abc', password: '12345678', displayName: '\u3164' }).success).toBe(false);
   });
 });

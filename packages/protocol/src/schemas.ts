@@ -17,8 +17,33 @@ export const username = z
   .regex(/^[A-Za-z0-9_.-]+$/, 'may contain only letters, digits, "_", "." and "-"')
   .transform((value) => value.toLowerCase());
 export const password = z.string().min(limits.minPasswordLength).max(limits.maxPasswordLength);
-const displayName = z.string().trim().min(1).max(limits.maxDisplayNameLength);
-const deviceName = z.string().trim().min(1).max(64);
+/** Characters that change how text around them is drawn or ordered: C0/C1 controls and bidi controls. */
+const CONTROL_OR_BIDI = /[\p{Cc}\p{Bidi_Control}]/u;
+/** A character that draws something: not white space, not invisible by default, not a lone mark. */
+const VISIBLE = /[^\p{White_Space}\p{Default_Ignorable_Code_Point}\p{Cc}\p{Cf}\p{M}\u2800]/u;
+
+/**
+ * A name other people see (display name, group name, status, device name): well-formed UTF-16
+ * (a lone surrogate would be stored as U+FFFD), no control or bidirectional-control characters
+ * (a right-to-left override makes "gnp.exe" read "exe.png"), and at least one visible character
+ * (a name of zero-width spaces or a Hangul filler looks like nobody). Trimmed; `max` in UTF-16 units.
+ */
+export function visibleName(max: number, { allowEmpty = false } = {}) {
+  return z
+    .string()
+    .trim()
+    .max(max)
+    .refine((value) => value.isWellFormed(), 'must not contain unpaired surrogates')
+    .refine((value) => !CONTROL_OR_BIDI.test(value), 'must not contain control or bidirectional-control characters')
+    .refine(
+      (value) => (allowEmpty && value === '') || VISIBLE.test(value),
+      allowEmpty ? 'must be empty or contain a visible character' : 'must contain a visible character',
+    );
+}
+
+const displayName = visibleName(limits.maxDisplayNameLength);
+const deviceName = visibleName(64);
+const groupName = visibleName(limits.maxGroupNameLength);
 export const clientMsgId = z.string().min(1).max(limits.maxClientMsgIdLength);
 /** Length is checked separately (in code points) so that it gets its own error code. */
 export const messageText = z.string().min(1, 'text must not be empty');
@@ -37,7 +62,7 @@ export const loginBody = z.object({
 export const profilePatch = z
   .object({
     displayName: displayName.optional(),
-    statusText: z.string().trim().max(limits.maxStatusTextLength).optional(),
+    statusText: visibleName(limits.maxStatusTextLength, { allowEmpty: true }).optional(),
   })
   .strict();
 export const userSearchQuery = z.object({
@@ -46,10 +71,10 @@ export const userSearchQuery = z.object({
 });
 export const userIdBody = z.object({ userId: id });
 export const groupBody = z.object({
-  name: z.string().trim().min(1).max(limits.maxGroupNameLength),
+  name: groupName,
   memberIds: z.array(id).max(1000).default([]),
 });
-export const groupPatch = z.object({ name: z.string().trim().min(1).max(limits.maxGroupNameLength) }).strict();
+export const groupPatch = z.object({ name: groupName }).strict();
 export const memberRolePatch = z.object({ role: z.enum(['admin', 'member']) });
 export const historyQuery = z
   .object({

@@ -183,6 +183,16 @@ for (const store of stores) {
         }
       });
 
+      it("gives two users each other's presence at once when one opens a DM with the other", async () => {
+        const [a, b] = [await signup(url, 'na'), await signup(url, 'nb')];
+        const [socketA, socketB] = [await connect(a), await connect(b)];
+        await barrier(socketB);
+        expect(socketB.frames.filter((f) => f.op === 'presence' && f.userId === a.user.id)).toEqual([]);
+        await openDm(a, b);
+        await socketB.next(presenceFrom(a.user.id, 'online'));
+        await socketA.next(presenceFrom(b.user.id, 'online'));
+      });
+
       it("gives two new friends each other's presence at once, on both sides, whichever way they become friends", async () => {
         for (const accept of [true, false]) {
           const [a, b] = [await signup(url, 'fa'), await signup(url, 'fb')];
@@ -241,6 +251,20 @@ for (const store of stores) {
         // Logged: a device that was away finds it in its sync.
         const sync = await http(url, 'GET', '/v1/sync?since=0&limit=100', { token: member.token });
         expect(sync.body.events.filter((e: any) => e.type === 'user.updated').map((e: any) => e.user)).toEqual([user]);
+      });
+    });
+
+    describe('profile changes, cleared', () => {
+      it('clears the status with an empty string, and says so live', async () => {
+        const [me, friend] = [await signup(url, 'cl'), await signup(url, 'cf')];
+        await befriend(me, friend);
+        await http(url, 'PATCH', '/v1/me', { token: me.token, body: { statusText: 'busy' } });
+        const friendSocket = await connect(friend);
+        const cleared = await http(url, 'PATCH', '/v1/me', { token: me.token, body: { statusText: '' } });
+        const user = { id: me.user.id, username: me.user.username, displayName: me.user.displayName };
+        expect(cleared.body.user).toEqual(user);
+        const event = await friendSocket.next((f) => f.op === 'event' && f.type === 'user.updated');
+        expect(event.user).toEqual(user);
       });
     });
 

@@ -356,6 +356,9 @@ describe.skipIf(!!missing)('web app in Chromium', () => {
     await new Promise<void>((resolve, reject) => {
       const ws = new WebSocket(server.wsUrl);
       const total = 10_000;
+      // Heartbeats as a real client sends them: acking 10,000 sends can outlast the test's 3 s timeout.
+      const heartbeat = setInterval(() => ws.readyState === WebSocket.OPEN && ws.send('{"op":"ping"}'), 500);
+      ws.on('close', () => clearInterval(heartbeat));
       ws.on('open', () => ws.send(JSON.stringify({ op: 'hello', token: dave.token })));
       ws.on('message', (data) => {
         const f = JSON.parse(String(data)) as { op: string; clientMsgId?: string; messageId?: string };

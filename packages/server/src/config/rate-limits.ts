@@ -1,6 +1,6 @@
 /**
- * The abuse limits' settings (sign-up and login rate limits, and whose address a request comes
- * from), read once with the rest of the configuration (config.ts).
+ * The abuse limits' settings (sign-up and login rate limits, whose address a request comes
+ * from, and how long an unused token lives), read once with the rest of the configuration (config.ts).
  */
 import { z } from 'zod';
 import type { BackoffPolicy, RateRule } from '../ports/rate-limit.js';
@@ -24,6 +24,8 @@ const rateLimitEnv = z.object({
    * addresses/CIDRs of your load balancers.
    */
   PARLEY_TRUST_PROXY: z.string().default('false'),
+  /** A token unused for this many days expires (each use renews it); 0 = never. */
+  PARLEY_TOKEN_LIFETIME_DAYS: z.coerce.number().min(0).default(90),
 });
 
 export interface RateLimitConfig {
@@ -35,14 +37,7 @@ export interface RateLimitConfig {
 }
 
 export function loadRateLimits(env: Record<string, string | undefined>): RateLimitConfig {
-  const parsed = rateLimitEnv.safeParse(
-    Object.fromEntries(Object.entries(env).filter(([k]) => k.startsWith('PARLEY_'))),
-  );
-  if (!parsed.success) {
-    const details = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new ConfigError(`invalid configuration: ${details}`);
-  }
-  const e = parsed.data;
+  const e = parse(env);
   return {
     signupPerAddress: { limit: e.PARLEY_SIGNUP_LIMIT, windowMs: e.PARLEY_SIGNUP_WINDOW_MS },
     loginPerAddress: { limit: e.PARLEY_LOGIN_LIMIT, windowMs: e.PARLEY_LOGIN_WINDOW_MS },
@@ -55,6 +50,22 @@ export function loadRateLimits(env: Record<string, string | undefined>): RateLim
     },
     trustProxy: parseTrustProxy(e.PARLEY_TRUST_PROXY),
   };
+}
+
+/** How long a token may go unused before it expires, in ms; 0 = never. */
+export function loadTokenLifetimeMs(env: Record<string, string | undefined>): number {
+  return Math.round(parse(env).PARLEY_TOKEN_LIFETIME_DAYS * 24 * 60 * 60 * 1000);
+}
+
+function parse(env: Record<string, string | undefined>) {
+  const parsed = rateLimitEnv.safeParse(
+    Object.fromEntries(Object.entries(env).filter(([k]) => k.startsWith('PARLEY_'))),
+  );
+  if (!parsed.success) {
+    const details = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new ConfigError(`invalid configuration: ${details}`);
+  }
+  return parsed.data;
 }
 
 function parseTrustProxy(value: string): boolean | number | string[] {

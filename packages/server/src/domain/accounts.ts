@@ -42,6 +42,9 @@ export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('base64url');
 }
 
+/** A token's use is written down at most this often (each write renews its whole lifetime). */
+export const RENEW_EVERY_MS = 60 * 60 * 1000;
+
 export class AccountService {
   /** Compared against when the user does not exist, so response time does not reveal that. */
   #decoyHash: Promise<string> | undefined;
@@ -53,6 +56,8 @@ export class AccountService {
     /** Sign-up and login rate limits, shared by the fleet. */
     private readonly limits: AccessLimits,
     private readonly passwordHashCost = 15,
+    /** A token unused for this long expires; 0 = never. */
+    private readonly tokenLifetimeMs = 0,
   ) {}
 
   /** `address` is the client's (for the per-address limit). */
@@ -112,12 +117,25 @@ export class AccountService {
     return { token, deviceId };
   }
 
-  /** The device a bearer token belongs to, or an `unauthorized` error. */
+  /**
+   * The device a bearer token belongs to, or an `unauthorized` error. A token unused for the
+   * lifetime has expired; using it renews it (recorded at most once per RENEW_EVERY_MS).
+   */
   async authenticate(token: string | undefined): Promise<DeviceRef> {
     if (!token) fail('unauthorized', 'a bearer token is required');
     const device = await this.store.findDeviceByTokenHash(hashToken(token));
     if (device === undefined) fail('unauthorized', 'the token is invalid or revoked');
-    return device;
+    const unusedMs = this.clock.now() - Date.parse(device.lastUsedAt);
+    if (this.tokenLifetimeMs > 0 && unusedMs > this.tokenLifetimeMs) {
+      fail('unauthorized', 'the token expired after going unused; log in again');
+    }
+    if (unusedMs >= RENEW_EVERY_MS) await this.tokenUsed(device.deviceId);
+    return { deviceId: device.deviceId, userId: device.userId };
+  }
+
+  /** Renews a device's token (a socket that stays open keeps using it). */
+  async tokenUsed(deviceId: string): Promise<void> {
+    await storeCall(this.store.touchDevice(deviceId, isoNow(this.clock)));
   }
 
   async logout(device: DeviceRef): Promise<void> {

@@ -1,5 +1,14 @@
 import { limits, type Channel, type ChannelInfo, type MemberRole } from '@parley/protocol';
-import type { ChannelChange, ChannelRecord, LogEntry, MemberRecord, NewMember, Store } from '../ports/store.js';
+import type {
+  AccountStore,
+  ChannelChange,
+  ChannelRecord,
+  ChannelStore,
+  LogEntry,
+  MemberRecord,
+  MessageStore,
+  NewMember,
+} from '../ports/store.js';
 import { isoNow, type Clock } from './clock.js';
 import { decideAndWrite, entriesOf, STALE } from './decide.js';
 import { fail, storeCall } from './errors.js';
@@ -11,6 +20,11 @@ import { ReadReceipts } from './read-receipts.js';
 
 const canManage = (role: MemberRole | undefined): boolean => role === 'owner' || role === 'admin';
 
+/** A group holds at most limits.maxGroupMembers members, its owner included. */
+function requireGroupSize(members: number): void {
+  if (members > limits.maxGroupMembers) fail('group_full', `a group holds at most ${limits.maxGroupMembers} members`);
+}
+
 /**
  * DMs, groups, membership and read cursors. A user who is not a member of a channel gets
  * `not_found` for everything about it, so channel ids leak nothing.
@@ -19,7 +33,7 @@ export class ChannelService {
   readonly #readReceipts = new ReadReceipts((userIds, frame) => this.events.publishEphemeral(userIds, frame));
 
   constructor(
-    private readonly store: Store,
+    private readonly store: ChannelStore & AccountStore & MessageStore,
     private readonly events: EventRouter,
     private readonly presence: PresenceService,
     private readonly ids: IdGenerator,
@@ -82,15 +96,14 @@ export class ChannelService {
       ),
     );
     await this.events.publish(entries);
+    if (entries.length > 0) await this.presence.introduce(userId, otherUserId);
     return this.#withPresence(await this.events.channelInfo(channel));
   }
 
   /** The creator owns the group; the others (deduplicated) are members; at most maxGroupMembers in all. */
   async createGroup(ownerId: string, name: string, memberIds: readonly string[]): Promise<ChannelInfo> {
     const others = [...new Set(memberIds)].filter((id) => id !== ownerId);
-    if (others.length + 1 > limits.maxGroupMembers) {
-      fail('group_full', `a group holds at most ${limits.maxGroupMembers} members`);
-    }
+    requireGroupSize(others.length + 1);
     const found = new Set((await this.store.getUsers(others)).map((u) => u.id));
     const missing = others.find((id) => !found.has(id));
     if (missing !== undefined) fail('not_found', `no such user: ${missing}`);
@@ -130,9 +143,7 @@ export class ChannelService {
       if ((await this.store.getUser(userId)) === undefined) fail('not_found', 'no such user');
       const memberIds = channel.members.map((m) => m.userId);
       if (memberIds.includes(userId)) fail('conflict', 'already a member');
-      if (memberIds.length + 1 > limits.maxGroupMembers) {
-        fail('group_full', `a group holds at most ${limits.maxGroupMembers} members`);
-      }
+      requireGroupSize(memberIds.length + 1);
       return this.#change(channel, {
         add: [{ userId, role: 'member' }],
         events: [memberAdded(channelId, userId, [...memberIds, userId])],

@@ -7,6 +7,7 @@ function registryOf(nodes: NodeStatus[]): NodeRegistry {
     leaseNodeId: async () => 0,
     announce: async () => undefined,
     liveNodes: async () => nodes,
+    withdraw: async () => undefined,
     close: async () => undefined,
   };
 }

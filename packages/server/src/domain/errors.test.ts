@@ -20,7 +20,6 @@ describe('toChatError', () => {
 
   it('maps every other StoreError kind to its code', () => {
     expect(toChatError(new StoreError('conflict', 'taken')).code).toBe('conflict');
-    expect(toChatError(new StoreError('group_full', 'full')).code).toBe('group_full');
     expect(toChatError(new StoreError('not_found', 'row 7'), 'no such user')).toMatchObject({
       code: 'not_found',
       message: 'no such user',

@@ -35,8 +35,6 @@ function fromStoreError(error: StoreError, notFoundMessage: string): ChatError {
       return new ChatError('conflict', error.message, { cause: error });
     case 'not_found':
       return new ChatError('not_found', notFoundMessage, { cause: error });
-    case 'group_full':
-      return new ChatError('group_full', error.message, { cause: error });
     case 'unavailable':
       return new ChatError('unavailable', 'storage is unavailable, try again', { cause: error });
   }

@@ -7,7 +7,14 @@
  */
 import type { ChannelInfo, ChannelMember, EventBody, Message, SyncEvent, User } from '@parley/protocol';
 import type { Bus, BusMessage } from '../ports/bus.js';
-import type { ChannelRecord, LogEntry, Store, StoredLogEntry } from '../ports/store.js';
+import type {
+  AccountStore,
+  ChannelRecord,
+  ChannelStore,
+  LogEntry,
+  MessageStore,
+  StoredLogEntry,
+} from '../ports/store.js';
 
 export const userTopic = (userId: string): string => `u:${userId}`;
 
@@ -24,7 +31,7 @@ export interface Logger {
 
 export class EventRouter {
   constructor(
-    private readonly store: Store,
+    private readonly store: AccountStore & ChannelStore & MessageStore,
     private readonly bus: Bus,
     private readonly log: Logger,
   ) {}

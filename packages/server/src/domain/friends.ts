@@ -1,5 +1,12 @@
 import type { Friend, FriendRequest, User } from '@parley/protocol';
-import type { FriendPair, FriendPairChange, FriendRequestRecord, LogEntry, Store } from '../ports/store.js';
+import type {
+  AccountStore,
+  FriendPair,
+  FriendPairChange,
+  FriendRequestRecord,
+  FriendStore,
+  LogEntry,
+} from '../ports/store.js';
 import { isoNow, type Clock } from './clock.js';
 import { decideAndWrite, entriesOf, STALE } from './decide.js';
 import { fail, storeCall } from './errors.js';
@@ -15,7 +22,7 @@ import type { PresenceService } from './presence.js';
  */
 export class FriendService {
   constructor(
-    private readonly store: Store,
+    private readonly store: FriendStore & AccountStore,
     private readonly events: EventRouter,
     private readonly presence: PresenceService,
     private readonly ids: IdGenerator,
@@ -32,10 +39,10 @@ export class FriendService {
   /** Writes a change decided on `pair`; STALE if the pair changed meanwhile. */
   async #change(
     pair: FriendPair,
-    change: Omit<FriendPairChange, 'expected' | 'at'>,
+    change: Omit<FriendPairChange, 'expected' | 'at'> & { at?: string },
   ): Promise<LogEntry[] | typeof STALE> {
     return entriesOf(
-      await storeCall(this.store.changeFriendPair({ ...change, expected: pair, at: isoNow(this.clock) })),
+      await storeCall(this.store.changeFriendPair({ at: isoNow(this.clock), ...change, expected: pair })),
     );
   }
 
@@ -62,12 +69,13 @@ export class FriendService {
       const written = await this.#change(pair, {
         pair: [fromUserId, toUserId],
         addRequest: request,
+        at: request.createdAt, // the logged request's time is the request's own
         events: [friendRequested(request)],
       });
       return written === STALE ? STALE : { record: request, accepted: false, entries: written };
     });
     await this.events.publish(entries);
-    if (accepted) await this.presence.befriended(fromUserId, toUserId);
+    if (accepted) await this.presence.introduce(fromUserId, toUserId);
     const [request] = await this.#withUsers([record]);
     return { request: request!, accepted };
   }
@@ -92,7 +100,7 @@ export class FriendService {
       });
     });
     await this.events.publish(entries);
-    await this.presence.befriended(request.fromUserId, userId);
+    await this.presence.introduce(request.fromUserId, userId);
     return (await this.#friends([request.fromUserId]))[0]!;
   }
 

@@ -7,7 +7,7 @@
  * message waits for nothing but its own commit when the server is idle.
  */
 import { limits, textWithinLimit, type HistoryPage, type Message, type SyncPage } from '@parley/protocol';
-import type { AppendResult, HistoryQuery, NewMessage, Store } from '../ports/store.js';
+import type { AppendResult, HistoryQuery, LogStore, MessageStore, NewMessage } from '../ports/store.js';
 import { isoNow, type Clock } from './clock.js';
 import { ChatError, fail } from './errors.js';
 import type { EventRouter, Logger } from './events.js';
@@ -58,7 +58,7 @@ export class MessageService {
   readonly #buckets: TokenBuckets;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: MessageStore & LogStore,
     private readonly events: EventRouter,
     private readonly ids: IdGenerator,
     private readonly clock: Clock,

@@ -7,7 +7,7 @@
  */
 import { limits, type Presence, type PresenceFrame } from '@parley/protocol';
 import type { ConnectionLease, PresenceStore } from '../ports/presence.js';
-import type { Store } from '../ports/store.js';
+import type { AccountStore, ChannelStore, FriendStore } from '../ports/store.js';
 import { isoNow, type Clock } from './clock.js';
 import { contactsOf } from './contacts.js';
 import type { EventRouter, Logger } from './events.js';
@@ -29,7 +29,7 @@ export class PresenceService {
   readonly #graceOver = new Set<string>();
 
   constructor(
-    private readonly store: Store,
+    private readonly store: AccountStore & FriendStore & ChannelStore,
     private readonly presenceStore: PresenceStore,
     private readonly events: EventRouter,
     private readonly clock: Clock,
@@ -140,10 +140,11 @@ export class PresenceService {
   }
 
   /**
-   * Two users just became friends: each one's devices learn the other's presence at once, as
-   * they would have in the snapshot after `ready`. Best-effort, like every presence frame.
+   * Two users just became contacts (friends, or partners in a new DM): each one's devices learn
+   * the other's presence at once, as the snapshot after `ready` would have told them.
+   * Best-effort, like every presence frame.
    */
-  async befriended(a: string, b: string): Promise<void> {
+  async introduce(a: string, b: string): Promise<void> {
     try {
       const presence = await this.presenceOf([a, b]);
       await Promise.all([
@@ -151,7 +152,7 @@ export class PresenceService {
         this.events.publishEphemeral([a], { op: 'presence', userId: b, ...presence.get(b)! } satisfies PresenceFrame),
       ]);
     } catch (error) {
-      this.log.warn({ err: error }, 'presence: telling new friends failed');
+      this.log.warn({ err: error }, 'presence: introducing new contacts failed');
     }
   }
 

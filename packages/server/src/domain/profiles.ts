@@ -1,5 +1,5 @@
 import { limits, type User } from '@parley/protocol';
-import type { ProfilePatch, Store } from '../ports/store.js';
+import type { AccountStore, ChannelStore, FriendStore, ProfilePatch } from '../ports/store.js';
 import { isoNow, type Clock } from './clock.js';
 import { contactsOf } from './contacts.js';
 import { storeCall } from './errors.js';
@@ -9,7 +9,7 @@ import { userUpdated } from './log-appends.js';
 /** Profile changes, which every device that shows the user learns as `user.updated`. */
 export class ProfileService {
   constructor(
-    private readonly store: Store,
+    private readonly store: AccountStore & FriendStore & ChannelStore,
     private readonly events: EventRouter,
     private readonly clock: Clock,
   ) {}
@@ -18,10 +18,12 @@ export class ProfileService {
    * Changes the display name or status. user.updated goes, in the same commit, to the user's
    * own devices, friends, DM partners and the members of every group they are in.
    */
-  async update(userId: string, patch: ProfilePatch): Promise<User> {
+  async update(userId: string, patch: { displayName?: string; statusText?: string }): Promise<User> {
+    const change: ProfilePatch = { ...patch };
+    if (patch.statusText === '') change.statusText = null; // '' clears the status
     const audience = await contactsOf(this.store, userId, limits.maxGroupMembers);
     const { user, entries } = await storeCall(
-      this.store.updateProfile(userId, patch, [userUpdated(userId, [userId, ...audience])], isoNow(this.clock)),
+      this.store.updateProfile(userId, change, [userUpdated(userId, [userId, ...audience])], isoNow(this.clock)),
       'no such user',
     );
     await this.events.publish(entries);

@@ -7,6 +7,9 @@
  *   process dies).
  * - `announce` publishes a node's status for `ttlMs`; a node that stops announcing drops out
  *   of `liveNodes` once its TTL runs out.
+ * - `withdraw` takes this process's announced nodes out of `liveNodes` at once and ignores later
+ *   announces, while the id lease stays held until `close` (a node that is stopping: nobody
+ *   should be sent to it, but it may still mint ids for the work it finishes).
  */
 export type NodeRole = 'all' | 'api' | 'gateway' | 'notifier';
 
@@ -23,5 +26,6 @@ export interface NodeRegistry {
   leaseNodeId(): Promise<number>;
   announce(status: NodeStatus, ttlMs: number): Promise<void>;
   liveNodes(): Promise<NodeStatus[]>;
+  withdraw(): Promise<void>;
   close(): Promise<void>;
 }

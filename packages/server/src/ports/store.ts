@@ -1,17 +1,19 @@
 /**
- * The durable store, split by aggregate. One backend implements all of them (one connection
- * pool, one transaction per call). Domain code depends only on these interfaces.
+ * The durable store, as one port per aggregate: AccountStore, FriendStore, ChannelStore,
+ * MessageStore, LogStore (the update log) and PushSubscriptionStore (push.ts). Each domain
+ * service takes only the ports it uses; only the composition root (app.ts) holds a whole
+ * `Store`, which one backend implements (one connection pool, one transaction per call).
  *
  * The domain decides (who may do what, group size, roles, owner succession, friendship
  * transitions) and builds every log entry (`LogAppend`); a backend persists the change and those
  * entries, enforces uniqueness and allocates seqs. It restates no rule: a change decided on a
  * state that has changed since is not applied (`stale`), and the domain decides again.
  *
- * Contract (pinned by ./contract/store.contract.ts, run against every backend):
+ * What every port promises (each port's own contract is written on it, and pinned by its suite
+ * in ./contract/, run against every backend; ./contract/store.contract.ts runs them all and
+ * writes every event type through a whole store):
  * - Every method that returns log entries commits its change and those entries in ONE
  *   transaction; the domain publishes them only after the promise resolves (publish after commit).
- * - Each user's log has a gap-free, strictly increasing `seq` starting at 1, also when several
- *   processes write to the same user at once.
  * - Ids are decimal strings of 64-bit integers; ordering by id means numeric ordering.
  * - Times are ISO-8601 strings.
  * - Failures are thrown as StoreError with a stable kind (never a driver error).
@@ -19,7 +21,8 @@
 import type { ChannelKind, EventType, MemberRole, Message, User } from '@parley/protocol';
 import type { PushSubscriptionStore } from './push.js';
 
-export type StoreErrorKind = 'conflict' | 'not_found' | 'group_full' | 'unavailable';
+/** No kind for broken rules (a full group, a forbidden change): the domain decides those, not a store. */
+export type StoreErrorKind = 'conflict' | 'not_found' | 'unavailable';
 
 export class StoreError extends Error {
   override readonly name = 'StoreError';
@@ -85,8 +88,8 @@ export interface NewUser {
 
 export interface ProfilePatch {
   displayName?: string;
-  /** '' clears the status. */
-  statusText?: string;
+  /** null clears the status. */
+  statusText?: string | null;
 }
 
 export interface NewDevice {
@@ -102,6 +105,17 @@ export interface DeviceRef {
   userId: string;
 }
 
+/** A live device as its token finds it, with when the token was last used (renewed). */
+export interface DeviceSession extends DeviceRef {
+  /** The last touchDevice, or the device's creation if never. */
+  lastUsedAt: string;
+}
+
+/**
+ * Users, devices (login tokens) and last-seen times. Contract (./contract/accounts.contract.ts):
+ * usernames are unique case-insensitively and stored lower-cased; a revoked device's token
+ * finds nothing; a profile change commits with the entries it is given.
+ */
 export interface AccountStore {
   /** Throws StoreError('conflict') if the (lower-cased) username is taken. */
   createUser(user: NewUser): Promise<void>;
@@ -123,7 +137,9 @@ export interface AccountStore {
   ): Promise<{ user: User; entries: LogEntry[] }>;
   createDevice(device: NewDevice): Promise<void>;
   /** The live (not revoked) device with this token hash. */
-  findDeviceByTokenHash(tokenHash: string): Promise<DeviceRef | undefined>;
+  findDeviceByTokenHash(tokenHash: string): Promise<DeviceSession | undefined>;
+  /** Records that the device's token was used at `at` (which renews its lifetime). */
+  touchDevice(deviceId: string, at: string): Promise<void>;
   /** Also forgets the device's push subscriptions, where the backend keeps them. */
   revokeDevice(deviceId: string): Promise<void>;
   /** One write for all of them (a gateway shutting down records thousands at once). */
@@ -164,6 +180,11 @@ export interface FriendPairChange {
   events: readonly LogAppend[];
 }
 
+/**
+ * Friendships and pending friend requests, kept symmetric: a friendship holds both ways, and
+ * `friendPair` reads the same from either side. Writes are conditional on the pair's state
+ * (FriendPairChange). Contract: ./contract/friends.contract.ts.
+ */
 export interface FriendStore {
   /** The current state of the pair (order of `a`, `b` does not matter). */
   friendPair(a: string, b: string): Promise<FriendPair>;
@@ -245,6 +266,11 @@ export interface ReadCursorMove {
   events: readonly LogAppend[];
 }
 
+/**
+ * DMs, groups, their members with roles and read cursors. One DM per pair of users, whoever
+ * opens it, also under concurrent opens; membership and cursor writes are conditional on the
+ * state they were decided on. Contract: ./contract/channels.contract.ts.
+ */
 export interface ChannelStore {
   /**
    * The DM channel of this pair, created on first use with `events` appended; an existing one
@@ -293,6 +319,11 @@ export type HistoryQuery =
   | { around: string; limit: number }
   | { limit: number };
 
+/**
+ * Messages and their idempotency keys. A message is stored once per (sender, clientMsgId), also
+ * when two processes get it at once; each new message is logged as message.created to the
+ * members of the moment of its commit. Contract: ./contract/messages.contract.ts.
+ */
 export interface MessageStore {
   /**
    * Group commit: all messages in one transaction, results in input order. Membership is
@@ -315,6 +346,11 @@ export interface MessageStore {
 
 // ---------------------------------------------------------------- update log
 
+/**
+ * The per-user update log. Each user's log has a gap-free, strictly increasing `seq` starting at
+ * 1, also when several processes write to the same user at once; trimming never lets a seq be
+ * used twice. Contract: ./contract/update-log.contract.ts.
+ */
 export interface LogStore {
   /** Appends non-message events in one transaction (used by domain flows that own no table). */
   appendLog(appends: readonly LogAppend[], at: string): Promise<LogEntry[]>;
@@ -330,6 +366,7 @@ export interface LogStore {
   trimLog(before: string): Promise<number>;
 }
 
+/** The whole store: for the composition root (app.ts) and the adapters' own tests only. */
 export interface Store extends AccountStore, FriendStore, ChannelStore, MessageStore, LogStore, PushSubscriptionStore {
   close(): Promise<void>;
 }

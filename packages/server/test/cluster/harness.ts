@@ -284,6 +284,8 @@ export async function signup(baseUrl: string, username: string): Promise<Session
 type Frame = { op: string; [key: string]: unknown };
 
 interface PendingSend {
+  /** Written to a socket at least once. */
+  written?: boolean;
   channelId: string;
   text: string;
   clientMsgId: string;
@@ -308,9 +310,23 @@ export class TestClient {
   gapFills = 0;
   reconnects = 0;
   acks = 0;
+  /** An ack for a clientMsgId that was acked before: must stay 0. */
+  duplicateAcks = 0;
+  /** Sends written again after a reconnect because they had no ack yet. */
+  resends = 0;
+  /** When the socket last dropped, and when the client was ready again after it (Date.now()). */
+  droppedAt: number | undefined;
+  readyAgainAt: number | undefined;
+  lastCloseCode: number | undefined;
+  readonly #acked = new Set<string>();
   readonly sendErrors: string[] = [];
   /** false: stay disconnected when the socket drops (a device that went away with its gateway). */
   autoReconnect = true;
+  /**
+   * false: never fill a gap over HTTP (unlike the SDK), to show that the server alone delivers
+   * everything; events after a gap then wait in the buffer and the test sees them missing.
+   */
+  fillGaps = true;
   gatewayNodeId: string | undefined;
   gatewayUrl: string | undefined;
   readonly gatewaysUsed: string[] = [];
@@ -417,14 +433,18 @@ export class TestClient {
           ws.removeAllListeners('close');
           ws.removeAllListeners('error');
           ws.on('error', () => {});
-          ws.on('close', () => this.#onClose(ws));
+          ws.on('close', (code) => this.#onClose(ws, code));
           const heartbeatMs = Number(frame.heartbeatMs) || 1_000;
           clearInterval(this.#ping);
           this.#ping = setInterval(() => {
             if (ws.readyState === WebSocket.OPEN) ws.send('{"op":"ping"}');
           }, heartbeatMs);
+          if (this.droppedAt !== undefined) this.readyAgainAt = Date.now();
           // Resend everything not acked, with the same clientMsgId: the server dedupes.
-          for (const send of this.#pending.values()) this.#write(send);
+          for (const send of this.#pending.values()) {
+            if (send.written) this.resends++;
+            this.#write(send);
+          }
           resolve();
           return;
         }
@@ -433,8 +453,11 @@ export class TestClient {
     });
   }
 
-  #onClose(ws: WebSocket): void {
+  #onClose(ws: WebSocket, code: number): void {
     if (this.#ws !== ws) return;
+    this.droppedAt = Date.now();
+    this.readyAgainAt = undefined;
+    this.lastCloseCode = code;
     this.#ws = undefined;
     this.gatewayNodeId = undefined;
     this.gatewayUrl = undefined;
@@ -452,6 +475,8 @@ export class TestClient {
         break;
       }
       case 'ack': {
+        if (this.#acked.has(String(frame.clientMsgId))) this.duplicateAcks++;
+        this.#acked.add(String(frame.clientMsgId));
         const send = this.#pending.get(String(frame.clientMsgId));
         if (send !== undefined) {
           this.#pending.delete(send.clientMsgId);
@@ -483,7 +508,7 @@ export class TestClient {
     }
     this.#buffer.set(event.seq, event);
     this.#drain();
-    if (this.#buffer.size > 0) void this.#fill();
+    if (this.#buffer.size > 0 && this.fillGaps) void this.#fill();
   }
 
   #drain(): void {
@@ -548,6 +573,7 @@ export class TestClient {
   #write(send: PendingSend): void {
     const ws = this.#ws;
     if (ws?.readyState !== WebSocket.OPEN) return;
+    send.written = true;
     ws.send(JSON.stringify({ op: 'send', channelId: send.channelId, text: send.text, clientMsgId: send.clientMsgId }));
   }
 

@@ -24,6 +24,7 @@ export class MemoryNodeRegistry implements NodeRegistry {
   readonly #announced = new Set<string>();
   #nodeId: number | undefined;
   #closed = false;
+  #withdrawn = false;
 
   constructor(options: MemoryNodeRegistryOptions = {}) {
     this.#state = options.state ?? new MemoryRegistryState();
@@ -44,7 +45,7 @@ export class MemoryNodeRegistry implements NodeRegistry {
   }
 
   async announce(status: NodeStatus, ttlMs: number): Promise<void> {
-    if (this.#closed) return;
+    if (this.#closed || this.#withdrawn) return;
     this.#announced.add(status.nodeId);
     this.#state.statuses.set(status.nodeId, { status: { ...status }, expiresAt: this.#now() + ttlMs });
   }
@@ -57,6 +58,11 @@ export class MemoryNodeRegistry implements NodeRegistry {
       else this.#state.statuses.delete(nodeId);
     }
     return live;
+  }
+
+  async withdraw(): Promise<void> {
+    this.#withdrawn = true;
+    for (const nodeId of this.#announced) this.#state.statuses.delete(nodeId);
   }
 
   async close(): Promise<void> {

@@ -7,9 +7,9 @@ import {
   type ChannelRecord,
   type ChannelViewRecord,
   type ConditionalWrite,
-  type DeviceRef,
   type FriendPair,
   type FriendPairChange,
+  type DeviceSession,
   type FriendRequestRecord,
   type HistoryQuery,
   type LogAppend,
@@ -314,12 +314,7 @@ export class PostgresStore implements Store {
         `UPDATE users SET display_name = COALESCE($1, display_name),
                 status_text = CASE WHEN $2 THEN $3 ELSE status_text END
          WHERE id = $4 RETURNING ${USER_COLUMNS}`,
-        [
-          patch.displayName ?? null,
-          patch.statusText !== undefined,
-          patch.statusText === '' ? null : (patch.statusText ?? null),
-          userId,
-        ],
+        [patch.displayName ?? null, patch.statusText !== undefined, patch.statusText ?? null, userId],
       );
       if (rows[0] === undefined) throw new StoreError('not_found', 'no such user');
       return { user: toUser(rows[0]), entries: await this.#appendLogs(c, timed(events, at)) };
@@ -336,12 +331,17 @@ export class PostgresStore implements Store {
     ]);
   }
 
-  async findDeviceByTokenHash(tokenHash: string): Promise<DeviceRef | undefined> {
-    const { rows } = await this.#query<DeviceRef>(
-      `SELECT id AS "deviceId", user_id AS "userId" FROM devices WHERE token_hash = $1 AND revoked_at IS NULL`,
+  async findDeviceByTokenHash(tokenHash: string): Promise<DeviceSession | undefined> {
+    const { rows } = await this.#query<DeviceSession>(
+      `SELECT id AS "deviceId", user_id AS "userId", COALESCE(last_used_at, created_at) AS "lastUsedAt"
+       FROM devices WHERE token_hash = $1 AND revoked_at IS NULL`,
       [tokenHash],
     );
     return rows[0];
+  }
+
+  async touchDevice(deviceId: string, at: string): Promise<void> {
+    await this.#query(`UPDATE devices SET last_used_at = $2 WHERE id = $1`, [deviceId, at]);
   }
 
   async revokeDevice(deviceId: string): Promise<void> {

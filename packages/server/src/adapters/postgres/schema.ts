@@ -118,4 +118,10 @@ export const migrations: readonly Migration[] = [
     CREATE INDEX push_subscriptions_device ON push_subscriptions (device_id);
     `,
   },
+  {
+    version: 3,
+    name: 'token renewal',
+    // When each device's token was last used: a token unused for the configured lifetime expires.
+    sql: `ALTER TABLE devices ADD COLUMN last_used_at timestamptz;`,
+  },
 ];

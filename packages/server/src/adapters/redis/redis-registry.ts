@@ -57,6 +57,7 @@ export class RedisNodeRegistry implements NodeRegistry {
   #nodeId: number | undefined;
   #renewTimer: NodeJS.Timeout | undefined;
   #closed = false;
+  #withdrawn = false;
 
   constructor(options: RedisNodeRegistryOptions) {
     this.#prefix = options.prefix ?? DEFAULT_PREFIX;
@@ -98,7 +99,7 @@ export class RedisNodeRegistry implements NodeRegistry {
   }
 
   async announce(status: NodeStatus, ttlMs: number): Promise<void> {
-    if (this.#closed) return;
+    if (this.#closed || this.#withdrawn) return;
     const now = Date.now();
     this.#announced.add(status.nodeId);
     await this.#run(() =>
@@ -125,6 +126,21 @@ export class RedisNodeRegistry implements NodeRegistry {
       }
     }
     return nodes;
+  }
+
+  async withdraw(): Promise<void> {
+    this.#withdrawn = true;
+    const ids = [...this.#announced];
+    if (ids.length === 0 || this.#redis.status !== 'ready') return;
+    try {
+      await this.#redis
+        .multi()
+        .del(...ids.map((id) => this.#statusKey(id)))
+        .zrem(this.#nodesKey(), ...ids)
+        .exec();
+    } catch {
+      // Unreachable: the status expires with its TTL.
+    }
   }
 
   async close(): Promise<void> {

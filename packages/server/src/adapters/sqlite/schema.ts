@@ -143,4 +143,8 @@ export const migrations: readonly string[] = [
   ALTER TABLE messages ADD COLUMN text_crc INTEGER;
   INSERT INTO store_meta (key, value) VALUES ('long_texts_synced_through', COALESCE((SELECT MAX(id) FROM messages), 0));
   `,
+  // When each device's token was last used: a token unused for the configured lifetime expires.
+  `
+  ALTER TABLE devices ADD COLUMN last_used_at TEXT;
+  `,
 ];

@@ -7,9 +7,9 @@ import {
   type ChannelRecord,
   type ChannelViewRecord,
   type ConditionalWrite,
-  type DeviceRef,
   type FriendPair,
   type FriendPairChange,
+  type DeviceSession,
   type FriendRequestRecord,
   type HistoryQuery,
   type LogAppend,
@@ -243,12 +243,8 @@ export class SqliteStore implements Store {
       const row = this.#sql(
         `UPDATE users SET display_name = COALESCE(?, display_name), status_text = CASE WHEN ? THEN ? ELSE status_text END
          WHERE id = ? RETURNING ${USER_COLUMNS}`,
-      ).get(
-        patch.displayName ?? null,
-        patch.statusText === undefined ? 0 : 1,
-        patch.statusText === '' ? null : (patch.statusText ?? null),
-        userId,
-      ) as UserRow | undefined;
+      ).get(patch.displayName ?? null, patch.statusText === undefined ? 0 : 1, patch.statusText ?? null, userId) as
+        UserRow | undefined;
       if (row === undefined) throw new StoreError('not_found', 'no such user');
       return { user: toUser(row), entries: this.#appendAll(events, at) };
     });
@@ -264,12 +260,17 @@ export class SqliteStore implements Store {
     );
   }
 
-  async findDeviceByTokenHash(tokenHash: string): Promise<DeviceRef | undefined> {
+  async findDeviceByTokenHash(tokenHash: string): Promise<DeviceSession | undefined> {
     const row = this.#sql(
-      `SELECT CAST(id AS TEXT) AS deviceId, CAST(user_id AS TEXT) AS userId FROM devices
+      `SELECT CAST(id AS TEXT) AS deviceId, CAST(user_id AS TEXT) AS userId,
+              COALESCE(last_used_at, created_at) AS lastUsedAt FROM devices
        WHERE token_hash = ? AND revoked_at IS NULL`,
-    ).get(tokenHash) as DeviceRef | undefined;
+    ).get(tokenHash) as DeviceSession | undefined;
     return row;
+  }
+
+  async touchDevice(deviceId: string, at: string): Promise<void> {
+    this.#sql(`UPDATE devices SET last_used_at = ? WHERE id = ?`).run(at, deviceId);
   }
 
   async revokeDevice(deviceId: string): Promise<void> {
@@ -322,12 +323,17 @@ export class SqliteStore implements Store {
       for (const id of change.removeRequestIds ?? []) removeRequest.run(id);
       const request = change.addRequest;
       if (request !== undefined) {
-        this.#sql(`INSERT INTO friend_requests (id, from_user_id, to_user_id, created_at) VALUES (?, ?, ?, ?)`).run(
-          request.id,
-          request.fromUserId,
-          request.toUserId,
-          request.createdAt,
-        );
+        try {
+          this.#sql(`INSERT INTO friend_requests (id, from_user_id, to_user_id, created_at) VALUES (?, ?, ?, ?)`).run(
+            request.id,
+            request.fromUserId,
+            request.toUserId,
+            request.createdAt,
+          );
+        } catch (error) {
+          if (isUniqueViolation(error)) throw new StoreError('conflict', 'that request is pending', { cause: error });
+          throw error;
+        }
       }
       if (change.friends === true) {
         const insert = this.#sql(`INSERT OR IGNORE INTO friendships (user_id, friend_id, created_at) VALUES (?, ?, ?)`);

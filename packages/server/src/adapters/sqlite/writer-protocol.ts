@@ -13,6 +13,7 @@ export const WRITER_METHODS = [
   'updateProfile',
   'createDevice',
   'revokeDevice',
+  'touchDevice',
   'setLastSeen',
   'changeFriendPair',
   'getOrCreateDm',

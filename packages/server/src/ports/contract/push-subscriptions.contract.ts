@@ -1,11 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { PushSubscriptionRecord } from '../push.js';
-import type { Store } from '../store.js';
+import type { PushSubscriptionRecord, PushSubscriptionStore } from '../push.js';
+import type { AccountStore } from '../store.js';
+import type { PortHarness } from './suite.js';
 
-export interface PushSubscriptionHarness {
-  store: Store;
-  cleanup(): Promise<void>;
-}
+/** Subscriptions belong to users' devices, so the store holds accounts too. */
+export type PushSubscriptionHarness = PortHarness<PushSubscriptionStore & AccountStore>;
 
 /** The PushSubscriptionStore part of the Store contract, run against every backend. */
 export function describePushSubscriptionStoreContract(

@@ -103,5 +103,19 @@ export function describeRegistryContract(
       await a.close();
       expect(await b.liveNodes()).toEqual([gateway('2')]);
     });
+
+    it('withdraw takes the node out at once and for good, keeping its id', async () => {
+      const h = await setup();
+      const [a, b] = [await h.open(), await h.open()];
+      const id = await a.leaseNodeId();
+      await a.announce(gateway('1'), 10_000);
+      await b.announce(gateway('2'), 10_000);
+      await a.withdraw();
+      expect(await b.liveNodes()).toEqual([gateway('2')]);
+      await a.announce(gateway('1'), 10_000); // a renewal that was already under way
+      expect(await b.liveNodes()).toEqual([gateway('2')]);
+      expect(await a.leaseNodeId()).toBe(id);
+      expect(await b.leaseNodeId()).not.toBe(id);
+    });
   });
 }

@@ -1,0 +1,194 @@
+/**
+ * The ChannelStore contract (ports/store.ts), on a store that also holds the users, messages and logs it needs.
+ * Run against every backend; each test gets a fresh, empty store.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { channelUpdated, memberAdded, memberRemoved, readUpdated, userUpdated } from '../../domain/log-appends.js';
+import type { AccountStore, ChannelStore, LogStore, MessageStore } from '../store.js';
+import { dmOf } from './fixtures.js';
+import { at, createGroup, createUser, expectStoreError, newMessage, nextId, type PortHarness } from './suite.js';
+
+export function describeChannelStoreContract(
+  name: string,
+  makeHarness: () => Promise<PortHarness<ChannelStore & AccountStore & MessageStore & LogStore>>,
+  skip: string | false = false,
+): void {
+  describe.skipIf(skip !== false)(`ChannelStore contract: ${name}`, () => {
+    let harness: PortHarness<ChannelStore & AccountStore & MessageStore & LogStore>;
+    let store: ChannelStore & AccountStore & MessageStore & LogStore;
+    beforeEach(async () => {
+      harness = await makeHarness();
+      store = harness.store;
+    });
+    afterEach(() => harness.cleanup());
+    const user = (username: string) => createUser(store, username);
+    const group = (ownerId: string, memberIds: string[]) => createGroup(store, ownerId, memberIds);
+    const message = newMessage;
+
+    describe('channels', () => {
+      it('gives a pair the same DM whichever side asks, appending its entries once', async () => {
+        const [a, b] = [await user('a6'), await user('b6')];
+        const first = await store.getOrCreateDm(...dmOf(nextId(), a, b, at()));
+        const second = await store.getOrCreateDm(...dmOf(nextId(), b, a, at()));
+        expect(second.channel.id).toBe(first.channel.id);
+        expect(first.channel.kind).toBe('dm');
+        expect(first.entries.map((e) => [e.userId, e.type, e.channelId])).toEqual([
+          [a, 'channel.created', first.channel.id],
+          [b, 'channel.created', first.channel.id],
+        ]);
+        expect(second.entries).toEqual([]);
+        expect(await store.dmPartners(a)).toEqual([b]);
+        expect(await store.dmPartners(b)).toEqual([a]);
+      });
+
+      it('creates a group with the members and roles it is given', async () => {
+        const [a, b, c] = [await user('a7'), await user('b7'), await user('c7')];
+        const id = await group(a, [b, c]);
+        const channel = await store.getChannel(id);
+        expect(channel?.members.map((m) => [m.userId, m.role, m.joinedAt])).toEqual([
+          [a, 'owner', at()],
+          [b, 'member', at()],
+          [c, 'member', at()],
+        ]);
+        expect(await store.getRole(id, c)).toBe('member');
+        expect(await store.getRole(id, nextId())).toBeUndefined();
+        expect(await store.dmPartners(a)).toEqual([]);
+      });
+
+      it('changes members, roles and name in one change, with the entries it is given', async () => {
+        const [a, b, c] = [await user('a9'), await user('b9'), await user('c9')];
+        const id = await group(a, [b]);
+        const added = await store.changeChannel({
+          channelId: id,
+          expected: [
+            { userId: a, role: 'owner' },
+            { userId: b, role: 'member' },
+          ],
+          add: [{ userId: c, role: 'member' }],
+          at: at(1),
+          events: [memberAdded(id, c, [a, b, c])],
+        });
+        expect(added.status === 'applied' && added.entries.map((e) => [e.userId, e.type, e.data])).toEqual([
+          [a, 'member.added', { userId: c }],
+          [b, 'member.added', { userId: c }],
+          [c, 'member.added', { userId: c }],
+        ]);
+        const handedOver = await store.changeChannel({
+          channelId: id,
+          expected: [
+            { userId: b, role: 'member' },
+            { userId: c, role: 'member' },
+            { userId: a, role: 'owner' },
+          ],
+          remove: [a],
+          roles: [{ userId: c, role: 'owner' }],
+          name: 'renamed',
+          at: at(2),
+          events: [memberRemoved(id, a, [a, b, c])],
+        });
+        expect(handedOver.status).toBe('applied');
+        const channel = await store.getChannel(id);
+        expect(channel?.name).toBe('renamed');
+        expect(channel?.members.map((m) => [m.userId, m.role, m.joinedAt])).toEqual([
+          [b, 'member', at()],
+          [c, 'owner', at(1)],
+        ]);
+        expect(await store.memberIds(id)).toEqual([b, c]);
+      });
+
+      it('applies no channel change decided on other members, nor on a channel that does not exist', async () => {
+        const [a, b] = [await user('a10'), await user('b10')];
+        const id = await group(a, [b]);
+        const asOwnerOnly = {
+          expected: [{ userId: a, role: 'owner' as const }],
+          name: 'x',
+          at: at(),
+          events: [channelUpdated(id, [a])],
+        };
+        expect(await store.changeChannel({ channelId: id, ...asOwnerOnly })).toEqual({ status: 'stale' });
+        const asMember = [
+          { userId: a, role: 'owner' as const },
+          { userId: b, role: 'admin' as const },
+        ];
+        expect(await store.changeChannel({ channelId: id, ...asOwnerOnly, expected: asMember })).toEqual({
+          status: 'stale',
+        });
+        expect(await store.changeChannel({ channelId: nextId(), ...asOwnerOnly })).toEqual({ status: 'stale' });
+        expect((await store.getChannel(id))?.name).toBe('team');
+        expect((await store.logBounds(a)).head).toBe(1);
+      });
+
+      it('lists the peers of a user in groups up to a size, not in DMs', async () => {
+        const [a, b, c, d, e] = [
+          await user('a23'),
+          await user('b23'),
+          await user('c23'),
+          await user('d23'),
+          await user('e23'),
+        ];
+        await store.getOrCreateDm(...dmOf(nextId(), a, e, at()));
+        await group(a, [c]);
+        await group(b, [a, c, d]);
+        expect((await store.channelPeers(a, 2)).sort()).toEqual([c].sort());
+        expect((await store.channelPeers(a, 4)).sort()).toEqual([b, c, d].sort());
+      });
+
+      it('lists channels by latest activity with last message and unread count', async () => {
+        const [a, b] = [await user('a12'), await user('b12')];
+        const older = await group(a, [b]);
+        const { channel: dm } = await store.getOrCreateDm(...dmOf(nextId(), a, b, at()));
+        await store.appendMessages([message(older, b, 'one'), message(older, b, 'two'), message(older, a, 'mine')]);
+        const views = await store.listChannelViews(a);
+        expect(views.map((v) => v.id)).toEqual([older, dm.id]);
+        expect(views[0]).toMatchObject({ unreadCount: 2, lastMessage: { text: 'mine' } });
+        expect(views[1]).toMatchObject({ unreadCount: 0 });
+        expect(views[1]?.lastMessage).toBeUndefined();
+      });
+
+      it('moves a read cursor only from where the move expects it, with the entries it is given', async () => {
+        const [a, b] = [await user('a13'), await user('b13')];
+        const id = await group(a, [b]);
+        const [first, second] = await store.appendMessages([message(id, b), message(id, b)]);
+        if (first?.status !== 'created' || second?.status !== 'created') throw new Error('append failed');
+        const move = (from: string | undefined, to: string) =>
+          store.moveReadCursor({
+            channelId: id,
+            userId: a,
+            from,
+            to,
+            at: at(),
+            events: [readUpdated(id, a, to, [a])],
+          });
+        const moved = await move(undefined, first.message.id);
+        expect(moved).toMatchObject({ status: 'applied', entries: [{ userId: a, type: 'read.updated' }] });
+        expect(await move(undefined, second.message.id)).toEqual({ status: 'stale' });
+        expect((await move(first.message.id, second.message.id)).status).toBe('applied');
+        const [view] = await store.listChannelViews(a);
+        expect(view).toMatchObject({ unreadCount: 0, lastReadMessageId: second.message.id });
+        const members = (await store.getChannel(id))?.members ?? [];
+        expect(members.find((m) => m.userId === a)?.lastReadMessageId).toBe(second.message.id);
+        expect(members.find((m) => m.userId === b)?.lastReadMessageId).toBeUndefined();
+      });
+
+      it('changes a profile with the entries it is given, or nothing for an unknown user', async () => {
+        const [a, b] = [await user('a26'), await user('b26')];
+        const { user: changed, entries } = await store.updateProfile(
+          a,
+          { statusText: 'away' },
+          [userUpdated(a, [a, b])],
+          at(),
+        );
+        expect(changed).toEqual({ id: a, username: 'a26', displayName: 'A26', statusText: 'away' });
+        expect(entries.map((e) => [e.userId, e.type, e.data])).toEqual([
+          [a, 'user.updated', { userId: a }],
+          [b, 'user.updated', { userId: a }],
+        ]);
+        await expectStoreError(
+          store.updateProfile(nextId(), { statusText: 'x' }, [userUpdated(b, [b])], at()),
+          'not_found',
+        );
+        expect((await store.logBounds(b)).head).toBe(1);
+      });
+    });
+  });
+}
