@@ -111,6 +111,59 @@ describe('ChatStore', () => {
     expect(store.state.reads.c1).toEqual({ '2': '6001' });
   });
 
+  it('does not count a message twice when its event comes after the list snapshot that counted it', async () => {
+    const f = fakeBackend({});
+    // The snapshot already counts 1299 (its lastMessage) as unread.
+    f.backend.api.channels = async () => [{ ...dm, unreadCount: 1 }, group];
+    const store = new ChatStore(f.backend, me);
+    store.start();
+    await settle();
+    expect(store.state.channels.c1!.unreadCount).toBe(1);
+    f.emit('event', ev({ type: 'message.created', message: m('1299', 'c1', '2') }));
+    f.emit('event', ev({ type: 'message.created', message: m('1200', 'c1', '2') }, 2));
+    expect(store.state.channels.c1!.unreadCount).toBe(1);
+    f.emit('event', ev({ type: 'message.created', message: m('1300', 'c1', '2') }, 3));
+    expect(store.state.channels.c1!.unreadCount).toBe(2);
+  });
+
+  it('takes read positions from the list snapshot and live read events (DM and group)', async () => {
+    const f = fakeBackend({});
+    f.backend.api.channels = async () => [
+      { ...dm, members: [dm.members[0]!, { ...dm.members[1]!, lastReadMessageId: '1299' }] },
+      group,
+    ];
+    const store = new ChatStore(f.backend, me);
+    store.start();
+    await settle();
+    expect(store.state.reads.c1).toEqual({ '2': '1299' });
+    f.emit('read', { channelId: 'c2', userId: '3', messageId: '5000' });
+    f.emit('read', { channelId: 'c2', userId: '3', messageId: '4000' });
+    expect(store.state.reads.c2).toEqual({ '3': '5000' });
+  });
+
+  it('applies profile changes to people and to channel members', async () => {
+    const f = fakeBackend({});
+    const store = new ChatStore(f.backend, me);
+    store.start();
+    await settle();
+    f.emit('user', { ...bob, displayName: 'Robert', statusText: 'Away' });
+    expect(store.state.users['2']!.displayName).toBe('Robert');
+    expect(channelTitle(store.state.channels.c1!, me.id)).toBe('Robert');
+    f.emit('event', ev({ type: 'user.updated', user: { ...me, displayName: 'Me Again' } }));
+    expect(store.state.me.displayName).toBe('Me Again');
+  });
+
+  it('replying moves the server’s read cursor over what came before', async () => {
+    const f = fakeBackend({});
+    const store = new ChatStore(f.backend, me);
+    store.start();
+    await settle();
+    f.emit('event', ev({ type: 'message.created', message: m('6000', 'c1', '2') }));
+    f.emit('event', ev({ type: 'message.created', message: { ...m('6001', 'c1', '1'), clientMsgId: 'x' } }, 2));
+    expect(store.state.channels.c1!.unreadCount).toBe(0);
+    expect(f.calls).toContain('read c1 6001');
+  });
+
   it('pages older history and ignores answers for a window that was replaced', async () => {
     const all = Array.from({ length: 300 }, (_, i) => m(String(1000 + i), 'c1', i % 2 ? '1' : '2'));
     const f = fakeBackend({ c1: all });
