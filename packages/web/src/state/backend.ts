@@ -63,6 +63,7 @@ export interface Backend {
     | 'addMember'
     | 'removeMember'
     | 'messages'
+    | 'historyPage'
     | 'request'
   >;
   readonly userId: string;

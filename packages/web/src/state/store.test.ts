@@ -44,6 +44,11 @@ function fakeBackend(pages: Record<string, Message[]>) {
         if (q.around) return all.filter((x) => Math.abs(Number(x.id) - Number(q.around)) <= 25);
         return all.slice(-50);
       },
+      async historyPage(channelId: string, q: { before?: string }) {
+        const messages = await this.messages(channelId, q);
+        const all = pages[channelId] ?? [];
+        return { messages, hasMore: messages.length > 0 && all[0]!.id !== messages[0]!.id };
+      },
       user: async (id: string) => ({ id, username: `u${id}`, displayName: `U${id}` }),
     },
     on(type: string, l: (v: never) => void) {

@@ -278,11 +278,12 @@ export class ChatStore {
     const token = this.#nextWindowToken(channelId);
     this.#setHistory(channelId, { loadingNewer: true, error: undefined });
     try {
-      const messages = await this.backend.api.messages(channelId, { limit: pageSize });
+      // hasMore, not the page's length, says whether more lie beyond: a page can stop at its byte budget.
+      const { messages, hasMore } = await this.backend.api.historyPage(channelId, { limit: pageSize });
       if (this.#windowTokens.get(channelId) !== token) return;
       this.#setHistory(channelId, {
         messages: mergeMessages([], messages),
-        hasOlder: messages.length >= pageSize,
+        hasOlder: hasMore,
         hasNewer: false,
         loaded: true,
         loadingNewer: false,
@@ -328,13 +329,12 @@ export class ChatStore {
     }
     this.#setHistory(channelId, older ? { loadingOlder: true } : { loadingNewer: true });
     try {
-      const page = await this.backend.api.messages(
+      const { messages: page, hasMore: more } = await this.backend.api.historyPage(
         channelId,
         older ? { before: edge.id, limit: pageSize } : { after: edge.id, limit: pageSize },
       );
       const cur = this.history(channelId);
       if (cur.generation !== h.generation || !(older ? cur.loadingOlder : cur.loadingNewer)) return;
-      const more = page.length >= pageSize;
       this.#setHistory(channelId, {
         messages: mergeMessages(cur.messages, page),
         ...(older ? { hasOlder: more, loadingOlder: false } : { hasNewer: more, loadingNewer: false }),
