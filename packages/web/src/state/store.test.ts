@@ -131,6 +131,25 @@ describe('ChatStore', () => {
     expect(store.state.channels.c1!.unreadCount).toBe(2);
   });
 
+  it('keeps messages counted live when a list snapshot taken before them lands afterwards', async () => {
+    const f = fakeBackend({});
+    const store = new ChatStore(f.backend, me);
+    store.start();
+    await settle();
+    // A refresh is asked for (e.g. on ready) while 1299 is the newest message and 1 is unread...
+    let answer!: (list: Channel[]) => void;
+    f.backend.api.channels = () => new Promise((resolve) => (answer = resolve));
+    const refreshed = store.refreshChannels();
+    // ...then two more arrive live before its answer does.
+    f.emit('event', ev({ type: 'message.created', message: m('1300', 'c1', '2') }, 2));
+    f.emit('event', ev({ type: 'message.created', message: m('1301', 'c1', '2') }, 3));
+    expect(store.state.channels.c1!.unreadCount).toBe(2);
+    answer([{ ...dm, unreadCount: 1 }, group]);
+    await refreshed;
+    expect(store.state.channels.c1!.unreadCount).toBe(3);
+    expect(store.state.channels.c1!.lastMessage?.id).toBe('1301');
+  });
+
   it('takes read positions from the list snapshot and live read events (DM and group)', async () => {
     const f = fakeBackend({});
     f.backend.api.channels = async () => [

@@ -202,7 +202,7 @@ export class ChatStore {
     const presence = { ...this.state.presence };
     const reads: Record<string, Readonly<Record<string, string>>> = {};
     for (const c of list) {
-      channels[c.id] = mergeChannel(this.state.channels[c.id], c);
+      channels[c.id] = mergeChannel(this.state.channels[c.id], c, this.#liveUnread.get(c.id));
       reads[c.id] = mergeReads(this.state.reads[c.id], c.members, this.state.me.id);
       for (const m of c.members) {
         users[m.id] = stripMember(m);
@@ -300,6 +300,13 @@ export class ChatStore {
 
   /** Replacing a window (latest, jump) invalidates requests made for the previous one. */
   readonly #windowTokens = new Map<string, number>();
+  /**
+   * Per channel, the ids of messages from others counted as unread since they arrived live
+   * (at most 1000, like the server's count). A channel-list snapshot counts unread only up to
+   * its own lastMessage; those that arrived after it was taken add to it, so a snapshot that
+   * lands after live messages neither loses them nor counts them twice.
+   */
+  readonly #liveUnread = new Map<string, string[]>();
   #nextWindowToken(channelId: string): number {
     const token = (this.#windowTokens.get(channelId) ?? 0) + 1;
     this.#windowTokens.set(channelId, token);
@@ -649,6 +656,10 @@ export class ChatStore {
       // The list snapshot's unreadCount already counts everything up to its lastMessage, so
       // only a message newer than that adds one (a replayed or late event is not counted twice).
       next.unreadCount = Math.min(1000, c.unreadCount + 1);
+      const live = this.#liveUnread.get(m.channelId) ?? [];
+      live.push(m.id);
+      if (live.length > 1000) live.shift();
+      this.#liveUnread.set(m.channelId, live);
     }
     this.#putChannel(next);
   }
@@ -815,11 +826,29 @@ export function order(channels: Readonly<Record<string, Channel>>): string[] {
     .map((c) => c.id);
 }
 
-function mergeChannel(cur: Channel | undefined, fresh: Channel): Channel {
+/**
+ * A channel-list snapshot merged into what we hold. The snapshot's unreadCount is the truth up to
+ * its lastMessage and read cursor; messages counted live after that (`liveUnread`) add to it,
+ * and a read cursor we moved since it was taken wins.
+ */
+function mergeChannel(cur: Channel | undefined, fresh: Channel, liveUnread: readonly string[] = []): Channel {
   if (!cur) return fresh;
   const lastMessage = newest(cur.lastMessage, fresh.lastMessage);
   const merged: Channel = { ...fresh };
   if (lastMessage) merged.lastMessage = lastMessage;
+  const readAhead =
+    !!cur.lastReadMessageId &&
+    (!fresh.lastReadMessageId || compareIds(cur.lastReadMessageId, fresh.lastReadMessageId) > 0);
+  if (readAhead) {
+    merged.lastReadMessageId = cur.lastReadMessageId!;
+    merged.unreadCount = cur.unreadCount;
+    return merged;
+  }
+  const after = (id: string, than: string | undefined) => !than || compareIds(id, than) > 0;
+  const arrivedSince = liveUnread.filter(
+    (id) => after(id, fresh.lastMessage?.id) && after(id, fresh.lastReadMessageId),
+  ).length;
+  merged.unreadCount = Math.min(1000, fresh.unreadCount + arrivedSince);
   return merged;
 }
 
