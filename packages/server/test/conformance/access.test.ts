@@ -17,10 +17,9 @@ import {
   type Client,
   Sock,
   type Sock as SockT,
-  startTarget,
-  type Target,
   uniqueName,
-} from './lib.js';
+} from '../harness.js';
+import { startTarget, type Target } from './target.js';
 
 let t: Target;
 let alice: Client;

@@ -3,20 +3,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  closeAll,
-  dm,
-  group,
-  history,
-  http,
-  newUser,
-  PASSWORD,
-  post,
-  type Client,
-  type Sock,
-  startTarget,
-  type Target,
-} from './lib.js';
+import { closeAll, dm, group, history, http, newUser, PASSWORD, post, type Client, type Sock } from '../harness.js';
+import { startTarget, type Target } from './target.js';
 
 let t: Target;
 let alice: Client;
@@ -202,7 +190,7 @@ describe('odds and ends', () => {
     expect(far.body.error.code).toBe('resync_required');
     const huge = await u.req('GET', '/v1/sync?since=100000000000000000000000');
     expect([400, 410]).toContain(huge.status);
-    const { Sock } = await import('./lib.js');
+    const { Sock } = await import('../harness.js');
     const s = await Sock.open(t.wsUrl);
     s.send({ op: 'hello', token: u.token, since: 1e300 });
     await s.until(() => s.frames.find((f) => f.op === 'error') ?? (s.closeCode !== undefined ? {} : undefined));

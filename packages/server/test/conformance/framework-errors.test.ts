@@ -8,7 +8,8 @@ import { connect } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { CloseCode, errorStatus, isErrorCode, type ErrorCode } from '@parley/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newUser, startTarget, type Client, type Target } from './lib.js';
+import { newUser, type Client } from '../harness.js';
+import { startTarget, type Target } from './target.js';
 
 let t: Target;
 let alice: Client;

@@ -5,7 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { closeAll, dm, http, newUser, post, type Client, Sock, startTarget, type Target } from './lib.js';
+import { closeAll, dm, http, newUser, post, type Client, Sock } from '../harness.js';
+import { startTarget, type Target } from './target.js';
 
 let t: Target;
 let alice: Client;

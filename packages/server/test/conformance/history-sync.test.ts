@@ -3,20 +3,8 @@
  * read cursors and unread counts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  closeAll,
-  cmpId,
-  dm,
-  group,
-  history,
-  isAscending,
-  newUser,
-  post,
-  type Client,
-  type Sock,
-  startTarget,
-  type Target,
-} from './lib.js';
+import { closeAll, cmpId, dm, group, history, isAscending, newUser, post, type Client, type Sock } from '../harness.js';
+import { startTarget, type Target } from './target.js';
 
 let t: Target;
 let alice: Client;
@@ -287,11 +275,11 @@ describe('resume with since: exactly what was missed, in order, once', () => {
 
   it('refuses a negative or non-integer since on the socket without crashing', async () => {
     for (const since of [-1, 1.5, 'abc']) {
-      const { Sock } = await import('./lib.js');
+      const { Sock } = await import('../harness.js');
       const s = await Sock.open(t.wsUrl);
       socks.push(s);
       s.send({ op: 'hello', token: alice.token, since });
-      const first = await s.until(() => s.frames[0] ?? (s.closeCode !== undefined ? { closed: true } : undefined));
+      const first = await s.until(() => s.frames[0] ?? (s.closeCode !== undefined ? { op: 'closed' } : undefined));
       // Contract: `since?: SEQ`, a non-negative integer. A bad one is an invalid hello, not a replay.
       expect({ since, op: first.op }).not.toEqual({ since, op: 'ready' });
       await s.close();

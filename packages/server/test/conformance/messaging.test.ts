@@ -17,9 +17,8 @@ import {
   post,
   type Client,
   type Sock,
-  startTarget,
-  type Target,
-} from './lib.js';
+} from '../harness.js';
+import { startTarget, type Target } from './target.js';
 
 let t: Target;
 let alice: Client;

@@ -3,20 +3,8 @@
  * behaviour under test here, so a few waits are measured against the configured values.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  befriend,
-  closeAll,
-  dm,
-  externalUrl,
-  group,
-  named,
-  newUser,
-  sleep,
-  type Client,
-  type Sock,
-  startTarget,
-  type Target,
-} from './lib.js';
+import { befriend, closeAll, dm, group, named, newUser, sleep, type Client, type Sock } from '../harness.js';
+import { externalUrl, startTarget, type Target } from './target.js';
 
 const HB = 100;
 const TIMEOUT = 600;
@@ -242,7 +230,7 @@ describe.skipIf(externalUrl)('presence fan-out limit and hello timeout (configur
   });
 
   it('closes a socket that never says hello, and gives it nothing', async () => {
-    const { Sock } = await import('./lib.js');
+    const { Sock } = await import('../harness.js');
     const s = await Sock.open(t2.wsUrl);
     const code = await Promise.race([s.closed, sleep(3000).then(() => -1)]);
     expect(code).not.toBe(-1);

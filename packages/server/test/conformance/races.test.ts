@@ -15,10 +15,9 @@ import {
   PASSWORD,
   type Client,
   type Sock,
-  startTarget,
-  type Target,
   uniqueName,
-} from './lib.js';
+} from '../harness.js';
+import { startTarget, type Target } from './target.js';
 
 let t: Target;
 let alice: Client;
