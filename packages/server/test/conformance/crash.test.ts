@@ -12,7 +12,17 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerProcess } from '@parley/server';
-import { allMessages, befriend, type Client, closeAll, dm, type Endpoint, group, named, type Sock } from '../harness.js';
+import {
+  allMessages,
+  befriend,
+  type Client,
+  closeAll,
+  dm,
+  type Endpoint,
+  group,
+  named,
+  type Sock,
+} from '../harness.js';
 import { externalUrl } from './target.js';
 
 const HB = 100;
