@@ -3,7 +3,7 @@
  * behaviour under test here, so a few waits are measured against the configured values.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { befriend, closeAll, dm, group, named, newUser, sleep, type Client, type Sock } from '../harness.js';
+import { befriend, closeAll, dm, group, named, newUser, sleep, type Client, Sock } from '../harness.js';
 import { externalUrl, startTarget, type Target } from './target.js';
 
 const HB = 100;
@@ -102,46 +102,57 @@ describe.skipIf(externalUrl)('presence with short configured times', () => {
     await watcher.close();
   });
 
-  it('a quick reconnect within the grace period does not flap', async () => {
+  /**
+   * A user watched by Bob, and a control user, also Bob's friend, whose socket is on the same
+   * gateway as the watched user's first one. The control closes its socket after the watched
+   * user's socket closed, and has the same grace: once Bob hears the control go offline, any
+   * offline of the watched user has been announced before it. That ordering, not a sleep, is the
+   * barrier for "nothing was announced".
+   */
+  async function watchedWithControl(name: string) {
+    const [subject, control] = await named(t, [name, `${name}ctl`]);
+    await befriend(subject, bob);
+    await befriend(control, bob);
     const watcher = await online(bob);
-    const first = await online(alice);
-    await watcher.seen((f) => f.op === 'presence' && f.userId === alice.id && f.status === 'online');
-    await sleep(GRACE + 100); // let any earlier offline of Alice settle before counting
-    const before = watcher.presenceOf(alice.id).length;
+    const first = await online(subject);
+    const ctl = (await Sock.connect(first.ws.url, control.token)).keepAlive(HB);
+    socks.push(ctl);
+    await watcher.seen((f) => f.op === 'presence' && f.userId === subject.id && f.status === 'online');
+    await watcher.seen((f) => f.op === 'presence' && f.userId === control.id && f.status === 'online');
+    /** Closes the control's socket and waits until its offline reached Bob. */
+    const barrier = async () => {
+      await ctl.close();
+      await watcher.seen(
+        (f) => f.op === 'presence' && f.userId === control.id && f.status === 'offline',
+        GRACE + 5000,
+        'the control user offline',
+      );
+      await watcher.roundTrip();
+    };
+    return { subject, watcher, first, barrier };
+  }
+
+  it('a quick reconnect within the grace period does not flap', async () => {
+    const { subject, watcher, first, barrier } = await watchedWithControl('flap');
     await first.close();
-    const again = await online(alice);
-    // Watch for longer than grace + timeout: no offline for Alice may arrive.
-    await sleep(GRACE * 3);
-    const after = watcher.presenceOf(alice.id).slice(before);
-    expect(after.filter((f) => f.status === 'offline')).toEqual([]);
+    const again = await online(subject);
+    await barrier();
+    // The snapshot after ready (offline), then one online; no offline in between.
+    expect(watcher.presenceOf(subject.id).map((f) => f.status)).toEqual(['offline', 'online']);
     const view = await bob.req('GET', '/v1/friends');
-    expect(view.body.friends.find((f: any) => f.user.id === alice.id).presence.status).toBe('online');
+    expect(view.body.friends.find((f: any) => f.user.id === subject.id).presence.status).toBe('online');
     await closeAll([again, watcher]);
   });
 
   it('stays online while another device is connected', async () => {
-    const watcher = await online(bob);
-    const phone = await alice.newDevice('phone');
-    const d1 = await online(alice);
-    const d2 = await online(phone);
-    await watcher.seen((f) => f.op === 'presence' && f.userId === alice.id && f.status === 'online');
-    await sleep(GRACE + 100);
-    const before = watcher.presenceOf(alice.id).length;
-    await d1.close();
-    await sleep(GRACE * 3);
-    expect(
-      watcher
-        .presenceOf(alice.id)
-        .slice(before)
-        .filter((f) => f.status === 'offline'),
-    ).toEqual([]);
-    await d2.close();
+    const { subject, watcher, first, barrier } = await watchedWithControl('twodev');
+    const second = await online(await subject.newDevice('phone'));
+    await first.close();
+    await barrier();
+    expect(watcher.presenceOf(subject.id).map((f) => f.status)).toEqual(['offline', 'online']);
+    await second.close();
     await watcher.until(
-      () =>
-        watcher
-          .presenceOf(alice.id)
-          .slice(before)
-          .some((f) => f.status === 'offline'),
+      () => watcher.presenceOf(subject.id).some((f, i) => i > 1 && f.status === 'offline'),
       'offline after the last device',
       GRACE + 3000,
     );
