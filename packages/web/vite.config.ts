@@ -7,6 +7,8 @@ const src = (path: string) => fileURLToPath(new URL(`../${path}`, import.meta.ur
 // The SDK and wire types are bundled from their TypeScript sources, so the web build needs no prebuild.
 export default defineConfig({
   plugins: [react()],
+  // Component names survive minification, so an error boundary's component stack names them.
+  esbuild: { keepNames: true },
   resolve: {
     alias: [
       { find: /^@parley\/protocol$/, replacement: src('protocol/src/index.ts') },

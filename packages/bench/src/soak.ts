@@ -239,7 +239,9 @@ async function main(): Promise<void> {
       while (running()) {
         for (let i = 0; i < options.churnPerSecond; i++) {
           const user = users[Math.floor(Math.random() * users.length)]!;
-          user.ws?.close(1000);
+          // Only a settled socket: closing one still connecting would count as an abnormal close.
+          if (user.ws?.readyState !== WebSocket.OPEN) continue;
+          user.ws.close(1000);
           user.pending.clear();
           void connect(wsUrl, user, sentAt).then(() => now.reconnects++);
         }
@@ -292,6 +294,11 @@ async function main(): Promise<void> {
             socket().pause();
             setTimeout(() => socket().resume(), 60_000);
           });
+          // It keeps pinging (writing needs no reading), so only its queue can get it closed.
+          const pinger = setInterval(() => {
+            if (ws.readyState === WebSocket.OPEN) ws.send('{"op":"ping"}');
+          }, 5_000);
+          ws.once('close', () => clearInterval(pinger));
           let ours = false;
           ws.on('close', (code) => {
             // 4008 if the close frame got through; 1006 if the server had to drop the connection

@@ -268,6 +268,33 @@ describe('ParleyClient connection', () => {
     if (behaviour === 'stop') expect(h.sockets.length).toBe(1);
   });
 
+  it('starts again on reconnect() after a stop code, but not after unauthorized or close()', async () => {
+    const h = harness();
+    await h.client.useSession({ token: 't', userId: 'u1', deviceId: 'd1' });
+    await online(h);
+    h.last().serverClose(4002);
+    expect(h.client.state).toBe('offline');
+    h.client.reconnect(); // the user pressed "Retry now"
+    await tick();
+    expect(h.sockets).toHaveLength(2);
+    h.last().open();
+    h.last().push(ready(0));
+    expect(h.client.state).toBe('online');
+
+    h.last().serverClose(4001);
+    h.client.reconnect();
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(h.sockets).toHaveLength(2);
+
+    const other = harness();
+    await other.client.useSession({ token: 't', userId: 'u1', deviceId: 'd1' });
+    await online(other);
+    await other.client.close();
+    other.client.reconnect();
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(other.sockets).toHaveLength(1);
+  });
+
   it('retries at once when the network comes back, and leaves a healthy socket alone', async () => {
     const network = new EventTarget();
     const h = harness({ network });

@@ -143,6 +143,8 @@ export class ParleyClient {
   /** The next ready's `resync` event, when that ready started the position over. */
   #resyncAtReady = false;
   readonly #typingSentAt = new Map<string, number>();
+  /** Why the connection stopped by itself (a `stop` close code or `unauthorized`), if it did. */
+  #stoppedBy: ChatError | undefined;
 
   constructor(options: ClientOptions) {
     this.#reportError =
@@ -183,7 +185,10 @@ export class ParleyClient {
           this.#outbox.connectionLost();
           clearTimeout(this.#retryTimer);
         },
-        stopped: (error) => this.#events.emit('error', error),
+        stopped: (error) => {
+          this.#stoppedBy = error;
+          this.#events.emit('error', error);
+        },
       },
     );
     this.#sync = new SyncEngine(
@@ -326,16 +331,27 @@ export class ParleyClient {
    */
   connect(): Promise<void> {
     if (!this.#session.current) return Promise.reject(new ChatError('unauthorized', 'log in before connecting'));
+    this.#stoppedBy = undefined;
     return this.#connection.start();
   }
 
-  /** Drops the current socket and reconnects at once (e.g. when the browser says it is back online). */
+  /**
+   * Drops the current socket and reconnects at once (e.g. a "Retry now" button). After a close
+   * code that says "do not reconnect until the user acts" this is the user acting, and it starts
+   * again; after `unauthorized` (log in again) or `close()` it does nothing.
+   */
   reconnect(): void {
+    const stoppedBy = this.#stoppedBy;
+    if (!this.#connection.running && stoppedBy !== undefined && stoppedBy.code !== 'unauthorized') {
+      void this.connect().catch(() => {}); // failures arrive as `error` events
+      return;
+    }
     this.#connection.reconnect();
   }
 
   /** Stops: closes the socket, cancels timers and waits for storage writes. Keeps the session. */
   async close(): Promise<void> {
+    this.#stoppedBy = undefined;
     this.#connection.close();
     clearTimeout(this.#retryTimer);
     this.#sync.stop();

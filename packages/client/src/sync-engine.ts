@@ -221,6 +221,8 @@ export class SyncEngine {
         // Closed, logged out or reset meanwhile: this page belongs to a position we left.
         if (!this.#hooks.running() || this.#tracker !== tracker || tracker.applied === undefined) break;
         for (const event of page.events) this.#offer(event);
+        // A page can end early (its byte budget): more follow however far the gap looked.
+        if (page.hasMore) this.#tracker.noteHead(page.seq + 1);
         if ((this.#tracker.applied ?? 0) <= since) {
           // The server does not have what we expected (yet): try again later, not in a loop.
           this.#fillFailures++;

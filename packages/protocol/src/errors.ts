@@ -109,6 +109,10 @@ export const CloseCode = {
   HelloTimeout: 4009,
   /** Storage or another dependency is unavailable right now; the session is intact. Reconnect later. */
   Unavailable: 4100,
+  /** This account already holds the most sockets a gateway allows it. Reconnect later. */
+  TooManySockets: 4101,
+  /** More frames (or bytes) sent between hello and ready than the server holds. Reconnect later. */
+  TooMuchBeforeReady: 4102,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 

@@ -6,11 +6,13 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
+import type { IncomingMessage } from 'node:http';
+import proxyaddr from '@fastify/proxy-addr';
 import fastifyStatic from '@fastify/static';
 import { ChatError } from '@parley/protocol';
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import { pino, type Logger as PinoLogger } from 'pino';
-import { frameworkErrorOptions, rawErrorResponse, registerApi } from './api/http.js';
+import { errorBody, frameworkErrorOptions, rawErrorResponse, registerApi } from './api/http.js';
 import { registerSecurityHeaders } from './api/security-headers.js';
 import type { ServerConfig } from './config/config.js';
 import { AccessLimits } from './domain/access-limits.js';
@@ -207,11 +209,20 @@ export async function createServer(
     loggerInstance: log as unknown as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.gateway.maxPayloadBytes,
-    return503OnClosing: true,
+    // Our own hook below answers requests that arrive while closing, in the documented shape.
+    return503OnClosing: false,
     ...frameworkErrorOptions,
     trustProxy: trustProxy(config.rateLimits.trustProxy),
   });
   await registerSecurityHeaders(app);
+  let stopping = false;
+  app.addHook('onRequest', async (_request, reply) => {
+    if (!stopping) return;
+    await reply
+      .status(503)
+      .header('connection', 'close')
+      .send(errorBody(new ChatError('unavailable', 'the server is shutting down; try again')));
+  });
 
   let gateway: Gateway | undefined;
   if (hasRole(config, 'gateway')) {
@@ -222,15 +233,31 @@ export async function createServer(
         heartbeatTimeoutMs: config.gateway.heartbeatTimeoutMs,
         helloTimeoutMs: config.gateway.helloTimeoutMs,
         maxBufferedBytes: config.gateway.maxBufferedBytes,
+        maxProcessBufferedBytes: config.gateway.maxProcessBufferedBytes,
+        maxSocketsPerUser: config.gateway.maxSocketsPerUser,
+        maxSocketsPerAddress: config.gateway.maxSocketsPerAddress,
+        maxEarlyBytes: config.gateway.maxEarlyBytes,
         maxPayloadBytes: config.gateway.maxPayloadBytes,
         typingThrottleMs: config.limits.typingThrottleMs,
       },
       { accounts, channels, messages, presence, events, bus, clock, log },
     );
     const ws = gateway;
+    // The same proxies are believed about a socket's address as about an HTTP request's.
+    const trusted = config.rateLimits.trustProxy;
+    const trust =
+      typeof trusted === 'boolean'
+        ? () => trusted
+        : typeof trusted === 'number'
+          ? (_address: string, hop: number) => hop < trusted
+          : proxyaddr.compile(trusted);
+    const clientAddress = (request: IncomingMessage) => proxyaddr(request, trust);
     app.server.on('upgrade', (request, socket, head) => {
-      if (new URL(request.url ?? '/', 'http://x').pathname === '/v1/ws') ws.handleUpgrade(request, socket, head);
-      else socket.end(rawErrorResponse(new ChatError('not_found', 'WebSocket connections go to /v1/ws')));
+      if (new URL(request.url ?? '/', 'http://x').pathname === '/v1/ws') {
+        ws.handleUpgrade(request, socket, head, clientAddress(request));
+      } else {
+        socket.end(rawErrorResponse(new ChatError('not_found', 'WebSocket connections go to /v1/ws')));
+      }
     });
   }
 
@@ -320,6 +347,7 @@ export async function createServer(
     const commitsBy = started + budget * 0.6;
     const socketsBy = started + budget * 0.8;
     for (const timer of timers) clearInterval(timer);
+    stopping = true;
     gateway?.stopAccepting();
     // Discovery stops sending clients here before the sockets close and they look for a gateway.
     await within(started + budget * 0.1, registry.withdraw());

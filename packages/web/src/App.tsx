@@ -4,6 +4,7 @@ import type { User } from '@parley/protocol';
 import { useCallback, useEffect, useState } from 'react';
 import { AuthScreen } from './components/AuthScreen';
 import { ChatApp } from './components/ChatApp';
+import { ErrorBoundary } from './components/ErrorBoundary';
 import { useI18n } from './i18n';
 import { disablePush } from './push';
 import { StoreContext } from './state/context';
@@ -132,7 +133,9 @@ export function App() {
   if (phase.kind === 'signedOut') return <AuthScreen onSubmit={onAuth} />;
   return (
     <StoreContext.Provider value={phase.store}>
-      <ChatApp onLogout={onLogout} />
+      <ErrorBoundary area="app">
+        <ChatApp onLogout={onLogout} />
+      </ErrorBoundary>
     </StoreContext.Provider>
   );
 }

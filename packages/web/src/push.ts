@@ -34,22 +34,45 @@ export async function pushState(api: Api): Promise<PushState> {
   return subscription ? 'on' : 'off';
 }
 
+/** Why turning notifications on did not work, so the switch can say so instead of just flipping back. */
+export class PushUnavailable extends Error {
+  constructor(
+    /** dismissed: the permission prompt was closed; service: the browser's push service refused; server: registering failed. */
+    readonly reason: 'dismissed' | 'service' | 'server',
+    cause: unknown = undefined,
+  ) {
+    super(`push unavailable: ${reason}`, { cause });
+  }
+}
+
+/** Turns notifications on; throws PushUnavailable with the reason when that is not possible. */
 export async function enablePush(api: Api): Promise<PushState> {
   const key = await pushKey(api);
   if (!key) return 'unsupported';
   const permission = await Notification.requestPermission();
-  if (permission !== 'granted') return permission === 'denied' ? 'blocked' : 'off';
+  if (permission === 'denied') return 'blocked';
+  if (permission !== 'granted') throw new PushUnavailable('dismissed');
   const registration = await navigator.serviceWorker.ready;
-  const subscription =
-    (await registration.pushManager.getSubscription()) ??
-    (await registration.pushManager.subscribe({
-      userVisibleOnly: true,
-      applicationServerKey: base64UrlToBytes(key),
-    }));
+  let subscription: PushSubscription;
+  try {
+    subscription =
+      (await registration.pushManager.getSubscription()) ??
+      (await registration.pushManager.subscribe({
+        userVisibleOnly: true,
+        applicationServerKey: base64UrlToBytes(key),
+      }));
+  } catch (error) {
+    throw new PushUnavailable('service', error);
+  }
   const json = subscription.toJSON() as { endpoint?: string; keys?: { p256dh?: string; auth?: string } };
-  await api.request('POST', '/v1/push/subscriptions', {
-    body: { endpoint: json.endpoint, keys: { p256dh: json.keys?.p256dh, auth: json.keys?.auth } },
-  });
+  try {
+    await api.request('POST', '/v1/push/subscriptions', {
+      body: { endpoint: json.endpoint, keys: { p256dh: json.keys?.p256dh, auth: json.keys?.auth } },
+    });
+  } catch (error) {
+    await subscription.unsubscribe().catch(() => false);
+    throw new PushUnavailable('server', error);
+  }
   return 'on';
 }
 

@@ -90,7 +90,7 @@ describe.skipIf(!!missing)('web app in Chromium', () => {
     });
     http = api(server.baseUrl);
     browser = await launchChromium();
-  }, 60_000);
+  }, 90_000);
 
   afterEach(() => {
     expect(pageErrors).toEqual([]);
@@ -191,8 +191,14 @@ describe.skipIf(!!missing)('web app in Chromium', () => {
     await alice.getByRole('button', { name: 'Members' }).click();
     const panel = alice.getByRole('complementary', { name: 'Group details' });
     await panel.getByText('3 members').first().waitFor();
+    // Removing asks first, and leaves a note in the conversation.
     await panel.getByRole('button', { name: 'Remove from group: Carol Park' }).click();
+    const confirm = panel.getByRole('alertdialog');
+    await confirm.getByText('Remove Carol Park from Weekend plans?').waitFor();
+    await confirm.getByRole('button', { name: 'Remove from group' }).click();
     await panel.getByText('2 members').first().waitFor();
+    await alice.getByRole('note').filter({ hasText: 'Carol Park was removed from the group' }).waitFor();
+    await bob.getByRole('note').filter({ hasText: 'Carol Park is no longer in the group' }).waitFor();
 
     await bob.getByRole('button', { name: 'Members' }).click();
     const bobPanel = bob.getByRole('complementary', { name: 'Group details' });
@@ -412,7 +418,7 @@ describe.skipIf(!!missing)('web app in Chromium', () => {
     expect(await domRows()).toBeLessThan(80);
     await alice.getByRole('button', { name: 'Jump to latest' }).click();
     await message(alice, 'Message 9999').waitFor();
-  }, 60_000);
+  }, 90_000);
 
   it('profile: display name and status', async () => {
     await alice.getByRole('button', { name: 'Settings' }).click();

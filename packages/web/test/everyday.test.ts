@@ -5,6 +5,7 @@
  * Needs `npm run build` and /usr/bin/chromium (or PARLEY_CHROMIUM); skipped when either is
  * missing, except under CI.
  */
+import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -73,7 +74,13 @@ describe.skipIf(!!missing)('the everyday path in the production build', () => {
   };
 
   beforeAll(async () => {
+    // Push is configured, so the notifications switch shows (and must explain why it stays off).
+    const jwk = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ format: 'jwk' });
+    const b64 = (s: string) => Buffer.from(s, 'base64url');
+    const vapidPublic = Buffer.concat([Buffer.from([4]), b64(jwk.x!), b64(jwk.y!)]).toString('base64url');
     server = await startBuiltServer({
+      PARLEY_VAPID_PUBLIC_KEY: vapidPublic,
+      PARLEY_VAPID_PRIVATE_KEY: jwk.d!,
       PARLEY_HEARTBEAT_MS: '1000',
       PARLEY_HEARTBEAT_TIMEOUT_MS: '3000',
       PARLEY_PRESENCE_GRACE_MS: '300',
@@ -94,6 +101,311 @@ describe.skipIf(!!missing)('the everyday path in the production build', () => {
     await browser?.close();
     await server?.close();
   });
+
+  /** The badge text of a conversation in the list. */
+  const badgeOf = (page: Page, title: string) =>
+    conversation(page, title)
+      .getAttribute('aria-describedby')
+      .then((id) => page.locator(`#${id}`).textContent());
+  const nameOf = async (who: ApiUser) =>
+    (await http.call<{ user: { displayName: string } }>('GET', '/v1/me', who.token)).user.displayName;
+  const composer = (page: Page) => page.getByRole('textbox', { name: 'Message', exact: true });
+  const sendUI = async (page: Page, text: string) => {
+    await composer(page).fill(text);
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    await message(page, text).first().waitFor();
+  };
+
+  it('unread after being away is the server’s count, not twice it', async () => {
+    const reader = await person('away', 'Away');
+    const writer = await person('writer', 'Writer');
+    const channelId = await http.dm(writer, reader);
+    await http.send(writer, channelId, 'Before leaving');
+    const { context, page } = await newPage(browser, server.baseUrl, desktop);
+    contexts.push(context);
+    watchPage(page, reader.username, problems);
+    await logInUI(page, reader.username);
+    const title = await nameOf(writer);
+    await conversation(page, title).click();
+    await message(page, 'Before leaving').waitFor();
+    await poll(() => serverUnread(reader, channelId)).toBe(0);
+    // The tab closes; ten messages arrive; the app opens again on the same device (it resumes
+    // from its log position, so the ten come both in the list and as replayed events).
+    await page.close();
+    await sendMany(server.wsUrl, writer, channelId, 10, (i) => `While away ${i}`);
+    const again = await context.newPage();
+    watchPage(again, reader.username, problems);
+    // Replayed events may arrive after the list snapshot that already counts them (a slow socket,
+    // a gap filled over HTTP): hold them until the app has loaded the list twice (start, ready).
+    let snapshots = 0;
+    const held: (() => void)[] = [];
+    again.on('response', (r) => {
+      if (new URL(r.url()).pathname !== '/v1/channels') return;
+      if (++snapshots === 2) for (const release of held.splice(0)) release();
+    });
+    await again.routeWebSocket(/\/v1\/ws/, (ws) => {
+      const upstream = ws.connectToServer();
+      upstream.onMessage((raw) => {
+        const frame = JSON.parse(String(raw)) as { op: string; seq?: number };
+        if (frame.op === 'event') lastSeq = Math.max(lastSeq, frame.seq!);
+        if (snapshots < 2 && frame.op === 'event') held.push(() => ws.send(raw));
+        else ws.send(raw);
+      });
+    });
+    let lastSeq = 0;
+    await again.goto('/');
+    // Once the app has applied every replayed event (its saved position reaches the last one):
+    await poll(() => snapshots >= 2 && held.length === 0 && lastSeq > 0).toBe(true);
+    await poll(() => again.evaluate((id) => Number(localStorage.getItem(`parley:seq.${id}`) ?? 0), reader.id)).toBe(
+      lastSeq,
+    );
+    await poll(() => badgeOf(again, title)).toContain('10 unread messages');
+    expect(await serverUnread(reader, channelId)).toBe(10);
+    expect(await again.title()).toBe('(10) Parley');
+  });
+
+  it('reload keeps unread, read and DM "Seen" state', async () => {
+    const sender = await person('sender', 'Sender');
+    const reader = await person('reader', 'Reader');
+    const channelId = await http.dm(sender, reader);
+    const senderPage = await open(sender);
+    const readerPage = await open(reader);
+    const senderTitle = await nameOf(sender);
+    await senderPage.evaluate((c) => (location.hash = `#/c/${c}`), channelId);
+    await sendUI(senderPage, 'Are you coming tonight?');
+    await message(senderPage, 'Are you coming tonight?').getByText('Sent').waitFor({ state: 'attached' });
+
+    // Unread survives the reader's reload.
+    await poll(() => badgeOf(readerPage, senderTitle)).toContain('1 unread message');
+    await readerPage.reload();
+    await poll(() => badgeOf(readerPage, senderTitle)).toContain('1 unread message');
+    // Read, then reloaded: still read.
+    await conversation(readerPage, senderTitle).click();
+    await message(readerPage, 'Are you coming tonight?').waitFor();
+    await poll(() => serverUnread(reader, channelId)).toBe(0);
+    await readerPage.reload();
+    await message(readerPage, 'Are you coming tonight?').waitFor();
+    await poll(() => badgeOf(readerPage, senderTitle)).not.toContain('unread');
+
+    // The sender sees "Seen", and still does after a reload.
+    await message(senderPage, 'Are you coming tonight?').getByText('Seen').waitFor({ state: 'attached' });
+    await senderPage.reload();
+    await message(senderPage, 'Are you coming tonight?').getByText('Seen').waitFor({ state: 'attached' });
+    expect(await message(senderPage, 'Are you coming tonight?').getByText('Sent').count()).toBe(0);
+  });
+
+  it('group "Seen by N" shows who, live and after a reload', async () => {
+    const owner = await person('owner', 'Owner');
+    const a = await person('mia', 'Mia');
+    const b = await person('noah', 'Noah');
+    const name = `Seen ${userCount}`;
+    const channelId = await http.group(owner, name, [a, b]);
+    const ownerPage = await open(owner);
+    await conversation(ownerPage, name).click();
+    await sendUI(ownerPage, 'Lunch at noon?');
+    const mine = message(ownerPage, 'Lunch at noon?');
+    await mine.getByText('Sent').waitFor({ state: 'attached' });
+
+    for (const who of [a, b]) {
+      const page = await open(who);
+      await conversation(page, name).click();
+      await message(page, 'Lunch at noon?').waitFor();
+    }
+    const seen = mine.getByRole('button', { name: /^Seen by 2: / });
+    await seen.waitFor();
+    const label = await seen.getAttribute('aria-label');
+    expect(label).toContain(await nameOf(a));
+    expect(label).toContain(await nameOf(b));
+    await seen.click();
+    await ownerPage.locator('.seen-list', { hasText: await nameOf(a) }).waitFor();
+    await shot(ownerPage, 'group-seen-by');
+    await ownerPage.reload();
+    await message(ownerPage, 'Lunch at noon?')
+      .getByRole('button', { name: /^Seen by 2: / })
+      .waitFor();
+    expect(channelId).toBeTruthy();
+  });
+
+  it('a DM partner’s presence (not a friend) is live, and never a stale "Online"', async () => {
+    const me = await person('watcher', 'Watcher');
+    const partner = await person('partner', 'Partner');
+    await http.dm(me, partner);
+    const page = await open(me);
+    const title = await nameOf(partner);
+    await conversation(page, title).click();
+    const subtitle = page.locator('.chat-head .subtitle');
+    await poll(() => subtitle.textContent()).not.toMatch(/^Online/);
+
+    const { context } = await newPage(browser, server.baseUrl, desktop);
+    contexts.push(context);
+    const partnerPage = await context.newPage();
+    watchPage(partnerPage, partner.username, problems);
+    await logInUI(partnerPage, partner.username);
+    await poll(() => subtitle.textContent()).toMatch(/^Online/);
+    // After a reload too.
+    await page.reload();
+    await poll(() => page.locator('.chat-head .subtitle').textContent()).toMatch(/^Online/);
+    // The partner leaves: no "Online" left behind.
+    await context.close();
+    await poll(() => page.locator('.chat-head .subtitle').textContent()).toMatch(/^(Last seen|Offline)/);
+  });
+
+  it('display name and status changes reach others live', async () => {
+    const me = await person('viewer', 'Viewer');
+    const friend = await person('renamer', 'Renamer');
+    const channelId = await http.dm(me, friend);
+    await http.send(friend, channelId, 'Hello there');
+    const page = await open(me);
+    await conversation(page, await nameOf(friend)).click();
+    await message(page, 'Hello there').waitFor();
+    await http.call('PATCH', '/v1/me', friend.token, { displayName: 'Renamed Friend', statusText: 'At the beach' });
+    await conversation(page, 'Renamed Friend').waitFor();
+    await page.getByRole('heading', { name: 'Renamed Friend' }).waitFor();
+    await poll(() => page.locator('.chat-head .subtitle').textContent()).toContain('At the beach');
+  });
+
+  it('a member offline for a while gets everything once, with the server’s unread count', async () => {
+    const a = await person('talker', 'Talker');
+    const b = await person('sleeper', 'Sleeper');
+    const name = `Night ${userCount}`;
+    const channelId = await http.group(a, name, [b]);
+    const { context, page } = await newPage(browser, server.baseUrl, mobile);
+    contexts.push(context);
+    watchPage(page, b.username, problems);
+    await logInUI(page, b.username);
+    await conversation(page, name).waitFor();
+    await context.setOffline(true);
+    await page
+      .getByRole('status')
+      .filter({ hasText: /offline|Reconnecting/ })
+      .waitFor();
+    await sendMany(server.wsUrl, a, channelId, 12, (i) => `Overnight ${i}`);
+    await context.setOffline(false);
+    await poll(() => badgeOf(page, name)).toContain('12 unread messages');
+    expect(await serverUnread(b, channelId)).toBe(12);
+    await conversation(page, name).click();
+    await message(page, 'Overnight 11').waitFor();
+    expect(await message(page, 'Overnight 11').count()).toBe(1);
+    await poll(() => serverUnread(b, channelId)).toBe(0);
+  });
+
+  it('the notifications switch says why it stays off when push is unavailable', async () => {
+    const me = await person('notify', 'Notify');
+    const { context, page } = await newPage(browser, server.baseUrl, desktop);
+    contexts.push(context);
+    await context.grantPermissions(['notifications']);
+    watchPage(page, me.username, problems);
+    await logInUI(page, me.username);
+    await page.getByRole('button', { name: 'Settings' }).click();
+    const toggle = page.getByRole('checkbox', { name: 'Notifications' });
+    await toggle.click();
+    // Debian's headless Chromium has no push service: the switch stays off and says so.
+    const why = page.getByRole('dialog').getByRole('alert');
+    await why.waitFor();
+    expect(await why.textContent()).toMatch(/push service is unavailable|server did not accept/);
+    expect(await toggle.isChecked()).toBe(false);
+    await shot(page, 'notifications-unavailable');
+  });
+
+  it('a rendering error in the message list shows a message there, not a white page', async () => {
+    const me = await person('broken', 'Broken');
+    const other = await person('other', 'Other');
+    const channelId = await http.dm(other, me);
+    await http.send(other, channelId, 'This renders a time');
+    const page = await open(me);
+    await conversation(page, await nameOf(other)).click();
+    await message(page, 'This renders a time').waitFor();
+    // Formatting times throws from now on: the next render of the list fails.
+    await page.evaluate(() => {
+      const w = window as unknown as { __format: unknown };
+      w.__format = Object.getOwnPropertyDescriptor(Intl.DateTimeFormat.prototype, 'format');
+      Object.defineProperty(Intl.DateTimeFormat.prototype, 'format', {
+        configurable: true,
+        get() {
+          throw new Error('formatting is broken');
+        },
+      });
+    });
+    await http.send(other, channelId, 'This one cannot render');
+    const failed = page.getByRole('alert').filter({ hasText: 'This part of Parley ran into a problem.' });
+    await failed.first().waitFor();
+    // The rest of the app still works.
+    expect(await page.getByRole('textbox', { name: 'Message', exact: true }).isVisible()).toBe(true);
+    // The console got the error with the component stack; it is expected here.
+    await poll(() =>
+      problems.some((p) => p.includes('message list failed to render') && p.includes('at MessageList')),
+    ).toBe(true);
+    problems.splice(0);
+    await page.evaluate(() => {
+      const w = window as unknown as { __format: PropertyDescriptor };
+      Object.defineProperty(Intl.DateTimeFormat.prototype, 'format', w.__format);
+    });
+    const retry = page.getByRole('button', { name: 'Try again' });
+    while ((await retry.count()) > 0) await retry.first().click();
+    await message(page, 'This one cannot render').waitFor();
+  });
+
+  it('Korean: the UI speaks Korean and Korean text wraps between words', async () => {
+    const me = await person('hana', 'Hana');
+    const other = await person('minjun', '김민준');
+    const channelId = await http.dm(other, me);
+    const korean = '안녕하세요 오늘 저녁에 시간 괜찮으면 같이 밥 먹으러 갈까요 새로 생긴 식당이 정말 맛있다고 들었어요';
+    await http.send(other, channelId, korean);
+    const { context, page } = await newPage(browser, server.baseUrl, { ...mobile, locale: 'ko-KR' });
+    contexts.push(context);
+    watchPage(page, me.username, problems);
+    await page.goto('/');
+    await page.getByLabel('사용자 이름').fill(me.username);
+    await page.getByLabel('비밀번호').fill('correct horse');
+    await page.getByRole('button', { name: '로그인' }).click();
+    await page.getByRole('button', { name: '새 메시지' }).waitFor();
+    await page.getByRole('link', { name: await nameOf(other) }).click();
+    const text = page.locator('.message-list .text', { hasText: '안녕하세요' });
+    await text.waitFor();
+    expect(await text.evaluate((el) => getComputedStyle(el).wordBreak)).toBe('keep-all');
+    expect(await page.evaluate(() => document.documentElement.lang)).toBe('ko');
+    await shot(page, 'korean-phone');
+  });
+
+  it('a server restart with pages open: back within seconds, the outbox delivered once', async () => {
+    const a = await person('alpha', 'Alpha');
+    const b = await person('bravo', 'Bravo');
+    const channelId = await http.dm(a, b);
+    const pageA = await open(a);
+    const pageB = await open(b);
+    await pageA.evaluate((c) => (location.hash = `#/c/${c}`), channelId);
+    await pageB.evaluate((c) => (location.hash = `#/c/${c}`), channelId);
+    await sendUI(pageA, 'Before the restart');
+    await message(pageB, 'Before the restart').waitFor();
+
+    await server.stop('SIGTERM');
+    await pageB
+      .getByRole('status')
+      .filter({ hasText: /offline|Reconnecting|Connecting/ })
+      .waitFor();
+    await composer(pageB).fill('Written while the server was down');
+    await pageB.keyboard.press('Enter');
+    await message(pageB, 'Written while the server was down').getByText('Sending…').waitFor({ state: 'attached' });
+    await server.start();
+
+    // Both pages come back by themselves (no "Retry now"), the queued message goes out once.
+    await poll(() => message(pageA, 'Written while the server was down').count(), 10_000).toBe(1);
+    await message(pageB, 'Written while the server was down')
+      .getByText(/^(Sent|Seen)$/)
+      .waitFor({ state: 'attached' });
+    const history = await http.call<{ messages: { text: string }[] }>(
+      'GET',
+      `/v1/channels/${channelId}/messages?limit=100`,
+      a.token,
+    );
+    expect(history.messages.filter((m) => m.text === 'Written while the server was down')).toHaveLength(1);
+    // A message that arrives as the server comes back is read by the one looking at it, and "Seen" for its sender.
+    await sendUI(pageA, 'Right after the restart');
+    await message(pageB, 'Right after the restart').waitFor();
+    await poll(() => serverUnread(b, channelId)).toBe(0);
+    await message(pageA, 'Right after the restart').getByText('Seen').waitFor({ state: 'attached' });
+    expect(server.log()).not.toMatch(/"level":(50|60)/);
+  }, 60_000);
 
   it.each([
     ['desktop', desktop],
@@ -177,7 +489,10 @@ describe.skipIf(!!missing)('the everyday path in the production build', () => {
 
         const scroller = page.locator('.messages');
         const onScreen = async (text: string) => {
-          const box = await message(page, text).first().boundingBox();
+          const row = message(page, text).first();
+          // Rows far from the viewport are not in the DOM at all.
+          if ((await row.count()) === 0) return false;
+          const box = await row.boundingBox();
           const view = await scroller.boundingBox();
           return !!box && !!view && box.y >= view.y - 1 && box.y + Math.min(box.height, 30) <= view.y + view.height + 1;
         };

@@ -168,6 +168,8 @@ export async function startBuiltServer(env: Record<string, string> = {}): Promis
         // The suite signs many people up and in from one address.
         PARLEY_SIGNUP_LIMIT: '1000000',
         PARLEY_LOGIN_LIMIT: '1000000',
+        // To check that a test fails without a fix: serve another build of the app.
+        ...(process.env.PARLEY_E2E_WEB_DIR ? { PARLEY_WEB_DIR: process.env.PARLEY_E2E_WEB_DIR } : {}),
         ...env,
         PARLEY_HOST: '127.0.0.1',
         PARLEY_PORT: String(port),
@@ -216,8 +218,10 @@ export function watchPage(page: Page, name: string, sink: string[]): void {
   page.on('console', (m) => {
     if (m.type() !== 'error') return;
     const text = m.text();
-    // Network failures while a server restarts are expected; anything else on console.error is not.
+    // Network failures while a server restarts are expected, and so is Chromium's own note that a
+    // browser context without a profile has no push service; anything else on console.error is not.
     if (/Failed to load resource|WebSocket connection to .* failed|net::ERR_/.test(text)) return;
+    if (/does not support the Push API in incognito mode/.test(text)) return;
     sink.push(`${name}: console.error: ${text.slice(0, 2000)}`);
   });
 }

@@ -36,6 +36,10 @@ const envSchema = z.object({
   PARLEY_TYPING_THROTTLE_MS: z.coerce.number().int().min(0).default(2_000),
   PARLEY_MAX_BUFFERED_BYTES: positiveInt.default(16 * 1024 * 1024),
   PARLEY_GATEWAY_CAPACITY: positiveInt.default(18_000),
+  PARLEY_MAX_SOCKETS_PER_USER: positiveInt.default(20),
+  PARLEY_MAX_SOCKETS_PER_ADDRESS: positiveInt.default(1_000),
+  PARLEY_MAX_EARLY_BYTES: positiveInt.default(1024 * 1024),
+  PARLEY_MAX_PROCESS_BUFFERED_BYTES: positiveInt.default(512 * 1024 * 1024),
   PARLEY_SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
   PARLEY_LOG_RETENTION_DAYS: z.coerce.number().min(0).default(0),
   PARLEY_COMMIT_BATCH_MAX: positiveInt.default(512),
@@ -69,6 +73,14 @@ export interface ServerConfig {
     helloTimeoutMs: number;
     /** Bytes queued for one socket beyond which it is closed as a slow consumer. */
     maxBufferedBytes: number;
+    /** Bytes queued for all sockets of the process beyond which the slow ones are closed. */
+    maxProcessBufferedBytes: number;
+    /** Sockets one account may hold on one gateway (more are refused with 4101). */
+    maxSocketsPerUser: number;
+    /** Sockets (before and after hello) from one client address on one gateway (more get 429). */
+    maxSocketsPerAddress: number;
+    /** Bytes a socket may send between hello and ready (more: closed with 4102). */
+    maxEarlyBytes: number;
     capacity: number;
     /** Largest frame accepted: 100,000 code points of text in the worst JSON escaping. */
     maxPayloadBytes: number;
@@ -132,6 +144,10 @@ export function loadConfig(env: Record<string, string | undefined>, defaultWebDi
       heartbeatTimeoutMs: e.PARLEY_HEARTBEAT_TIMEOUT_MS,
       helloTimeoutMs: e.PARLEY_HELLO_TIMEOUT_MS,
       maxBufferedBytes: e.PARLEY_MAX_BUFFERED_BYTES,
+      maxProcessBufferedBytes: e.PARLEY_MAX_PROCESS_BUFFERED_BYTES,
+      maxSocketsPerUser: e.PARLEY_MAX_SOCKETS_PER_USER,
+      maxSocketsPerAddress: e.PARLEY_MAX_SOCKETS_PER_ADDRESS,
+      maxEarlyBytes: e.PARLEY_MAX_EARLY_BYTES,
       capacity: e.PARLEY_GATEWAY_CAPACITY,
       maxPayloadBytes: 1024 * 1024,
     },

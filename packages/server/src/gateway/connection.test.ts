@@ -64,6 +64,8 @@ function setup(log: FakeLog, caps: { events?: number; bytes?: number } = {}) {
     {
       readLog: log.readLog,
       maxBufferedBytes: 1 << 20,
+      overProcessBudget: () => false,
+      slowShareBytes: 1 << 20,
       maxPendingEvents: caps.events ?? 1_000,
       maxPendingBytes: caps.bytes ?? 1 << 20,
       onError: (error) => errors.push(error),

@@ -13,6 +13,12 @@ export interface ConnectionDeps {
   readLog(userId: string, since: number, limit: number): Promise<SyncPage>;
   maxBufferedBytes: number;
   /**
+   * Whether the process's sockets together hold more unsent bytes than they may; a socket that
+   * holds more than `slowShareBytes` of it is then closed as a slow consumer.
+   */
+  overProcessBudget(): boolean;
+  slowShareBytes: number;
+  /**
    * Bounds of the reorder buffer (events that arrived out of order or during a fill). Past
    * either, the buffer is dropped and the connection reads those events from the log instead.
    */
@@ -61,7 +67,11 @@ export class Connection {
   /** Writes a frame; a client that cannot keep up is disconnected rather than buffered forever. */
   send(frame: string): void {
     if (!this.open) return;
-    if (this.ws.bufferedAmount > this.deps.maxBufferedBytes) {
+    const buffered = this.ws.bufferedAmount;
+    if (
+      buffered > this.deps.maxBufferedBytes ||
+      (buffered > this.deps.slowShareBytes && this.deps.overProcessBudget())
+    ) {
       this.ws.close(CloseCode.SlowConsumer, 'slow consumer');
       return;
     }

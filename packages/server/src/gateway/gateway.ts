@@ -25,6 +25,14 @@ export interface GatewayOptions {
   heartbeatTimeoutMs: number;
   helloTimeoutMs: number;
   maxBufferedBytes: number;
+  /** All sockets' unsent bytes together; past it, sockets holding a large share are closed with 4008. */
+  maxProcessBufferedBytes: number;
+  /** Sockets one account may hold here; more are refused at hello with 4101. */
+  maxSocketsPerUser: number;
+  /** Sockets from one client address here (before and after hello); more get HTTP 429 at the upgrade. */
+  maxSocketsPerAddress: number;
+  /** Bytes a socket may send between hello and ready; more close it with 4102. */
+  maxEarlyBytes: number;
   /** A socket's reorder buffer bounds (default 1,000 events, 4 MiB); past them it reads the log. */
   maxPendingEvents?: number;
   maxPendingBytes?: number;
@@ -60,8 +68,11 @@ const DEFAULT_MAX_PENDING_BYTES = 4 * 1024 * 1024;
 /** Users whose log heads are read at once after a bus reconnect. */
 const RECONNECT_CONCURRENCY = 16;
 
-/** Frames a client may send between hello and ready; more are dropped. */
+/** Frames a client may send between hello and ready; more close the socket with 4102. */
 const MAX_EARLY_FRAMES = 100;
+
+/** How often the sockets' unsent bytes are added up for the process budget. */
+const BUDGET_REFRESH_MS = 100;
 
 /** Control payloads on a user topic start with this instead of a seq. */
 const CONTROL_PREFIX = 'c|';
@@ -78,6 +89,9 @@ export class Gateway {
   readonly #users = new Map<string, UserSockets>();
   readonly #sweepTimer: NodeJS.Timeout;
   readonly #offReconnect: () => void;
+  /** Open sockets (before and after hello) per client address. */
+  readonly #perAddress = new Map<string, number>();
+  #processBuffered = { bytes: 0, at: -Infinity };
   #connectionCount = 0;
   #closing = false;
 
@@ -101,12 +115,39 @@ export class Gateway {
     return this.#connectionCount;
   }
 
-  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+  /** `address`: the client's address (as the trusted proxies tell it), for the per-address cap. */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, address: string): void {
     if (this.#closing) {
       refuseUpgrade(socket, new ChatError('unavailable', 'the server is shutting down; reconnect through /v1/gateway'));
       return;
     }
-    this.#wss.handleUpgrade(request, socket, head, (ws) => this.#wss.emit('connection', ws, request));
+    if ((this.#perAddress.get(address) ?? 0) >= this.options.maxSocketsPerAddress) {
+      refuseUpgrade(socket, new ChatError('rate_limited', 'too many sockets from this address; try again later'));
+      return;
+    }
+    this.#wss.handleUpgrade(request, socket, head, (ws) => {
+      this.#perAddress.set(address, (this.#perAddress.get(address) ?? 0) + 1);
+      ws.once('close', () => {
+        const left = (this.#perAddress.get(address) ?? 1) - 1;
+        if (left > 0) this.#perAddress.set(address, left);
+        else this.#perAddress.delete(address);
+      });
+      this.#wss.emit('connection', ws, request);
+    });
+  }
+
+  /**
+   * Whether the process's sockets together hold more unsent bytes than its budget (added up at
+   * most every BUDGET_REFRESH_MS, so a send costs no walk over every socket).
+   */
+  #overProcessBudget(): boolean {
+    const now = this.deps.clock.now();
+    if (now - this.#processBuffered.at >= BUDGET_REFRESH_MS) {
+      let bytes = 0;
+      for (const ws of this.#wss.clients) bytes += ws.bufferedAmount;
+      this.#processBuffered = { bytes, at: now };
+    }
+    return this.#processBuffered.bytes > this.options.maxProcessBufferedBytes;
   }
 
   #accept(ws: WebSocket): void {
@@ -116,11 +157,19 @@ export class Gateway {
     // Frames that a client sends right behind its hello wait until the session is ready.
     let session: Connection | 'awaiting hello' | 'starting' = 'awaiting hello';
     const early: [RawData, boolean][] = [];
+    let earlyBytes = 0;
     ws.on('message', (data, isBinary) => {
       if (session instanceof Connection) {
         this.#onFrame(session, data, isBinary);
       } else if (session === 'starting') {
-        if (early.length < MAX_EARLY_FRAMES) early.push([data, isBinary]);
+        earlyBytes += rawLength(data);
+        if (early.length < MAX_EARLY_FRAMES && earlyBytes <= this.options.maxEarlyBytes) {
+          early.push([data, isBinary]);
+        } else if (ws.readyState === ws.OPEN) {
+          // Dropping them silently would lose sends the client believes are on their way.
+          early.length = 0;
+          ws.close(CloseCode.TooMuchBeforeReady, 'too much before ready');
+        }
       } else {
         session = 'starting';
         clearTimeout(helloTimer);
@@ -155,6 +204,12 @@ export class Gateway {
       return;
     }
     if (ws.readyState !== ws.OPEN) return;
+    if ((this.#users.get(device.userId)?.connections.size ?? 0) >= this.options.maxSocketsPerUser) {
+      const message = `this account already has ${this.options.maxSocketsPerUser} sockets on this server`;
+      ws.send(JSON.stringify({ op: 'error', code: 'rate_limited', message }));
+      ws.close(CloseCode.TooManySockets, 'too many sockets');
+      return;
+    }
 
     const connection = new Connection(
       ws,
@@ -164,6 +219,9 @@ export class Gateway {
       {
         readLog: (userId, since, limit) => this.deps.messages.sync(userId, since, limit),
         maxBufferedBytes: this.options.maxBufferedBytes,
+        // A socket holding a sixteenth of the budget (at most 1 MiB) counts as slow when it is spent.
+        slowShareBytes: Math.min(1024 * 1024, this.options.maxProcessBufferedBytes / 16),
+        overProcessBudget: () => this.#overProcessBudget(),
         maxPendingEvents: this.options.maxPendingEvents ?? DEFAULT_MAX_PENDING_EVENTS,
         maxPendingBytes: this.options.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES,
         onError: (error) => this.deps.log.warn({ err: error }, 'log replay failed'),
@@ -484,6 +542,11 @@ export class Gateway {
 function refuseUpgrade(socket: Duplex, error: ChatError): void {
   if (socket.writable) socket.end(rawErrorResponse(error));
   else socket.destroy();
+}
+
+function rawLength(data: RawData): number {
+  if (Array.isArray(data)) return data.reduce((sum, part) => sum + part.length, 0);
+  return data instanceof ArrayBuffer ? data.byteLength : data.length;
 }
 
 function parseJson(data: RawData): unknown {

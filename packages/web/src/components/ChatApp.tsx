@@ -5,6 +5,7 @@ import { useChat, useChatStore } from '../state/context';
 import { ChatView } from './ChatView';
 import { ConnectionBanner } from './ConnectionBanner';
 import { DetailsPanel } from './DetailsPanel';
+import { ErrorBoundary } from './ErrorBoundary';
 import { FriendsDialog } from './FriendsDialog';
 import { Icon } from './Icon';
 import { NewGroupDialog } from './NewGroupDialog';
@@ -55,16 +56,19 @@ export function ChatApp({ onLogout }: { onLogout(): void }) {
   return (
     <div className="app" data-view={route.channelId ? 'chat' : 'list'} data-details={details && !!channel}>
       <ConnectionBanner />
-      <Sidebar activeId={route.channelId} onDialog={setDialog} onLogout={onLogout} />
+      <ErrorBoundary area="conversation list">
+        <Sidebar activeId={route.channelId} onDialog={setDialog} onLogout={onLogout} />
+      </ErrorBoundary>
       <main className="main">
         {route.channelId && channel ? (
-          <ChatView
-            key={route.channelId}
-            channel={channel}
-            jumpTo={route.messageId}
-            detailsOpen={details}
-            onToggleDetails={() => setDetails((d) => !d)}
-          />
+          <ErrorBoundary area="conversation" key={route.channelId}>
+            <ChatView
+              channel={channel}
+              jumpTo={route.messageId}
+              detailsOpen={details}
+              onToggleDetails={() => setDetails((d) => !d)}
+            />
+          </ErrorBoundary>
         ) : route.channelId && !channelsLoaded ? (
           <div className="empty-main" role="status">
             <span className="spinner" aria-hidden="true" /> {t('chat.loading')}
@@ -79,11 +83,17 @@ export function ChatApp({ onLogout }: { onLogout(): void }) {
           </div>
         )}
       </main>
-      {details && channel && <DetailsPanel channel={channel} onClose={() => setDetails(false)} />}
-      {dialog === 'dm' && <NewMessageDialog onClose={() => setDialog(null)} onOpen={openChannel} />}
-      {dialog === 'group' && <NewGroupDialog onClose={() => setDialog(null)} onOpen={openChannel} />}
-      {dialog === 'friends' && <FriendsDialog onClose={() => setDialog(null)} onOpen={openChannel} />}
-      {dialog === 'settings' && <SettingsDialog onClose={() => setDialog(null)} onLogout={onLogout} />}
+      {details && channel && (
+        <ErrorBoundary area="group details">
+          <DetailsPanel channel={channel} onClose={() => setDetails(false)} />
+        </ErrorBoundary>
+      )}
+      <ErrorBoundary area="dialog" key={dialog ?? ''}>
+        {dialog === 'dm' && <NewMessageDialog onClose={() => setDialog(null)} onOpen={openChannel} />}
+        {dialog === 'group' && <NewGroupDialog onClose={() => setDialog(null)} onOpen={openChannel} />}
+        {dialog === 'friends' && <FriendsDialog onClose={() => setDialog(null)} onOpen={openChannel} />}
+        {dialog === 'settings' && <SettingsDialog onClose={() => setDialog(null)} onLogout={onLogout} />}
+      </ErrorBoundary>
     </div>
   );
 }

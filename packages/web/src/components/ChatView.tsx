@@ -6,6 +6,7 @@ import { useChat, useChatStore } from '../state/context';
 import { channelTitle, dmPeer } from '../state/store';
 import { Avatar } from './Avatar';
 import { Composer } from './Composer';
+import { ErrorBoundary } from './ErrorBoundary';
 import { IconButton } from './IconButton';
 import { MessageList } from './MessageList';
 
@@ -89,7 +90,9 @@ export function ChatView({
           />
         )}
       </header>
-      <MessageList channel={channel} jumpTo={jumpTo} />
+      <ErrorBoundary area="message list">
+        <MessageList channel={channel} jumpTo={jumpTo} />
+      </ErrorBoundary>
       <Composer channelId={channel.id} placeholderName={title} />
     </section>
   );

@@ -22,6 +22,7 @@ export function DetailsPanel({ channel, onClose }: { channel: Channel; onClose()
   const [name, setName] = useState(channel.name ?? '');
   const [adding, setAdding] = useState(false);
   const [confirmLeave, setConfirmLeave] = useState(false);
+  const [confirmRemove, setConfirmRemove] = useState<ChannelMember | null>(null);
   const [error, setError] = useState<string | null>(null);
   const myRole = channel.members.find((m) => m.id === me.id)?.role ?? 'member';
   const canManage = myRole === 'owner' || myRole === 'admin';
@@ -118,11 +119,38 @@ export function DetailsPanel({ channel, onClose }: { channel: Channel; onClose()
               member={m}
               isMe={m.id === me.id}
               myRole={myRole}
-              onRemove={() => run(() => store.removeMember(channel.id, m.id))}
+              onRemove={() => setConfirmRemove(m)}
               onRole={(role) => run(() => store.setRole(channel.id, m.id, role))}
             />
           ))}
         </div>
+
+        {confirmRemove && (
+          <div className="details-section confirm" role="alertdialog" aria-label={t('group.removeMember')}>
+            <p>
+              {t('group.removeConfirm', {
+                name: confirmRemove.displayName || confirmRemove.username,
+                group: title,
+              })}
+            </p>
+            <div className="row">
+              <button type="button" className="btn secondary small" onClick={() => setConfirmRemove(null)}>
+                {t('common.cancel')}
+              </button>
+              <button
+                type="button"
+                className="btn danger small"
+                onClick={() => {
+                  const member = confirmRemove;
+                  setConfirmRemove(null);
+                  void run(() => store.removeMember(channel.id, member.id));
+                }}
+              >
+                {t('group.removeMember')}
+              </button>
+            </div>
+          </div>
+        )}
 
         {error && (
           <p className="form-error" role="alert">

@@ -6,7 +6,7 @@ import { dayNumber, useI18n, type I18n } from '../i18n';
 import { channelHref, navigate } from '../route';
 import type { OutboxItem } from '../state/backend';
 import { useChat, useChatStore } from '../state/context';
-import type { History } from '../state/store';
+import type { History, MemberNote } from '../state/store';
 import { sentEvent } from './Composer';
 import { Icon } from './Icon';
 import { MessageRow } from './MessageRow';
@@ -15,6 +15,7 @@ export type Row =
   | { kind: 'top'; key: string; hasOlder: boolean; loading: boolean }
   | { kind: 'day'; key: string; date: string }
   | { kind: 'new'; key: string }
+  | { kind: 'note'; key: string; note: MemberNote }
   | { kind: 'msg'; key: string; message: Message; mine: boolean; grouped: boolean; readBy: readonly string[] }
   | { kind: 'out'; key: string; item: OutboxItem; grouped: boolean }
   | { kind: 'bottom'; key: string };
@@ -32,7 +33,17 @@ export function buildRows(
   meId: string,
   readers: Readonly<Record<string, string>> | undefined,
   newAfter: string | null | undefined,
+  notes: readonly MemberNote[] = [],
 ): Row[] {
+  // Notes go after the message that was newest when they happened; older ones outside the window are left out.
+  const notesAfter = new Map<string, MemberNote[]>();
+  const trailing: MemberNote[] = [];
+  const lastId = h.messages[h.messages.length - 1]?.id;
+  for (const n of notes) {
+    if (n.afterId && h.messages.some((m) => m.id === n.afterId) && n.afterId !== lastId) {
+      notesAfter.set(n.afterId, [...(notesAfter.get(n.afterId) ?? []), n]);
+    } else if (!h.hasNewer && (!n.afterId || !lastId || compareIds(n.afterId, lastId) >= 0)) trailing.push(n);
+  }
   const rows: Row[] = [{ kind: 'top', key: 'top', hasOlder: h.hasOlder, loading: h.loadingOlder }];
   let lastDay = -1;
   let prev: { senderId: string; at: number } | null = null;
@@ -64,6 +75,14 @@ export function buildRows(
     }
     rows.push({ kind: 'msg', key: messageKey(m, meId), message: m, mine, grouped, readBy });
     prev = { senderId: m.senderId, at };
+    for (const note of notesAfter.get(m.id) ?? []) {
+      rows.push({ kind: 'note', key: note.key, note });
+      prev = null;
+    }
+  }
+  for (const note of trailing) {
+    rows.push({ kind: 'note', key: note.key, note });
+    prev = null;
   }
   if (h.hasNewer) {
     rows.push({ kind: 'bottom', key: 'bottom' });
@@ -87,7 +106,8 @@ export function buildRows(
 
 type BodyRow = Exclude<Row, { kind: 'top' | 'bottom' }>;
 
-const rowRole = (row: BodyRow) => (row.kind === 'msg' || row.kind === 'out' ? 'listitem' : 'separator');
+const rowRole = (row: BodyRow) =>
+  row.kind === 'msg' || row.kind === 'out' ? 'listitem' : row.kind === 'note' ? 'note' : 'separator';
 
 /** What the list's parts (header, footer, rows) need besides the row itself. */
 interface ListContext {
@@ -203,12 +223,15 @@ export function MessageList({ channel, jumpTo }: { channel: Channel; jumpTo?: st
   const history = useChat((s) => s.histories[channel.id]);
   const allOutbox = useChat((s) => s.outbox);
   const readers = useChat((s) => s.reads[channel.id]);
+  const notes = useChat((s) => s.notes[channel.id]);
   const listRef = useRef<VirtuosoHandle>(null);
   const scrollerRef = useRef<HTMLElement | null>(null);
   const followNext = useRef(false);
   const [atBottom, setAtBottom] = useState(true);
   const [highlight, setHighlight] = useState<string | null>(null);
   const [target, setTarget] = useState<string | undefined>(undefined);
+  // While a jump loads, no list is shown: one mounted at the end would start loading newer pages.
+  const [jumping, setJumping] = useState(false);
   // The read position when the view opened: the "New" divider stays put while reading.
   const [opened] = useState(() => ({
     newAfter: channel.unreadCount > 0 ? (channel.lastReadMessageId ?? null) : undefined,
@@ -217,8 +240,8 @@ export function MessageList({ channel, jumpTo }: { channel: Channel; jumpTo?: st
   const h = history ?? store.history(channel.id);
   const outbox = useMemo(() => allOutbox.filter((m) => m.channelId === channel.id), [allOutbox, channel.id]);
   const rows = useMemo(
-    () => buildRows(h, outbox, me.id, readers, opened.newAfter),
-    [h, outbox, me.id, readers, opened.newAfter],
+    () => buildRows(h, outbox, me.id, readers, opened.newAfter, notes),
+    [h, outbox, me.id, readers, opened.newAfter, notes],
   );
   const body = useMemo(() => rows.filter((r): r is BodyRow => r.kind !== 'top' && r.kind !== 'bottom'), [rows]);
   const firstItemIndex = useFirstItemIndex(body, h.generation);
@@ -235,8 +258,10 @@ export function MessageList({ channel, jumpTo }: { channel: Channel; jumpTo?: st
   useEffect(() => {
     if (!jumpTo) return;
     let cancelled = false;
+    setJumping(true);
     void store.jumpTo(channel.id, jumpTo).then((found) => {
       if (cancelled) return;
+      setJumping(false);
       navigate(channelHref(channel.id), true);
       if (!found) return;
       const m = store.history(channel.id).messages.find((x) => x.id === jumpTo);
@@ -281,6 +306,8 @@ export function MessageList({ channel, jumpTo }: { channel: Channel; jumpTo?: st
   // list has settled in a frame, and only while the page is visible.
   const bodyRef = useRef(body);
   bodyRef.current = body;
+  const historyRef = useRef(h);
+  historyRef.current = h;
   const readFrame = useRef(0);
   const reportRead = useCallback(() => {
     cancelAnimationFrame(readFrame.current);
@@ -328,7 +355,9 @@ export function MessageList({ channel, jumpTo }: { channel: Channel; jumpTo?: st
 
   const jumpToUnread = async () => {
     if (!opened.newAfter) return;
+    setJumping(true);
     await store.jumpTo(channel.id, opened.newAfter);
+    setJumping(false);
     setTarget('new');
   };
 
@@ -349,6 +378,11 @@ export function MessageList({ channel, jumpTo }: { channel: Channel; jumpTo?: st
             <span>{t('chat.newDivider')}</span>
           </div>
         );
+      case 'note': {
+        const u = users[row.note.userId];
+        const name = u?.displayName || u?.username || '…';
+        return <div className="member-note">{t(`group.note.${row.note.kind}`, { name })}</div>;
+      }
       case 'msg':
       case 'out':
         return (
@@ -381,7 +415,7 @@ export function MessageList({ channel, jumpTo }: { channel: Channel; jumpTo?: st
             {t('chat.tryAgain')}
           </button>
         </div>
-      ) : !h.loaded ? (
+      ) : !h.loaded || jumping ? (
         <div className="message-skeleton" role="status" aria-label={t('chat.loading')}>
           {[62, 40, 75, 30, 55].map((w, i) => (
             <div key={i} className={`skel-bubble${i % 2 ? ' mine' : ''}`} style={{ width: `${w}%` }} />
@@ -405,7 +439,8 @@ export function MessageList({ channel, jumpTo }: { channel: Channel; jumpTo?: st
           initialTopMostItemIndex={initialLocation}
           alignToBottom
           followOutput={(bottom) => {
-            const follow = bottom || followNext.current;
+            // Follow new messages at the live end only: a page appended to a jump window is not news.
+            const follow = (bottom && !historyRef.current.hasNewer) || followNext.current;
             followNext.current = false;
             return follow ? 'auto' : false;
           }}

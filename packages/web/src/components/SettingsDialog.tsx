@@ -2,7 +2,7 @@ import { limits } from '@parley/protocol';
 import { useEffect, useState, type FormEvent } from 'react';
 import { useI18n } from '../i18n';
 import { useChat, useChatStore } from '../state/context';
-import { disablePush, enablePush, pushState, type PushState } from '../push';
+import { PushUnavailable, disablePush, enablePush, pushState, type PushState } from '../push';
 import { applyTheme, readTheme, type Theme } from '../theme';
 import { Avatar } from './Avatar';
 import { Dialog } from './Dialog';
@@ -30,6 +30,7 @@ export function SettingsDialog({ onClose }: { onClose(): void; onLogout(): void 
   useEffect(() => applyTheme(theme), [theme]);
   const [push, setPush] = useState<PushState>('unsupported');
   const [pushBusy, setPushBusy] = useState(false);
+  const [pushProblem, setPushProblem] = useState<PushUnavailable['reason'] | null>(null);
   useEffect(() => {
     let live = true;
     pushState(store.backend.api)
@@ -41,13 +42,16 @@ export function SettingsDialog({ onClose }: { onClose(): void; onLogout(): void 
   }, [store]);
   const togglePush = async (on: boolean) => {
     setPushBusy(true);
+    setPushProblem(null);
     try {
       if (on) setPush(await enablePush(store.backend.api));
       else {
         await disablePush(store.backend.api);
         setPush('off');
       }
-    } catch {
+    } catch (error) {
+      // Say why the switch is still off; anything unexpected is reported like the server's refusal.
+      if (on) setPushProblem(error instanceof PushUnavailable ? error.reason : 'server');
       setPush(await pushState(store.backend.api).catch(() => 'off' as const));
     } finally {
       setPushBusy(false);
@@ -132,9 +136,21 @@ export function SettingsDialog({ onClose }: { onClose(): void; onLogout(): void 
               />
               <span>{t('settings.notifications')}</span>
             </label>
-            <small className="muted">
-              {push === 'blocked' ? t('settings.notificationsBlocked') : t('settings.notificationsHint')}
-            </small>
+            {pushProblem ? (
+              <small className="form-error" role="alert">
+                {t(
+                  pushProblem === 'dismissed'
+                    ? 'settings.pushDismissed'
+                    : pushProblem === 'service'
+                      ? 'settings.pushService'
+                      : 'settings.pushServer',
+                )}
+              </small>
+            ) : (
+              <small className="muted">
+                {push === 'blocked' ? t('settings.notificationsBlocked') : t('settings.notificationsHint')}
+              </small>
+            )}
           </div>
         )}
         {deferredInstall && (

@@ -3,7 +3,7 @@
  * on @parley/client; tests and the offline demo can implement it on anything.
  */
 import type { ParleyApi } from '@parley/client';
-import type { PresenceStatus, SyncEvent } from '@parley/protocol';
+import type { PresenceStatus, SyncEvent, User } from '@parley/protocol';
 
 export type ConnectionState = 'connecting' | 'online' | 'reconnecting' | 'offline';
 
@@ -29,6 +29,10 @@ export interface BackendEvents {
   event: SyncEvent;
   presence: { userId: string; status: PresenceStatus; lastSeenAt?: string };
   typing: { channelId: string; userId: string };
+  /** A read cursor moved: this user's (other devices), a DM partner's, or a group member's (ephemeral). */
+  read: { channelId: string; userId: string; messageId: string };
+  /** A profile (display name, status) changed: this user's or someone shown in the app. */
+  user: User;
   connection: ConnectionState;
   /** The outbox changed (added, failed, retried, discarded). */
   outbox: OutboxItem[];
@@ -59,6 +63,7 @@ export interface Backend {
     | 'addMember'
     | 'removeMember'
     | 'messages'
+    | 'historyPage'
     | 'request'
   >;
   readonly userId: string;

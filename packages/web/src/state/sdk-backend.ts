@@ -23,6 +23,8 @@ export function sdkBackend(client: ParleyClient, userId: string): Backend {
     event: new Set(),
     presence: new Set(),
     typing: new Set(),
+    read: new Set(),
+    user: new Set(),
     connection: new Set(),
     outbox: new Set(),
     sent: new Set(),
@@ -53,6 +55,8 @@ export function sdkBackend(client: ParleyClient, userId: string): Backend {
         client.on('event', (e) => emit('event', e)),
         client.on('presence', (p) => emit('presence', p)),
         client.on('typing', (t) => emit('typing', t)),
+        client.on('read', (r) => emit('read', r)),
+        client.on('user', (u) => emit('user', u)),
         client.connection.subscribe((s) => emit('connection', s)),
         client.on('outbox', (m) => {
           if (m.state === 'sent' && m.messageId && m.createdAt) {

@@ -44,6 +44,11 @@ function fakeBackend(pages: Record<string, Message[]>) {
         if (q.around) return all.filter((x) => Math.abs(Number(x.id) - Number(q.around)) <= 25);
         return all.slice(-50);
       },
+      async historyPage(channelId: string, q: { before?: string }) {
+        const messages = await this.messages(channelId, q);
+        const all = pages[channelId] ?? [];
+        return { messages, hasMore: messages.length > 0 && all[0]!.id !== messages[0]!.id };
+      },
       user: async (id: string) => ({ id, username: `u${id}`, displayName: `U${id}` }),
     },
     on(type: string, l: (v: never) => void) {
@@ -109,6 +114,59 @@ describe('ChatStore', () => {
     // The peer's cursor is kept for "Seen".
     f.emit('event', ev({ type: 'read.updated', channelId: 'c1', userId: '2', messageId: '6001' }));
     expect(store.state.reads.c1).toEqual({ '2': '6001' });
+  });
+
+  it('does not count a message twice when its event comes after the list snapshot that counted it', async () => {
+    const f = fakeBackend({});
+    // The snapshot already counts 1299 (its lastMessage) as unread.
+    f.backend.api.channels = async () => [{ ...dm, unreadCount: 1 }, group];
+    const store = new ChatStore(f.backend, me);
+    store.start();
+    await settle();
+    expect(store.state.channels.c1!.unreadCount).toBe(1);
+    f.emit('event', ev({ type: 'message.created', message: m('1299', 'c1', '2') }));
+    f.emit('event', ev({ type: 'message.created', message: m('1200', 'c1', '2') }, 2));
+    expect(store.state.channels.c1!.unreadCount).toBe(1);
+    f.emit('event', ev({ type: 'message.created', message: m('1300', 'c1', '2') }, 3));
+    expect(store.state.channels.c1!.unreadCount).toBe(2);
+  });
+
+  it('takes read positions from the list snapshot and live read events (DM and group)', async () => {
+    const f = fakeBackend({});
+    f.backend.api.channels = async () => [
+      { ...dm, members: [dm.members[0]!, { ...dm.members[1]!, lastReadMessageId: '1299' }] },
+      group,
+    ];
+    const store = new ChatStore(f.backend, me);
+    store.start();
+    await settle();
+    expect(store.state.reads.c1).toEqual({ '2': '1299' });
+    f.emit('read', { channelId: 'c2', userId: '3', messageId: '5000' });
+    f.emit('read', { channelId: 'c2', userId: '3', messageId: '4000' });
+    expect(store.state.reads.c2).toEqual({ '3': '5000' });
+  });
+
+  it('applies profile changes to people and to channel members', async () => {
+    const f = fakeBackend({});
+    const store = new ChatStore(f.backend, me);
+    store.start();
+    await settle();
+    f.emit('user', { ...bob, displayName: 'Robert', statusText: 'Away' });
+    expect(store.state.users['2']!.displayName).toBe('Robert');
+    expect(channelTitle(store.state.channels.c1!, me.id)).toBe('Robert');
+    f.emit('event', ev({ type: 'user.updated', user: { ...me, displayName: 'Me Again' } }));
+    expect(store.state.me.displayName).toBe('Me Again');
+  });
+
+  it('replying moves the server’s read cursor over what came before', async () => {
+    const f = fakeBackend({});
+    const store = new ChatStore(f.backend, me);
+    store.start();
+    await settle();
+    f.emit('event', ev({ type: 'message.created', message: m('6000', 'c1', '2') }));
+    f.emit('event', ev({ type: 'message.created', message: { ...m('6001', 'c1', '1'), clientMsgId: 'x' } }, 2));
+    expect(store.state.channels.c1!.unreadCount).toBe(0);
+    expect(f.calls).toContain('read c1 6001');
   });
 
   it('pages older history and ignores answers for a window that was replaced', async () => {

@@ -3,7 +3,17 @@
  * useSyncExternalStore), fed by REST calls and the live event stream of a Backend.
  */
 import { compareIds, limits } from '@parley/protocol';
-import type { Channel, ChannelInfo, Friend, FriendRequest, Message, Presence, SyncEvent, User } from '@parley/protocol';
+import type {
+  Channel,
+  ChannelInfo,
+  ChannelMember,
+  Friend,
+  FriendRequest,
+  Message,
+  Presence,
+  SyncEvent,
+  User,
+} from '@parley/protocol';
 import type { Backend, ConnectionState, OutboxItem } from './backend';
 
 export interface History {
@@ -20,6 +30,15 @@ export interface History {
   error?: string;
   /** Bumped when the window is replaced (jump, reload) rather than extended. */
   generation: number;
+}
+
+/** A line in a group's conversation about its membership (kept for this session). */
+export interface MemberNote {
+  key: string;
+  kind: 'added' | 'removed' | 'left';
+  userId: string;
+  /** The newest message when it happened: the note goes right after it. */
+  afterId?: string;
 }
 
 export interface State {
@@ -41,6 +60,8 @@ export interface State {
   typing: Readonly<Record<string, Readonly<Record<string, number>>>>;
   /** channelId -> userId -> last message id that member has read (other members only). */
   reads: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /** channelId -> membership notes, oldest first. */
+  notes: Readonly<Record<string, readonly MemberNote[]>>;
   /** The channel the user is looking at. */
   activeChannelId?: string;
 }
@@ -86,6 +107,7 @@ export class ChatStore {
       outbox: backend.outbox(),
       typing: {},
       reads: {},
+      notes: {},
     };
   }
 
@@ -129,7 +151,13 @@ export class ChatStore {
       b.on('event', (e) => this.#apply(e)),
       b.on('presence', (p) => this.#setPresence(p.userId, { status: p.status, lastSeenAt: p.lastSeenAt })),
       b.on('typing', (t) => this.#onTyping(t.channelId, t.userId)),
-      b.on('connection', (connection) => this.#set({ connection })),
+      b.on('read', (r) => this.#applyRead(r.channelId, r.userId, r.messageId)),
+      b.on('user', (u) => this.#noteUsers([u])),
+      b.on('connection', (connection) => {
+        // Offline, we cannot know who is online: forget it rather than show a stale "Online".
+        // The server sends everyone's presence again after the next `ready`.
+        this.#set(connection === 'online' ? { connection } : { connection, presence: {} });
+      }),
       b.on('outbox', (outbox) => this.#set({ outbox })),
       b.on('sent', (s) =>
         this.#addMessage({
@@ -172,14 +200,16 @@ export class ChatStore {
     const channels: Record<string, Channel> = {};
     const users = { ...this.state.users };
     const presence = { ...this.state.presence };
+    const reads: Record<string, Readonly<Record<string, string>>> = {};
     for (const c of list) {
       channels[c.id] = mergeChannel(this.state.channels[c.id], c);
+      reads[c.id] = mergeReads(this.state.reads[c.id], c.members, this.state.me.id);
       for (const m of c.members) {
         users[m.id] = stripMember(m);
-        if (m.presence && !presence[m.id]) presence[m.id] = m.presence;
+        if (m.presence) presence[m.id] = m.presence;
       }
     }
-    this.#set({ channels, users, presence, channelOrder: order(channels), channelsLoaded: true });
+    this.#set({ channels, users, presence, reads, channelOrder: order(channels), channelsLoaded: true });
     // Live messages may have reached channels we had not loaded; keep unread counts honest.
     for (const id of Object.keys(this.state.histories)) {
       if (!channels[id]) this.#dropHistory(id);
@@ -248,11 +278,12 @@ export class ChatStore {
     const token = this.#nextWindowToken(channelId);
     this.#setHistory(channelId, { loadingNewer: true, error: undefined });
     try {
-      const messages = await this.backend.api.messages(channelId, { limit: pageSize });
+      // hasMore, not the page's length, says whether more lie beyond: a page can stop at its byte budget.
+      const { messages, hasMore } = await this.backend.api.historyPage(channelId, { limit: pageSize });
       if (this.#windowTokens.get(channelId) !== token) return;
       this.#setHistory(channelId, {
         messages: mergeMessages([], messages),
-        hasOlder: messages.length >= pageSize,
+        hasOlder: hasMore,
         hasNewer: false,
         loaded: true,
         loadingNewer: false,
@@ -275,51 +306,46 @@ export class ChatStore {
     return token;
   }
 
-  async loadOlder(channelId: string): Promise<void> {
-    const h = this.history(channelId);
-    if (!h.loaded || !h.hasOlder || h.loadingOlder) return;
-    const first = h.messages[0];
-    if (!first) {
-      this.#setHistory(channelId, { hasOlder: false });
-      return;
-    }
-    this.#setHistory(channelId, { loadingOlder: true });
-    try {
-      const page = await this.backend.api.messages(channelId, { before: first.id, limit: pageSize });
-      const cur = this.history(channelId);
-      if (cur.generation !== h.generation || !cur.loadingOlder) return;
-      this.#setHistory(channelId, {
-        messages: mergeMessages(cur.messages, page),
-        hasOlder: page.length >= pageSize,
-        loadingOlder: false,
-      });
-      this.#notePeople(page);
-    } catch (error) {
-      if (this.history(channelId).generation === h.generation) {
-        this.#setHistory(channelId, { loadingOlder: false, error: describeError(error) });
-      }
-    }
+  loadOlder(channelId: string): Promise<void> {
+    return this.#loadPage(channelId, 'older');
   }
 
-  async loadNewer(channelId: string): Promise<void> {
+  loadNewer(channelId: string): Promise<void> {
+    return this.#loadPage(channelId, 'newer');
+  }
+
+  /**
+   * Extends the window by one page before its first message or after its last. An answer for a
+   * window that was replaced meanwhile (jump, latest) is dropped.
+   */
+  async #loadPage(channelId: string, direction: 'older' | 'newer'): Promise<void> {
+    const older = direction === 'older';
     const h = this.history(channelId);
-    if (!h.loaded || !h.hasNewer || h.loadingNewer) return;
-    const last = h.messages[h.messages.length - 1];
-    if (!last) return;
-    this.#setHistory(channelId, { loadingNewer: true });
+    if (!h.loaded || (older ? !h.hasOlder || h.loadingOlder : !h.hasNewer || h.loadingNewer)) return;
+    const edge = older ? h.messages[0] : h.messages[h.messages.length - 1];
+    if (!edge) {
+      if (older) this.#setHistory(channelId, { hasOlder: false });
+      return;
+    }
+    this.#setHistory(channelId, older ? { loadingOlder: true } : { loadingNewer: true });
     try {
-      const page = await this.backend.api.messages(channelId, { after: last.id, limit: pageSize });
+      const { messages: page, hasMore: more } = await this.backend.api.historyPage(
+        channelId,
+        older ? { before: edge.id, limit: pageSize } : { after: edge.id, limit: pageSize },
+      );
       const cur = this.history(channelId);
-      if (cur.generation !== h.generation || !cur.loadingNewer) return;
+      if (cur.generation !== h.generation || !(older ? cur.loadingOlder : cur.loadingNewer)) return;
       this.#setHistory(channelId, {
         messages: mergeMessages(cur.messages, page),
-        hasNewer: page.length >= pageSize,
-        loadingNewer: false,
+        ...(older ? { hasOlder: more, loadingOlder: false } : { hasNewer: more, loadingNewer: false }),
       });
       this.#notePeople(page);
     } catch (error) {
       if (this.history(channelId).generation === h.generation) {
-        this.#setHistory(channelId, { loadingNewer: false, error: describeError(error) });
+        this.#setHistory(channelId, {
+          ...(older ? { loadingOlder: false } : { loadingNewer: false }),
+          error: describeError(error),
+        });
       }
     }
   }
@@ -432,7 +458,11 @@ export class ChatStore {
     else await this.#reloadChannel(channelId);
   }
 
+  /** Members this user is removing: their `member.removed` note says "was removed". */
+  readonly #removing = new Set<string>();
+
   async removeMember(channelId: string, userId: string): Promise<void> {
+    if (userId !== this.state.me.id) this.#removing.add(userId);
     await this.backend.api.removeMember(channelId, userId);
     if (userId === this.state.me.id) this.#removeChannel(channelId);
     else await this.#reloadChannel(channelId);
@@ -505,30 +535,25 @@ export class ChatStore {
         this.#clearTyping(e.message.channelId, e.message.senderId);
         break;
       case 'read.updated':
-        if (e.userId === this.state.me.id) {
-          const c = this.state.channels[e.channelId];
-          if (c && (!c.lastReadMessageId || compareIds(e.messageId, c.lastReadMessageId) > 0)) {
-            const last = c.lastMessage?.id;
-            const unreadCount =
-              last && compareIds(e.messageId, last) >= 0 ? 0 : this.#countUnread(e.channelId, e.messageId);
-            this.#putChannel({ ...c, lastReadMessageId: e.messageId, unreadCount });
-          }
-        } else {
-          const cur = this.state.reads[e.channelId] ?? {};
-          const prev = cur[e.userId];
-          if (!prev || compareIds(e.messageId, prev) > 0) {
-            this.#set({ reads: { ...this.state.reads, [e.channelId]: { ...cur, [e.userId]: e.messageId } } });
-          }
-        }
+        this.#applyRead(e.channelId, e.userId, e.messageId);
+        break;
+      case 'user.updated':
+        this.#noteUsers([e.user]);
         break;
       case 'channel.created':
       case 'channel.updated':
+        this.#upsertInfo(e.channel);
+        break;
       case 'member.added':
+        if (e.userId !== this.state.me.id) this.#addNote(e.channel.id, 'added', e.userId, e.seq);
         this.#upsertInfo(e.channel);
         break;
       case 'member.removed':
         if (e.userId === this.state.me.id) this.#removeChannel(e.channel.id);
-        else this.#upsertInfo(e.channel);
+        else {
+          this.#addNote(e.channel.id, this.#removing.delete(e.userId) ? 'removed' : 'left', e.userId, e.seq);
+          this.#upsertInfo(e.channel);
+        }
         break;
       case 'friend.requested': {
         const r = e.request;
@@ -550,6 +575,34 @@ export class ChatStore {
           outgoing: this.state.outgoing.filter((r) => r.toUserId !== e.userId),
         });
         break;
+    }
+  }
+
+  #addNote(channelId: string, kind: MemberNote['kind'], userId: string, seq: number): void {
+    const key = `note:${seq}`;
+    const cur = this.state.notes[channelId] ?? [];
+    if (cur.some((n) => n.key === key)) return;
+    const note: MemberNote = { key, kind, userId };
+    const afterId = this.state.channels[channelId]?.lastMessage?.id;
+    if (afterId) note.afterId = afterId;
+    this.#set({ notes: { ...this.state.notes, [channelId]: [...cur, note].slice(-50) } });
+  }
+
+  /** A read cursor moved (never back): ours (from another device) or another member's. */
+  #applyRead(channelId: string, userId: string, messageId: string): void {
+    if (userId === this.state.me.id) {
+      const c = this.state.channels[channelId];
+      if (c && (!c.lastReadMessageId || compareIds(messageId, c.lastReadMessageId) > 0)) {
+        const last = c.lastMessage?.id;
+        const unreadCount = last && compareIds(messageId, last) >= 0 ? 0 : this.#countUnread(channelId, messageId);
+        this.#putChannel({ ...c, lastReadMessageId: messageId, unreadCount });
+      }
+      return;
+    }
+    const cur = this.state.reads[channelId] ?? {};
+    const prev = cur[userId];
+    if (!prev || compareIds(messageId, prev) > 0) {
+      this.#set({ reads: { ...this.state.reads, [channelId]: { ...cur, [userId]: messageId } } });
     }
   }
 
@@ -581,6 +634,15 @@ export class ChatStore {
     const next: Channel = { ...c };
     if (newer) next.lastMessage = m;
     if (mine && newer) {
+      // Replying means having read what came before: tell the server too, so the count does
+      // not come back after a reload and the others see "Seen".
+      const behind =
+        !!c.lastMessage &&
+        c.lastMessage.senderId !== m.senderId &&
+        (!c.lastReadMessageId || compareIds(c.lastReadMessageId, c.lastMessage.id) < 0);
+      if (c.unreadCount > 0 || behind) {
+        this.backend.markRead(m.channelId, m.id);
+      }
       next.lastReadMessageId = maxId(c.lastReadMessageId, m.id);
       next.unreadCount = 0;
     } else if (newer && !seen && !already) {
@@ -615,12 +677,11 @@ export class ChatStore {
     const users = { ...this.state.users };
     const presence = { ...this.state.presence };
     // DM members carry their read cursor, so "Seen" survives a reload (live read.updated moves it on).
-    const readers: Record<string, string> = { ...this.state.reads[info.id] };
     for (const m of info.members) {
       users[m.id] = stripMember(m);
-      if (m.presence && !presence[m.id]) presence[m.id] = m.presence;
-      if (m.lastReadMessageId) readers[m.id] = maxId(readers[m.id], m.lastReadMessageId) ?? m.lastReadMessageId;
+      if (m.presence) presence[m.id] = m.presence;
     }
+    const readers = mergeReads(this.state.reads[info.id], info.members, this.state.me.id);
     this.#set({ users, presence, reads: { ...this.state.reads, [info.id]: readers } });
     this.#putChannel(next);
   }
@@ -693,7 +754,29 @@ export class ChatStore {
         changed = true;
       }
     }
-    if (changed) this.#set({ users: next });
+    if (!changed) return;
+    const patch: Partial<State> = { users: next };
+    const mine = next[this.state.me.id];
+    if (mine && mine !== this.state.me) patch.me = mine;
+    // Channel titles and member lists show names from the channel's members: keep them current.
+    let channels: Record<string, Channel> | undefined;
+    for (const c of Object.values(this.state.channels)) {
+      if (!c.members.some((m) => next[m.id] !== this.state.users[m.id])) continue;
+      channels ??= { ...this.state.channels };
+      channels[c.id] = {
+        ...c,
+        members: c.members.map((m) => {
+          const u = next[m.id];
+          if (!u || u === this.state.users[m.id]) return m;
+          const member = { ...m, displayName: u.displayName };
+          if (u.statusText) member.statusText = u.statusText;
+          else delete member.statusText;
+          return member;
+        }),
+      };
+    }
+    if (channels) patch.channels = channels;
+    this.#set(patch);
   }
 }
 
@@ -738,6 +821,23 @@ function mergeChannel(cur: Channel | undefined, fresh: Channel): Channel {
   const merged: Channel = { ...fresh };
   if (lastMessage) merged.lastMessage = lastMessage;
   return merged;
+}
+
+/**
+ * Other members' read cursors: what we knew, moved forward by a snapshot's `lastReadMessageId`s
+ * (the server knows them for DMs and groups; live moves arrive as `read`).
+ */
+function mergeReads(
+  known: Readonly<Record<string, string>> | undefined,
+  members: readonly ChannelMember[],
+  meId: string,
+): Readonly<Record<string, string>> {
+  const readers: Record<string, string> = { ...known };
+  for (const m of members) {
+    if (m.id === meId || !m.lastReadMessageId) continue;
+    readers[m.id] = maxId(readers[m.id], m.lastReadMessageId) ?? m.lastReadMessageId;
+  }
+  return readers;
 }
 
 function newest(a: Message | undefined, b: Message | undefined): Message | undefined {

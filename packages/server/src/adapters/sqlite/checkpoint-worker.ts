@@ -14,7 +14,7 @@
 import { closeSync, fdatasyncSync, openSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { CheckpointFlag, type CheckpointSettings } from './checkpoint-flags.js';
-import { openDatabase } from './writes.js';
+import { openDatabase } from './connection.js';
 
 const { path, intervalMs, restartFrames, flags } = workerData as CheckpointSettings;
 const db = openDatabase(path);

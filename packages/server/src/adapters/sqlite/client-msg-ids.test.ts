@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import type { NewMessage } from '../../ports/store.js';
-import { SqliteStore } from './sqlite-store.js';
+import type { NewMessage, Store } from '../../ports/store.js';
+import { openSqliteStoreHere } from './sqlite-store.js';
 import { dmOf } from '../../ports/contract/fixtures.js';
 
 // The idempotency index is written behind (client-msg-ids.ts); these pin that resends find their
@@ -12,16 +12,16 @@ import { dmOf } from '../../ports/contract/fixtures.js';
 
 let dir: string;
 let file: string;
-const stores: SqliteStore[] = [];
+const stores: Store[] = [];
 const now = new Date().toISOString();
 
-async function open(): Promise<SqliteStore> {
-  const store = new SqliteStore({ path: file });
+async function open(): Promise<Store> {
+  const store = openSqliteStoreHere({ path: file });
   stores.push(store);
   return store;
 }
 
-async function openWithDm(): Promise<SqliteStore> {
+async function openWithDm(): Promise<Store> {
   const store = await open();
   await store.createUser({ id: '1', username: 'a', displayName: 'A', passwordHash: 'h', createdAt: now });
   await store.createUser({ id: '2', username: 'b', displayName: 'B', passwordHash: 'h', createdAt: now });
@@ -84,7 +84,7 @@ it('writes the keys gathered so far into the index table once the oldest has wai
 /** 2,000 keys (messages 1000-2999), closed into a generation of which one commit has written the first slice. */
 const largeGeneration = Array.from({ length: 2000 }, (_, i) => `k${String(i).padStart(4, '0')}`);
 
-async function writeFirstSliceOfLargeGeneration(store: SqliteStore): Promise<void> {
+async function writeFirstSliceOfLargeGeneration(store: Store): Promise<void> {
   await store.appendMessages(largeGeneration.map((key, i) => message(1000 + i, key)));
   await new Promise((resolve) => setTimeout(resolve, 1100));
   await store.appendMessages([message(5000, 'next-1')]);

@@ -14,7 +14,7 @@
  * every message after it (recover()), so a resend after a restart still finds its original.
  */
 import { newestMessageId, readMark, writeMark, type StoreMark } from './store-meta.js';
-import type { SqliteSession } from './writes.js';
+import type { SqliteConnection } from './connection.js';
 
 interface PendingKey {
   senderId: string;
@@ -65,20 +65,21 @@ export class ClientMsgIdIndex {
   /** How far the transaction under way wrote the closed generation (applied when it commits). */
   #writtenTo: number | undefined;
 
-  constructor(private readonly session: SqliteSession) {}
+  constructor(private readonly session: SqliteConnection) {}
 
-  /** Indexes the keys of messages committed after the last flush (after a crash). Run once, at open. */
+  /**
+   * Indexes the keys of messages committed after the last flush (after a crash). Run once, at
+   * open, inside the caller's transaction.
+   */
   recover(): void {
     const s = this.session;
-    s.transaction(() => {
-      const from = readMark(s, WATERMARK) - RECOVERY_MARGIN;
-      s.sql(
-        `INSERT OR IGNORE INTO client_msg_ids (sender_id, client_msg_id, message_id)
-         SELECT sender_id, client_msg_id, id FROM messages WHERE id > ? AND client_msg_id IS NOT NULL
-         ORDER BY sender_id, client_msg_id`,
-      ).run(from);
-      this.#markThrough(newestMessageId(s));
-    });
+    const from = readMark(s, WATERMARK) - RECOVERY_MARGIN;
+    s.sql(
+      `INSERT OR IGNORE INTO client_msg_ids (sender_id, client_msg_id, message_id)
+       SELECT sender_id, client_msg_id, id FROM messages WHERE id > ? AND client_msg_id IS NOT NULL
+       ORDER BY sender_id, client_msg_id`,
+    ).run(from);
+    this.#markThrough(newestMessageId(s));
   }
 
   /** The message id stored under the key, if any (inside the caller's transaction). */

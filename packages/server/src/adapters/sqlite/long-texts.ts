@@ -13,7 +13,7 @@
  * 10,000-character commit wait twice, docs/benchmarks.md finding 28). The batch is acked only once
  * both are done. So a crash of the machine can leave committed rows whose texts did not reach the
  * disk, but only rows that were never acked: each row keeps its text's CRC-32, and start-up removes
- * such rows (sqlite-store.ts, #removeMessagesWithLostTexts). A crash (or a rolled-back
+ * such rows (writer.ts, #removeMessagesWithLostTexts). A crash (or a rolled-back
  * transaction, or a duplicate send) can also leave bytes that no row points at; they are never
  * read, and the next append goes after them.
  */

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import type { NewMessage } from '../../ports/store.js';
-import { SqliteStore } from './sqlite-store.js';
+import type { NewMessage, Store } from '../../ports/store.js';
+import { openSqliteStoreHere } from './sqlite-store.js';
 import { dmOf } from '../../ports/contract/fixtures.js';
 
 // The update log is written behind (pending-log.ts); these pin that every entry is readable,
@@ -13,20 +13,20 @@ import { dmOf } from '../../ports/contract/fixtures.js';
 
 let dir: string;
 let file: string;
-const stores: SqliteStore[] = [];
+const stores: Store[] = [];
 const now = new Date().toISOString();
 
 /** Entries are stored by user once they have waited this long (5 s in a server). */
 const MOVE_AFTER_MS = 200;
 
-async function open(): Promise<SqliteStore> {
-  const store = new SqliteStore({ path: file, logMoveAfterMs: MOVE_AFTER_MS });
+async function open(): Promise<Store> {
+  const store = openSqliteStoreHere({ path: file, logMoveAfterMs: MOVE_AFTER_MS });
   stores.push(store);
   return store;
 }
 
 /** Users 1 and 2, and their DM (channel 3): log entry 1 of each is channel.created. */
-async function openWithDm(createdAt = now): Promise<SqliteStore> {
+async function openWithDm(createdAt = now): Promise<Store> {
   const store = await open();
   await store.createUser({ id: '1', username: 'a', displayName: 'A', passwordHash: 'h', createdAt });
   await store.createUser({ id: '2', username: 'b', displayName: 'B', passwordHash: 'h', createdAt });
@@ -61,7 +61,7 @@ function entryCounts(): { stored: number; pending: number } {
 }
 
 /** Seq and message text of each of a user's entries after `since`. */
-async function logOf(store: SqliteStore, since = 0, userId = '2'): Promise<[number, string | undefined][]> {
+async function logOf(store: Store, since = 0, userId = '2'): Promise<[number, string | undefined][]> {
   return (await store.readLog(userId, since, 1000)).map((entry) => [entry.seq, entry.message?.text]);
 }
 

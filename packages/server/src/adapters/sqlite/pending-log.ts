@@ -15,15 +15,15 @@
  *
  * Nothing is lost in a crash: an entry is in a pending table, in a chunk, or (halfway through a
  * move) in both, always inside the transaction that made it. Opening the store moves whatever the
- * pending tables hold into `user_log`, but for the entries a chunk already holds (recover()).
+ * pending tables hold into `user_log`, but for the entries a chunk already holds (moveAll(), which the writer runs once when it opens).
  *
  * Reads must see pending entries, and only the writer knows them: readLog and logBounds run on
- * the writer (threaded-store.ts), which merges what is stored with what is pending.
+ * the writer (routes.ts), which merges what is stored with what is pending.
  */
 import type { EventType } from '@parley/protocol';
 import type { LogEntry, StoredLogEntry } from '../../ports/store.js';
 import { toLogEntry, type LogRow } from '../sql-rows.js';
-import { JSON_IDS, MESSAGE_COLUMNS, type SqliteMessageRow, type SqliteSession } from './writes.js';
+import { JSON_IDS, MESSAGE_COLUMNS, type SqliteConnection, type SqliteMessageRow } from './connection.js';
 
 const TABLES = ['user_log_pending_a', 'user_log_pending_b'] as const;
 type PendingTable = (typeof TABLES)[number];
@@ -70,14 +70,9 @@ export class PendingLog {
   #movedAll = false;
 
   constructor(
-    private readonly session: SqliteSession,
+    private readonly session: SqliteConnection,
     private readonly closeAfterMs = CLOSE_AFTER_MS,
   ) {}
-
-  /** Moves what a crashed (or stopped) writer left pending into user_log. Run once, at open. */
-  recover(): void {
-    this.session.transaction(() => this.moveAll());
-  }
 
   /**
    * Moves every pending entry into user_log now, one row per entry, but for those a chunk holds

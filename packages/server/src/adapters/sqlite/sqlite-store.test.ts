@@ -5,12 +5,13 @@ import path from 'node:path';
 import { describePushSubscriptionStoreContract } from '../../ports/contract/push-subscriptions.contract.js';
 import { describeStoreContract } from '../../ports/contract/store.contract.js';
 import { expect, it } from 'vitest';
-import { SqliteStore } from './sqlite-store.js';
+import { openSqliteStoreHere } from './sqlite-store.js';
 import { openSqliteStore } from './threaded-store.js';
+import { SqliteReader } from './reader.js';
 import { dmOf, groupOf } from '../../ports/contract/fixtures.js';
 
 async function inMemory() {
-  const store = new SqliteStore({ path: ':memory:' });
+  const store = openSqliteStoreHere({ path: ':memory:' });
   return { store, cleanup: () => store.close() };
 }
 
@@ -38,7 +39,7 @@ it('keeps the WAL bounded while messages are committed without a pause', async (
   const dir = await mkdtemp(path.join(tmpdir(), 'parley-sqlite-'));
   const file = path.join(dir, 'parley.db');
   const limit = 1024 * 1024;
-  const store = new SqliteStore({
+  const store = openSqliteStoreHere({
     path: file,
     checkpoint: { intervalMs: 10, restartFrames: 64, walSizeLimitBytes: limit },
   });
@@ -67,18 +68,19 @@ it('keeps the WAL bounded while messages are committed without a pause', async (
   }
 });
 
-it('refuses every write on a read-only instance', async () => {
+it('reads beside the writer on a connection that refuses every write', async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'parley-sqlite-'));
   const file = path.join(dir, 'parley.db');
-  const writer = new SqliteStore({ path: file });
-  const reader = new SqliteStore({ path: file, readOnly: true });
+  const writer = openSqliteStoreHere({ path: file });
+  const opened = SqliteReader.open(file);
   try {
     const user = { id: '1', username: 'a', displayName: 'A', passwordHash: 'h', createdAt: new Date().toISOString() };
-    await expect(reader.createUser(user)).rejects.toThrow(/readonly/);
+    // The reader has no write methods at all (routes.ts); its connection is query_only besides.
+    expect(() => opened.db.prepare(`DELETE FROM users`).run()).toThrow(/readonly/);
     await writer.createUser(user);
-    expect((await reader.getUser('1'))?.username).toBe('a');
+    expect((await opened.reader.getUser('1'))?.username).toBe('a');
   } finally {
-    await reader.close();
+    opened.close();
     await writer.close();
     await rm(dir, { recursive: true, force: true });
   }
@@ -86,7 +88,7 @@ it('refuses every write on a read-only instance', async () => {
 
 it('resolves message batches in commit order while the next one commits during the previous sync', async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'parley-sqlite-'));
-  const store = new SqliteStore({ path: path.join(dir, 'parley.db') });
+  const store = openSqliteStoreHere({ path: path.join(dir, 'parley.db') });
   try {
     const now = new Date().toISOString();
     await store.createUser({ id: '1', username: 'a', displayName: 'A', passwordHash: 'h', createdAt: now });

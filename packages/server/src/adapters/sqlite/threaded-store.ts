@@ -12,9 +12,12 @@
  * after its commit.
  */
 import type { Store } from '../../ports/store.js';
-import { SqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
+import { SqliteReader } from './reader.js';
+import { routeStore, type WriterSide } from './routes.js';
+import { openSqliteStoreHere } from './sqlite-store.js';
 import { SqliteWriterThread } from './threads.js';
-import { WRITER_METHODS, decodeResults, encodeBatch, type WireResults, type WriterMethod } from './writer-protocol.js';
+import type { SqliteStoreOptions } from './options.js';
+import { decodeResults, encodeBatch } from './writer-protocol.js';
 
 /**
  * Opens the embedded store: for a file, writes on the writer thread and reads here; ':memory:'
@@ -26,29 +29,45 @@ export async function openSqliteStore(
   options: SqliteStoreOptions,
   onWriterLost: (reason: string) => void = () => undefined,
 ): Promise<Store> {
-  if (options.path === ':memory:') return new SqliteStore(options);
-  const writer = await SqliteWriterThread.start(options, onWriterLost);
-  let reader: SqliteStore;
+  if (options.path === ':memory:') return openSqliteStoreHere(options);
+  const thread = await SqliteWriterThread.start(options, onWriterLost);
+  let opened: ReturnType<typeof SqliteReader.open>;
   try {
-    reader = new SqliteStore({ path: options.path, readOnly: true });
+    opened = SqliteReader.open(options.path);
   } catch (error) {
-    await writer.close();
+    await thread.close();
     throw error;
   }
-  const store: Record<string, unknown> = {};
-  for (const name of Object.getOwnPropertyNames(SqliteStore.prototype)) {
-    const method = (reader as unknown as Record<string, unknown>)[name];
-    if (name !== 'constructor' && typeof method === 'function') store[name] = method.bind(reader);
-  }
-  for (const name of WRITER_METHODS) store[name] = (...args: unknown[]) => writer.call(name, args);
-  const appendMessages: Store['appendMessages'] = async (batch) => {
-    const { wire, transfer } = encodeBatch(batch);
-    const results = await writer.call('appendMessages' satisfies WriterMethod, [wire], transfer);
-    return decodeResults(results as WireResults, batch);
+  return routeStore(writerOnThread(thread), opened.reader, async () => {
+    await thread.close();
+    opened.close();
+  });
+}
+
+/** The writer's methods as calls posted to the writer thread (writer-worker.ts). */
+function writerOnThread(thread: SqliteWriterThread): WriterSide {
+  return {
+    createUser: (...args) => thread.call('createUser', args),
+    updateProfile: (...args) => thread.call('updateProfile', args),
+    createDevice: (...args) => thread.call('createDevice', args),
+    touchDevice: (...args) => thread.call('touchDevice', args),
+    revokeDevice: (...args) => thread.call('revokeDevice', args),
+    setLastSeen: (...args) => thread.call('setLastSeen', args),
+    changeFriendPair: (...args) => thread.call('changeFriendPair', args),
+    getOrCreateDm: (...args) => thread.call('getOrCreateDm', args),
+    createGroup: (...args) => thread.call('createGroup', args),
+    changeChannel: (...args) => thread.call('changeChannel', args),
+    moveReadCursor: (...args) => thread.call('moveReadCursor', args),
+    // The hot call crosses in a compact form of its own (writer-protocol.ts).
+    appendMessages: async (batch) => {
+      const { wire, transfer } = encodeBatch(batch);
+      return decodeResults(await thread.callAppendMessages(wire, transfer), batch);
+    },
+    appendLog: (...args) => thread.call('appendLog', args),
+    readLog: (...args) => thread.call('readLog', args),
+    logBounds: (...args) => thread.call('logBounds', args),
+    trimLog: (...args) => thread.call('trimLog', args),
+    savePushSubscription: (...args) => thread.call('savePushSubscription', args),
+    deletePushSubscription: (...args) => thread.call('deletePushSubscription', args),
   };
-  const close: Store['close'] = async () => {
-    await writer.close();
-    await reader.close();
-  };
-  return Object.assign(store, { appendMessages, close }) as unknown as Store;
 }

@@ -3,8 +3,9 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { StoreError } from '../../ports/store.js';
 import { CheckpointFlag, type CheckpointSettings } from './checkpoint-flags.js';
-import type { SqliteStoreOptions } from './sqlite-store.js';
-import type { WriterReply, WriterRequest } from './writer-protocol.js';
+import type { WriterMethod, WriterSide } from './routes.js';
+import type { SqliteStoreOptions } from './options.js';
+import type { WireBatch, WireResults, WriterReply, WriterRequest } from './writer-protocol.js';
 
 /** A worker script: beside this file when built; the build output when run from sources. */
 export function workerScript(name: string): URL | undefined {
@@ -121,8 +122,23 @@ export class SqliteWriterThread {
     return new SqliteWriterThread(worker, onLost);
   }
 
-  /** Posts a call; the buffers in `transfer` move to the writer thread (unusable here after). */
-  call(method: WriterRequest['method'], args: unknown[], transfer: ArrayBuffer[] = []): Promise<unknown> {
+  /**
+   * Runs a writer method on the writer thread. Its arguments and result cross by structured
+   * clone, so the result is the method's own (writer-worker.ts runs exactly that method).
+   */
+  call<K extends Exclude<WriterMethod, 'appendMessages'>>(
+    method: K,
+    args: Parameters<WriterSide[K]>,
+  ): Promise<Awaited<ReturnType<WriterSide[K]>>> {
+    return this.#post(method, args) as Promise<Awaited<ReturnType<WriterSide[K]>>>;
+  }
+
+  /** appendMessages in its compact form; the buffers in `transfer` move to the writer thread. */
+  callAppendMessages(wire: WireBatch, transfer: ArrayBuffer[]): Promise<WireResults> {
+    return this.#post('appendMessages', [wire], transfer) as Promise<WireResults>;
+  }
+
+  #post(method: WriterRequest['method'], args: unknown[], transfer: ArrayBuffer[] = []): Promise<unknown> {
     if (this.#stopped !== undefined) return Promise.reject(this.#stopped);
     const id = this.#nextId++;
     if (this.#calls.size === 0) this.worker.ref();
@@ -148,7 +164,7 @@ export class SqliteWriterThread {
   async close(): Promise<void> {
     if (this.#stopped !== undefined) return;
     this.#closing = true;
-    await this.call('close', []);
+    await this.#post('close', []);
     this.#stopped = new StoreError('unavailable', 'the store is closed');
     await this.worker.terminate();
   }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { WalSync } from './wal-sync.js';
-import { openDatabase } from './writes.js';
+import { openDatabase } from './connection.js';
 
 let dir: string;
 beforeEach(async () => {

@@ -1,35 +1,9 @@
 /** What the server's thread and the writer thread (writer-worker.ts) post to each other. */
 import type { Message } from '@parley/protocol';
-import type { AppendResult, LogEntry, NewMessage, Store, StoreErrorKind } from '../../ports/store.js';
+import type { AppendResult, LogEntry, NewMessage, StoreErrorKind } from '../../ports/store.js';
 import { newLogEntry, storedMessage } from '../sql-rows.js';
 import { longTextBytes } from './long-texts.js';
-
-/**
- * The Store methods that run on the writer thread: every write, and the reads of the update log,
- * whose newest entries only the writer knows (pending-log.ts). Everything else reads beside it.
- */
-export const WRITER_METHODS = [
-  'createUser',
-  'updateProfile',
-  'createDevice',
-  'revokeDevice',
-  'touchDevice',
-  'setLastSeen',
-  'changeFriendPair',
-  'getOrCreateDm',
-  'createGroup',
-  'changeChannel',
-  'moveReadCursor',
-  'appendMessages',
-  'appendLog',
-  'trimLog',
-  'savePushSubscription',
-  'deletePushSubscription',
-  'readLog',
-  'logBounds',
-] as const satisfies readonly (keyof Store)[];
-
-export type WriterMethod = (typeof WRITER_METHODS)[number];
+import type { WriterMethod } from './routes.js';
 
 export interface WriterRequest {
   id: number;

@@ -1,17 +1,18 @@
 /**
- * The writer thread: owns the one SqliteStore that writes (with its checkpoint thread and WAL
+ * The writer thread: owns the one SqliteWriter that writes (with its checkpoint thread and WAL
  * sync) and runs the calls the server's thread posts to it, one message per call. See
  * threaded-store.ts for why.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { StoreError } from '../../ports/store.js';
-import { SqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
+import type { SqliteStoreOptions } from './options.js';
+import { SqliteWriter } from './writer.js';
 import { decodeBatch, encodeResults, type WireBatch, type WriterReply, type WriterRequest } from './writer-protocol.js';
 
 const port = parentPort!;
-let store: SqliteStore;
+let store: SqliteWriter;
 try {
-  store = new SqliteStore(workerData as SqliteStoreOptions);
+  store = new SqliteWriter(workerData as SqliteStoreOptions);
   port.postMessage({ ready: true } satisfies WriterReply);
 } catch (error) {
   port.postMessage({ failed: String(error) } satisfies WriterReply);
@@ -23,8 +24,8 @@ async function run(request: WriterRequest): Promise<unknown> {
     const { batch, encodedTexts } = decodeBatch(request.args[0] as WireBatch);
     return encodeResults(await store.appendMessages(batch, encodedTexts));
   }
-  const method = store[request.method] as (...args: unknown[]) => Promise<unknown>;
-  return method.apply(store, request.args);
+  // Only writer methods can be named (WriterRequest), so nothing posted here reaches a reader.
+  return Reflect.apply(store[request.method], store, request.args) as Promise<unknown>;
 }
 
 port.on('message', (request: WriterRequest) => {

@@ -1,0 +1,313 @@
+/**
+ * The Store's reads (STORE_ROUTES' 'reader' methods) over one connection. The server runs one on
+ * its own thread over a `query_only` connection (SqliteReader.open), beside the writer thread;
+ * the writer has one over its own session too (writer.ts), for the reads its transactions make
+ * and for a store on one thread (':memory:', tests).
+ *
+ * A reader remembers nothing but statements (connection.ts) and has no way to write: it gets no
+ * transaction, no log append and no cache, which live on the writer's session (writes.ts).
+ */
+import type Database from 'better-sqlite3';
+import type { MemberRole, Message, User } from '@parley/protocol';
+import type {
+  ChannelRecord,
+  ChannelViewRecord,
+  DeviceSession,
+  FriendPair,
+  FriendRequestRecord,
+  HistoryQuery,
+  MemberRecord,
+  UserRecord,
+} from '../../ports/store.js';
+import type { PushSubscriptionRecord } from '../../ports/push.js';
+import { toChannelRecord, toUser, toUserRecord, UNREAD_CAP, type ChannelRow, type UserRow } from '../sql-rows.js';
+import { JSON_IDS, MESSAGE_COLUMNS, openDatabase, SqliteConnection, type SqliteMessageRow } from './connection.js';
+import { LongTexts } from './long-texts.js';
+import type { ReaderSide } from './routes.js';
+
+export const REQUEST_COLUMNS = `CAST(id AS TEXT) AS id, CAST(from_user_id AS TEXT) AS fromUserId,
+  CAST(to_user_id AS TEXT) AS toUserId, created_at AS createdAt`;
+export const USER_COLUMNS = `CAST(id AS TEXT) AS id, username, display_name, status_text, password_hash, created_at, last_seen_at`;
+
+export class SqliteReader implements ReaderSide {
+  readonly #connection: SqliteConnection;
+
+  constructor(connection: SqliteConnection) {
+    this.#connection = connection;
+  }
+
+  /**
+   * A reader on a connection of its own to a database the writer has opened (and migrated): the
+   * connection is `query_only`, so a write statement fails with SQLITE_READONLY.
+   */
+  static open(path: string): { reader: SqliteReader; db: Database.Database; close: () => void } {
+    const db = openDatabase(path);
+    db.pragma('query_only = ON');
+    const longTexts = new LongTexts(path, false);
+    return {
+      reader: new SqliteReader(new SqliteConnection(db, longTexts)),
+      db,
+      close() {
+        if (db.open) db.close();
+        longTexts.close();
+      },
+    };
+  }
+
+  #sql(sql: string) {
+    return this.#connection.sql(sql);
+  }
+
+  // ------------------------------------------------------------ accounts
+
+  async findUserByUsername(username: string): Promise<UserRecord | undefined> {
+    const row = this.#sql(`SELECT ${USER_COLUMNS} FROM users WHERE username = ?`).get(username.toLowerCase()) as
+      UserRow | undefined;
+    return row && toUserRecord(row);
+  }
+
+  async getUser(userId: string): Promise<UserRecord | undefined> {
+    const row = this.#sql(`SELECT ${USER_COLUMNS} FROM users WHERE id = ?`).get(userId) as UserRow | undefined;
+    return row && toUserRecord(row);
+  }
+
+  async getUsers(userIds: readonly string[]): Promise<User[]> {
+    if (userIds.length === 0) return [];
+    const rows = this.#sql(`SELECT ${USER_COLUMNS} FROM users WHERE id IN ${JSON_IDS}`).all(
+      JSON.stringify(userIds),
+    ) as UserRow[];
+    return rows.map(toUser);
+  }
+
+  async searchUsers(prefix: string, limit: number): Promise<User[]> {
+    const lower = prefix.toLowerCase();
+    // Range scan on the unique index; avoids LIKE's escaping rules.
+    const rows = this.#sql(
+      `SELECT ${USER_COLUMNS} FROM users WHERE username >= ? AND username < ? ORDER BY username LIMIT ?`,
+    ).all(lower, `${lower}\uffff`, limit) as UserRow[];
+    return rows.map(toUser);
+  }
+
+  async findDeviceByTokenHash(tokenHash: string): Promise<DeviceSession | undefined> {
+    const row = this.#sql(
+      `SELECT CAST(id AS TEXT) AS deviceId, CAST(user_id AS TEXT) AS userId,
+              COALESCE(last_used_at, created_at) AS lastUsedAt FROM devices
+       WHERE token_hash = ? AND revoked_at IS NULL`,
+    ).get(tokenHash) as DeviceSession | undefined;
+    return row;
+  }
+
+  async getLastSeen(userIds: readonly string[]): Promise<Map<string, string>> {
+    const rows = this.#sql(
+      `SELECT CAST(id AS TEXT) AS id, last_seen_at FROM users
+       WHERE id IN ${JSON_IDS} AND last_seen_at IS NOT NULL`,
+    ).all(JSON.stringify(userIds)) as { id: string; last_seen_at: string }[];
+    return new Map(rows.map((row) => [row.id, row.last_seen_at]));
+  }
+
+  // ------------------------------------------------------------ friends
+
+  /** The pair as stored now (the writer reads it inside its transactions too). */
+  readFriendPair(a: string, b: string): FriendPair {
+    const requests = this.#sql(
+      `SELECT ${REQUEST_COLUMNS} FROM friend_requests
+       WHERE (from_user_id = @a AND to_user_id = @b) OR (from_user_id = @b AND to_user_id = @a) ORDER BY friend_requests.id`,
+    ).all({ a, b }) as FriendRequestRecord[];
+    return { friends: this.#areFriends(a, b), requests };
+  }
+
+  #areFriends(a: string, b: string): boolean {
+    return this.#sql(`SELECT 1 FROM friendships WHERE user_id = ? AND friend_id = ?`).get(a, b) !== undefined;
+  }
+
+  async friendPair(a: string, b: string): Promise<FriendPair> {
+    return this.readFriendPair(a, b);
+  }
+
+  async getFriendRequest(requestId: string): Promise<FriendRequestRecord | undefined> {
+    return this.#sql(`SELECT ${REQUEST_COLUMNS} FROM friend_requests WHERE id = ?`).get(requestId) as
+      FriendRequestRecord | undefined;
+  }
+
+  async listFriendRequests(userId: string) {
+    const incoming = this.#sql(
+      `SELECT ${REQUEST_COLUMNS} FROM friend_requests WHERE to_user_id = ? ORDER BY friend_requests.id`,
+    ).all(userId) as FriendRequestRecord[];
+    const outgoing = this.#sql(
+      `SELECT ${REQUEST_COLUMNS} FROM friend_requests WHERE from_user_id = ? ORDER BY friend_requests.id`,
+    ).all(userId) as FriendRequestRecord[];
+    return { incoming, outgoing };
+  }
+
+  async listFriendIds(userId: string): Promise<string[]> {
+    const rows = this.#sql(`SELECT CAST(friend_id AS TEXT) AS id FROM friendships WHERE user_id = ?`).all(userId) as {
+      id: string;
+    }[];
+    return rows.map((row) => row.id);
+  }
+
+  async areFriends(a: string, b: string): Promise<boolean> {
+    return this.#areFriends(a, b);
+  }
+
+  // ------------------------------------------------------------ channels
+
+  /** The channel's members as stored now. */
+  readMembers(channelId: string): MemberRecord[] {
+    const rows = this.#sql(
+      `SELECT CAST(user_id AS TEXT) AS userId, role, joined_at AS joinedAt,
+              CAST(last_read_message_id AS TEXT) AS lastRead
+       FROM channel_members WHERE channel_id = ? ORDER BY joined_at, user_id`,
+    ).all(channelId) as (MemberRecord & { lastRead: string | null })[];
+    return rows.map(({ lastRead, ...member }) =>
+      lastRead === null ? member : { ...member, lastReadMessageId: lastRead },
+    );
+  }
+
+  /** The channel as stored now. */
+  readChannel(channelId: string): ChannelRecord | undefined {
+    const row = this.#sql(`SELECT CAST(id AS TEXT) AS id, kind, name, created_at FROM channels WHERE id = ?`).get(
+      channelId,
+    ) as ChannelRow | undefined;
+    if (row === undefined) return undefined;
+    return toChannelRecord(row, this.readMembers(channelId));
+  }
+
+  async getChannel(channelId: string): Promise<ChannelRecord | undefined> {
+    return this.readChannel(channelId);
+  }
+
+  async getRole(channelId: string, userId: string): Promise<MemberRole | undefined> {
+    const row = this.#sql(`SELECT role FROM channel_members WHERE channel_id = ? AND user_id = ?`).get(
+      channelId,
+      userId,
+    ) as { role: MemberRole } | undefined;
+    return row?.role;
+  }
+
+  async memberIds(channelId: string): Promise<string[]> {
+    return this.#connection.memberIds(channelId);
+  }
+
+  async channelPeers(userId: string, maxGroupSize: number): Promise<string[]> {
+    const rows = this.#sql(
+      `SELECT DISTINCT CAST(peer.user_id AS TEXT) AS id
+       FROM channel_members mine
+       JOIN channels ch ON ch.id = mine.channel_id AND ch.kind = 'group'
+       JOIN channel_members peer ON peer.channel_id = mine.channel_id AND peer.user_id != mine.user_id
+       WHERE mine.user_id = ?
+         AND (SELECT COUNT(*) FROM channel_members c WHERE c.channel_id = mine.channel_id) <= ?`,
+    ).all(userId, maxGroupSize) as { id: string }[];
+    return rows.map((row) => row.id);
+  }
+
+  async dmPartners(userId: string): Promise<string[]> {
+    const rows = this.#sql(
+      `SELECT CAST(peer.user_id AS TEXT) AS id
+       FROM channel_members mine
+       JOIN channels ch ON ch.id = mine.channel_id AND ch.kind = 'dm'
+       JOIN channel_members peer ON peer.channel_id = mine.channel_id AND peer.user_id != mine.user_id
+       WHERE mine.user_id = ?`,
+    ).all(userId) as { id: string }[];
+    return rows.map((row) => row.id);
+  }
+
+  async listChannelViews(userId: string): Promise<ChannelViewRecord[]> {
+    const rows = this.#sql(
+      `SELECT CAST(c.id AS TEXT) AS id, c.kind, c.name, c.created_at,
+              CAST(m.last_read_message_id AS TEXT) AS last_read,
+              CAST((SELECT MAX(id) FROM messages WHERE channel_id = c.id) AS TEXT) AS last_message_id
+       FROM channel_members m JOIN channels c ON c.id = m.channel_id
+       WHERE m.user_id = ?
+       ORDER BY COALESCE((SELECT MAX(id) FROM messages WHERE channel_id = c.id), c.id) DESC`,
+    ).all(userId) as (ChannelRow & { last_read: string | null; last_message_id: string | null })[];
+    const getMessage = this.#sql(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id = ?`);
+    const countUnread = this.#sql(
+      `SELECT COUNT(*) AS n FROM (SELECT 1 FROM messages WHERE channel_id = ? AND id > ? AND sender_id != ? LIMIT ${UNREAD_CAP})`,
+    );
+    return rows.map((row) => {
+      const view: ChannelViewRecord = {
+        ...toChannelRecord(row, this.readMembers(row.id)),
+        unreadCount: 0,
+      };
+      if (row.last_message_id !== null) {
+        const last = getMessage.get(row.last_message_id) as SqliteMessageRow | undefined;
+        if (last !== undefined) view.lastMessage = this.#connection.toMessage(last);
+        view.unreadCount = (countUnread.get(row.id, row.last_read ?? 0, userId) as { n: number }).n;
+      }
+      if (row.last_read !== null) view.lastReadMessageId = row.last_read;
+      return view;
+    });
+  }
+
+  // ------------------------------------------------------------ messages
+
+  async listMessages(channelId: string, query: HistoryQuery, maxTextBytes = Infinity): Promise<Message[]> {
+    const { limit } = query;
+    // Rows are read one at a time and the read stops once the texts reach the budget.
+    const read = (sql: string, ...params: unknown[]) =>
+      this.#connection.readMessagesWithin(
+        this.#sql(sql).iterate(...params) as Iterable<SqliteMessageRow>,
+        maxTextBytes,
+      );
+    if ('before' in query) {
+      return read(
+        `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE channel_id = ? AND id < ? ORDER BY messages.id DESC LIMIT ?`,
+        channelId,
+        query.before,
+        limit,
+      ).messages.reverse();
+    }
+    if ('after' in query) {
+      return read(
+        `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE channel_id = ? AND id > ? ORDER BY messages.id ASC LIMIT ?`,
+        channelId,
+        query.after,
+        limit,
+      ).messages;
+    }
+    if ('around' in query) {
+      // Half the page before the target, the target, and the rest after it.
+      const older = read(
+        `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE channel_id = ? AND id <= ? ORDER BY messages.id DESC LIMIT ?`,
+        channelId,
+        query.around,
+        Math.floor(limit / 2) + 1,
+      );
+      const left = maxTextBytes - older.textBytes;
+      const newer =
+        left > 0 && older.messages.length < limit
+          ? this.#connection.readMessagesWithin(
+              this.#sql(
+                `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE channel_id = ? AND id > ? ORDER BY messages.id ASC LIMIT ?`,
+              ).iterate(channelId, query.around, limit - older.messages.length) as Iterable<SqliteMessageRow>,
+              left,
+            ).messages
+          : [];
+      return [...older.messages.reverse(), ...newer];
+    }
+    return read(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE channel_id = ? ORDER BY messages.id DESC LIMIT ?`,
+      channelId,
+      limit,
+    ).messages.reverse();
+  }
+
+  async getMessage(channelId: string, messageId: string): Promise<Message | undefined> {
+    const row = this.#sql(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id = ? AND channel_id = ?`).get(
+      messageId,
+      channelId,
+    ) as SqliteMessageRow | undefined;
+    return row && this.#connection.toMessage(row);
+  }
+
+  // ------------------------------------------------------------ push subscriptions
+
+  async pushSubscriptions(userIds: readonly string[]): Promise<PushSubscriptionRecord[]> {
+    return this.#sql(
+      `SELECT endpoint, p256dh, auth, CAST(user_id AS TEXT) AS userId, CAST(device_id AS TEXT) AS deviceId,
+              created_at AS createdAt
+       FROM push_subscriptions WHERE user_id IN ${JSON_IDS} ORDER BY created_at`,
+    ).all(JSON.stringify(userIds)) as PushSubscriptionRecord[];
+  }
+}
