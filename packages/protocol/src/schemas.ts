@@ -29,16 +29,19 @@ const VISIBLE = /[^\p{White_Space}\p{Default_Ignorable_Code_Point}\p{Cc}\p{Cf}\p
  * (a name of zero-width spaces or a Hangul filler looks like nobody). Trimmed; `max` in UTF-16 units.
  */
 export function visibleName(max: number, { allowEmpty = false } = {}) {
-  return z
-    .string()
-    .trim()
-    .max(max)
-    .refine((value) => value.isWellFormed(), 'must not contain unpaired surrogates')
-    .refine((value) => !CONTROL_OR_BIDI.test(value), 'must not contain control or bidirectional-control characters')
-    .refine(
-      (value) => (allowEmpty && value === '') || VISIBLE.test(value),
-      allowEmpty ? 'must be empty or contain a visible character' : 'must contain a visible character',
-    );
+  return (
+    z
+      .string()
+      .trim()
+      .refine((value) => value.isWellFormed(), 'must not contain unpaired surrogates')
+      // Counted in code points, as every text length of the contract (an emoji is one character).
+      .refine((value) => [...value].length <= max, `must be at most ${max} characters`)
+      .refine((value) => !CONTROL_OR_BIDI.test(value), 'must not contain control or bidirectional-control characters')
+      .refine(
+        (value) => (allowEmpty && value === '') || VISIBLE.test(value),
+        allowEmpty ? 'must be empty or contain a visible character' : 'must contain a visible character',
+      )
+  );
 }
 
 const displayName = visibleName(limits.maxDisplayNameLength);

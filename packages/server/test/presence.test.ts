@@ -63,6 +63,26 @@ describe('online and offline', () => {
     await sb.close();
   });
 
+  /**
+   * A control user, also the watcher's friend, who closes a socket after `a`'s closed: with the
+   * same grace, its offline reaches the watcher after any offline of `a` would have. That order,
+   * not a sleep, is the barrier for "nothing was announced".
+   */
+  async function controlFor(b: AuthResult, watcher: TestSocket) {
+    const control = await signup(url, 'pc');
+    await http(url, 'POST', '/v1/friends/requests', { token: control.token, body: { userId: b.user.id } });
+    await http(url, 'POST', '/v1/friends/requests', { token: b.token, body: { userId: control.user.id } });
+    const socket = await TestSocket.connect(server.wsUrl, control.token);
+    const stop = keepAlive(socket);
+    await watcher.next(presenceOf(control.user.id, 'online'));
+    return async () => {
+      stop();
+      await socket.close();
+      await watcher.next(presenceOf(control.user.id, 'offline'), 3000);
+      await watcher.roundTrip();
+    };
+  }
+
   it('stays online while another device is connected', async () => {
     const [a, b] = await friends();
     const watcher = await TestSocket.connect(server.wsUrl, b.token);
@@ -70,13 +90,16 @@ describe('online and offline', () => {
     const phone = await TestSocket.connect(server.wsUrl, a.token);
     const stopPhone = keepAlive(phone);
     await watcher.next(presenceOf(a.user.id, 'online'));
+    const barrier = await controlFor(b, watcher);
     const laptop = await TestSocket.connect(server.wsUrl, a.token);
     await laptop.close();
-    // Wait past the grace period: nothing may have been announced.
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await barrier();
     const changes = watcher.frames.filter((f) => f.op === 'presence' && f.userId === a.user.id).map((f) => f.status);
     expect(changes).toEqual(['offline', 'online']); // the snapshot after ready, then one "online"
-    expect((await http(url, 'GET', '/v1/friends', { token: b.token })).body.friends[0].presence.status).toBe('online');
+    expect(
+      (await http(url, 'GET', '/v1/friends', { token: b.token })).body.friends.find((f: any) => f.user.id === a.user.id)
+        .presence.status,
+    ).toBe('online');
     stopPhone();
     stopWatcher();
     await phone.close();
@@ -89,10 +112,11 @@ describe('online and offline', () => {
     const stopWatcher = keepAlive(watcher);
     const first = await TestSocket.connect(server.wsUrl, a.token);
     await watcher.next(presenceOf(a.user.id, 'online'));
+    const barrier = await controlFor(b, watcher);
     await first.close();
     const second = await TestSocket.connect(server.wsUrl, a.token);
     const stopSecond = keepAlive(second);
-    await new Promise((resolve) => setTimeout(resolve, 600));
+    await barrier();
     const changes = watcher.frames.filter((f) => f.op === 'presence' && f.userId === a.user.id).map((f) => f.status);
     expect(changes).toEqual(['offline', 'online']); // the snapshot after ready, then one "online"
     stopSecond();

@@ -3,6 +3,11 @@
  * restarted: nothing acked is lost, nothing is duplicated, logs stay gap-free, resume still
  * works, and lastSeenAt survives. Needs `npx tsc -b packages/server` first (dist/main.js).
  * Skipped against an external server (PARLEY_CONFORMANCE_URL).
+ *
+ * Embedded only (not in the fleet run): it kills and restarts the single process that owns the
+ * SQLite data directory, which is what this file is about. On a fleet a process crash is a
+ * gateway or API node dying while PostgreSQL keeps the data; packages/server/test/cluster
+ * covers that (SIGKILL and SIGTERM of a gateway mid-traffic).
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,19 +18,19 @@ import {
   type Client,
   closeAll,
   dm,
-  externalUrl,
+  type Endpoint,
   group,
   named,
   type Sock,
-  type Target,
-} from './lib.js';
+} from '../harness.js';
+import { externalUrl } from './target.js';
 
 const HB = 100;
 const GRACE = 200;
 
 describe.skipIf(externalUrl)('SIGKILL and restart', () => {
   let proc: ServerProcess;
-  let t: Target;
+  let t: Endpoint;
   const socks: Sock[] = [];
 
   beforeAll(async () => {
@@ -37,7 +42,7 @@ describe.skipIf(externalUrl)('SIGKILL and restart', () => {
         PARLEY_PRESENCE_GRACE_MS: String(GRACE),
       },
     });
-    t = { baseUrl: proc.baseUrl, wsUrl: proc.wsUrl, close: async () => {} };
+    t = { baseUrl: proc.baseUrl, wsUrl: proc.wsUrl };
   });
   afterAll(async () => {
     await closeAll(socks);

@@ -4,7 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { allMessages, dm, externalUrl, newUser, type Client, startTarget, type Target } from './lib.js';
+import { allMessages, dm, newUser, type Client } from '../harness.js';
+import { externalUrl, startTarget, type Target } from './target.js';
 
 let t: Target;
 let alice: Client;

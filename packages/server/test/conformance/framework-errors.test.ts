@@ -8,12 +8,16 @@ import { connect } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { CloseCode, errorStatus, isErrorCode, type ErrorCode } from '@parley/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newUser, startTarget, type Client, type Target } from './lib.js';
+import { newUser, type Client } from '../harness.js';
+import { startTarget, type Target } from './target.js';
 
 let t: Target;
 let alice: Client;
 let host: string;
 let port: number;
+/** Where sockets go: the gateway discovery announces (on a fleet, not the API node). */
+let wsHost: string;
+let wsPort: number;
 
 beforeAll(async () => {
   t = await startTarget();
@@ -21,13 +25,20 @@ beforeAll(async () => {
   const url = new URL(t.baseUrl);
   host = url.hostname;
   port = Number(url.port || 80);
+  const ws = new URL(t.wsUrl);
+  wsHost = ws.hostname;
+  wsPort = Number(ws.port || 80);
 });
 afterAll(() => t.close());
 
 /** Writes `bytes`, reads until the server closes (or `until` matches what arrived so far). */
-function exchange(bytes: (string | Buffer)[], until?: (received: Buffer) => boolean): Promise<Buffer> {
+function exchange(
+  bytes: (string | Buffer)[],
+  until?: (received: Buffer) => boolean,
+  at: { host: string; port: number } = { host, port },
+): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const socket = connect(port, host);
+    const socket = connect(at.port, at.host);
     const chunks: Buffer[] = [];
     const done = () => {
       socket.destroy();
@@ -44,6 +55,11 @@ function exchange(bytes: (string | Buffer)[], until?: (received: Buffer) => bool
       for (const part of bytes) socket.write(part);
     });
   });
+}
+
+/** `exchange` with the gateway that serves /v1/ws. */
+function exchangeWs(bytes: (string | Buffer)[], until?: (received: Buffer) => boolean): Promise<Buffer> {
+  return exchange(bytes, until, { host: wsHost, port: wsPort });
 }
 
 interface RawResponse {
@@ -201,20 +217,20 @@ function upgradeRequest(path: string, headers: Record<string, string> = {}): str
 describe('WebSocket handshakes the server refuses', () => {
   it('a bad Sec-WebSocket-Key is invalid_request', async () => {
     expectError(
-      parseResponse(await exchange([upgradeRequest('/v1/ws', { 'Sec-WebSocket-Key': 'short' })])),
+      parseResponse(await exchangeWs([upgradeRequest('/v1/ws', { 'Sec-WebSocket-Key': 'short' })])),
       'invalid_request',
     );
   });
 
   it('an unsupported WebSocket version is invalid_request', async () => {
     expectError(
-      parseResponse(await exchange([upgradeRequest('/v1/ws', { 'Sec-WebSocket-Version': '7' })])),
+      parseResponse(await exchangeWs([upgradeRequest('/v1/ws', { 'Sec-WebSocket-Version': '7' })])),
       'invalid_request',
     );
   });
 
   it('an upgrade on another path is not_found', async () => {
-    expectError(parseResponse(await exchange([upgradeRequest('/v1/other')])), 'not_found');
+    expectError(parseResponse(await exchangeWs([upgradeRequest('/v1/other')])), 'not_found');
   });
 });
 
@@ -264,7 +280,7 @@ async function closeCodeAfter(frames: Buffer[]): Promise<number | undefined> {
     }
     return undefined;
   };
-  const received = await exchange([upgradeRequest('/v1/ws'), ...frames], (r) => closeFrame(r) !== undefined);
+  const received = await exchangeWs([upgradeRequest('/v1/ws'), ...frames], (r) => closeFrame(r) !== undefined);
   expect(received.toString('latin1')).toMatch(/^HTTP\/1\.1 101 /);
   return closeFrame(received);
 }
