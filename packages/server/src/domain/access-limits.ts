@@ -35,12 +35,17 @@ export class AccessLimits {
     refuse(await storeCall(this.limiter.take(`signup:${address}`, this.options.signupPerAddress)), 'too many sign-ups');
   }
 
-  /** Before checking a password for `username` from `address`; throws rate_limited. */
+  /**
+   * Before checking a password for `username` from `address`; throws rate_limited. A try counts
+   * before its password is checked (so a thousand guesses sent at once are still limited), and a
+   * success forgets them all: only a run of tries without a success, or more than the free tries
+   * in flight at one moment, makes the next one wait.
+   */
   async login(address: string, username: string): Promise<void> {
     refuse(await storeCall(this.limiter.take(`login:${address}`, this.options.loginPerAddress)), 'too many logins');
     refuse(
       await storeCall(this.limiter.attempt(`login-user:${username}`, this.options.loginPerUsername)),
-      'too many failed logins for this username',
+      'too many login attempts for this username',
     );
   }
 
