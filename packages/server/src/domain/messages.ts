@@ -78,6 +78,10 @@ export class MessageService {
     if (!input.text.isWellFormed()) {
       return Promise.reject(new ChatError('invalid_request', 'text contains unpaired surrogates'));
     }
+    // PostgreSQL's text type cannot hold U+0000; refusing it everywhere keeps one contract on every store.
+    if (input.text.includes('\u0000')) {
+      return Promise.reject(new ChatError('invalid_request', 'text must not contain U+0000'));
+    }
     if (!textWithinLimit(input.text)) {
       return Promise.reject(
         new ChatError('message_too_long', `text is longer than ${limits.maxTextCodePoints} characters`),

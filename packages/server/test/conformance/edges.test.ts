@@ -16,7 +16,7 @@ import {
   type Client,
   type Sock,
 } from '../harness.js';
-import { startTarget, type Target, targetKind } from './target.js';
+import { startTarget, type Target } from './target.js';
 
 let t: Target;
 let alice: Client;
@@ -90,35 +90,38 @@ describe('users', () => {
 });
 
 describe('message text is stored exactly', () => {
-  // KNOWN DISCREPANCY on PostgreSQL: a text holding U+0000 answers 503 unavailable (PostgreSQL's
-  // text type cannot hold NUL), where the contract stores any well-formed text exactly. Skipped
-  // (visibly) on the fleet until the PostgreSQL store handles it.
-  it.skipIf(targetKind === 'fleet')(
-    'round-trips NUL, RTL, zero-width, newlines, HTML and JSON-looking text',
-    async () => {
-      const ch = await dm(alice, carol);
-      const texts = [
-        'a\u0000b',
-        'שלום עולם',
-        'zero\u200bwidth',
-        'line1\nline2\r\n\ttab',
-        '<script>alert(1)</script>',
-        '{"op":"ack"}',
-        ' ',
-      ];
-      const s = await carol.connect();
-      socks.push(s);
-      for (const text of texts) {
-        const m = await post(alice, ch, text);
-        expect(m.text).toBe(text);
-        const ev = await s.gotMessage(m.id);
-        expect(ev.message.text).toBe(text);
-        const page = await history(carol, ch, `around=${m.id}&limit=1`);
-        expect(page.body.messages.find((x: any) => x.id === m.id).text).toBe(text);
-      }
-      await s.close();
-    },
-  );
+  it('refuses U+0000 in a text with invalid_request on every store, and stores nothing', async () => {
+    const ch = await dm(alice, carol);
+    const refused = await alice.req('POST', `/v1/channels/${ch}/messages`, { text: 'a\u0000b', clientMsgId: 'nul-1' });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.code).toBe('invalid_request');
+    const page = await history(carol, ch, 'limit=100');
+    expect(page.body.messages.filter((m: { clientMsgId?: string }) => m.clientMsgId === 'nul-1')).toEqual([]);
+  });
+
+  it('round-trips RTL, zero-width, control characters, newlines, HTML and JSON-looking text', async () => {
+    const ch = await dm(alice, carol);
+    const texts = [
+      'a\u0001b\u007f',
+      'שלום עולם',
+      'zero\u200bwidth',
+      'line1\nline2\r\n\ttab',
+      '<script>alert(1)</script>',
+      '{"op":"ack"}',
+      ' ',
+    ];
+    const s = await carol.connect();
+    socks.push(s);
+    for (const text of texts) {
+      const m = await post(alice, ch, text);
+      expect(m.text).toBe(text);
+      const ev = await s.gotMessage(m.id);
+      expect(ev.message.text).toBe(text);
+      const page = await history(carol, ch, `around=${m.id}&limit=1`);
+      expect(page.body.messages.find((x: any) => x.id === m.id).text).toBe(text);
+    }
+    await s.close();
+  });
 
   it('requires clientMsgId on HTTP sends and accepts a 64-character one', async () => {
     const ch = await dm(alice, carol);
