@@ -112,7 +112,13 @@ describe.skipIf(!!missing)('web app in Chromium', () => {
     // Alice starts a DM by searching for bob.
     await alice.getByRole('button', { name: 'New message' }).click();
     await alice.getByRole('textbox', { name: 'Search people' }).fill('bob');
-    await alice.getByRole('dialog').getByRole('button', { name: 'bob', exact: true }).click();
+    // The picker works from the keyboard: down from the search field to the first person, Enter.
+    const bobRow = alice.getByRole('dialog').getByRole('button', { name: 'bob', exact: true });
+    await bobRow.waitFor();
+    await alice.keyboard.press('ArrowDown');
+    await poll(() => bobRow.evaluate((el) => el === document.activeElement)).toBe(true);
+    await shot(alice, 'pick-new-message');
+    await alice.keyboard.press('Enter');
     await poll(() => alice.getByRole('heading', { name: 'bob' }).count()).toBe(1);
     await send(alice, 'Hi Bob 👋');
     await message(alice, 'Hi Bob').getByText('Sent').waitFor({ state: 'attached' });
@@ -150,6 +156,8 @@ describe.skipIf(!!missing)('web app in Chromium', () => {
     await alice.getByRole('button', { name: 'Friends' }).click();
     await alice.getByRole('tab', { name: 'Add friend' }).click();
     await alice.getByRole('textbox', { name: 'Search people' }).fill('bob');
+    await alice.getByRole('button', { name: 'Add: bob' }).waitFor();
+    await shot(alice, 'pick-add-friend');
     await alice.getByRole('button', { name: 'Add: bob' }).click();
     await alice.getByRole('dialog').getByText('Request sent').waitFor();
     await alice.keyboard.press('Escape');
@@ -175,6 +183,7 @@ describe.skipIf(!!missing)('web app in Chromium', () => {
     await alice.getByRole('checkbox', { name: 'bob' }).check();
     await search.fill('carol');
     await alice.getByRole('checkbox', { name: 'Carol Park' }).check();
+    await shot(alice, 'pick-new-group');
     await alice.getByRole('button', { name: 'Create group' }).click();
     await alice.getByRole('heading', { name: 'Weekend plans' }).waitFor();
     await send(alice, 'Who is in for Saturday?');
@@ -198,6 +207,15 @@ describe.skipIf(!!missing)('web app in Chromium', () => {
     await confirm.getByRole('button', { name: 'Remove from group' }).click();
     await panel.getByText('2 members').first().waitFor();
     await alice.getByRole('note').filter({ hasText: 'Carol Park was removed from the group' }).waitFor();
+    // Adding a member uses the same picker: members are marked, others can be added (from the keyboard too).
+    await panel.getByRole('button', { name: 'Add member' }).click();
+    await panel.getByRole('textbox', { name: 'Add member' }).fill('carol');
+    const addCarol = panel.getByRole('button', { name: 'Add: Carol Park' });
+    await addCarol.waitFor();
+    await alice.keyboard.press('ArrowDown');
+    await poll(() => addCarol.evaluate((el) => el === document.activeElement)).toBe(true);
+    await shot(alice, 'pick-add-member');
+    await panel.locator('.add-member').getByRole('button', { name: 'Close' }).click();
     await bob.getByRole('note').filter({ hasText: 'Carol Park is no longer in the group' }).waitFor();
 
     await bob.getByRole('button', { name: 'Members' }).click();

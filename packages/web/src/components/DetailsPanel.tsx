@@ -8,7 +8,7 @@ import { channelTitle } from '../state/store';
 import { Avatar } from './Avatar';
 import { IconButton } from './IconButton';
 import { PersonRow } from './PersonRow';
-import { useUserSearch } from './useUserSearch';
+import { UserPicker } from './UserPicker';
 
 const roleRank = { owner: 0, admin: 1, member: 2 } as const;
 
@@ -235,29 +235,17 @@ function MemberRow({
 
 function AddMember({ channel, onAdd, onDone }: { channel: Channel; onAdd(id: string): Promise<void>; onDone(): void }) {
   const { t } = useI18n();
-  const [query, setQuery] = useState('');
-  const { results } = useUserSearch(query);
   const memberIds = new Set(channel.members.map((m) => m.id));
   return (
     <div className="add-member">
-      <div className="row">
-        <input
-          type="text"
-          enterKeyHint="search"
-          autoComplete="off"
-          className="search-input"
-          aria-label={t('group.addMember')}
-          placeholder={t('dm.searchHint')}
-          value={query}
-          onChange={(e) => setQuery(e.target.value)}
-          autoFocus
-        />
-        <IconButton icon="close" label={t('common.close')} onClick={onDone} />
-      </div>
-      <div className="pick-list">
-        {results.map((u) => (
-          <PersonRow key={u.id} user={u}>
-            {memberIds.has(u.id) ? (
+      <UserPicker
+        label={t('group.addMember')}
+        autoFocus
+        beside={<IconButton icon="close" label={t('common.close')} onClick={onDone} />}
+        mode={{
+          kind: 'action',
+          action: (u) =>
+            memberIds.has(u.id) ? (
               <span className="tag">{t('group.role.member')}</span>
             ) : (
               <button
@@ -268,10 +256,9 @@ function AddMember({ channel, onAdd, onDone }: { channel: Channel; onAdd(id: str
               >
                 {t('friends.add')}
               </button>
-            )}
-          </PersonRow>
-        ))}
-      </div>
+            ),
+        }}
+      />
     </div>
   );
 }

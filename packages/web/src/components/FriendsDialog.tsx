@@ -5,7 +5,7 @@ import { useChat, useChatStore } from '../state/context';
 import { Dialog } from './Dialog';
 import { IconButton } from './IconButton';
 import { PersonRow } from './PersonRow';
-import { useUserSearch } from './useUserSearch';
+import { UserPicker } from './UserPicker';
 
 type Tab = 'all' | 'requests' | 'add';
 
@@ -120,49 +120,31 @@ function Requests() {
 function AddFriend() {
   const { t } = useI18n();
   const store = useChatStore();
-  const [query, setQuery] = useState('');
-  const { results, loading } = useUserSearch(query);
   const friends = useChat((s) => s.friends);
   const outgoing = useChat((s) => s.outgoing);
   const [sent, setSent] = useState<Set<string>>(new Set());
   return (
-    <>
-      <input
-        type="text"
-        enterKeyHint="search"
-        autoComplete="off"
-        className="search-input"
-        aria-label={t('dm.search')}
-        placeholder={t('dm.searchHint')}
-        value={query}
-        onChange={(e) => setQuery(e.target.value)}
-        autoFocus
-      />
-      <div className="pick-list">
-        {results.map((u) => {
-          const isFriend = friends.includes(u.id);
-          const pending = sent.has(u.id) || outgoing.some((r) => r.toUserId === u.id);
-          return (
-            <PersonRow key={u.id} user={u}>
-              {isFriend ? (
-                <span className="tag">{t('friends.isFriend')}</span>
-              ) : pending ? (
-                <span className="tag">{t('friends.added')}</span>
-              ) : (
-                <button
-                  type="button"
-                  className="btn primary small"
-                  aria-label={`${t('friends.add')}: ${u.displayName || u.username}`}
-                  onClick={() => void store.sendFriendRequest(u.id).then(() => setSent((s) => new Set(s).add(u.id)))}
-                >
-                  {t('friends.add')}
-                </button>
-              )}
-            </PersonRow>
-          );
-        })}
-        {query.trim() && !loading && results.length === 0 && <p className="muted empty-note">{t('dm.noResults')}</p>}
-      </div>
-    </>
+    <UserPicker
+      label={t('dm.search')}
+      autoFocus
+      mode={{
+        kind: 'action',
+        action: (u) =>
+          friends.includes(u.id) ? (
+            <span className="tag">{t('friends.isFriend')}</span>
+          ) : sent.has(u.id) || outgoing.some((r) => r.toUserId === u.id) ? (
+            <span className="tag">{t('friends.added')}</span>
+          ) : (
+            <button
+              type="button"
+              className="btn primary small"
+              aria-label={`${t('friends.add')}: ${u.displayName || u.username}`}
+              onClick={() => void store.sendFriendRequest(u.id).then(() => setSent((s) => new Set(s).add(u.id)))}
+            >
+              {t('friends.add')}
+            </button>
+          ),
+      }}
+    />
   );
 }

@@ -6,23 +6,18 @@ import { useChat, useChatStore } from '../state/context';
 import { Avatar } from './Avatar';
 import { Dialog } from './Dialog';
 import { Icon } from './Icon';
-import { useUserSearch } from './useUserSearch';
+import { UserPicker } from './UserPicker';
 
 export function NewGroupDialog({ onClose, onOpen }: { onClose(): void; onOpen(channelId: string): void }) {
   const { t } = useI18n();
   const store = useChatStore();
   const friendIds = useChat((s) => s.friends);
   const users = useChat((s) => s.users);
-  const presence = useChat((s) => s.presence);
   const [name, setName] = useState('');
-  const [query, setQuery] = useState('');
   const [picked, setPicked] = useState<User[]>([]);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const { results } = useUserSearch(query);
   const friends = friendIds.map((id) => users[id]).filter((u): u is User => !!u);
-  const list = query.trim() ? results : friends;
-  const isPicked = (id: string) => picked.some((p) => p.id === id);
   const toggle = (u: User) =>
     setPicked((cur) => (cur.some((p) => p.id === u.id) ? cur.filter((p) => p.id !== u.id) : [...cur, u]));
   const full = picked.length + 1 >= limits.maxGroupMembers;
@@ -77,37 +72,11 @@ export function NewGroupDialog({ onClose, onOpen }: { onClose(): void; onOpen(ch
             ))}
           </div>
         )}
-        <input
-          type="text"
-          enterKeyHint="search"
-          autoComplete="off"
-          className="search-input"
-          aria-label={t('group.addPeople')}
-          placeholder={t('dm.searchHint')}
-          value={query}
-          onChange={(e) => setQuery(e.target.value)}
+        <UserPicker
+          label={t('group.addPeople')}
+          mode={{ kind: 'select', selected: picked, onToggle: toggle, full }}
+          suggestions={friends}
         />
-        <div className="pick-list" role="group" aria-label={t('group.addPeople')}>
-          {list.map((u) => (
-            <label key={u.id} className="person pick">
-              <Avatar id={u.id} name={u.displayName || u.username} size={36} presence={presence[u.id]?.status} />
-              <span className="person-text">
-                <span className="person-name">{u.displayName || u.username}</span>
-                {u.displayName !== u.username && <span className="person-sub muted">@{u.username}</span>}
-              </span>
-              <input
-                type="checkbox"
-                checked={isPicked(u.id)}
-                disabled={!isPicked(u.id) && full}
-                onChange={() => toggle(u)}
-                aria-label={u.displayName || u.username}
-              />
-            </label>
-          ))}
-          {list.length === 0 && (
-            <p className="muted empty-note">{query.trim() ? t('dm.noResults') : t('dm.searchHint')}</p>
-          )}
-        </div>
         {error && (
           <p className="form-error" role="alert">
             {error}

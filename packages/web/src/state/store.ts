@@ -1,80 +1,37 @@
 /**
  * The app's state: one immutable snapshot replaced on every change (React reads it with
- * useSyncExternalStore), fed by REST calls and the live event stream of a Backend.
+ * useSyncExternalStore), fed by REST calls and the live event stream of a Backend. The rules
+ * that fold an input into the state live in `reducer.ts`; this class does the I/O around them
+ * (requests, paging, timers) and carries out the effects the reducer asks for.
  */
 import { compareIds, limits } from '@parley/protocol';
-import type {
-  Channel,
-  ChannelInfo,
-  ChannelMember,
-  Friend,
-  FriendRequest,
-  Message,
-  Presence,
-  SyncEvent,
-  User,
-} from '@parley/protocol';
-import type { Backend, ConnectionState, OutboxItem } from './backend';
+import type { ChannelInfo, Friend, Message, Presence, User } from '@parley/protocol';
+import type { Backend } from './backend';
+import {
+  applyEvent,
+  countUnread,
+  emptyHistory,
+  initialState,
+  maxId,
+  mergeMessages,
+  withChannel,
+  withChannelInfo,
+  withChannelList,
+  withFriend,
+  withFriendLists,
+  withHistory,
+  withMessage,
+  withoutChannel,
+  withRead,
+  withUsers,
+  type Applied,
+  type EventContext,
+  type History,
+  type State,
+} from './reducer';
 
-export interface History {
-  /** A contiguous window of the channel's messages, ascending by id. */
-  messages: readonly Message[];
-  /** More history exists before the first message. */
-  hasOlder: boolean;
-  /** The window does not reach the newest message (after a jump). */
-  hasNewer: boolean;
-  loadingOlder: boolean;
-  loadingNewer: boolean;
-  /** The first page has arrived. */
-  loaded: boolean;
-  error?: string;
-  /** Bumped when the window is replaced (jump, reload) rather than extended. */
-  generation: number;
-}
-
-/** A line in a group's conversation about its membership (kept for this session). */
-export interface MemberNote {
-  key: string;
-  kind: 'added' | 'removed' | 'left';
-  userId: string;
-  /** The newest message when it happened: the note goes right after it. */
-  afterId?: string;
-}
-
-export interface State {
-  me: User;
-  connection: ConnectionState;
-  /** Channels by id; `channelOrder` sorts them by recent activity. */
-  channels: Readonly<Record<string, Channel>>;
-  channelOrder: readonly string[];
-  channelsLoaded: boolean;
-  users: Readonly<Record<string, User>>;
-  presence: Readonly<Record<string, Presence>>;
-  friends: readonly string[];
-  friendsLoaded: boolean;
-  incoming: readonly FriendRequest[];
-  outgoing: readonly FriendRequest[];
-  histories: Readonly<Record<string, History>>;
-  outbox: readonly OutboxItem[];
-  /** channelId -> userId -> typing-until (ms). */
-  typing: Readonly<Record<string, Readonly<Record<string, number>>>>;
-  /** channelId -> userId -> last message id that member has read (other members only). */
-  reads: Readonly<Record<string, Readonly<Record<string, string>>>>;
-  /** channelId -> membership notes, oldest first. */
-  notes: Readonly<Record<string, readonly MemberNote[]>>;
-  /** The channel the user is looking at. */
-  activeChannelId?: string;
-}
-
-const emptyHistory: History = {
-  messages: [],
-  hasOlder: true,
-  hasNewer: false,
-  loadingOlder: false,
-  loadingNewer: false,
-  loaded: false,
-  generation: 0,
-};
+export type { History, MemberNote, State } from './reducer';
+export { mergeMessages, order } from './reducer';
 
 const pageSize = 50;
 const typingTtlMs = 6_000;
@@ -91,24 +48,7 @@ export class ChatStore {
 
   constructor(backend: Backend, me: User) {
     this.backend = backend;
-    this.state = {
-      me,
-      connection: backend.connection(),
-      channels: {},
-      channelOrder: [],
-      channelsLoaded: false,
-      users: { [me.id]: me },
-      presence: {},
-      friends: [],
-      friendsLoaded: false,
-      incoming: [],
-      outgoing: [],
-      histories: {},
-      outbox: backend.outbox(),
-      typing: {},
-      reads: {},
-      notes: {},
-    };
+    this.state = initialState(me, backend.connection(), backend.outbox());
   }
 
   subscribe = (listener: () => void): (() => void) => {
@@ -119,9 +59,35 @@ export class ChatStore {
   getSnapshot = (): State => this.state;
 
   #set(patch: Partial<State>): void {
-    if (this.#closed) return;
-    this.state = { ...this.state, ...patch };
+    this.#replace({ ...this.state, ...patch });
+  }
+
+  #replace(next: State): void {
+    if (this.#closed || next === this.state) return;
+    this.state = next;
     this.#scheduleNotify();
+  }
+
+  /** Takes the reducer's new state and carries out the effects it asks for. */
+  #commit({ state, effects }: Applied): void {
+    this.#replace(state);
+    for (const effect of effects) {
+      switch (effect.type) {
+        case 'markRead':
+          this.backend.markRead(effect.channelId, effect.messageId);
+          break;
+        case 'reloadChannel':
+          void this.#reloadChannel(effect.channelId);
+          break;
+        case 'removalSeen':
+          this.#removing.delete(effect.userId);
+          break;
+      }
+    }
+  }
+
+  #context(): EventContext {
+    return { viewingLatest: this.#viewing && isVisible(), removing: this.#removing };
   }
 
   /**
@@ -148,11 +114,11 @@ export class ChatStore {
   start(): void {
     const b = this.backend;
     this.#off.push(
-      b.on('event', (e) => this.#apply(e)),
+      b.on('event', (e) => this.#commit(applyEvent(this.state, e, this.#context()))),
       b.on('presence', (p) => this.#setPresence(p.userId, { status: p.status, lastSeenAt: p.lastSeenAt })),
       b.on('typing', (t) => this.#onTyping(t.channelId, t.userId)),
-      b.on('read', (r) => this.#applyRead(r.channelId, r.userId, r.messageId)),
-      b.on('user', (u) => this.#noteUsers([u])),
+      b.on('read', (r) => this.#replace(withRead(this.state, r.channelId, r.userId, r.messageId))),
+      b.on('user', (u) => this.#replace(withUsers(this.state, [u]))),
       b.on('connection', (connection) => {
         // Offline, we cannot know who is online: forget it rather than show a stale "Online".
         // The server sends everyone's presence again after the next `ready`.
@@ -160,14 +126,20 @@ export class ChatStore {
       }),
       b.on('outbox', (outbox) => this.#set({ outbox })),
       b.on('sent', (s) =>
-        this.#addMessage({
-          id: s.messageId,
-          channelId: s.channelId,
-          senderId: this.state.me.id,
-          text: s.text,
-          createdAt: s.createdAt,
-          clientMsgId: s.clientMsgId,
-        }),
+        this.#commit(
+          withMessage(
+            this.state,
+            {
+              id: s.messageId,
+              channelId: s.channelId,
+              senderId: this.state.me.id,
+              text: s.text,
+              createdAt: s.createdAt,
+              clientMsgId: s.clientMsgId,
+            },
+            this.#context(),
+          ),
+        ),
       ),
       b.on('ready', ({ resynced }) => {
         void this.refreshChannels();
@@ -197,23 +169,7 @@ export class ChatStore {
   async refreshChannels(): Promise<void> {
     const list = await this.backend.api.channels().catch(() => undefined);
     if (!list) return;
-    const channels: Record<string, Channel> = {};
-    const users = { ...this.state.users };
-    const presence = { ...this.state.presence };
-    const reads: Record<string, Readonly<Record<string, string>>> = {};
-    for (const c of list) {
-      channels[c.id] = mergeChannel(this.state.channels[c.id], c, this.#liveUnread.get(c.id));
-      reads[c.id] = mergeReads(this.state.reads[c.id], c.members, this.state.me.id);
-      for (const m of c.members) {
-        users[m.id] = stripMember(m);
-        if (m.presence) presence[m.id] = m.presence;
-      }
-    }
-    this.#set({ channels, users, presence, reads, channelOrder: order(channels), channelsLoaded: true });
-    // Live messages may have reached channels we had not loaded; keep unread counts honest.
-    for (const id of Object.keys(this.state.histories)) {
-      if (!channels[id]) this.#dropHistory(id);
-    }
+    this.#replace(withChannelList(this.state, list));
   }
 
   async refreshFriends(): Promise<void> {
@@ -221,26 +177,7 @@ export class ChatStore {
       this.backend.api.friends().catch(() => undefined),
       this.backend.api.friendRequests().catch(() => undefined),
     ]);
-    const users = { ...this.state.users };
-    const presence = { ...this.state.presence };
-    const patch: Partial<State> = {};
-    if (friends) {
-      for (const f of friends) {
-        users[f.user.id] = f.user;
-        presence[f.user.id] = f.presence;
-      }
-      patch.friends = friends.map((f) => f.user.id);
-      patch.friendsLoaded = true;
-    }
-    if (requests) {
-      for (const r of [...requests.incoming, ...requests.outgoing]) {
-        users[r.fromUser.id] ??= r.fromUser;
-        users[r.toUser.id] ??= r.toUser;
-      }
-      patch.incoming = requests.incoming;
-      patch.outgoing = requests.outgoing;
-    }
-    this.#set({ ...patch, users, presence });
+    this.#replace(withFriendLists(this.state, friends, requests));
   }
 
   // ---------- the active channel ----------
@@ -255,16 +192,8 @@ export class ChatStore {
     return this.state.histories[channelId] ?? emptyHistory;
   }
 
-  #setHistory(channelId: string, patch: Partial<History>): History {
-    const next = { ...this.history(channelId), ...patch };
-    this.#set({ histories: { ...this.state.histories, [channelId]: next } });
-    return next;
-  }
-
-  #dropHistory(channelId: string): void {
-    const histories = { ...this.state.histories };
-    delete histories[channelId];
-    this.#set({ histories });
+  #setHistory(channelId: string, patch: Partial<History>): void {
+    this.#replace(withHistory(this.state, channelId, patch));
   }
 
   /** Loads the newest page unless already loaded. */
@@ -300,13 +229,6 @@ export class ChatStore {
 
   /** Replacing a window (latest, jump) invalidates requests made for the previous one. */
   readonly #windowTokens = new Map<string, number>();
-  /**
-   * Per channel, the ids of messages from others counted as unread since they arrived live
-   * (at most 1000, like the server's count). A channel-list snapshot counts unread only up to
-   * its own lastMessage; those that arrived after it was taken add to it, so a snapshot that
-   * lands after live messages neither loses them nor counts them twice.
-   */
-  readonly #liveUnread = new Map<string, string[]>();
   #nextWindowToken(channelId: string): number {
     const token = (this.#windowTokens.get(channelId) ?? 0) + 1;
     this.#windowTokens.set(channelId, token);
@@ -415,25 +337,18 @@ export class ChatStore {
       if (c.unreadCount === 0) return;
     }
     const last = c.lastMessage?.id;
-    const unreadCount = last && compareIds(messageId, last) >= 0 ? 0 : this.#countUnread(channelId, messageId);
-    this.#putChannel({ ...c, lastReadMessageId: maxId(c.lastReadMessageId, messageId), unreadCount });
+    const unreadCount = last && compareIds(messageId, last) >= 0 ? 0 : countUnread(this.state, channelId, messageId);
+    this.#replace(
+      withChannel(this.state, { ...c, lastReadMessageId: maxId(c.lastReadMessageId, messageId)!, unreadCount }),
+    );
     this.backend.markRead(channelId, messageId);
-  }
-
-  #countUnread(channelId: string, after: string): number {
-    const h = this.state.histories[channelId];
-    const c = this.state.channels[channelId];
-    if (!h || !c) return 0;
-    let n = 0;
-    for (const m of h.messages) if (compareIds(m.id, after) > 0 && m.senderId !== this.state.me.id) n++;
-    return h.hasNewer ? Math.max(n, c.unreadCount) : n;
   }
 
   // ---------- people, friends, groups ----------
 
   async searchUsers(query: string): Promise<User[]> {
     const users = await this.backend.api.searchUsers(query);
-    this.#noteUsers(users);
+    this.#replace(withUsers(this.state, users));
     return users.filter((u) => u.id !== this.state.me.id);
   }
 
@@ -449,19 +364,19 @@ export class ChatStore {
 
   async openDm(userId: string): Promise<string> {
     const channel = await this.backend.api.openDm(userId);
-    this.#upsertInfo(channel, channel);
+    this.#replace(withChannelInfo(this.state, channel, channel));
     return channel.id;
   }
 
   async createGroup(name: string, memberIds: string[]): Promise<string> {
     const channel = await this.backend.api.createGroup({ name, memberIds });
-    this.#upsertInfo(channel, channel);
+    this.#replace(withChannelInfo(this.state, channel, channel));
     return channel.id;
   }
 
   async addMember(channelId: string, userId: string): Promise<void> {
     const info = await this.backend.api.addMember(channelId, userId);
-    if (info) this.#upsertInfo(info);
+    if (info) this.#replace(withChannelInfo(this.state, info));
     else await this.#reloadChannel(channelId);
   }
 
@@ -471,7 +386,7 @@ export class ChatStore {
   async removeMember(channelId: string, userId: string): Promise<void> {
     if (userId !== this.state.me.id) this.#removing.add(userId);
     await this.backend.api.removeMember(channelId, userId);
-    if (userId === this.state.me.id) this.#removeChannel(channelId);
+    if (userId === this.state.me.id) this.#replace(withoutChannel(this.state, channelId));
     else await this.#reloadChannel(channelId);
   }
 
@@ -481,7 +396,7 @@ export class ChatStore {
       `/v1/channels/${encodeURIComponent(channelId)}`,
       { body: { name } },
     );
-    if (res?.channel) this.#upsertInfo(res.channel);
+    if (res?.channel) this.#replace(withChannelInfo(this.state, res.channel));
     else await this.#reloadChannel(channelId);
   }
 
@@ -505,7 +420,7 @@ export class ChatStore {
 
   async acceptFriendRequest(requestId: string): Promise<void> {
     const friend = await this.backend.api.acceptFriendRequest(requestId);
-    this.#addFriend(friend.user, friend.presence);
+    this.#replace(withFriend(this.state, friend.user, friend.presence));
   }
 
   /** Declines an incoming request or withdraws an outgoing one. */
@@ -528,186 +443,20 @@ export class ChatStore {
     this.#fetchingUsers.add(userId);
     this.backend.api
       .user(userId)
-      .then((u) => this.#noteUsers([u]))
+      .then((u) => this.#replace(withUsers(this.state, [u])))
       .catch(() => undefined);
   }
   readonly #fetchingUsers = new Set<string>();
 
-  // ---------- events ----------
-
-  #apply(e: SyncEvent): void {
-    switch (e.type) {
-      case 'message.created':
-        this.#addMessage(e.message);
-        this.#clearTyping(e.message.channelId, e.message.senderId);
-        break;
-      case 'read.updated':
-        this.#applyRead(e.channelId, e.userId, e.messageId);
-        break;
-      case 'user.updated':
-        this.#noteUsers([e.user]);
-        break;
-      case 'channel.created':
-      case 'channel.updated':
-        this.#upsertInfo(e.channel);
-        break;
-      case 'member.added':
-        if (e.userId !== this.state.me.id) this.#addNote(e.channel.id, 'added', e.userId, e.seq);
-        this.#upsertInfo(e.channel);
-        break;
-      case 'member.removed':
-        if (e.userId === this.state.me.id) this.#removeChannel(e.channel.id);
-        else {
-          this.#addNote(e.channel.id, this.#removing.delete(e.userId) ? 'removed' : 'left', e.userId, e.seq);
-          this.#upsertInfo(e.channel);
-        }
-        break;
-      case 'friend.requested': {
-        const r = e.request;
-        this.#noteUsers([r.fromUser, r.toUser]);
-        if (r.toUserId === this.state.me.id) {
-          if (!this.state.incoming.some((x) => x.id === r.id)) this.#set({ incoming: [...this.state.incoming, r] });
-        } else if (!this.state.outgoing.some((x) => x.id === r.id)) {
-          this.#set({ outgoing: [...this.state.outgoing, r] });
-        }
-        break;
-      }
-      case 'friend.added':
-        this.#addFriend(e.friend, this.state.presence[e.friend.id]);
-        break;
-      case 'friend.removed':
-        this.#set({
-          friends: this.state.friends.filter((id) => id !== e.userId),
-          incoming: this.state.incoming.filter((r) => r.fromUserId !== e.userId),
-          outgoing: this.state.outgoing.filter((r) => r.toUserId !== e.userId),
-        });
-        break;
-    }
-  }
-
-  #addNote(channelId: string, kind: MemberNote['kind'], userId: string, seq: number): void {
-    const key = `note:${seq}`;
-    const cur = this.state.notes[channelId] ?? [];
-    if (cur.some((n) => n.key === key)) return;
-    const note: MemberNote = { key, kind, userId };
-    const afterId = this.state.channels[channelId]?.lastMessage?.id;
-    if (afterId) note.afterId = afterId;
-    this.#set({ notes: { ...this.state.notes, [channelId]: [...cur, note].slice(-50) } });
-  }
-
-  /** A read cursor moved (never back): ours (from another device) or another member's. */
-  #applyRead(channelId: string, userId: string, messageId: string): void {
-    if (userId === this.state.me.id) {
-      const c = this.state.channels[channelId];
-      if (c && (!c.lastReadMessageId || compareIds(messageId, c.lastReadMessageId) > 0)) {
-        const last = c.lastMessage?.id;
-        const unreadCount = last && compareIds(messageId, last) >= 0 ? 0 : this.#countUnread(channelId, messageId);
-        this.#putChannel({ ...c, lastReadMessageId: messageId, unreadCount });
-      }
-      return;
-    }
-    const cur = this.state.reads[channelId] ?? {};
-    const prev = cur[userId];
-    if (!prev || compareIds(messageId, prev) > 0) {
-      this.#set({ reads: { ...this.state.reads, [channelId]: { ...cur, [userId]: messageId } } });
-    }
-  }
-
-  #addFriend(user: User, presence: Presence | undefined): void {
-    const friends = this.state.friends.includes(user.id) ? this.state.friends : [...this.state.friends, user.id];
-    this.#set({
-      friends,
-      users: { ...this.state.users, [user.id]: user },
-      presence: presence ? { ...this.state.presence, [user.id]: presence } : this.state.presence,
-      incoming: this.state.incoming.filter((r) => r.fromUserId !== user.id),
-      outgoing: this.state.outgoing.filter((r) => r.toUserId !== user.id),
-    });
-  }
-
-  #addMessage(m: Message): void {
-    const c = this.state.channels[m.channelId];
-    const h = this.state.histories[m.channelId];
-    if (h?.loaded && !h.hasNewer && !h.messages.some((x) => x.id === m.id)) {
-      this.#setHistory(m.channelId, { messages: mergeMessages(h.messages, [m]) });
-    }
-    if (!c) {
-      void this.#reloadChannel(m.channelId);
-      return;
-    }
-    const newer = !c.lastMessage || compareIds(m.id, c.lastMessage.id) > 0;
-    const mine = m.senderId === this.state.me.id;
-    const seen = mine || (this.state.activeChannelId === m.channelId && this.#viewing && isVisible());
-    const already = c.lastReadMessageId && compareIds(m.id, c.lastReadMessageId) <= 0;
-    const next: Channel = { ...c };
-    if (newer) next.lastMessage = m;
-    if (mine && newer) {
-      // Replying means having read what came before: tell the server too, so the count does
-      // not come back after a reload and the others see "Seen".
-      const behind =
-        !!c.lastMessage &&
-        c.lastMessage.senderId !== m.senderId &&
-        (!c.lastReadMessageId || compareIds(c.lastReadMessageId, c.lastMessage.id) < 0);
-      if (c.unreadCount > 0 || behind) {
-        this.backend.markRead(m.channelId, m.id);
-      }
-      next.lastReadMessageId = maxId(c.lastReadMessageId, m.id);
-      next.unreadCount = 0;
-    } else if (newer && !seen && !already) {
-      // The list snapshot's unreadCount already counts everything up to its lastMessage, so
-      // only a message newer than that adds one (a replayed or late event is not counted twice).
-      next.unreadCount = Math.min(1000, c.unreadCount + 1);
-      const live = this.#liveUnread.get(m.channelId) ?? [];
-      live.push(m.id);
-      if (live.length > 1000) live.shift();
-      this.#liveUnread.set(m.channelId, live);
-    }
-    this.#putChannel(next);
-  }
+  // ---------- effects ----------
 
   async #reloadChannel(channelId: string): Promise<void> {
     try {
       const c = await this.backend.api.channel(channelId);
-      this.#upsertInfo(c, c);
+      this.#replace(withChannelInfo(this.state, c, c));
     } catch {
       // gone or forbidden: the member.removed event tidies up
     }
-  }
-
-  #upsertInfo(info: ChannelInfo, full?: Channel): void {
-    const cur = this.state.channels[info.id];
-    const base: Channel = full ?? cur ?? { ...info, unreadCount: 0 };
-    const next: Channel = {
-      ...base,
-      ...info,
-      lastMessage: newest(cur?.lastMessage, full?.lastMessage),
-      unreadCount: cur ? cur.unreadCount : (full?.unreadCount ?? 0),
-      lastReadMessageId: maxId(cur?.lastReadMessageId, full?.lastReadMessageId),
-    };
-    if (!next.lastMessage) delete next.lastMessage;
-    if (!next.lastReadMessageId) delete next.lastReadMessageId;
-    const users = { ...this.state.users };
-    const presence = { ...this.state.presence };
-    // DM members carry their read cursor, so "Seen" survives a reload (live read.updated moves it on).
-    for (const m of info.members) {
-      users[m.id] = stripMember(m);
-      if (m.presence) presence[m.id] = m.presence;
-    }
-    const readers = mergeReads(this.state.reads[info.id], info.members, this.state.me.id);
-    this.#set({ users, presence, reads: { ...this.state.reads, [info.id]: readers } });
-    this.#putChannel(next);
-  }
-
-  #putChannel(c: Channel): void {
-    const channels = { ...this.state.channels, [c.id]: c };
-    this.#set({ channels, channelOrder: order(channels) });
-  }
-
-  #removeChannel(channelId: string): void {
-    const channels = { ...this.state.channels };
-    delete channels[channelId];
-    const histories = { ...this.state.histories };
-    delete histories[channelId];
-    this.#set({ channels, histories, channelOrder: order(channels) });
   }
 
   #setPresence(userId: string, p: Presence): void {
@@ -719,14 +468,6 @@ export class ChatStore {
     const cur = this.state.typing[channelId] ?? {};
     this.#set({ typing: { ...this.state.typing, [channelId]: { ...cur, [userId]: Date.now() + typingTtlMs } } });
     this.#scheduleTypingSweep();
-  }
-
-  #clearTyping(channelId: string, userId: string): void {
-    const cur = this.state.typing[channelId];
-    if (!cur?.[userId]) return;
-    const next = { ...cur };
-    delete next[userId];
-    this.#set({ typing: { ...this.state.typing, [channelId]: next } });
   }
 
   #scheduleTypingSweep(): void {
@@ -754,138 +495,9 @@ export class ChatStore {
   #notePeople(messages: readonly Message[]): void {
     for (const m of messages) if (!this.state.users[m.senderId]) this.ensureUser(m.senderId);
   }
-
-  #noteUsers(users: readonly User[]): void {
-    let changed = false;
-    const next = { ...this.state.users };
-    for (const u of users) {
-      const cur = next[u.id];
-      if (!cur || cur.displayName !== u.displayName || cur.statusText !== u.statusText) {
-        next[u.id] = u;
-        changed = true;
-      }
-    }
-    if (!changed) return;
-    const patch: Partial<State> = { users: next };
-    const mine = next[this.state.me.id];
-    if (mine && mine !== this.state.me) patch.me = mine;
-    // Channel titles and member lists show names from the channel's members: keep them current.
-    let channels: Record<string, Channel> | undefined;
-    for (const c of Object.values(this.state.channels)) {
-      if (!c.members.some((m) => next[m.id] !== this.state.users[m.id])) continue;
-      channels ??= { ...this.state.channels };
-      channels[c.id] = {
-        ...c,
-        members: c.members.map((m) => {
-          const u = next[m.id];
-          if (!u || u === this.state.users[m.id]) return m;
-          const member = { ...m, displayName: u.displayName };
-          if (u.statusText) member.statusText = u.statusText;
-          else delete member.statusText;
-          return member;
-        }),
-      };
-    }
-    if (channels) patch.channels = channels;
-    this.#set(patch);
-  }
 }
 
-// ---------- helpers (exported for tests) ----------
-
-/** Merges pages into a window: ascending by id, no duplicates. */
-export function mergeMessages(existing: readonly Message[], incoming: readonly Message[]): Message[] {
-  if (incoming.length === 0) return existing as Message[];
-  const last = existing[existing.length - 1];
-  const first = incoming[0]!;
-  // The common cases, appending or prepending a sorted page, without a full sort.
-  if (!last || compareIds(first.id, last.id) > 0) {
-    if (isSorted(incoming)) return [...existing, ...incoming];
-  }
-  const byId = new Map<string, Message>();
-  for (const m of existing) byId.set(m.id, m);
-  for (const m of incoming) byId.set(m.id, m);
-  return [...byId.values()].sort((a, b) => compareIds(a.id, b.id));
-}
-
-function isSorted(ms: readonly Message[]): boolean {
-  for (let i = 1; i < ms.length; i++) if (compareIds(ms[i - 1]!.id, ms[i]!.id) >= 0) return false;
-  return true;
-}
-
-/** Channel ids by recent activity: newest last message (or creation) first. */
-export function order(channels: Readonly<Record<string, Channel>>): string[] {
-  const stamp = (c: Channel) => c.lastMessage?.createdAt ?? c.createdAt ?? '';
-  return Object.values(channels)
-    .sort((a, b) => {
-      const sa = stamp(a);
-      const sb = stamp(b);
-      if (sa !== sb) return sa < sb ? 1 : -1;
-      return compareIds(b.lastMessage?.id ?? b.id, a.lastMessage?.id ?? a.id);
-    })
-    .map((c) => c.id);
-}
-
-/**
- * A channel-list snapshot merged into what we hold. The snapshot's unreadCount is the truth up to
- * its lastMessage and read cursor; messages counted live after that (`liveUnread`) add to it,
- * and a read cursor we moved since it was taken wins.
- */
-function mergeChannel(cur: Channel | undefined, fresh: Channel, liveUnread: readonly string[] = []): Channel {
-  if (!cur) return fresh;
-  const lastMessage = newest(cur.lastMessage, fresh.lastMessage);
-  const merged: Channel = { ...fresh };
-  if (lastMessage) merged.lastMessage = lastMessage;
-  const readAhead =
-    !!cur.lastReadMessageId &&
-    (!fresh.lastReadMessageId || compareIds(cur.lastReadMessageId, fresh.lastReadMessageId) > 0);
-  if (readAhead) {
-    merged.lastReadMessageId = cur.lastReadMessageId!;
-    merged.unreadCount = cur.unreadCount;
-    return merged;
-  }
-  const after = (id: string, than: string | undefined) => !than || compareIds(id, than) > 0;
-  const arrivedSince = liveUnread.filter(
-    (id) => after(id, fresh.lastMessage?.id) && after(id, fresh.lastReadMessageId),
-  ).length;
-  merged.unreadCount = Math.min(1000, fresh.unreadCount + arrivedSince);
-  return merged;
-}
-
-/**
- * Other members' read cursors: what we knew, moved forward by a snapshot's `lastReadMessageId`s
- * (the server knows them for DMs and groups; live moves arrive as `read`).
- */
-function mergeReads(
-  known: Readonly<Record<string, string>> | undefined,
-  members: readonly ChannelMember[],
-  meId: string,
-): Readonly<Record<string, string>> {
-  const readers: Record<string, string> = { ...known };
-  for (const m of members) {
-    if (m.id === meId || !m.lastReadMessageId) continue;
-    readers[m.id] = maxId(readers[m.id], m.lastReadMessageId) ?? m.lastReadMessageId;
-  }
-  return readers;
-}
-
-function newest(a: Message | undefined, b: Message | undefined): Message | undefined {
-  if (!a) return b;
-  if (!b) return a;
-  return compareIds(a.id, b.id) >= 0 ? a : b;
-}
-
-function maxId(a: string | undefined, b: string | undefined): string | undefined {
-  if (!a) return b;
-  if (!b) return a;
-  return compareIds(a, b) >= 0 ? a : b;
-}
-
-function stripMember(m: User & { role?: unknown; presence?: unknown }): User {
-  const u: User = { id: m.id, username: m.username, displayName: m.displayName };
-  if (m.statusText) u.statusText = m.statusText;
-  return u;
-}
+// ---------- helpers ----------
 
 function isVisible(): boolean {
   return typeof document === 'undefined' || document.visibilityState === 'visible';
