@@ -25,7 +25,8 @@ import { SnowflakeGenerator } from './domain/ids.js';
 import { MessageService } from './domain/messages.js';
 import { PresenceService } from './domain/presence.js';
 import { ProfileService } from './domain/profiles.js';
-import { Gateway, publishDeviceRevoked } from './gateway/gateway.js';
+import { LiveBus } from './gateway/bus-codec.js';
+import { Gateway } from './gateway/gateway.js';
 import { Metrics } from './metrics.js';
 import type { Bus } from './ports/bus.js';
 import type { NodeRegistry, NodeStatus } from './ports/cluster.js';
@@ -166,7 +167,8 @@ export async function createServer(
   const ids = new SnowflakeGenerator(nodeNumber);
   const metrics = new Metrics();
 
-  const events = new EventRouter(store, bus, log);
+  const live = new LiveBus(bus, log, () => metrics.busPayloadsDropped++);
+  const events = new EventRouter(store, live, log);
   const presence = new PresenceService(
     store,
     presenceStore,
@@ -240,7 +242,7 @@ export async function createServer(
         maxPayloadBytes: config.gateway.maxPayloadBytes,
         typingThrottleMs: config.limits.typingThrottleMs,
       },
-      { accounts, channels, messages, presence, events, bus, clock, log },
+      { accounts, channels, messages, presence, events, live, clock, log },
     );
     const ws = gateway;
     // The same proxies are believed about a socket's address as about an HTTP request's.
@@ -281,7 +283,7 @@ export async function createServer(
       channels,
       messages,
       presence,
-      onLogout: (device) => publishDeviceRevoked(bus, device.userId, device.deviceId),
+      onLogout: (device) => live.deviceRevoked(device.userId, device.deviceId),
       ...(keys === undefined ? {} : { push: { vapidPublicKey: keys.publicKey, subscriptions: store } }),
       pickGateway: async () => {
         const best = await discovery.pick();

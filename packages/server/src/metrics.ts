@@ -34,6 +34,8 @@ class Histogram {
 export class Metrics {
   messagesStored = 0;
   commitBatches = 0;
+  /** Bus payloads a gateway could not decode (and dropped). */
+  busPayloadsDropped = 0;
   readonly commitLatency = new Histogram();
   readonly fanoutLatency = new Histogram();
 
@@ -48,6 +50,7 @@ export class Metrics {
     parts.push(
       `# HELP parley_messages_stored_total Messages durably committed.\n# TYPE parley_messages_stored_total counter\nparley_messages_stored_total ${this.messagesStored}`,
       `# HELP parley_commit_batches_total Group commits.\n# TYPE parley_commit_batches_total counter\nparley_commit_batches_total ${this.commitBatches}`,
+      `# HELP parley_bus_payloads_dropped_total Bus payloads dropped because they did not decode.\n# TYPE parley_bus_payloads_dropped_total counter\nparley_bus_payloads_dropped_total ${this.busPayloadsDropped}`,
       this.commitLatency.render('parley_commit_seconds', 'Time to durably commit one batch of messages.'),
       this.fanoutLatency.render('parley_fanout_seconds', 'Time from commit to handing events to the bus.'),
       `# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes ${process.memoryUsage.rss()}`,

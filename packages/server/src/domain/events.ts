@@ -1,12 +1,10 @@
 /**
- * Turns stored log entries into wire events and routes them to users over the Bus.
- *
- * Topics are per user (`u:<userId>`); a payload is `<seq>|<frame JSON>` so a gateway can order
- * and deduplicate without parsing the frame. Ephemeral frames (presence, typing) use seq 0.
- * A message's JSON is encoded once and spliced into every recipient's frame.
+ * Turns stored log entries into wire events and hands them, committed, to the LivePublisher
+ * (domain/live.ts), which routes them to their users' sockets. How they travel is not the
+ * domain's business: the gateway's bus codec (gateway/bus-codec.ts) encodes them.
  */
-import type { ChannelInfo, ChannelMember, EventBody, Message, SyncEvent, User } from '@parley/protocol';
-import type { Bus, BusMessage } from '../ports/bus.js';
+import type { ChannelInfo, ChannelMember, EventBody, SyncEvent, User } from '@parley/protocol';
+import type { CreatedMessage, EphemeralFrame, LivePublisher } from './live.js';
 import type {
   AccountStore,
   ChannelRecord,
@@ -16,14 +14,6 @@ import type {
   StoredLogEntry,
 } from '../ports/store.js';
 
-export const userTopic = (userId: string): string => `u:${userId}`;
-
-/** Splits a bus payload into its seq (0 for ephemeral frames) and frame. */
-export function parsePayload(payload: string): { seq: number; frame: string } {
-  const bar = payload.indexOf('|');
-  return { seq: Number(payload.slice(0, bar)), frame: payload.slice(bar + 1) };
-}
-
 export interface Logger {
   warn(obj: object, msg?: string): void;
   error(obj: object, msg?: string): void;
@@ -32,7 +22,7 @@ export interface Logger {
 export class EventRouter {
   constructor(
     private readonly store: AccountStore & ChannelStore & MessageStore,
-    private readonly bus: Bus,
+    private readonly live: LivePublisher,
     private readonly log: Logger,
   ) {}
 
@@ -40,41 +30,30 @@ export class EventRouter {
   async publish(entries: readonly LogEntry[]): Promise<void> {
     if (entries.length === 0) return;
     try {
-      await this.bus.publish(await this.#frames(entries));
+      const events = await this.hydrate(entries);
+      await this.live.events(events.map((event, i) => ({ userId: entries[i]!.userId, event })));
     } catch (error) {
       this.log.warn({ err: error }, 'live publish failed; clients will catch up from the log');
     }
   }
 
-  /** The message.created frames of a committed batch, in one bus publish (each message encoded once). */
-  async publishMessages(created: readonly { entries: readonly LogEntry[]; message: Message }[]): Promise<void> {
+  /** The message.created events of a committed batch, in one publish (each message encoded once). */
+  async publishMessages(created: readonly CreatedMessage[]): Promise<void> {
     if (created.length === 0) return;
     try {
-      await this.bus.publish(created.flatMap(({ entries, message }) => messageFrames(entries, message)));
+      await this.live.messages(created);
     } catch (error) {
       this.log.warn({ err: error }, 'live publish failed; clients will catch up from the log');
     }
   }
 
   /** Ephemeral frames (no seq) to several users. */
-  async publishEphemeral(userIds: Iterable<string>, frame: object): Promise<void> {
-    const payload = `0|${JSON.stringify(frame)}`;
-    const batch: BusMessage[] = [];
-    for (const userId of userIds) batch.push({ topic: userTopic(userId), payload });
-    if (batch.length === 0) return;
+  async publishEphemeral(userIds: Iterable<string>, frame: EphemeralFrame): Promise<void> {
     try {
-      await this.bus.publish(batch);
+      await this.live.ephemeral(userIds, frame);
     } catch (error) {
       this.log.warn({ err: error }, 'ephemeral publish failed');
     }
-  }
-
-  async #frames(entries: readonly LogEntry[]): Promise<BusMessage[]> {
-    const events = await this.hydrate(entries);
-    return events.map((event, i) => ({
-      topic: userTopic(entries[i]!.userId),
-      payload: `${event.seq}|${JSON.stringify({ op: 'event', ...event })}`,
-    }));
   }
 
   /** Wire events for stored entries, in the same order. Channel snapshots are the current state. */
@@ -189,35 +168,4 @@ export class EventRouter {
       return info;
     });
   }
-}
-
-/** message.created frames for every recipient, with the message encoded once. */
-function messageFrames(entries: readonly LogEntry[], message: Message): BusMessage[] {
-  const tail = `,"type":"message.created","message":${messageJson(message)}}`;
-  return entries.map((entry) => ({
-    topic: userTopic(entry.userId),
-    payload: `${entry.seq}|{"op":"event","seq":${entry.seq}${tail}`,
-  }));
-}
-
-/** A text this long or longer is checked for needing no escapes rather than handed to JSON.stringify. */
-const CHECKED_TEXT_LENGTH = 256;
-/** Text JSON writes as it is: no control characters, quotes, backslashes or (lone) surrogates. */
-// eslint-disable-next-line no-control-regex -- control characters are exactly what JSON escapes
-const WRITTEN_AS_IS = /^[^\u0000-\u001f"\\\ud800-\udfff]*$/;
-
-/**
- * JSON.stringify(message), with a long text that needs no escaping spliced in as it is.
- *
- * Why: Node 20's JSON.stringify escapes a string at about 1.7 ns per character, 17 µs for a
- * 10,000-character text, 10% of the main thread's time at 2,500 such DMs/s; the one-pass check
- * above takes 6.5 µs (docs/benchmarks.md, finding 30). The object's other fields are short.
- */
-export function messageJson(message: Message): string {
-  const { text } = message;
-  if (text.length < CHECKED_TEXT_LENGTH || !WRITTEN_AS_IS.test(text)) return JSON.stringify(message);
-  const json = JSON.stringify({ ...message, text: '' });
-  // The one place `"text":""` can occur: inside a JSON string a quote is always escaped.
-  const at = json.indexOf('"text":""') + '"text":"'.length;
-  return `${json.slice(0, at)}${text}${json.slice(at)}`;
 }

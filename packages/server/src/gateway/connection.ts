@@ -6,6 +6,7 @@
 import type { SyncPage } from '@parley/protocol';
 import { CloseCode } from '@parley/protocol';
 import type WebSocket from 'ws';
+import { eventFrame } from './bus-codec.js';
 import { corkForThisTurn } from './cork.js';
 
 export interface ConnectionDeps {
@@ -148,7 +149,7 @@ export class Connection {
         for (const event of page.events) {
           if (event.seq !== this.lastSeq + 1) continue;
           this.lastSeq = event.seq;
-          this.send(JSON.stringify({ op: 'event', ...event }));
+          this.send(eventFrame(event));
         }
         if (page.events.length === 0) {
           // The log does not have what the bus announced (trimmed, or another node's commit not

@@ -8,15 +8,16 @@ import type { Duplex } from 'node:stream';
 import { ChatError, CloseCode, closeCodeFor, type ReadyFrame, type TypingEventFrame } from '@parley/protocol';
 import { describeIssues, helloFrame, sessionFrame } from '@parley/protocol/schemas';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import type { Bus, Unsubscribe } from '../ports/bus.js';
+import type { Unsubscribe } from '../ports/bus.js';
 import { rawErrorResponse } from '../api/http.js';
 import { RENEW_EVERY_MS, type AccountService } from '../domain/accounts.js';
 import type { ChannelService } from '../domain/channels.js';
 import type { Clock } from '../domain/clock.js';
 import { toChatError } from '../domain/errors.js';
-import { parsePayload, userTopic, type EventRouter, type Logger } from '../domain/events.js';
+import type { EventRouter, Logger } from '../domain/events.js';
 import type { MessageService } from '../domain/messages.js';
 import type { PresenceService } from '../domain/presence.js';
+import type { BusPayload, LiveBus } from './bus-codec.js';
 import { Connection } from './connection.js';
 
 export interface GatewayOptions {
@@ -46,7 +47,8 @@ export interface GatewayDeps {
   messages: MessageService;
   presence: PresenceService;
   events: EventRouter;
-  bus: Bus;
+  /** The bus, through its codec: each user's topic arrives decoded. */
+  live: LiveBus;
   clock: Clock;
   log: Logger & { debug(obj: object, msg?: string): void };
 }
@@ -74,16 +76,6 @@ const MAX_EARLY_FRAMES = 100;
 /** How often the sockets' unsent bytes are added up for the process budget. */
 const BUDGET_REFRESH_MS = 100;
 
-/** Control payloads on a user topic start with this instead of a seq. */
-const CONTROL_PREFIX = 'c|';
-
-/** Tells every gateway to close the sockets of a revoked device. */
-export async function publishDeviceRevoked(bus: Bus, userId: string, deviceId: string): Promise<void> {
-  await bus.publish([
-    { topic: userTopic(userId), payload: `${CONTROL_PREFIX}${JSON.stringify({ revoke: deviceId })}` },
-  ]);
-}
-
 export class Gateway {
   readonly #wss: WebSocketServer;
   readonly #users = new Map<string, UserSockets>();
@@ -107,7 +99,7 @@ export class Gateway {
     });
     this.#sweepTimer = setInterval(() => this.#sweepSilent(), Math.min(1000, options.heartbeatMs));
     this.#sweepTimer.unref();
-    this.#offReconnect = deps.bus.onReconnect(() => void this.#catchUpAll());
+    this.#offReconnect = deps.live.onReconnect(() => void this.#catchUpAll());
   }
 
   /** Live sockets that completed hello. */
@@ -289,7 +281,7 @@ export class Gateway {
     if (sockets === undefined) {
       const entry: UserSockets = {
         connections: new Set(),
-        unsubscribe: this.deps.bus.subscribe(userTopic(connection.userId), (payload) => this.#route(entry, payload)),
+        unsubscribe: this.deps.live.subscribe(connection.userId, (payload) => this.#route(entry, payload)),
         head: 0,
         headReadAt: -Infinity,
         headRead: undefined,
@@ -377,20 +369,24 @@ export class Gateway {
   }
 
   /** A bus payload for one user: fan it out to that user's sockets here. */
-  #route(sockets: UserSockets, payload: string): void {
+  #route(sockets: UserSockets, payload: BusPayload): void {
     const { connections } = sockets;
-    if (payload.startsWith(CONTROL_PREFIX)) {
-      const control = JSON.parse(payload.slice(CONTROL_PREFIX.length)) as { revoke?: string };
-      for (const connection of connections) {
-        if (connection.deviceId === control.revoke) connection.ws.close(CloseCode.Unauthorized, 'logged out');
+    switch (payload.kind) {
+      case 'control':
+        for (const connection of connections) {
+          if (connection.deviceId === payload.control.deviceId)
+            connection.ws.close(CloseCode.Unauthorized, 'logged out');
+        }
+        return;
+      case 'ephemeral':
+        for (const connection of connections) connection.send(payload.frame);
+        return;
+      case 'event': {
+        const { seq, frame } = payload;
+        if (seq > sockets.head) sockets.head = seq;
+        for (const connection of connections) connection.offer(seq, frame);
+        return;
       }
-      return;
-    }
-    const { seq, frame } = parsePayload(payload);
-    if (seq > sockets.head) sockets.head = seq;
-    for (const connection of connections) {
-      if (seq === 0) connection.send(frame);
-      else connection.offer(seq, frame);
     }
   }
 

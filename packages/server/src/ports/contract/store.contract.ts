@@ -6,6 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EventType, MemberRole, SyncEvent, User } from '@parley/protocol';
 import { EventRouter } from '../../domain/events.js';
+import type { LivePublisher } from '../../domain/live.js';
 import {
   channelUpdated,
   friendRequested,
@@ -16,7 +17,6 @@ import {
   readUpdated,
   userUpdated,
 } from '../../domain/log-appends.js';
-import type { Bus } from '../bus.js';
 import type { FriendRequestRecord, Store } from '../store.js';
 import { describeAccountStoreContract } from './accounts.contract.js';
 import { describeChannelStoreContract } from './channels.contract.js';
@@ -65,18 +65,19 @@ export function describeStoreContract(
     const message = newMessage;
 
     describe('every event type, written by the domain and read back', () => {
-      /** Hydration as GET /v1/sync and replays do it; the bus is never used by hydrate. */
-      const unusedBus: Bus = {
-        publish: () => Promise.reject(new Error('not used')),
-        subscribe: () => Promise.reject(new Error('not used')),
-        onReconnect: () => () => undefined,
-        close: () => Promise.resolve(),
+      /** Hydration as GET /v1/sync and replays do it; nothing is published by hydrate. */
+      const notUsed = () => Promise.reject(new Error('not used'));
+      const unusedLive: LivePublisher = {
+        events: notUsed,
+        messages: notUsed,
+        ephemeral: notUsed,
+        deviceRevoked: notUsed,
       };
       const silent = { warn: () => undefined, error: () => undefined };
       const profile = (id: string, username: string): User => ({ id, username, displayName: username.toUpperCase() });
 
       it('gives each user exactly the payload the protocol names, through readLog and hydration', async () => {
-        const router = new EventRouter(store, unusedBus, silent);
+        const router = new EventRouter(store, unusedLive, silent);
         const read = new Map<string, number>();
         /** The user's events since the last call, hydrated as a client receives them. */
         const next = async (userId: string): Promise<SyncEvent[]> => {
