@@ -4,6 +4,7 @@ import type {
   AuthResult,
   Channel,
   ChannelInfo,
+  ChannelPage,
   ErrorCode,
   Friend,
   FriendRequest,
@@ -136,8 +137,24 @@ export class ParleyApi {
   async createGroup(input: { name: string; memberIds: string[] }): Promise<Channel> {
     return (await this.request<{ channel: Channel }>('POST', '/v1/groups', { body: input })).channel;
   }
+  /**
+   * Every channel you are in, most recent activity first, read page by page. A `lastMessage`
+   * with `textTruncated` carries only a preview of its text, for a list; never show it as the
+   * message (history and `message.created` carry the whole text).
+   */
   async channels(): Promise<Channel[]> {
-    return (await this.request<{ channels: Channel[] }>('GET', '/v1/channels')).channels;
+    const all: Channel[] = [];
+    for (let before: string | undefined; ;) {
+      const page = await this.channelPage(before === undefined ? {} : { before });
+      all.push(...page.channels);
+      if (!page.hasMore || page.nextBefore === undefined) return all;
+      before = page.nextBefore;
+    }
+  }
+  /** One page of your channels: pass a page's `nextBefore` as `before` for the next. */
+  async channelPage(query: { before?: string; limit?: number } = {}): Promise<ChannelPage> {
+    const { before, limit } = query;
+    return this.request<ChannelPage>('GET', '/v1/channels', { query: { before, limit } });
   }
   async channel(channelId: string): Promise<Channel> {
     return (await this.request<{ channel: Channel }>('GET', `/v1/channels/${enc(channelId)}`)).channel;

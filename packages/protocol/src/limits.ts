@@ -7,6 +7,8 @@ export const limits = {
   /** Messages per history page. */
   maxHistoryLimit: 100,
   defaultHistoryLimit: 50,
+  /** Channel views per GET /v1/channels page (a user can be in any number of channels). */
+  maxChannelsLimit: 50,
   /** Events per /v1/sync page. */
   maxSyncLimit: 1000,
   defaultSyncLimit: 200,
@@ -16,6 +18,11 @@ export const limits = {
    * least one item, and its `hasMore` says whether more follow.
    */
   pageTextBytes: 1_048_576,
+  /**
+   * A channel view's `lastMessage` carries at most this many code points of its text (a
+   * preview, flagged `textTruncated`), so the channel list stays small whatever the messages.
+   */
+  previewCodePoints: 500,
   /** clientMsgId length. */
   maxClientMsgIdLength: 128,
   maxGroupNameLength: 100,

@@ -5,6 +5,7 @@ import {
   type AppendResult,
   type ChannelChange,
   type ChannelRecord,
+  type ChannelViewPage,
   type ChannelViewRecord,
   type ConditionalWrite,
   type FriendPair,
@@ -571,7 +572,7 @@ export class PostgresStore implements Store {
     return rows.map((row) => row.user_id);
   }
 
-  async listChannelViews(userId: string): Promise<ChannelViewRecord[]> {
+  async listChannelViews(userId: string, page: ChannelViewPage): Promise<ChannelViewRecord[]> {
     const { rows } = await this.#query<
       ChannelRow & {
         last_read: string | null;
@@ -598,9 +599,10 @@ export class PostgresStore implements Store {
          SELECT id, sender_id, text, created_at, client_msg_id FROM messages
          WHERE channel_id = c.id ORDER BY id DESC LIMIT 1
        ) lm ON true
-       WHERE m.user_id = $1
-       ORDER BY COALESCE(lm.id, c.id) DESC`,
-      [userId],
+       WHERE m.user_id = $1 AND ($2::bigint IS NULL OR COALESCE(lm.id, c.id) < $2::bigint)
+       ORDER BY COALESCE(lm.id, c.id) DESC
+       LIMIT $3`,
+      [userId, page.before ?? null, page.limit],
     );
     if (rows.length === 0) return [];
     const members = await this.#membersOutside(rows.map((row) => row.id));

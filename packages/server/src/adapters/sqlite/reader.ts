@@ -11,6 +11,7 @@ import type Database from 'better-sqlite3';
 import type { MemberRole, Message, User } from '@parley/protocol';
 import type {
   ChannelRecord,
+  ChannelViewPage,
   ChannelViewRecord,
   DeviceSession,
   FriendPair,
@@ -212,15 +213,22 @@ export class SqliteReader implements ReaderSide {
     return rows.map((row) => row.id);
   }
 
-  async listChannelViews(userId: string): Promise<ChannelViewRecord[]> {
+  async listChannelViews(userId: string, page: ChannelViewPage): Promise<ChannelViewRecord[]> {
     const rows = this.#sql(
-      `SELECT CAST(c.id AS TEXT) AS id, c.kind, c.name, c.created_at,
-              CAST(m.last_read_message_id AS TEXT) AS last_read,
-              CAST((SELECT MAX(id) FROM messages WHERE channel_id = c.id) AS TEXT) AS last_message_id
-       FROM channel_members m JOIN channels c ON c.id = m.channel_id
-       WHERE m.user_id = ?
-       ORDER BY COALESCE((SELECT MAX(id) FROM messages WHERE channel_id = c.id), c.id) DESC`,
-    ).all(userId) as (ChannelRow & { last_read: string | null; last_message_id: string | null })[];
+      `SELECT * FROM (
+         SELECT CAST(c.id AS TEXT) AS id, c.kind, c.name, c.created_at,
+                CAST(m.last_read_message_id AS TEXT) AS last_read,
+                CAST((SELECT MAX(id) FROM messages WHERE channel_id = c.id) AS TEXT) AS last_message_id,
+                COALESCE((SELECT MAX(id) FROM messages WHERE channel_id = c.id), c.id) AS activity
+         FROM channel_members m JOIN channels c ON c.id = m.channel_id
+         WHERE m.user_id = ?)
+       ${page.before === undefined ? '' : 'WHERE activity < CAST(? AS INTEGER)'}
+       ORDER BY activity DESC
+       LIMIT ?`,
+    ).all(userId, ...(page.before === undefined ? [] : [page.before]), page.limit) as (ChannelRow & {
+      last_read: string | null;
+      last_message_id: string | null;
+    })[];
     const getMessage = this.#sql(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id = ?`);
     const countUnread = this.#sql(
       `SELECT COUNT(*) AS n FROM (SELECT 1 FROM messages WHERE channel_id = ? AND id > ? AND sender_id != ? LIMIT ${UNREAD_CAP})`,
