@@ -48,6 +48,18 @@ export function countCodePoints(text: string): number {
   return count;
 }
 
+/** The first `max` code points of `text` (all of it when shorter); a surrogate pair stays whole. */
+export function takeCodePoints(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let end = 0;
+  for (let taken = 0; taken < max && end < text.length; taken++) {
+    const unit = text.charCodeAt(end);
+    const pair = unit >= 0xd800 && unit <= 0xdbff && end + 1 < text.length;
+    end += pair && (text.charCodeAt(end + 1) & 0xfc00) === 0xdc00 ? 2 : 1;
+  }
+  return text.slice(0, end);
+}
+
 /** Whether text is within the length limit; cheap for the common short case. */
 export function textWithinLimit(text: string, max: number = limits.maxTextCodePoints): boolean {
   if (text.length <= max) return true;

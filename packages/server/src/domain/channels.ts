@@ -4,7 +4,6 @@ import type {
   ChannelChange,
   ChannelRecord,
   ChannelStore,
-  ChannelViewPage,
   LogEntry,
   MemberRecord,
   MessageStore,
@@ -60,8 +59,13 @@ export class ChannelService {
    * limits.maxChannelsLimit views and each view's lastMessage at most a preview of its text, so
    * the reply is bounded however many channels the user is in and whatever their messages.
    */
-  async list(userId: string, page: ChannelViewPage): Promise<ChannelPage> {
-    const found = await this.store.listChannelViews(userId, { ...page, limit: page.limit + 1 });
+  async list(userId: string, page: { limit: number; before?: string }): Promise<ChannelPage> {
+    // One code point past the preview tells whether the text goes on (see messagePreview).
+    const found = await this.store.listChannelViews(userId, {
+      ...page,
+      limit: page.limit + 1,
+      textCodePoints: limits.previewCodePoints + 1,
+    });
     const hasMore = found.length > page.limit;
     const views = found.slice(0, page.limit);
     const infos = await this.events.channelInfos(views);

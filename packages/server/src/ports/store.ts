@@ -321,6 +321,11 @@ export type AppendResult =
 export interface ChannelViewPage {
   limit: number;
   before?: string;
+  /**
+   * Each lastMessage's text is its first this many code points (all of it when shorter): a
+   * channel list reads no more of its messages than its previews need.
+   */
+  textCodePoints: number;
 }
 
 export type HistoryQuery =

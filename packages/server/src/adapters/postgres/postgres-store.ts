@@ -585,7 +585,7 @@ export class PostgresStore implements Store {
       }
     >(
       `SELECT c.id, c.kind, c.name, c.created_at, m.last_read_message_id AS last_read,
-              lm.id AS lm_id, lm.sender_id AS lm_sender_id, lm.text AS lm_text, lm.created_at AS lm_created_at,
+              lm.id AS lm_id, lm.sender_id AS lm_sender_id, left(lm.text, $4) AS lm_text, lm.created_at AS lm_created_at,
               lm.client_msg_id AS lm_client_msg_id,
               CASE WHEN lm.id IS NULL THEN 0 ELSE (
                 SELECT count(*) FROM (
@@ -602,7 +602,7 @@ export class PostgresStore implements Store {
        WHERE m.user_id = $1 AND ($2::bigint IS NULL OR COALESCE(lm.id, c.id) < $2::bigint)
        ORDER BY COALESCE(lm.id, c.id) DESC
        LIMIT $3`,
-      [userId, page.before ?? null, page.limit],
+      [userId, page.before ?? null, page.limit, page.textCodePoints],
     );
     if (rows.length === 0) return [];
     const members = await this.#membersOutside(rows.map((row) => row.id));

@@ -8,7 +8,7 @@
  * transaction, no log append and no cache, which live on the writer's session (writes.ts).
  */
 import type Database from 'better-sqlite3';
-import type { MemberRole, Message, User } from '@parley/protocol';
+import { takeCodePoints, type MemberRole, type Message, type User } from '@parley/protocol';
 import type {
   ChannelRecord,
   ChannelViewPage,
@@ -229,7 +229,12 @@ export class SqliteReader implements ReaderSide {
       last_read: string | null;
       last_message_id: string | null;
     })[];
-    const getMessage = this.#sql(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id = ?`);
+    // MESSAGE_COLUMNS with the text cut to its first code points (substr counts characters).
+    const getMessage = this.#sql(
+      `SELECT CAST(id AS TEXT) AS id, CAST(channel_id AS TEXT) AS channel_id, CAST(sender_id AS TEXT) AS sender_id,
+              substr(text, 1, ?) AS text, created_at, client_msg_id, text_at, text_bytes
+       FROM messages WHERE id = ?`,
+    );
     const countUnread = this.#sql(
       `SELECT COUNT(*) AS n FROM (SELECT 1 FROM messages WHERE channel_id = ? AND id > ? AND sender_id != ? LIMIT ${UNREAD_CAP})`,
     );
@@ -239,8 +244,14 @@ export class SqliteReader implements ReaderSide {
         unreadCount: 0,
       };
       if (row.last_message_id !== null) {
-        const last = getMessage.get(row.last_message_id) as SqliteMessageRow | undefined;
-        if (last !== undefined) view.lastMessage = this.#connection.toMessage(last);
+        const last = getMessage.get(page.textCodePoints, row.last_message_id) as SqliteMessageRow | undefined;
+        if (last !== undefined) {
+          // A long text is in the file: read only as many bytes as its first code points can
+          // take (4 each), which always hold them whole, and cut there.
+          if (last.text_bytes !== null) last.text_bytes = Math.min(last.text_bytes, 4 * page.textCodePoints);
+          const message = this.#connection.toMessage(last);
+          view.lastMessage = { ...message, text: takeCodePoints(message.text, page.textCodePoints) };
+        }
         view.unreadCount = (countUnread.get(row.id, row.last_read ?? 0, userId) as { n: number }).n;
       }
       if (row.last_read !== null) view.lastReadMessageId = row.last_read;
