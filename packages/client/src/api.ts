@@ -1,9 +1,10 @@
 /** Typed REST client for every endpoint of the public API v1. Errors are ChatError with the server's code. */
-import { ChatError, isErrorCode } from '@parley/protocol';
+import { ChatError, compareIds, isErrorCode } from '@parley/protocol';
 import type {
   AuthResult,
   Channel,
   ChannelInfo,
+  ChannelPage,
   ErrorCode,
   Friend,
   FriendRequest,
@@ -136,8 +137,37 @@ export class ParleyApi {
   async createGroup(input: { name: string; memberIds: string[] }): Promise<Channel> {
     return (await this.request<{ channel: Channel }>('POST', '/v1/groups', { body: input })).channel;
   }
+  /**
+   * Every channel you are in, most recent activity first, read page by page. A `lastMessage`
+   * with `textTruncated` carries only a preview of its text, for a list; never show it as the
+   * message (history and `message.created` carry the whole text).
+   */
   async channels(): Promise<Channel[]> {
-    return (await this.request<{ channels: Channel[] }>('GET', '/v1/channels')).channels;
+    const byId = new Map<string, Channel>();
+    let newestRead: string | undefined;
+    let pages = 0;
+    for (let before: string | undefined; ; pages++) {
+      const page = await this.channelPage(before === undefined ? {} : { before });
+      for (const channel of page.channels) byId.set(channel.id, channel);
+      newestRead ??= page.channels[0] && activityOf(page.channels[0]);
+      if (!page.hasMore || page.nextBefore === undefined) break;
+      before = page.nextBefore;
+    }
+    // A channel that gained a message while the later pages were read moved ahead of the first
+    // one: read the front again, up to where the first read began.
+    for (let before: string | undefined; pages > 0 && newestRead !== undefined;) {
+      const page = await this.channelPage(before === undefined ? {} : { before });
+      const moved = page.channels.filter((c) => compareIds(activityOf(c), newestRead!) > 0);
+      for (const channel of moved) byId.set(channel.id, channel);
+      if (moved.length < page.channels.length || !page.hasMore || page.nextBefore === undefined) break;
+      before = page.nextBefore;
+    }
+    return [...byId.values()].sort((a, b) => compareIds(activityOf(b), activityOf(a)));
+  }
+  /** One page of your channels: pass a page's `nextBefore` as `before` for the next. */
+  async channelPage(query: { before?: string; limit?: number } = {}): Promise<ChannelPage> {
+    const { before, limit } = query;
+    return this.request<ChannelPage>('GET', '/v1/channels', { query: { before, limit } });
   }
   async channel(channelId: string): Promise<Channel> {
     return (await this.request<{ channel: Channel }>('GET', `/v1/channels/${enc(channelId)}`)).channel;
@@ -303,4 +333,9 @@ function enc(segment: string): string {
 
 export function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** Where a channel stands in the list: its last message, or its creation while it has none. */
+function activityOf(channel: Channel): string {
+  return channel.lastMessage?.id ?? channel.id;
 }

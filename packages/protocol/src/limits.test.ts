@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareIds, countCodePoints, textWithinLimit } from './limits.js';
+import { compareIds, countCodePoints, takeCodePoints, textWithinLimit } from './limits.js';
 
 describe('countCodePoints', () => {
   it.each([
@@ -29,5 +29,18 @@ describe('compareIds', () => {
     expect(compareIds('9', '10')).toBeLessThan(0);
     expect(compareIds('117820932617142272', '117820932617142271')).toBeGreaterThan(0);
     expect(compareIds('5', '5')).toBe(0);
+  });
+});
+
+describe('takeCodePoints', () => {
+  it.each([
+    ['abc', 5, 'abc'],
+    ['abcdef', 3, 'abc'],
+    ['😀😀😀', 2, '😀😀'], // a surrogate pair stays whole
+    ['a😀b', 2, 'a😀'],
+    ['a\ud800bc', 2, 'a\ud800'], // a lone surrogate counts as one
+  ])('%j cut to %i code points is %j', (text, max, expected) => {
+    expect(takeCodePoints(text, max)).toBe(expected);
+    expect(takeCodePoints(text, max)).toBe([...text].slice(0, max).join(''));
   });
 });

@@ -7,6 +7,8 @@ export const limits = {
   /** Messages per history page. */
   maxHistoryLimit: 100,
   defaultHistoryLimit: 50,
+  /** Channel views per GET /v1/channels page (a user can be in any number of channels). */
+  maxChannelsLimit: 50,
   /** Events per /v1/sync page. */
   maxSyncLimit: 1000,
   defaultSyncLimit: 200,
@@ -16,6 +18,11 @@ export const limits = {
    * least one item, and its `hasMore` says whether more follow.
    */
   pageTextBytes: 1_048_576,
+  /**
+   * A channel view's `lastMessage` carries at most this many code points of its text (a
+   * preview, flagged `textTruncated`), so the channel list stays small whatever the messages.
+   */
+  previewCodePoints: 500,
   /** clientMsgId length. */
   maxClientMsgIdLength: 128,
   maxGroupNameLength: 100,
@@ -39,6 +46,18 @@ export function countCodePoints(text: string): number {
     }
   }
   return count;
+}
+
+/** The first `max` code points of `text` (all of it when shorter); a surrogate pair stays whole. */
+export function takeCodePoints(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let end = 0;
+  for (let taken = 0; taken < max && end < text.length; taken++) {
+    const unit = text.charCodeAt(end);
+    const pair = unit >= 0xd800 && unit <= 0xdbff && end + 1 < text.length;
+    end += pair && (text.charCodeAt(end + 1) & 0xfc00) === 0xdc00 ? 2 : 1;
+  }
+  return text.slice(0, end);
 }
 
 /** Whether text is within the length limit; cheap for the common short case. */

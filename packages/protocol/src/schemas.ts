@@ -90,6 +90,10 @@ export const historyQuery = z
     (q) => [q.before, q.after, q.around].filter((v) => v !== undefined).length <= 1,
     'use at most one of before, after and around',
   );
+export const channelsQuery = z.object({
+  before: id.optional(),
+  limit: z.coerce.number().int().min(1).max(limits.maxChannelsLimit).default(limits.maxChannelsLimit),
+});
 export const sendBody = z.object({ text: messageText, clientMsgId });
 export const readBody = z.object({ messageId: id });
 export const syncQuery = z.object({

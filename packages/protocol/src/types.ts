@@ -49,9 +49,29 @@ export interface ChannelInfo {
   createdAt: string;
 }
 
+/**
+ * A message as a channel view carries it: `text` is the whole text, or, when `textTruncated` is
+ * true, only its first limits.previewCodePoints code points (cut between graphemes where one fits),
+ * for the conversation list. A truncated text is never the message itself: show the message from
+ * history or from its `message.created` event.
+ */
+export interface MessagePreview extends Message {
+  textTruncated?: true;
+}
+
+/**
+ * A page of GET /v1/channels, most recent activity first. When `hasMore`, pass `nextBefore` as
+ * `before` for the next page.
+ */
+export interface ChannelPage {
+  channels: Channel[];
+  hasMore: boolean;
+  nextBefore?: string;
+}
+
 /** A channel as one user sees it in their list. */
 export interface Channel extends ChannelInfo {
-  lastMessage?: Message;
+  lastMessage?: MessagePreview;
   /** Messages from others after the read cursor (capped at 1000). */
   unreadCount: number;
   lastReadMessageId?: string;

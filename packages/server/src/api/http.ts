@@ -6,6 +6,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { ChatError, type ErrorBody } from '@parley/protocol';
 import {
+  channelsQuery,
   describeIssues,
   groupBody,
   groupPatch,
@@ -218,7 +219,10 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
     const { name, memberIds } = parse(groupBody, request.body);
     return reply.status(201).send({ channel: await channels.createGroup(userId, name, memberIds) });
   });
-  app.get('/v1/channels', async (request) => ({ channels: await channels.list((await auth(request)).userId) }));
+  app.get('/v1/channels', async (request) => {
+    const { userId } = await auth(request);
+    return channels.list(userId, stripUndefined(parse(channelsQuery, request.query)));
+  });
   app.get('/v1/channels/:id', async (request) => {
     const { userId } = await auth(request);
     return { channel: await channels.get(userId, parse(idParams, request.params).id) };

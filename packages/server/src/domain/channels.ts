@@ -1,4 +1,4 @@
-import { limits, type Channel, type ChannelInfo, type MemberRole } from '@parley/protocol';
+import { limits, type Channel, type ChannelInfo, type ChannelPage, type MemberRole } from '@parley/protocol';
 import type {
   AccountStore,
   ChannelChange,
@@ -15,6 +15,7 @@ import { fail, storeCall } from './errors.js';
 import type { EventRouter } from './events.js';
 import type { IdGenerator } from './ids.js';
 import { channelCreated, channelUpdated, memberAdded, memberRemoved, readUpdated } from './log-appends.js';
+import { messagePreview } from './message-preview.js';
 import type { PresenceService } from './presence.js';
 import { ReadReceipts } from './read-receipts.js';
 
@@ -53,20 +54,37 @@ export class ChannelService {
     return this.#withPresence(await this.events.channelInfo(channel));
   }
 
-  async list(userId: string): Promise<Channel[]> {
-    const views = await this.store.listChannelViews(userId);
+  /**
+   * One page of the user's channels, most recent activity first. A page holds at most
+   * limits.maxChannelsLimit views and each view's lastMessage at most a preview of its text, so
+   * the reply is bounded however many channels the user is in and whatever their messages.
+   */
+  async list(userId: string, page: { limit: number; before?: string }): Promise<ChannelPage> {
+    // One code point past the preview tells whether the text goes on (see messagePreview).
+    const found = await this.store.listChannelViews(userId, {
+      ...page,
+      limit: page.limit + 1,
+      textCodePoints: limits.previewCodePoints + 1,
+    });
+    const hasMore = found.length > page.limit;
+    const views = found.slice(0, page.limit);
     const infos = await this.events.channelInfos(views);
     const presence = await this.presence.presenceOf([...new Set(infos.flatMap((c) => c.members.map((m) => m.id)))]);
-    return views.map((view, i) => {
+    const channels = views.map((view, i) => {
       const channel: Channel = { ...infos[i]!, unreadCount: view.unreadCount };
       for (const member of channel.members) {
         const p = presence.get(member.id);
         if (p !== undefined) member.presence = p;
       }
-      if (view.lastMessage !== undefined) channel.lastMessage = view.lastMessage;
+      if (view.lastMessage !== undefined) channel.lastMessage = messagePreview(view.lastMessage);
       if (view.lastReadMessageId !== undefined) channel.lastReadMessageId = view.lastReadMessageId;
       return channel;
     });
+    const last = views.at(-1);
+    // The next page starts below the last view's activity (see ChannelStore.listChannelViews).
+    return hasMore && last !== undefined
+      ? { channels, hasMore, nextBefore: last.lastMessage?.id ?? last.id }
+      : { channels, hasMore: false };
   }
 
   async #withPresence(info: ChannelInfo): Promise<ChannelInfo> {

@@ -286,8 +286,13 @@ export interface ChannelStore {
   channelPeers(userId: string, maxGroupSize: number): Promise<string[]>;
   /** The other member of each of the user's DMs. */
   dmPartners(userId: string): Promise<string[]>;
-  /** Every channel the user belongs to, most recent activity first. */
-  listChannelViews(userId: string): Promise<ChannelViewRecord[]>;
+  /**
+   * Up to `page.limit` of the channels the user belongs to, most recent activity first: a
+   * channel's activity is its last message's id, or its own id while it has no message (ids of
+   * channels and messages come from one sequence). With `page.before`, only channels whose
+   * activity is below it.
+   */
+  listChannelViews(userId: string, page: ChannelViewPage): Promise<ChannelViewRecord[]>;
   /** `stale` also when the channel does not exist. */
   changeChannel(change: ChannelChange): Promise<ConditionalWrite>;
   /** `stale` when the cursor is not at `from` (or `userId` is not a member). */
@@ -312,6 +317,16 @@ export type AppendResult =
   | { status: 'duplicate'; message: Message }
   /** The sender is not a member of the channel (or it does not exist): nothing stored. */
   | { status: 'not_member' };
+
+export interface ChannelViewPage {
+  limit: number;
+  before?: string;
+  /**
+   * Each lastMessage's text is its first this many code points (all of it when shorter): a
+   * channel list reads no more of its messages than its previews need.
+   */
+  textCodePoints: number;
+}
 
 export type HistoryQuery =
   | { before: string; limit: number }

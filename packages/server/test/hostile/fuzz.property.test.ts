@@ -170,6 +170,7 @@ const endpoints: [string, string, () => fc.Arbitrary<{ path: string; body?: Body
         body: b,
       })),
   ],
+  ['GET', 'channel list', () => query(['before', 'limit']).map((q) => ({ path: `/v1/channels?${q}` }))],
   [
     'GET',
     'history',

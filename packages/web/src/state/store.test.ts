@@ -131,6 +131,26 @@ describe('ChatStore', () => {
     expect(store.state.channels.c1!.unreadCount).toBe(2);
   });
 
+  it('never puts a truncated lastMessage preview into a conversation: history brings the whole text', async () => {
+    const whole = 'x'.repeat(600);
+    const preview = (id: string) => ({ ...m(id, 'c1', '2', 'x'.repeat(500)), textTruncated: true as const });
+    const f = fakeBackend({ c1: [m('1298', 'c1', '2'), m('1299', 'c1', '2', whole)] });
+    f.backend.api.channels = async () => [{ ...dm, lastMessage: preview('1299') }, group];
+    const store = new ChatStore(f.backend, me);
+    store.start();
+    await settle();
+    expect(store.state.channels.c1!.lastMessage?.textTruncated).toBe(true);
+    await store.openChannel('c1');
+    expect(store.history('c1').messages.map((x) => x.text)).toEqual(['t', whole]);
+    // A later list snapshot with a newer message, seen only as a preview, moves the list on but
+    // adds nothing to the open conversation (its message.created or a history load brings it).
+    f.backend.api.channels = async () => [{ ...dm, lastMessage: preview('1300') }, group];
+    await store.refreshChannels();
+    expect(store.state.channels.c1!.lastMessage?.id).toBe('1300');
+    expect(store.history('c1').messages.map((x) => x.id)).toEqual(['1298', '1299']);
+    expect(store.history('c1').messages.some((x) => 'textTruncated' in x)).toBe(false);
+  });
+
   it('keeps messages counted live when a list snapshot taken before them lands afterwards', async () => {
     const f = fakeBackend({});
     const store = new ChatStore(f.backend, me);

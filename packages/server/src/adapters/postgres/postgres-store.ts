@@ -5,6 +5,7 @@ import {
   type AppendResult,
   type ChannelChange,
   type ChannelRecord,
+  type ChannelViewPage,
   type ChannelViewRecord,
   type ConditionalWrite,
   type FriendPair,
@@ -571,7 +572,7 @@ export class PostgresStore implements Store {
     return rows.map((row) => row.user_id);
   }
 
-  async listChannelViews(userId: string): Promise<ChannelViewRecord[]> {
+  async listChannelViews(userId: string, page: ChannelViewPage): Promise<ChannelViewRecord[]> {
     const { rows } = await this.#query<
       ChannelRow & {
         last_read: string | null;
@@ -584,7 +585,7 @@ export class PostgresStore implements Store {
       }
     >(
       `SELECT c.id, c.kind, c.name, c.created_at, m.last_read_message_id AS last_read,
-              lm.id AS lm_id, lm.sender_id AS lm_sender_id, lm.text AS lm_text, lm.created_at AS lm_created_at,
+              lm.id AS lm_id, lm.sender_id AS lm_sender_id, left(lm.text, $4) AS lm_text, lm.created_at AS lm_created_at,
               lm.client_msg_id AS lm_client_msg_id,
               CASE WHEN lm.id IS NULL THEN 0 ELSE (
                 SELECT count(*) FROM (
@@ -598,9 +599,10 @@ export class PostgresStore implements Store {
          SELECT id, sender_id, text, created_at, client_msg_id FROM messages
          WHERE channel_id = c.id ORDER BY id DESC LIMIT 1
        ) lm ON true
-       WHERE m.user_id = $1
-       ORDER BY COALESCE(lm.id, c.id) DESC`,
-      [userId],
+       WHERE m.user_id = $1 AND ($2::bigint IS NULL OR COALESCE(lm.id, c.id) < $2::bigint)
+       ORDER BY COALESCE(lm.id, c.id) DESC
+       LIMIT $3`,
+      [userId, page.before ?? null, page.limit, page.textCodePoints],
     );
     if (rows.length === 0) return [];
     const members = await this.#membersOutside(rows.map((row) => row.id));

@@ -8,9 +8,10 @@
  * transaction, no log append and no cache, which live on the writer's session (writes.ts).
  */
 import type Database from 'better-sqlite3';
-import type { MemberRole, Message, User } from '@parley/protocol';
+import { takeCodePoints, type MemberRole, type Message, type User } from '@parley/protocol';
 import type {
   ChannelRecord,
+  ChannelViewPage,
   ChannelViewRecord,
   DeviceSession,
   FriendPair,
@@ -212,16 +213,28 @@ export class SqliteReader implements ReaderSide {
     return rows.map((row) => row.id);
   }
 
-  async listChannelViews(userId: string): Promise<ChannelViewRecord[]> {
+  async listChannelViews(userId: string, page: ChannelViewPage): Promise<ChannelViewRecord[]> {
     const rows = this.#sql(
-      `SELECT CAST(c.id AS TEXT) AS id, c.kind, c.name, c.created_at,
-              CAST(m.last_read_message_id AS TEXT) AS last_read,
-              CAST((SELECT MAX(id) FROM messages WHERE channel_id = c.id) AS TEXT) AS last_message_id
-       FROM channel_members m JOIN channels c ON c.id = m.channel_id
-       WHERE m.user_id = ?
-       ORDER BY COALESCE((SELECT MAX(id) FROM messages WHERE channel_id = c.id), c.id) DESC`,
-    ).all(userId) as (ChannelRow & { last_read: string | null; last_message_id: string | null })[];
-    const getMessage = this.#sql(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id = ?`);
+      `SELECT * FROM (
+         SELECT CAST(c.id AS TEXT) AS id, c.kind, c.name, c.created_at,
+                CAST(m.last_read_message_id AS TEXT) AS last_read,
+                CAST((SELECT MAX(id) FROM messages WHERE channel_id = c.id) AS TEXT) AS last_message_id,
+                COALESCE((SELECT MAX(id) FROM messages WHERE channel_id = c.id), c.id) AS activity
+         FROM channel_members m JOIN channels c ON c.id = m.channel_id
+         WHERE m.user_id = ?)
+       ${page.before === undefined ? '' : 'WHERE activity < CAST(? AS INTEGER)'}
+       ORDER BY activity DESC
+       LIMIT ?`,
+    ).all(userId, ...(page.before === undefined ? [] : [page.before]), page.limit) as (ChannelRow & {
+      last_read: string | null;
+      last_message_id: string | null;
+    })[];
+    // MESSAGE_COLUMNS with the text cut to its first code points (substr counts characters).
+    const getMessage = this.#sql(
+      `SELECT CAST(id AS TEXT) AS id, CAST(channel_id AS TEXT) AS channel_id, CAST(sender_id AS TEXT) AS sender_id,
+              substr(text, 1, ?) AS text, created_at, client_msg_id, text_at, text_bytes
+       FROM messages WHERE id = ?`,
+    );
     const countUnread = this.#sql(
       `SELECT COUNT(*) AS n FROM (SELECT 1 FROM messages WHERE channel_id = ? AND id > ? AND sender_id != ? LIMIT ${UNREAD_CAP})`,
     );
@@ -231,8 +244,14 @@ export class SqliteReader implements ReaderSide {
         unreadCount: 0,
       };
       if (row.last_message_id !== null) {
-        const last = getMessage.get(row.last_message_id) as SqliteMessageRow | undefined;
-        if (last !== undefined) view.lastMessage = this.#connection.toMessage(last);
+        const last = getMessage.get(page.textCodePoints, row.last_message_id) as SqliteMessageRow | undefined;
+        if (last !== undefined) {
+          // A long text is in the file: read only as many bytes as its first code points can
+          // take (4 each), which always hold them whole, and cut there.
+          if (last.text_bytes !== null) last.text_bytes = Math.min(last.text_bytes, 4 * page.textCodePoints);
+          const message = this.#connection.toMessage(last);
+          view.lastMessage = { ...message, text: takeCodePoints(message.text, page.textCodePoints) };
+        }
         view.unreadCount = (countUnread.get(row.id, row.last_read ?? 0, userId) as { n: number }).n;
       }
       if (row.last_read !== null) view.lastReadMessageId = row.last_read;

@@ -138,11 +138,44 @@ export function describeChannelStoreContract(
         const older = await group(a, [b]);
         const { channel: dm } = await store.getOrCreateDm(...dmOf(nextId(), a, b, at()));
         await store.appendMessages([message(older, b, 'one'), message(older, b, 'two'), message(older, a, 'mine')]);
-        const views = await store.listChannelViews(a);
+        const views = await store.listChannelViews(a, { limit: 100, textCodePoints: 1000 });
         expect(views.map((v) => v.id)).toEqual([older, dm.id]);
         expect(views[0]).toMatchObject({ unreadCount: 2, lastMessage: { text: 'mine' } });
         expect(views[1]).toMatchObject({ unreadCount: 0 });
         expect(views[1]?.lastMessage).toBeUndefined();
+      });
+
+      it('pages channel views by activity: at most limit, and below `before`', async () => {
+        const [a, b] = [await user('a47'), await user('b47')];
+        const quiet = await group(a, [b]);
+        const busy = await group(a, [b]);
+        const newest = await group(a, [b]);
+        const [last] = await store.appendMessages([message(busy, b, 'late')]);
+        if (last?.status !== 'created') throw new Error('append failed');
+        // busy's activity is its message, newer than every channel; then newest, then quiet.
+        const first = await store.listChannelViews(a, { limit: 2, textCodePoints: 1000 });
+        expect(first.map((v) => v.id)).toEqual([busy, newest]);
+        expect(
+          (await store.listChannelViews(a, { limit: 2, before: newest, textCodePoints: 1000 })).map((v) => v.id),
+        ).toEqual([quiet]);
+        expect(
+          (await store.listChannelViews(a, { limit: 5, before: last.message.id, textCodePoints: 1000 })).map(
+            (v) => v.id,
+          ),
+        ).toEqual([newest, quiet]);
+      });
+
+      it("reads only the first textCodePoints code points of each view's last message", async () => {
+        const [a, b] = [await user('a48'), await user('b48')];
+        const short = await group(a, [b]);
+        const long = await group(a, [b]);
+        // 4-byte code points: 3,000 of them make a 12,000-byte text, kept apart from its row by some stores.
+        await store.appendMessages([message(short, b, 'héllo wörld'), message(long, b, '😀🙂'.repeat(1500))]);
+        const views = await store.listChannelViews(a, { limit: 10, textCodePoints: 5 });
+        expect(views.map((v) => [v.id, v.lastMessage?.text])).toEqual([
+          [long, '😀🙂😀🙂😀'],
+          [short, 'héllo'],
+        ]);
       });
 
       it('moves a read cursor only from where the move expects it, with the entries it is given', async () => {
@@ -163,7 +196,7 @@ export function describeChannelStoreContract(
         expect(moved).toMatchObject({ status: 'applied', entries: [{ userId: a, type: 'read.updated' }] });
         expect(await move(undefined, second.message.id)).toEqual({ status: 'stale' });
         expect((await move(first.message.id, second.message.id)).status).toBe('applied');
-        const [view] = await store.listChannelViews(a);
+        const [view] = await store.listChannelViews(a, { limit: 100, textCodePoints: 1000 });
         expect(view).toMatchObject({ unreadCount: 0, lastReadMessageId: second.message.id });
         const members = (await store.getChannel(id))?.members ?? [];
         expect(members.find((m) => m.userId === a)?.lastReadMessageId).toBe(second.message.id);
