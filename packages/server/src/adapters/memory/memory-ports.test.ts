@@ -53,7 +53,7 @@ describePresenceContract('memory', async () => {
     // Every node of an in-process fleet shares the one store.
     open: async () => ({
       touch: (l, ttl) => shared.touch(l, ttl),
-      remove: (l) => shared.remove(l),
+      remove: (l, grace) => shared.remove(l, grace),
       online: (u) => shared.online(u),
       expired: (now) => shared.expired(now),
       close: async () => {},

@@ -7,34 +7,40 @@ export type RedisPresenceStoreOptions = RedisConnectionOptions;
 
 /*
  * Layout (every key under the prefix):
- *   presence:c:<userId>  sorted set  nodeId/connId -> lease expiry (ms since epoch)
- *   presence:exp         sorted set  userId -> expiry of the user's latest lease
- * `presence:exp` lets `expired` find users whose every lease ran out with one range read; the
- * scripts keep it equal to the max score of the user's set. All times come from the callers'
- * clocks (keep them in sync with NTP; skew only shifts expiry by the skew).
+ *   presence:c:<userId>  sorted set  nodeId/connId -> lease expiry (ms since epoch), and
+ *                                    `grace` -> end of the grace period after the last one closed
+ *   presence:exp         sorted set  userId -> the latest of those times
+ * `presence:exp` lets `expired` find users whose every lease and grace ran out with one range
+ * read; the scripts keep it equal to the max score of the user's set. A user's set exists from
+ * their first touch until `expired` hands them out, which is what `touch` reports as present.
+ * All times come from the callers' clocks (keep them in sync with NTP; skew only shifts expiry
+ * by the skew).
  *
  * Lua keeps each step atomic, so several nodes may call `expired` at once and each user is
  * returned by exactly one of them.
  */
 
 const TOUCH = `
+local present = redis.call('EXISTS', KEYS[1])
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
 local top = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
 redis.call('ZADD', KEYS[2], top[2], ARGV[4])
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
-return 1`;
+return present`;
 
 const REMOVE = `
-redis.call('ZREM', KEYS[1], ARGV[1])
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('ZREM', KEYS[1], ARGV[1], 'grace')
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
-local top = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
-if #top == 0 then
-  redis.call('DEL', KEYS[1])
-  redis.call('ZREM', KEYS[2], ARGV[3])
-  return 0
+if redis.call('ZCARD', KEYS[1]) == 0 then
+  redis.call('ZADD', KEYS[1], ARGV[4], 'grace')
 end
+local top = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
 redis.call('ZADD', KEYS[2], top[2], ARGV[3])
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[5]) then
+  redis.call('PEXPIRE', KEYS[1], ARGV[5])
+end
 return 1`;
 
 const EXPIRED = `
@@ -66,7 +72,15 @@ type PresenceRedis = Redis & {
     user: string,
     keyTtl: number,
   ): Promise<number>;
-  parleyRemove(conns: string, exp: string, member: string, now: number, user: string): Promise<number>;
+  parleyRemove(
+    conns: string,
+    exp: string,
+    member: string,
+    now: number,
+    user: string,
+    graceUntil: number,
+    keyTtl: number,
+  ): Promise<number>;
   parleyExpired(exp: string, now: number, connsPrefix: string, limit: number): Promise<string[]>;
 };
 
@@ -99,11 +113,9 @@ export class RedisPresenceStore implements PresenceStore {
     return store;
   }
 
-  async touch(lease: ConnectionLease, ttlMs: number): Promise<void> {
+  async touch(lease: ConnectionLease, ttlMs: number): Promise<{ wasPresent: boolean }> {
     const now = Date.now();
-    // The user's key outlives its leases a little so a crashed fleet leaves no garbage forever.
-    const keyTtl = Math.max(ttlMs * 2, 60_000);
-    await this.#run(() =>
+    const present = await this.#run(() =>
       this.#redis.parleyTouch(
         this.#conns + lease.userId,
         this.#exp,
@@ -111,14 +123,24 @@ export class RedisPresenceStore implements PresenceStore {
         now + ttlMs,
         now,
         lease.userId,
-        keyTtl,
+        keyTtl(ttlMs),
       ),
     );
+    return { wasPresent: present === 1 };
   }
 
-  async remove(lease: ConnectionLease): Promise<void> {
+  async remove(lease: ConnectionLease, graceMs: number): Promise<void> {
+    const now = Date.now();
     await this.#run(() =>
-      this.#redis.parleyRemove(this.#conns + lease.userId, this.#exp, member(lease), Date.now(), lease.userId),
+      this.#redis.parleyRemove(
+        this.#conns + lease.userId,
+        this.#exp,
+        member(lease),
+        now,
+        lease.userId,
+        now + graceMs,
+        keyTtl(graceMs),
+      ),
     );
   }
 
@@ -156,6 +178,11 @@ export class RedisPresenceStore implements PresenceStore {
       throw unavailable(error);
     }
   }
+}
+
+/** The user's key outlives its leases and grace a little, so a crashed fleet leaves no garbage forever. */
+function keyTtl(lifetimeMs: number): number {
+  return Math.max(lifetimeMs * 2, 60_000);
 }
 
 function member(lease: ConnectionLease): string {
