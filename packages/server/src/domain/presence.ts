@@ -63,10 +63,13 @@ export class PresenceService {
 
   async presenceOf(userIds: readonly string[]): Promise<Map<string, Presence>> {
     if (userIds.length === 0) return new Map();
-    const [online, lastSeen] = await Promise.all([this.presenceStore.online(userIds), this.store.getLastSeen(userIds)]);
+    const [online, lastSeen] = await Promise.all([
+      this.presenceStore.shownOnline(userIds),
+      this.store.getLastSeen(userIds),
+    ]);
     const result = new Map<string, Presence>();
     for (const userId of userIds) {
-      // Online includes the grace after a user's last connection closed, on whichever node.
+      // Shown online includes the grace after a user's last connection closed, on whichever node.
       if (online.has(userId)) {
         result.set(userId, { status: 'online' });
       } else {

@@ -116,6 +116,8 @@ describe.skipIf(externalUrl)('presence with short configured times', () => {
     await befriend(subject, bob);
     await befriend(control, bob);
     const watcher = await online(bob);
+    // The snapshot after ready comes first (subject offline), so every later frame is news.
+    await watcher.seen((f) => f.op === 'presence' && f.userId === subject.id && f.status === 'offline');
     const first = await online(subject);
     const ctl = (await Sock.connect(first.ws.url, control.token)).keepAlive(HB);
     socks.push(ctl);

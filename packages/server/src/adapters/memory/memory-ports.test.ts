@@ -55,6 +55,7 @@ describePresenceContract('memory', async () => {
       touch: (l, ttl) => shared.touch(l, ttl),
       remove: (l, grace) => shared.remove(l, grace),
       online: (u) => shared.online(u),
+      shownOnline: (u) => shared.shownOnline(u),
       expired: (now) => shared.expired(now),
       close: async () => {},
     }),

@@ -38,13 +38,21 @@ export class MemoryPresenceStore implements PresenceStore {
   }
 
   async online(userIds: readonly string[]): Promise<Set<string>> {
+    return this.#live(userIds, false);
+  }
+
+  async shownOnline(userIds: readonly string[]): Promise<Set<string>> {
+    return this.#live(userIds, true);
+  }
+
+  #live(userIds: readonly string[], countGrace: boolean): Set<string> {
     const now = this.#now();
     const result = new Set<string>();
     for (const userId of userIds) {
       const conns = this.#leases.get(userId);
       if (conns === undefined) continue;
-      for (const expiry of conns.values()) {
-        if (expiry > now) {
+      for (const [key, expiry] of conns) {
+        if (expiry > now && (countGrace || key !== GRACE)) {
           result.add(userId);
           break;
         }

@@ -20,6 +20,9 @@ export type RedisPresenceStoreOptions = RedisConnectionOptions;
  * returned by exactly one of them.
  */
 
+/** The member that holds the grace period; members for connections always contain a slash. */
+const GRACE = 'grace';
+
 const TOUCH = `
 local present = redis.call('EXISTS', KEYS[1])
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
@@ -31,10 +34,10 @@ return present`;
 
 const REMOVE = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-redis.call('ZREM', KEYS[1], ARGV[1], 'grace')
+redis.call('ZREM', KEYS[1], ARGV[1], '${GRACE}')
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
 if redis.call('ZCARD', KEYS[1]) == 0 then
-  redis.call('ZADD', KEYS[1], ARGV[4], 'grace')
+  redis.call('ZADD', KEYS[1], ARGV[4], '${GRACE}')
 end
 local top = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
 redis.call('ZADD', KEYS[2], top[2], ARGV[3])
@@ -145,15 +148,32 @@ export class RedisPresenceStore implements PresenceStore {
   }
 
   async online(userIds: readonly string[]): Promise<Set<string>> {
+    return this.#live(userIds, false);
+  }
+
+  async shownOnline(userIds: readonly string[]): Promise<Set<string>> {
+    return this.#live(userIds, true);
+  }
+
+  /** Users with an unexpired entry: a connection's lease, or with `countGrace` also the grace. */
+  async #live(userIds: readonly string[], countGrace: boolean): Promise<Set<string>> {
     const result = new Set<string>();
     if (userIds.length === 0) return result;
     const now = Date.now();
     const pipeline = this.#redis.pipeline();
-    for (const userId of userIds) pipeline.zcount(this.#conns + userId, `(${now}`, '+inf');
+    for (const userId of userIds) {
+      pipeline.zcount(this.#conns + userId, `(${now}`, '+inf');
+      if (!countGrace) pipeline.zscore(this.#conns + userId, GRACE);
+    }
     const replies = await this.#run(() => pipeline.exec());
-    replies?.forEach(([error, count], i) => {
-      if (error) throw unavailable(error);
-      if (typeof count === 'number' && count > 0) result.add(userIds[i]!);
+    if (replies === null) throw unavailable(new Error('pipeline aborted'));
+    for (const [error] of replies) if (error) throw unavailable(error);
+    const perUser = countGrace ? 1 : 2;
+    userIds.forEach((userId, i) => {
+      let live = Number(replies[i * perUser]![1]);
+      const graceEnds = countGrace ? null : (replies[i * perUser + 1]![1] as string | null);
+      if (graceEnds !== null && Number(graceEnds) > now) live -= 1;
+      if (live > 0) result.add(userId);
     });
     return result;
   }

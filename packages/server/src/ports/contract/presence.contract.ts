@@ -37,6 +37,7 @@ export function describePresenceContract(
       const [a, b] = [await h.open(), await h.open()];
       await a.touch(lease('u1'), LONG);
       expect(await b.online(['u1', 'u2'])).toEqual(new Set(['u1']));
+      expect(await b.shownOnline(['u1', 'u2'])).toEqual(new Set(['u1']));
       expect(await a.online(['u1'])).toEqual(new Set(['u1']));
       expect(await b.online([])).toEqual(new Set());
     });
@@ -47,20 +48,23 @@ export function describePresenceContract(
       await a.touch(lease('u1'), LONG);
       await a.remove(lease('u1'), 0);
       expect(await a.online(['u1'])).toEqual(new Set());
+      expect(await a.shownOnline(['u1'])).toEqual(new Set());
       expect(await a.expired(Date.now())).toEqual(['u1']);
       expect(await a.expired(Date.now())).toEqual([]);
     });
 
-    it('keeps a user online on every node for the grace after their last connection closed', async () => {
+    it('shows a user online on every node for the grace after their last connection closed', async () => {
       const h = await setup();
       const [a, b] = [await h.open(), await h.open()];
       await a.touch(lease('u1', 'c1', 'n1'), LONG);
       await a.remove(lease('u1', 'c1', 'n1'), 300);
-      // Another node, asked for a snapshot during the grace, sees the user online, not offline.
-      expect(await b.online(['u1'])).toEqual(new Set(['u1']));
+      // Another node, asked for a snapshot during the grace, shows the user online, not offline ...
+      expect(await b.shownOnline(['u1'])).toEqual(new Set(['u1']));
+      // ... though no socket of theirs is live (a message now gets a push notification).
+      expect(await b.online(['u1'])).toEqual(new Set());
       expect(await b.expired(Date.now())).toEqual([]);
       await sleep(400);
-      expect(await b.online(['u1'])).toEqual(new Set());
+      expect(await b.shownOnline(['u1'])).toEqual(new Set());
       expect(await b.expired(Date.now())).toEqual(['u1']);
       expect(await a.expired(Date.now())).toEqual([]);
     });
@@ -74,6 +78,7 @@ export function describePresenceContract(
       expect(await b.touch(lease('u1', 'c2', 'n2'), LONG)).toEqual({ wasPresent: true });
       await sleep(300);
       expect(await a.online(['u1'])).toEqual(new Set(['u1']));
+      expect(await a.shownOnline(['u1'])).toEqual(new Set(['u1']));
       expect(await a.expired(Date.now())).toEqual([]);
     });
 
@@ -103,7 +108,8 @@ export function describePresenceContract(
       expect(await a.online(['u1'])).toEqual(new Set(['u1']));
       // The grace starts at the last close, whatever grace an earlier close asked for.
       await a.remove(lease('u1', 'c2'), 10_000);
-      expect(await a.online(['u1'])).toEqual(new Set(['u1']));
+      expect(await a.shownOnline(['u1'])).toEqual(new Set(['u1']));
+      expect(await a.online(['u1'])).toEqual(new Set());
       expect(await a.expired(Date.now() + 5_000)).toEqual([]);
       expect(await a.expired(Date.now() + 20_000)).toEqual(['u1']);
     });
@@ -112,12 +118,12 @@ export function describePresenceContract(
       const h = await setup();
       const a = await h.open();
       await a.remove(lease('nobody'), LONG);
-      expect(await a.online(['nobody'])).toEqual(new Set());
+      expect(await a.shownOnline(['nobody'])).toEqual(new Set());
       await a.touch(lease('u1'), 50);
       await sleep(100);
       expect(await a.expired(Date.now())).toEqual(['u1']);
       await a.remove(lease('u1'), LONG); // the dead node's socket closes late
-      expect(await a.online(['u1'])).toEqual(new Set());
+      expect(await a.shownOnline(['u1'])).toEqual(new Set());
       expect(await a.expired(Date.now() + 2 * LONG)).toEqual([]);
     });
 
