@@ -1,5 +1,6 @@
 import { afterEach, expect, it, vi } from 'vitest';
-import type { PresenceStore } from '../ports/presence.js';
+// eslint-disable-next-line no-restricted-imports -- the test wires the real in-process store as app.ts does; the service sees only the port
+import { MemoryPresenceStore } from '../adapters/memory/memory-presence.js';
 import type { Store } from '../ports/store.js';
 import type { EventRouter } from './events.js';
 import { PresenceService } from './presence.js';
@@ -7,14 +8,15 @@ import { PresenceService } from './presence.js';
 afterEach(() => vi.useRealTimers());
 
 /**
- * A presence service on fake timers, whose store records each lastSeen write and whose users all
- * share one friend.
+ * Presence services on fake timers, one per node of a fleet, sharing one presence store that
+ * reads the same (fake) clock; the store records each lastSeen write and all users share one friend.
  */
-function service() {
+function fleet() {
   vi.useFakeTimers();
   const writes: string[][] = [];
   const store = {
     setLastSeen: async (userIds: readonly string[]) => void writes.push([...userIds]),
+    getLastSeen: async () => new Map(),
     listFriendIds: async () => ['friend'],
     channelPeers: async () => [],
     dmPartners: async () => [],
@@ -24,25 +26,26 @@ function service() {
     publishEphemeral: async (_to: Iterable<string>, frame: { userId: string; status: string }) =>
       void announced.push(`${frame.userId} ${frame.status}`),
   } as Partial<EventRouter> as EventRouter;
-  // One connection per user here: a user is online while their lease is held.
-  const online = new Set<string>();
-  const presenceStore: PresenceStore = {
-    touch: async ({ userId }) => void online.add(userId),
-    remove: async ({ userId }) => void online.delete(userId),
-    online: async (userIds) => new Set(userIds.filter((u) => online.has(u))),
-    expired: async () => [],
-    close: async () => undefined,
+  const clock = { now: () => Date.now() };
+  const presenceStore = new MemoryPresenceStore({ now: clock.now });
+  const node = (nodeId: string) => {
+    const presence = new PresenceService(
+      store,
+      presenceStore,
+      events,
+      clock,
+      { graceMs: 1000, fanoutMaxGroupSize: 10, leaseTtlMs: 60_000 },
+      { warn: () => undefined, error: () => undefined },
+    );
+    const lease = (userId: string) => ({ userId, connId: `c-${userId}`, nodeId });
+    return { presence, lease };
   };
-  const presence = new PresenceService(
-    store,
-    presenceStore,
-    events,
-    { now: () => Date.now() },
-    { graceMs: 1000, fanoutMaxGroupSize: 10, leaseTtlMs: 60_000 },
-    { warn: () => undefined, error: () => undefined },
-  );
-  const lease = (userId: string) => ({ userId, connId: `c-${userId}`, nodeId: 'n1' });
-  return { presence, lease, writes, announced };
+  return { node, writes, announced };
+}
+
+function service() {
+  const { node, writes, announced } = fleet();
+  return { ...node('n1'), writes, announced };
 }
 
 it('takes users whose graces run out together offline in one write', async () => {
@@ -95,4 +98,41 @@ it('writes graces that run out at different times separately', async () => {
   await presence.disconnected(lease('b'));
   await vi.advanceTimersByTimeAsync(5000);
   expect(writes).toEqual([['a'], ['b']]);
+});
+
+it('shows a user who left one node online on another during the grace, and a reconnect there is no news', async () => {
+  const { node, announced, writes } = fleet();
+  const [one, two] = [node('n1'), node('n2')];
+  await one.presence.connected(one.lease('a'));
+  await one.presence.disconnected(one.lease('a'));
+  await vi.advanceTimersByTimeAsync(500);
+  // A contact connecting to the other node gets this snapshot: online, as on the node she left.
+  expect((await two.presence.presenceOf(['a'])).get('a')).toEqual({ status: 'online' });
+  await two.presence.connected(two.lease('a'));
+  await vi.advanceTimersByTimeAsync(5000);
+  // One online (no second one from the other node), and no offline: she never left.
+  expect(announced).toEqual(['a online']);
+  expect(writes).toEqual([]);
+  // Her last socket closes on the other node: one offline after the grace, from one node.
+  await two.presence.disconnected(two.lease('a'));
+  await vi.advanceTimersByTimeAsync(999);
+  expect((await one.presence.presenceOf(['a'])).get('a')).toEqual({ status: 'online' });
+  await vi.advanceTimersByTimeAsync(1000);
+  expect(announced).toEqual(['a online', 'a offline']);
+  expect(writes).toEqual([['a']]);
+});
+
+it('a graceful stop records lastSeen for users in their grace and leaves the grace to the fleet', async () => {
+  const { node, announced, writes } = fleet();
+  const [one, two] = [node('n1'), node('n2')];
+  await one.presence.connected(one.lease('a'));
+  await one.presence.disconnected(one.lease('a'));
+  await one.presence.shutdown();
+  expect(writes).toEqual([['a']]);
+  expect(announced).toEqual(['a online']);
+  // The stopped node's planned sweep is gone; the other node's periodic sweep finds her offline.
+  await vi.advanceTimersByTimeAsync(5000);
+  expect(announced).toEqual(['a online']);
+  await two.presence.sweepExpired();
+  expect(announced).toEqual(['a online', 'a offline']);
 });

@@ -19,14 +19,21 @@ export interface PresenceOptions {
   leaseTtlMs: number;
 }
 
-/** How long the first user whose grace ran out waits for others to go offline in the same write. */
+/**
+ * Graces that run out within the same OFFLINE_BATCH_MS share one sweep, and so one offline write.
+ * The sweep runs one batch after the grace's end, so a timer firing a little early still finds it over.
+ */
 const OFFLINE_BATCH_MS = 100;
 
 export class PresenceService {
-  /** Users whose last connection closed here, waiting out the grace period. */
-  readonly #pendingOffline = new Map<string, NodeJS.Timeout>();
-  /** Users whose grace period ran out, to be taken offline together (#takeOfflineTogether). */
-  readonly #graceOver = new Set<string>();
+  /**
+   * Users whose connection closed here, and when their grace ends: a graceful stop records when
+   * they were last seen (on a single node, nobody else will). The grace itself lives in the
+   * presence store, where every node sees it.
+   */
+  readonly #leftHere = new Map<string, number>();
+  /** Sweeps for offline users, by the time they run (a multiple of OFFLINE_BATCH_MS). */
+  readonly #sweeps = new Map<number, NodeJS.Timeout>();
 
   constructor(
     private readonly store: AccountStore & FriendStore & ChannelStore,
@@ -56,10 +63,14 @@ export class PresenceService {
 
   async presenceOf(userIds: readonly string[]): Promise<Map<string, Presence>> {
     if (userIds.length === 0) return new Map();
-    const [online, lastSeen] = await Promise.all([this.presenceStore.online(userIds), this.store.getLastSeen(userIds)]);
+    const [online, lastSeen] = await Promise.all([
+      this.presenceStore.shownOnline(userIds),
+      this.store.getLastSeen(userIds),
+    ]);
     const result = new Map<string, Presence>();
     for (const userId of userIds) {
-      if (online.has(userId) || this.#goingOffline(userId)) {
+      // Shown online includes the grace after a user's last connection closed, on whichever node.
+      if (online.has(userId)) {
         result.set(userId, { status: 'online' });
       } else {
         const seen = lastSeen.get(userId);
@@ -70,54 +81,47 @@ export class PresenceService {
   }
 
   async connected(lease: ConnectionLease): Promise<void> {
-    const grace = this.#pendingOffline.get(lease.userId);
-    if (grace !== undefined) {
-      clearTimeout(grace);
-      this.#pendingOffline.delete(lease.userId);
-    }
-    // Back within the grace period, or after it but before the offline write: to everyone else
-    // the user never went offline, so there is nothing to announce.
-    const shownOnline = grace !== undefined || this.#graceOver.delete(lease.userId);
-    const wasOnline = shownOnline || (await this.presenceStore.online([lease.userId])).has(lease.userId);
-    await this.presenceStore.touch(lease, this.options.leaseTtlMs);
-    if (!wasOnline) {
-      await this.#announce(lease.userId, { status: 'online' });
-    }
+    this.#leftHere.delete(lease.userId);
+    const { wasPresent } = await this.presenceStore.touch(lease, this.options.leaseTtlMs);
+    // Present already (another connection, the grace after a close on any node, or gone with the
+    // offline not yet announced): to everyone else the user never went offline.
+    if (!wasPresent) await this.#announce(lease.userId, { status: 'online' });
   }
 
   async heartbeat(lease: ConnectionLease): Promise<void> {
     await this.presenceStore.touch(lease, this.options.leaseTtlMs);
   }
 
+  /**
+   * If this was the user's last connection, the store starts their grace period; whichever node
+   * sweeps first once it ran out (this one plans to) announces them offline, unless they came back.
+   */
   async disconnected(lease: ConnectionLease): Promise<void> {
-    await this.presenceStore.remove(lease);
-    if ((await this.presenceStore.online([lease.userId])).has(lease.userId)) return;
-    if (this.#pendingOffline.has(lease.userId)) return;
-    const timer = setTimeout(() => {
-      this.#pendingOffline.delete(lease.userId);
-      this.#graceOver.add(lease.userId);
-      if (this.#graceOver.size === 1) setTimeout(() => void this.#takeOfflineTogether(), OFFLINE_BATCH_MS).unref();
-    }, this.options.graceMs);
-    timer.unref();
-    this.#pendingOffline.set(lease.userId, timer);
+    await this.presenceStore.remove(lease, this.options.graceMs);
+    const graceEnds = this.clock.now() + this.options.graceMs;
+    this.#leftHere.set(lease.userId, graceEnds);
+    this.#sweepAfter(graceEnds);
   }
 
   /**
-   * Takes every user whose grace ran out in the last OFFLINE_BATCH_MS offline in one write. Why:
-   * when a gateway drops thousands of sockets at once, their graces run out together, and one
-   * durable write per user held the store's writer for seconds (4.7 s for 10,000 devices in the
-   * reconnect benchmark), which every reconnecting device's hello waited behind.
+   * Plans a sweep once `time` has passed. Why batched: when a gateway drops thousands of sockets
+   * at once, their graces run out together, and one durable write per user held the store's
+   * writer for seconds (4.7 s for 10,000 devices in the reconnect benchmark), which every
+   * reconnecting device's hello waited behind.
    */
-  async #takeOfflineTogether(): Promise<void> {
-    const userIds = [...this.#graceOver];
-    this.#graceOver.clear();
-    if (userIds.length === 0) return;
-    try {
-      const back = await this.presenceStore.online(userIds);
-      await this.#markAllOffline(userIds.filter((userId) => !back.has(userId)));
-    } catch (error) {
-      this.log.warn({ err: error, users: userIds.length }, 'presence: offline transition failed');
-    }
+  #sweepAfter(time: number): void {
+    const at = (Math.ceil(time / OFFLINE_BATCH_MS) + 1) * OFFLINE_BATCH_MS;
+    if (this.#sweeps.has(at)) return;
+    const timer = setTimeout(
+      () => {
+        this.#sweeps.delete(at);
+        for (const [userId, graceEnds] of this.#leftHere) if (graceEnds < at) this.#leftHere.delete(userId);
+        this.sweepExpired().catch((error: unknown) => this.log.warn({ err: error }, 'presence: offline sweep failed'));
+      },
+      Math.max(0, at - this.clock.now()),
+    );
+    timer.unref();
+    this.#sweeps.set(at, timer);
   }
 
   /** Records lastSeenAt for all of them in one write, then tells each one's audience. */
@@ -128,15 +132,12 @@ export class PresenceService {
     for (const userId of userIds) await this.#announce(userId, { status: 'offline', lastSeenAt });
   }
 
-  /** Users whose leases ran out without a goodbye (their gateway died): announce them offline. */
+  /**
+   * Users whose last lease and grace ran out (they left, or their gateway died) and who are not
+   * back: announce them offline. The store hands each one to one node only.
+   */
   async sweepExpired(): Promise<void> {
-    const expired = await this.presenceStore.expired(this.clock.now());
-    await this.#markAllOffline(expired.filter((userId) => !this.#goingOffline(userId)));
-  }
-
-  /** Gone from this node and still shown online: in the grace period, or about to be written offline. */
-  #goingOffline(userId: string): boolean {
-    return this.#pendingOffline.has(userId) || this.#graceOver.has(userId);
+    await this.#markAllOffline(await this.presenceStore.expired(this.clock.now()));
   }
 
   /**
@@ -161,13 +162,16 @@ export class PresenceService {
     await this.events.publishEphemeral(await this.audience(userId), frame);
   }
 
-  /** Flushes pending offline transitions (graceful shutdown): their users are gone. */
+  /**
+   * Graceful stop: records when the users who left here during their grace were last seen. Their
+   * grace keeps running in the store, so a device that reconnects through another gateway does
+   * not flap; another node's sweep announces the ones that do not come back.
+   */
   async shutdown(): Promise<void> {
-    for (const [userId, timer] of this.#pendingOffline) {
-      clearTimeout(timer);
-      this.#graceOver.add(userId);
-    }
-    this.#pendingOffline.clear();
-    await this.#takeOfflineTogether();
+    for (const timer of this.#sweeps.values()) clearTimeout(timer);
+    this.#sweeps.clear();
+    const userIds = [...this.#leftHere.keys()];
+    this.#leftHere.clear();
+    if (userIds.length > 0) await this.store.setLastSeen(userIds, isoNow(this.clock));
   }
 }

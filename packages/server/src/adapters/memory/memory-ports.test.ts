@@ -53,8 +53,9 @@ describePresenceContract('memory', async () => {
     // Every node of an in-process fleet shares the one store.
     open: async () => ({
       touch: (l, ttl) => shared.touch(l, ttl),
-      remove: (l) => shared.remove(l),
+      remove: (l, grace) => shared.remove(l, grace),
       online: (u) => shared.online(u),
+      shownOnline: (u) => shared.shownOnline(u),
       expired: (now) => shared.expired(now),
       close: async () => {},
     }),

@@ -1,8 +1,9 @@
 import type { ConnectionLease, PresenceStore } from '../../ports/presence.js';
 
 /**
- * In-process PresenceStore: per user, the expiry time of each connection's lease. Leases are
- * checked against the clock when read, so nothing needs a timer.
+ * In-process PresenceStore: per user, the expiry time of each connection's lease, and of the
+ * grace period after their last connection closed. Both are checked against the clock when read,
+ * so nothing needs a timer. A user stays in the map until `expired` hands them out.
  */
 export class MemoryPresenceStore implements PresenceStore {
   /** userId -> (nodeId/connId -> lease expiry, ms since epoch). */
@@ -13,33 +14,45 @@ export class MemoryPresenceStore implements PresenceStore {
     this.#now = options.now ?? Date.now;
   }
 
-  async touch(lease: ConnectionLease, ttlMs: number): Promise<void> {
+  async touch(lease: ConnectionLease, ttlMs: number): Promise<{ wasPresent: boolean }> {
     let conns = this.#leases.get(lease.userId);
+    const wasPresent = conns !== undefined;
     if (conns === undefined) {
       conns = new Map();
       this.#leases.set(lease.userId, conns);
     }
     conns.set(connKey(lease), this.#now() + ttlMs);
+    return { wasPresent };
   }
 
-  async remove(lease: ConnectionLease): Promise<void> {
+  async remove(lease: ConnectionLease, graceMs: number): Promise<void> {
     const conns = this.#leases.get(lease.userId);
+    // Not present (never, or already handed out by `expired`): there is no presence to end.
     if (conns === undefined) return;
     conns.delete(connKey(lease));
+    conns.delete(GRACE);
     const now = this.#now();
     for (const [key, expiry] of conns) if (expiry <= now) conns.delete(key);
-    // Removed explicitly: the caller announces offline itself, so `expired` must not.
-    if (conns.size === 0) this.#leases.delete(lease.userId);
+    // The last connection is gone: the user's grace period starts; `expired` hands them out after it.
+    if (conns.size === 0) conns.set(GRACE, now + graceMs);
   }
 
   async online(userIds: readonly string[]): Promise<Set<string>> {
+    return this.#live(userIds, false);
+  }
+
+  async shownOnline(userIds: readonly string[]): Promise<Set<string>> {
+    return this.#live(userIds, true);
+  }
+
+  #live(userIds: readonly string[], countGrace: boolean): Set<string> {
     const now = this.#now();
     const result = new Set<string>();
     for (const userId of userIds) {
       const conns = this.#leases.get(userId);
       if (conns === undefined) continue;
-      for (const expiry of conns.values()) {
-        if (expiry > now) {
+      for (const [key, expiry] of conns) {
+        if (expiry > now && (countGrace || key !== GRACE)) {
           result.add(userId);
           break;
         }
@@ -70,6 +83,9 @@ export class MemoryPresenceStore implements PresenceStore {
     this.#leases.clear();
   }
 }
+
+/** The grace period's entry; connection keys always contain a slash, so it cannot clash. */
+const GRACE = 'grace';
 
 function connKey(lease: ConnectionLease): string {
   return `${lease.nodeId}/${lease.connId}`;

@@ -7,34 +7,43 @@ export type RedisPresenceStoreOptions = RedisConnectionOptions;
 
 /*
  * Layout (every key under the prefix):
- *   presence:c:<userId>  sorted set  nodeId/connId -> lease expiry (ms since epoch)
- *   presence:exp         sorted set  userId -> expiry of the user's latest lease
- * `presence:exp` lets `expired` find users whose every lease ran out with one range read; the
- * scripts keep it equal to the max score of the user's set. All times come from the callers'
- * clocks (keep them in sync with NTP; skew only shifts expiry by the skew).
+ *   presence:c:<userId>  sorted set  nodeId/connId -> lease expiry (ms since epoch), and
+ *                                    `grace` -> end of the grace period after the last one closed
+ *   presence:exp         sorted set  userId -> the latest of those times
+ * `presence:exp` lets `expired` find users whose every lease and grace ran out with one range
+ * read; the scripts keep it equal to the max score of the user's set. A user's set exists from
+ * their first touch until `expired` hands them out, which is what `touch` reports as present.
+ * All times come from the callers' clocks (keep them in sync with NTP; skew only shifts expiry
+ * by the skew).
  *
  * Lua keeps each step atomic, so several nodes may call `expired` at once and each user is
  * returned by exactly one of them.
  */
 
+/** The member that holds the grace period; members for connections always contain a slash. */
+const GRACE = 'grace';
+
 const TOUCH = `
+local present = redis.call('EXISTS', KEYS[1])
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
 local top = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
 redis.call('ZADD', KEYS[2], top[2], ARGV[4])
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
-return 1`;
+return present`;
 
 const REMOVE = `
-redis.call('ZREM', KEYS[1], ARGV[1])
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('ZREM', KEYS[1], ARGV[1], '${GRACE}')
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
-local top = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
-if #top == 0 then
-  redis.call('DEL', KEYS[1])
-  redis.call('ZREM', KEYS[2], ARGV[3])
-  return 0
+if redis.call('ZCARD', KEYS[1]) == 0 then
+  redis.call('ZADD', KEYS[1], ARGV[4], '${GRACE}')
 end
+local top = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
 redis.call('ZADD', KEYS[2], top[2], ARGV[3])
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[5]) then
+  redis.call('PEXPIRE', KEYS[1], ARGV[5])
+end
 return 1`;
 
 const EXPIRED = `
@@ -66,7 +75,15 @@ type PresenceRedis = Redis & {
     user: string,
     keyTtl: number,
   ): Promise<number>;
-  parleyRemove(conns: string, exp: string, member: string, now: number, user: string): Promise<number>;
+  parleyRemove(
+    conns: string,
+    exp: string,
+    member: string,
+    now: number,
+    user: string,
+    graceUntil: number,
+    keyTtl: number,
+  ): Promise<number>;
   parleyExpired(exp: string, now: number, connsPrefix: string, limit: number): Promise<string[]>;
 };
 
@@ -99,11 +116,9 @@ export class RedisPresenceStore implements PresenceStore {
     return store;
   }
 
-  async touch(lease: ConnectionLease, ttlMs: number): Promise<void> {
+  async touch(lease: ConnectionLease, ttlMs: number): Promise<{ wasPresent: boolean }> {
     const now = Date.now();
-    // The user's key outlives its leases a little so a crashed fleet leaves no garbage forever.
-    const keyTtl = Math.max(ttlMs * 2, 60_000);
-    await this.#run(() =>
+    const present = await this.#run(() =>
       this.#redis.parleyTouch(
         this.#conns + lease.userId,
         this.#exp,
@@ -111,27 +126,54 @@ export class RedisPresenceStore implements PresenceStore {
         now + ttlMs,
         now,
         lease.userId,
-        keyTtl,
+        keyTtl(ttlMs),
+      ),
+    );
+    return { wasPresent: present === 1 };
+  }
+
+  async remove(lease: ConnectionLease, graceMs: number): Promise<void> {
+    const now = Date.now();
+    await this.#run(() =>
+      this.#redis.parleyRemove(
+        this.#conns + lease.userId,
+        this.#exp,
+        member(lease),
+        now,
+        lease.userId,
+        now + graceMs,
+        keyTtl(graceMs),
       ),
     );
   }
 
-  async remove(lease: ConnectionLease): Promise<void> {
-    await this.#run(() =>
-      this.#redis.parleyRemove(this.#conns + lease.userId, this.#exp, member(lease), Date.now(), lease.userId),
-    );
+  async online(userIds: readonly string[]): Promise<Set<string>> {
+    return this.#live(userIds, false);
   }
 
-  async online(userIds: readonly string[]): Promise<Set<string>> {
+  async shownOnline(userIds: readonly string[]): Promise<Set<string>> {
+    return this.#live(userIds, true);
+  }
+
+  /** Users with an unexpired entry: a connection's lease, or with `countGrace` also the grace. */
+  async #live(userIds: readonly string[], countGrace: boolean): Promise<Set<string>> {
     const result = new Set<string>();
     if (userIds.length === 0) return result;
     const now = Date.now();
     const pipeline = this.#redis.pipeline();
-    for (const userId of userIds) pipeline.zcount(this.#conns + userId, `(${now}`, '+inf');
+    for (const userId of userIds) {
+      pipeline.zcount(this.#conns + userId, `(${now}`, '+inf');
+      if (!countGrace) pipeline.zscore(this.#conns + userId, GRACE);
+    }
     const replies = await this.#run(() => pipeline.exec());
-    replies?.forEach(([error, count], i) => {
-      if (error) throw unavailable(error);
-      if (typeof count === 'number' && count > 0) result.add(userIds[i]!);
+    if (replies === null) throw unavailable(new Error('pipeline aborted'));
+    for (const [error] of replies) if (error) throw unavailable(error);
+    const perUser = countGrace ? 1 : 2;
+    userIds.forEach((userId, i) => {
+      let live = Number(replies[i * perUser]![1]);
+      const graceEnds = countGrace ? null : (replies[i * perUser + 1]![1] as string | null);
+      if (graceEnds !== null && Number(graceEnds) > now) live -= 1;
+      if (live > 0) result.add(userId);
     });
     return result;
   }
@@ -156,6 +198,11 @@ export class RedisPresenceStore implements PresenceStore {
       throw unavailable(error);
     }
   }
+}
+
+/** The user's key outlives its leases and grace a little, so a crashed fleet leaves no garbage forever. */
+function keyTtl(lifetimeMs: number): number {
+  return Math.max(lifetimeMs * 2, 60_000);
 }
 
 function member(lease: ConnectionLease): string {

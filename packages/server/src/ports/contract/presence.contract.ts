@@ -37,18 +37,94 @@ export function describePresenceContract(
       const [a, b] = [await h.open(), await h.open()];
       await a.touch(lease('u1'), LONG);
       expect(await b.online(['u1', 'u2'])).toEqual(new Set(['u1']));
+      expect(await b.shownOnline(['u1', 'u2'])).toEqual(new Set(['u1']));
       expect(await a.online(['u1'])).toEqual(new Set(['u1']));
       expect(await b.online([])).toEqual(new Set());
     });
 
-    it('takes a user offline at once on remove, and never reports them as expired', async () => {
+    it('with no grace, takes a user offline at once on remove; expired then hands them out once', async () => {
       const h = await setup();
       const a = await h.open();
-      await a.touch(lease('u1'), 100);
-      await a.remove(lease('u1'));
+      await a.touch(lease('u1'), LONG);
+      await a.remove(lease('u1'), 0);
       expect(await a.online(['u1'])).toEqual(new Set());
-      await sleep(150);
+      expect(await a.shownOnline(['u1'])).toEqual(new Set());
+      expect(await a.expired(Date.now())).toEqual(['u1']);
       expect(await a.expired(Date.now())).toEqual([]);
+    });
+
+    it('shows a user online on every node for the grace after their last connection closed', async () => {
+      const h = await setup();
+      const [a, b] = [await h.open(), await h.open()];
+      await a.touch(lease('u1', 'c1', 'n1'), LONG);
+      await a.remove(lease('u1', 'c1', 'n1'), 300);
+      // Another node, asked for a snapshot during the grace, shows the user online, not offline ...
+      expect(await b.shownOnline(['u1'])).toEqual(new Set(['u1']));
+      // ... though no socket of theirs is live (a message now gets a push notification).
+      expect(await b.online(['u1'])).toEqual(new Set());
+      expect(await b.expired(Date.now())).toEqual([]);
+      await sleep(400);
+      expect(await b.shownOnline(['u1'])).toEqual(new Set());
+      expect(await b.expired(Date.now())).toEqual(['u1']);
+      expect(await a.expired(Date.now())).toEqual([]);
+    });
+
+    it('a reconnect through another node during the grace finds the user present and cancels the offline', async () => {
+      const h = await setup();
+      const [a, b] = [await h.open(), await h.open()];
+      expect(await a.touch(lease('u1', 'c1', 'n1'), LONG)).toEqual({ wasPresent: false });
+      await a.remove(lease('u1', 'c1', 'n1'), 200);
+      // Present: nobody was told the user left, so nobody needs telling they are back.
+      expect(await b.touch(lease('u1', 'c2', 'n2'), LONG)).toEqual({ wasPresent: true });
+      await sleep(300);
+      expect(await a.online(['u1'])).toEqual(new Set(['u1']));
+      expect(await a.shownOnline(['u1'])).toEqual(new Set(['u1']));
+      expect(await a.expired(Date.now())).toEqual([]);
+    });
+
+    it('reports a user present from their first touch until expired hands them out', async () => {
+      const h = await setup();
+      const a = await h.open();
+      expect(await a.touch(lease('u1', 'c1'), LONG)).toEqual({ wasPresent: false });
+      expect(await a.touch(lease('u1', 'c1'), LONG)).toEqual({ wasPresent: true }); // a heartbeat
+      expect(await a.touch(lease('u1', 'c2'), LONG)).toEqual({ wasPresent: true }); // a second device
+      // Lease ran out (its node died) but no node announced the offline yet: still present.
+      await a.touch(lease('u2'), 50);
+      await sleep(100);
+      expect(await a.touch(lease('u2'), LONG)).toEqual({ wasPresent: true });
+      expect(await a.expired(Date.now())).toEqual([]);
+      // Handed out (announced offline): coming back is news.
+      await a.remove(lease('u2'), 0);
+      expect(await a.expired(Date.now())).toEqual(['u2']);
+      expect(await a.touch(lease('u2'), LONG)).toEqual({ wasPresent: false });
+    });
+
+    it('starts no grace while another connection lives, and starts it when the last one goes', async () => {
+      const h = await setup();
+      const a = await h.open();
+      await a.touch(lease('u1', 'c1'), LONG);
+      await a.touch(lease('u1', 'c2'), LONG);
+      await a.remove(lease('u1', 'c1'), 0);
+      expect(await a.online(['u1'])).toEqual(new Set(['u1']));
+      // The grace starts at the last close, whatever grace an earlier close asked for.
+      await a.remove(lease('u1', 'c2'), 10_000);
+      expect(await a.shownOnline(['u1'])).toEqual(new Set(['u1']));
+      expect(await a.online(['u1'])).toEqual(new Set());
+      expect(await a.expired(Date.now() + 5_000)).toEqual([]);
+      expect(await a.expired(Date.now() + 20_000)).toEqual(['u1']);
+    });
+
+    it('a close for a user who is not present (already handed out) starts no grace', async () => {
+      const h = await setup();
+      const a = await h.open();
+      await a.remove(lease('nobody'), LONG);
+      expect(await a.shownOnline(['nobody'])).toEqual(new Set());
+      await a.touch(lease('u1'), 50);
+      await sleep(100);
+      expect(await a.expired(Date.now())).toEqual(['u1']);
+      await a.remove(lease('u1'), LONG); // the dead node's socket closes late
+      expect(await a.shownOnline(['u1'])).toEqual(new Set());
+      expect(await a.expired(Date.now() + 2 * LONG)).toEqual([]);
     });
 
     it('keeps a user online while any connection, on any node, holds a lease', async () => {
@@ -56,18 +132,18 @@ export function describePresenceContract(
       const [a, b] = [await h.open(), await h.open()];
       await a.touch(lease('u1', 'c1', 'n1'), LONG);
       await b.touch(lease('u1', 'c1', 'n2'), LONG); // same connId on another node: another connection
-      await a.remove(lease('u1', 'c1', 'n1'));
+      await a.remove(lease('u1', 'c1', 'n1'), 0);
       expect(await a.online(['u1'])).toEqual(new Set(['u1']));
-      await b.remove(lease('u1', 'c1', 'n2'));
+      await b.remove(lease('u1', 'c1', 'n2'), 0);
       expect(await a.online(['u1'])).toEqual(new Set());
     });
 
     it('removing an unknown connection is harmless', async () => {
       const h = await setup();
       const a = await h.open();
-      await a.remove(lease('nobody'));
+      await a.remove(lease('nobody'), 0);
       await a.touch(lease('u1', 'c1'), LONG);
-      await a.remove(lease('u1', 'c2'));
+      await a.remove(lease('u1', 'c2'), 0);
       expect(await a.online(['u1', 'nobody'])).toEqual(new Set(['u1']));
     });
 
