@@ -5,8 +5,8 @@
  */
 import type { Message, PushPayload } from '@parley/protocol';
 import type { PresenceStore } from '../ports/presence.js';
-import type { PushJob, PushProvider, PushQueue } from '../ports/push.js';
-import type { Store } from '../ports/store.js';
+import type { PushJob, PushProvider, PushQueue, PushSubscriptionStore } from '../ports/push.js';
+import type { AccountStore, ChannelStore } from '../ports/store.js';
 import type { Logger } from './events.js';
 
 const PREVIEW_LENGTH = 140;
@@ -16,7 +16,7 @@ export class PushService {
   readonly #queuing = new Set<Promise<void>>();
 
   constructor(
-    private readonly store: Store,
+    private readonly store: PushSubscriptionStore & Pick<AccountStore, 'getUsers'> & Pick<ChannelStore, 'getChannel'>,
     private readonly presence: PresenceStore,
     private readonly queue: PushQueue,
     private readonly log: Logger,
