@@ -90,6 +90,24 @@ export function whenReady(client: Redis, timeoutMs = 5_000): Promise<void> {
 }
 
 /** Closes a connection without waiting on a dead server. */
+/**
+ * Waits until an adapter's connections answer; if they do not in time, closes the adapter (so no
+ * reconnect loop is left behind) and throws. Every adapter's `open` goes through here.
+ */
+export async function readyOrClosed<T extends { close(): Promise<void> }>(
+  adapter: T,
+  clients: readonly Redis[],
+  timeoutMs: number,
+): Promise<T> {
+  try {
+    await Promise.all(clients.map((client) => whenReady(client, timeoutMs)));
+  } catch (error) {
+    await adapter.close();
+    throw error;
+  }
+  return adapter;
+}
+
 export async function disconnect(client: Redis): Promise<void> {
   if (client.status === 'end') return;
   if (client.status === 'ready') {

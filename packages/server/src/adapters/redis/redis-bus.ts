@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Bus, BusMessage, Unsubscribe } from '../../ports/bus.js';
-import { connect, DEFAULT_PREFIX, disconnect, whenReady, type RedisConnectionOptions } from './connection.js';
+import { connect, DEFAULT_PREFIX, disconnect, readyOrClosed, type RedisConnectionOptions } from './connection.js';
 
 type Handler = (payload: string, topic: string) => void;
 
@@ -76,13 +76,7 @@ export class RedisBus implements Bus {
   /** Creates a bus and waits until both connections are up (throws after `timeoutMs`). */
   static async open(options: RedisBusOptions, timeoutMs = 5_000): Promise<RedisBus> {
     const bus = new RedisBus(options);
-    try {
-      await Promise.all([whenReady(bus.#pub, timeoutMs), whenReady(bus.#sub, timeoutMs)]);
-    } catch (error) {
-      await bus.close();
-      throw error;
-    }
-    return bus;
+    return readyOrClosed(bus, [bus.#pub, bus.#sub], timeoutMs);
   }
 
   get stats(): Readonly<RedisBusStats> {

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { ConnectionLease, PresenceStore } from '../../ports/presence.js';
 import { StoreError } from '../../ports/store.js';
-import { connect, DEFAULT_PREFIX, disconnect, whenReady, type RedisConnectionOptions } from './connection.js';
+import { connect, DEFAULT_PREFIX, disconnect, readyOrClosed, type RedisConnectionOptions } from './connection.js';
 
 export type RedisPresenceStoreOptions = RedisConnectionOptions;
 
@@ -107,13 +107,7 @@ export class RedisPresenceStore implements PresenceStore {
 
   static async open(options: RedisPresenceStoreOptions, timeoutMs = 5_000): Promise<RedisPresenceStore> {
     const store = new RedisPresenceStore(options);
-    try {
-      await whenReady(store.#redis, timeoutMs);
-    } catch (error) {
-      await store.close();
-      throw error;
-    }
-    return store;
+    return readyOrClosed(store, [store.#redis], timeoutMs);
   }
 
   async touch(lease: ConnectionLease, ttlMs: number): Promise<{ wasPresent: boolean }> {

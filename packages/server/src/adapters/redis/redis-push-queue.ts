@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { PushJob, PushQueue } from '../../ports/push.js';
-import { connect, DEFAULT_PREFIX, disconnect, whenReady, type RedisConnectionOptions } from './connection.js';
+import { connect, DEFAULT_PREFIX, disconnect, readyOrClosed, type RedisConnectionOptions } from './connection.js';
 
 /** Jobs wait in a Redis list; each notifier takes them with BRPOP, so every job has one consumer. */
 export class RedisPushQueue implements PushQueue {
@@ -17,13 +17,7 @@ export class RedisPushQueue implements PushQueue {
 
   static async open(options: RedisConnectionOptions, timeoutMs = 5_000): Promise<RedisPushQueue> {
     const queue = new RedisPushQueue(options);
-    try {
-      await whenReady(queue.#producer, timeoutMs);
-    } catch (error) {
-      await queue.close();
-      throw error;
-    }
-    return queue;
+    return readyOrClosed(queue, [queue.#producer], timeoutMs);
   }
 
   async enqueue(jobs: readonly PushJob[]): Promise<void> {

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { BackoffPolicy, RateDecision, RateLimiter, RateRule } from '../../ports/rate-limit.js';
 import { StoreError } from '../../ports/store.js';
-import { connect, DEFAULT_PREFIX, disconnect, whenReady, type RedisConnectionOptions } from './connection.js';
+import { connect, DEFAULT_PREFIX, disconnect, readyOrClosed, type RedisConnectionOptions } from './connection.js';
 
 export interface RedisRateLimiterOptions extends RedisConnectionOptions {
   /** Where "now" comes from (tests inject one); every process of a fleet should keep NTP time. */
@@ -78,13 +78,7 @@ export class RedisRateLimiter implements RateLimiter {
 
   static async open(options: RedisRateLimiterOptions, timeoutMs = 5_000): Promise<RedisRateLimiter> {
     const limiter = new RedisRateLimiter(options);
-    try {
-      await whenReady(limiter.#redis, timeoutMs);
-    } catch (error) {
-      await limiter.close();
-      throw error;
-    }
-    return limiter;
+    return readyOrClosed(limiter, [limiter.#redis], timeoutMs);
   }
 
   async take(key: string, rule: RateRule): Promise<RateDecision> {

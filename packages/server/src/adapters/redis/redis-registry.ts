@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { NodeRegistry, NodeStatus } from '../../ports/cluster.js';
 import { StoreError } from '../../ports/store.js';
-import { connect, DEFAULT_PREFIX, disconnect, whenReady, type RedisConnectionOptions } from './connection.js';
+import { connect, DEFAULT_PREFIX, disconnect, readyOrClosed, type RedisConnectionOptions } from './connection.js';
 
 const NODE_IDS = 1024;
 
@@ -71,13 +71,7 @@ export class RedisNodeRegistry implements NodeRegistry {
 
   static async open(options: RedisNodeRegistryOptions, timeoutMs = 5_000): Promise<RedisNodeRegistry> {
     const registry = new RedisNodeRegistry(options);
-    try {
-      await whenReady(registry.#redis, timeoutMs);
-    } catch (error) {
-      await registry.close();
-      throw error;
-    }
-    return registry;
+    return readyOrClosed(registry, [registry.#redis], timeoutMs);
   }
 
   async leaseNodeId(): Promise<number> {
