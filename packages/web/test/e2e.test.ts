@@ -15,6 +15,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import {
   api,
+  browserSuiteEnv,
   chromiumPath,
   desktop,
   launchChromium,
@@ -80,13 +81,7 @@ describe.skipIf(!!missing)('web app in Chromium', () => {
 
   beforeAll(async () => {
     server = await startServer({
-      env: {
-        PARLEY_HEARTBEAT_MS: '1000',
-        PARLEY_HEARTBEAT_TIMEOUT_MS: '3000',
-        PARLEY_PRESENCE_GRACE_MS: '300',
-        PARLEY_SEND_RATE: '100000',
-        PARLEY_SEND_BURST: '100000',
-      },
+      env: browserSuiteEnv,
     });
     http = api(server.baseUrl);
     browser = await launchChromium();

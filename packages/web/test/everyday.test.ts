@@ -13,6 +13,7 @@ import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playw
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   api,
+  browserSuiteEnv,
   chromiumPath,
   desktop,
   launchChromium,
@@ -81,11 +82,7 @@ describe.skipIf(!!missing)('the everyday path in the production build', () => {
     server = await startBuiltServer({
       PARLEY_VAPID_PUBLIC_KEY: vapidPublic,
       PARLEY_VAPID_PRIVATE_KEY: jwk.d!,
-      PARLEY_HEARTBEAT_MS: '1000',
-      PARLEY_HEARTBEAT_TIMEOUT_MS: '3000',
-      PARLEY_PRESENCE_GRACE_MS: '300',
-      PARLEY_SEND_RATE: '100000',
-      PARLEY_SEND_BURST: '100000',
+      ...browserSuiteEnv,
     });
     http = api(server.baseUrl);
     browser = await launchChromium();

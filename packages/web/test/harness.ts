@@ -29,6 +29,15 @@ export function launchChromium(): Promise<Browser> {
   });
 }
 
+/** Server settings for browser suites: presence moves in about a second and sends are never rate-limited. */
+export const browserSuiteEnv = {
+  PARLEY_HEARTBEAT_MS: '1000',
+  PARLEY_HEARTBEAT_TIMEOUT_MS: '3000',
+  PARLEY_PRESENCE_GRACE_MS: '300',
+  PARLEY_SEND_RATE: '100000',
+  PARLEY_SEND_BURST: '100000',
+} as const;
+
 export const desktop: BrowserContextOptions = {
   viewport: { width: 1280, height: 800 },
   deviceScaleFactor: 1,
