@@ -249,7 +249,7 @@ class ChatApp {
         return;
       }
       if (known) Object.assign(known, e.channel);
-      else this.#channels.push({ ...e.channel, unreadCount: 0 });
+      else this.#channels.push({ ...e.channel, unreadCount: 0, unreadMentionCount: 0 });
       const who = 'userId' in e ? this.#name(e.userId) : '';
       const what =
         e.type === 'channel.created'

@@ -23,6 +23,11 @@ export const limits = {
    * preview, flagged `textTruncated`), so the channel list stays small whatever the messages.
    */
   previewCodePoints: 500,
+  /** Results per search or mentions page. */
+  maxSearchLimit: 50,
+  defaultSearchLimit: 20,
+  /** A search query, in code points. */
+  maxSearchQueryLength: 256,
   /** clientMsgId length. */
   maxClientMsgIdLength: 128,
   maxGroupNameLength: 100,

@@ -4,7 +4,7 @@
  * input before sending. Kept apart from the types so a browser bundle need not carry zod.
  */
 import { z } from 'zod';
-import { idPattern, limits } from './limits.js';
+import { countCodePoints, idPattern, limits } from './limits.js';
 
 export const id = z.string().regex(idPattern, 'must be a decimal id string');
 /** Accepts a number or a numeric string (query strings are strings). */
@@ -93,6 +93,24 @@ export const historyQuery = z
 export const channelsQuery = z.object({
   before: id.optional(),
   limit: z.coerce.number().int().min(1).max(limits.maxChannelsLimit).default(limits.maxChannelsLimit),
+});
+// Search: the query's length is checked in code points here; whether it has any word to match
+// is the server's tokenizer's call (empty or only punctuation: invalid_request).
+export const searchQuery = z.object({
+  q: z
+    .string()
+    .refine((q) => q.trim().length > 0, 'q must not be empty')
+    .refine(
+      (q) => countCodePoints(q) <= limits.maxSearchQueryLength,
+      `q is longer than ${limits.maxSearchQueryLength} characters`,
+    ),
+  channelId: id.optional(),
+  before: id.optional(),
+  limit: z.coerce.number().int().min(1).max(limits.maxSearchLimit).default(limits.defaultSearchLimit),
+});
+export const mentionsQuery = z.object({
+  before: id.optional(),
+  limit: z.coerce.number().int().min(1).max(limits.maxSearchLimit).default(limits.defaultSearchLimit),
 });
 export const sendBody = z.object({ text: messageText, clientMsgId });
 export const readBody = z.object({ messageId: id });

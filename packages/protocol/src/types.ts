@@ -26,6 +26,8 @@ export interface Message {
   text: string;
   createdAt: string;
   clientMsgId?: string;
+  /** Ids of the users this message mentions (`@username` of a member at send); absent when none. */
+  mentions?: string[];
 }
 
 export type ChannelKind = 'dm' | 'group';
@@ -74,6 +76,8 @@ export interface Channel extends ChannelInfo {
   lastMessage?: MessagePreview;
   /** Messages from others after the read cursor (capped at 1000). */
   unreadCount: number;
+  /** Messages after the read cursor that mention this user (capped at 1000). */
+  unreadMentionCount: number;
   lastReadMessageId?: string;
 }
 
@@ -124,6 +128,32 @@ export interface HistoryPage {
    * and `before`, newer for `after`; for `around`, the byte budget cut the page): the page stopped
    * at its `limit` or at its byte budget. Continue with `before` the first id or `after` the last.
    */
+  hasMore: boolean;
+}
+
+// ---- search and mentions ----
+
+/** A [start, end) range of code points in a message's text. */
+export type TextRange = [number, number];
+
+/** One hit of GET /v1/search: the message and where the query matched in its text. */
+export interface SearchResult {
+  message: Message;
+  highlights: TextRange[];
+}
+
+/**
+ * GET /v1/search, newest first. When `hasMore`, pass the last result's message id as `before`
+ * for the next page.
+ */
+export interface SearchPage {
+  results: SearchResult[];
+  hasMore: boolean;
+}
+
+/** GET /v1/mentions: messages that mention the caller, newest first, paged like SearchPage. */
+export interface MentionsPage {
+  results: { message: Message }[];
   hasMore: boolean;
 }
 

@@ -13,6 +13,7 @@ import { ChatError } from '@parley/protocol';
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import { pino, type Logger as PinoLogger } from 'pino';
 import { errorBody, frameworkErrorOptions, rawErrorResponse, registerApi } from './api/http.js';
+import { SearchService } from './domain/search.js';
 import { registerSecurityHeaders } from './api/security-headers.js';
 import type { ServerConfig } from './config/config.js';
 import { AccessLimits } from './domain/access-limits.js';
@@ -283,6 +284,7 @@ export async function createServer(
       channels,
       messages,
       presence,
+      search: new SearchService(store),
       onLogout: (device) => live.deviceRevoked(device.userId, device.deviceId),
       ...(keys === undefined ? {} : { push: { vapidPublicKey: keys.publicKey, subscriptions: store } }),
       pickGateway: async () => {

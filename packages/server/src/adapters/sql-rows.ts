@@ -33,6 +33,8 @@ export interface MessageRow {
   text: string;
   created_at: string;
   client_msg_id: string | null;
+  /** The mentioned user ids: a JSON array (SQLite) or an array (PostgreSQL); null when none. */
+  mentions: string | string[] | null;
 }
 
 export interface ChannelRow {
@@ -74,12 +76,16 @@ export function toMessage(row: MessageRow): Message {
     createdAt: row.created_at,
   };
   if (row.client_msg_id !== null) message.clientMsgId = row.client_msg_id;
+  if (row.mentions !== null && row.mentions !== undefined) {
+    const mentions = typeof row.mentions === 'string' ? (JSON.parse(row.mentions) as string[]) : row.mentions;
+    if (mentions.length > 0) message.mentions = mentions;
+  }
   return message;
 }
 
-/** The message as stored from a NewMessage (no read back needed). */
-export function storedMessage(input: NewMessage): Message {
-  return {
+/** The message as stored from a NewMessage and the users it turned out to mention (no read back needed). */
+export function storedMessage(input: NewMessage, mentions: readonly string[] = []): Message {
+  const message: Message = {
     id: input.id,
     channelId: input.channelId,
     senderId: input.senderId,
@@ -87,6 +93,8 @@ export function storedMessage(input: NewMessage): Message {
     createdAt: input.createdAt,
     clientMsgId: input.clientMsgId,
   };
+  if (mentions.length > 0) message.mentions = [...mentions];
+  return message;
 }
 
 /** The entry an append gives one user, as both SQL stores and the SQLite writer thread's replies build it. */

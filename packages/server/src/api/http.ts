@@ -13,11 +13,13 @@ import {
   historyQuery,
   id,
   loginBody,
+  mentionsQuery,
   memberRolePatch,
   profilePatch,
   pushEndpointBody,
   pushSubscriptionBody,
   readBody,
+  searchQuery,
   sendBody,
   signupBody,
   syncQuery,
@@ -33,6 +35,7 @@ import type { FriendService } from '../domain/friends.js';
 import type { MessageService } from '../domain/messages.js';
 import type { PresenceService } from '../domain/presence.js';
 import type { ProfileService } from '../domain/profiles.js';
+import type { SearchService } from '../domain/search.js';
 import type { PushSubscriptionStore } from '../ports/push.js';
 import type { DeviceRef } from '../ports/store.js';
 
@@ -43,6 +46,7 @@ export interface ApiDeps {
   channels: ChannelService;
   messages: MessageService;
   presence: PresenceService;
+  search: SearchService;
   /** Called after a device logged out, so gateways close its sockets. */
   onLogout(device: DeviceRef): Promise<void>;
   /** Web Push, when configured. */
@@ -115,7 +119,7 @@ export const frameworkErrorOptions = {
 };
 
 export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<void> {
-  const { accounts, profiles, friends, channels, messages, presence } = deps;
+  const { accounts, profiles, friends, channels, messages, presence, search } = deps;
 
   // Clients written by hand often send JSON without a content type (fetch says text/plain) or
   // an empty body with `content-type: application/json` on bodiless POSTs: accept both.
@@ -275,6 +279,16 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
     const { userId } = await auth(request);
     const { since, limit } = parse(syncQuery, request.query);
     return messages.sync(userId, since, limit);
+  });
+
+  // ---- search and mentions
+  app.get('/v1/search', async (request) => {
+    const { userId } = await auth(request);
+    return search.search(userId, stripUndefined(parse(searchQuery, request.query)));
+  });
+  app.get('/v1/mentions', async (request) => {
+    const { userId } = await auth(request);
+    return search.mentions(userId, stripUndefined(parse(mentionsQuery, request.query)));
   });
 
   // ---- push notifications

@@ -71,7 +71,11 @@ export class ChannelService {
     const infos = await this.events.channelInfos(views);
     const presence = await this.presence.presenceOf([...new Set(infos.flatMap((c) => c.members.map((m) => m.id)))]);
     const channels = views.map((view, i) => {
-      const channel: Channel = { ...infos[i]!, unreadCount: view.unreadCount };
+      const channel: Channel = {
+        ...infos[i]!,
+        unreadCount: view.unreadCount,
+        unreadMentionCount: view.unreadMentionCount,
+      };
       for (const member of channel.members) {
         const p = presence.get(member.id);
         if (p !== undefined) member.presence = p;

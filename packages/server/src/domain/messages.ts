@@ -12,7 +12,9 @@ import { isoNow, type Clock } from './clock.js';
 import { ChatError, fail } from './errors.js';
 import type { EventRouter, Logger } from './events.js';
 import type { IdGenerator } from './ids.js';
+import { mentionCandidates } from './mentions.js';
 import { TokenBuckets } from './rate-limit.js';
+import { indexTokens } from './search-text.js';
 
 export interface MessagingOptions {
   sendRatePerSecond: number;
@@ -99,6 +101,8 @@ export class MessageService {
           text: input.text,
           createdAt: isoNow(this.clock),
           clientMsgId: input.clientMsgId,
+          searchTokens: indexTokens(input.text),
+          mentionNames: mentionCandidates(input.text),
         },
         resolve,
         reject,

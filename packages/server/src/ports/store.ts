@@ -20,6 +20,7 @@
  */
 import type { ChannelKind, EventType, MemberRole, Message, User } from '@parley/protocol';
 import type { PushSubscriptionStore } from './push.js';
+import type { SearchStore } from './search.js';
 
 /** No kind for broken rules (a full group, a forbidden change): the domain decides those, not a store. */
 export type StoreErrorKind = 'conflict' | 'not_found' | 'unavailable';
@@ -218,6 +219,8 @@ export interface ChannelRecord {
 export interface ChannelViewRecord extends ChannelRecord {
   lastMessage?: Message;
   unreadCount: number;
+  /** Messages after the user's read cursor that mention them (SearchStore), capped at 1000. */
+  unreadMentionCount: number;
   lastReadMessageId?: string;
 }
 
@@ -308,6 +311,17 @@ export interface NewMessage {
   text: string;
   createdAt: string;
   clientMsgId: string;
+  /**
+   * What the search index holds for the text (domain/search-text.ts, indexTokens); absent or
+   * '': the message is not indexed.
+   */
+  searchTokens?: string;
+  /**
+   * Lower-cased usernames the text may mention (domain/mentions.ts): the stored message mentions
+   * those of them that are members of the channel at the commit (Message.mentions, in the order
+   * of this list), and SearchStore.mentions lists it for them.
+   */
+  mentionNames?: readonly string[];
 }
 
 export type AppendResult =
@@ -382,6 +396,7 @@ export interface LogStore {
 }
 
 /** The whole store: for the composition root (app.ts) and the adapters' own tests only. */
-export interface Store extends AccountStore, FriendStore, ChannelStore, MessageStore, LogStore, PushSubscriptionStore {
+export interface Store
+  extends AccountStore, FriendStore, ChannelStore, MessageStore, LogStore, PushSubscriptionStore, SearchStore {
   close(): Promise<void>;
 }

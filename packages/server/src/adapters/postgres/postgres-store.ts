@@ -1,3 +1,5 @@
+import type { MessageSearch, SearchPageQuery } from '../../ports/search.js';
+import { indexMessages, mentions, recordMentions, searchMessages, usersByName } from './search-index.js';
 import pg from 'pg';
 import type { MemberRole, Message, User } from '@parley/protocol';
 import {
@@ -70,7 +72,7 @@ interface TimedAppend extends LogAppend {
 }
 
 const USER_COLUMNS = `id, username, display_name, status_text, password_hash, created_at, last_seen_at`;
-const MESSAGE_COLUMNS = `id, channel_id, sender_id, text, created_at, client_msg_id`;
+const MESSAGE_COLUMNS = `id, channel_id, sender_id, text, created_at, client_msg_id, mentions`;
 const REQUEST_COLUMNS = `id, from_user_id AS "fromUserId", to_user_id AS "toUserId", created_at AS "createdAt"`;
 
 /** timestamptz comes back as the ISO-8601 string the domain uses (ms precision, "Z"). */
@@ -582,6 +584,7 @@ export class PostgresStore implements Store {
         lm_created_at: string | null;
         lm_client_msg_id: string | null;
         unread: string;
+        unread_mentions: string;
       }
     >(
       `SELECT c.id, c.kind, c.name, c.created_at, m.last_read_message_id AS last_read,
@@ -592,7 +595,12 @@ export class PostgresStore implements Store {
                   SELECT 1 FROM messages u
                   WHERE u.channel_id = c.id AND u.id > COALESCE(m.last_read_message_id, 0) AND u.sender_id <> m.user_id
                   LIMIT ${UNREAD_CAP}) AS x
-              ) END AS unread
+              ) END AS unread,
+              (SELECT count(*) FROM (
+                 SELECT 1 FROM message_mentions mm
+                 WHERE mm.user_id = m.user_id AND mm.channel_id = c.id AND mm.message_id > COALESCE(m.last_read_message_id, 0)
+                 LIMIT ${UNREAD_CAP}) AS y
+              ) AS unread_mentions
        FROM channel_members m
        JOIN channels c ON c.id = m.channel_id
        LEFT JOIN LATERAL (
@@ -610,6 +618,7 @@ export class PostgresStore implements Store {
       const view: ChannelViewRecord = {
         ...toChannelRecord(row, members.get(row.id) ?? []),
         unreadCount: Number(row.unread),
+        unreadMentionCount: Number(row.unread_mentions),
       };
       if (row.lm_id !== null) {
         view.lastMessage = toMessage({
@@ -619,6 +628,7 @@ export class PostgresStore implements Store {
           text: row.lm_text!,
           created_at: row.lm_created_at!,
           client_msg_id: row.lm_client_msg_id,
+          mentions: null,
         });
       }
       if (row.last_read !== null) view.lastReadMessageId = row.last_read;
@@ -726,10 +736,20 @@ export class PostgresStore implements Store {
         }
       }
       const toInsert = [...fresh.values()];
+      // Who each message mentions: of its names, the members of its channel (in the names' order).
+      const byName = await usersByName(c, [...new Set(toInsert.flatMap((m) => m.mentionNames ?? []))]);
+      const mentioned = new Map<string, string[]>();
+      for (const m of toInsert) {
+        const memberIds = new Set((members.get(m.channelId) ?? []).map((member) => member.userId));
+        const ids = [...new Set((m.mentionNames ?? []).map((name) => byName.get(name)))].filter(
+          (id): id is string => id !== undefined && memberIds.has(id),
+        );
+        if (ids.length > 0) mentioned.set(m.id, ids);
+      }
       if (toInsert.length > 0) {
         await c.query(
-          `INSERT INTO messages (channel_id, id, sender_id, text, created_at, client_msg_id)
-           SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::timestamptz[], $6::text[])`,
+          `INSERT INTO messages (channel_id, id, sender_id, text, created_at, client_msg_id, mentions)
+           SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::timestamptz[], $6::text[], $7::jsonb[])`,
           [
             toInsert.map((m) => m.channelId),
             toInsert.map((m) => m.id),
@@ -737,7 +757,16 @@ export class PostgresStore implements Store {
             toInsert.map((m) => m.text),
             toInsert.map((m) => m.createdAt),
             toInsert.map((m) => m.clientMsgId),
+            toInsert.map((m) => (mentioned.has(m.id) ? JSON.stringify(mentioned.get(m.id)) : null)),
           ],
+        );
+        await indexMessages(
+          c,
+          toInsert.map((m) => ({ id: m.id, channelId: m.channelId, tokens: m.searchTokens ?? '' })),
+        );
+        await recordMentions(
+          c,
+          toInsert.map((m) => ({ ...m, mentions: mentioned.get(m.id) ?? [] })),
         );
       }
       // 5. Log entries last, one per member per message, in input order.
@@ -762,7 +791,11 @@ export class PostgresStore implements Store {
         const k = key(input.senderId, input.clientMsgId);
         const mine = fresh.get(k);
         if (mine === input) {
-          return { status: 'created', message: storedMessage(input), entries: entriesByMessage.get(input.id) ?? [] };
+          return {
+            status: 'created',
+            message: storedMessage(input, mentioned.get(input.id)),
+            entries: entriesByMessage.get(input.id) ?? [],
+          };
         }
         const original = stored.get(k);
         return { status: 'duplicate', message: original ? toMessage(original) : storedMessage(mine!) };
@@ -827,6 +860,24 @@ export class PostgresStore implements Store {
     return rows[0] && toMessage(rows[0]);
   }
 
+  // ------------------------------------------------------------ search and mentions
+
+  async searchMessages(userId: string, query: MessageSearch): Promise<Message[]> {
+    try {
+      return (await searchMessages(this.#pool, userId, query)).map(toMessage);
+    } catch (error) {
+      throw translate(error);
+    }
+  }
+
+  async mentions(userId: string, page: SearchPageQuery): Promise<Message[]> {
+    try {
+      return (await mentions(this.#pool, userId, page)).map(toMessage);
+    } catch (error) {
+      throw translate(error);
+    }
+  }
+
   // ------------------------------------------------------------ update log
 
   async appendLog(appends: readonly LogAppend[], at: string): Promise<LogEntry[]> {
@@ -840,6 +891,7 @@ export class PostgresStore implements Store {
         m_text: string | null;
         m_created_at: string | null;
         m_client_msg_id: string | null;
+        m_mentions: string[] | null;
       }
     >(
       // The entries' positions and text sizes first (octet_length reads no text), then the texts
@@ -852,7 +904,8 @@ export class PostgresStore implements Store {
          LEFT JOIN messages m ON l.type = 'message.created' AND m.channel_id = l.channel_id AND m.id = l.message_id
          WHERE l.user_id = $1 AND l.seq > $2 ORDER BY l.seq LIMIT $3)
        SELECT p.seq, p.type, p.channel_id, p.message_id, p.data, p.created_at,
-              m.sender_id AS m_sender_id, m.text AS m_text, m.created_at AS m_created_at, m.client_msg_id AS m_client_msg_id
+              m.sender_id AS m_sender_id, m.text AS m_text, m.created_at AS m_created_at, m.client_msg_id AS m_client_msg_id,
+              m.mentions AS m_mentions
        FROM page p
        LEFT JOIN messages m ON p.type = 'message.created' AND m.channel_id = p.channel_id AND m.id = p.message_id
        WHERE $4::bigint IS NULL OR p.bytes_before < $4::bigint
@@ -869,6 +922,7 @@ export class PostgresStore implements Store {
           text: row.m_text,
           created_at: row.m_created_at!,
           client_msg_id: row.m_client_msg_id,
+          mentions: row.m_mentions,
         });
       }
       return entry;
@@ -966,7 +1020,7 @@ async function findOriginals(
 ): Promise<Map<string, MessageRow>> {
   const { rows } = await c.query<OriginalRow>(
     `SELECT k.sender_id AS key_sender_id, k.client_msg_id AS key_client_msg_id,
-            m.id, m.channel_id, m.sender_id, m.text, m.created_at, m.client_msg_id
+            m.id, m.channel_id, m.sender_id, m.text, m.created_at, m.client_msg_id, m.mentions
      FROM unnest($1::bigint[], $2::text[]) AS q(sender_id, client_msg_id)
      JOIN client_msg_ids k ON k.sender_id = q.sender_id AND k.client_msg_id = q.client_msg_id
      JOIN messages m ON m.channel_id = k.channel_id AND m.id = k.message_id`,

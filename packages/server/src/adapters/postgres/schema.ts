@@ -124,4 +124,28 @@ export const migrations: readonly Migration[] = [
     // When each device's token was last used: a token unused for the configured lifetime expires.
     sql: `ALTER TABLE devices ADD COLUMN last_used_at timestamptz;`,
   },
+  {
+    version: 4,
+    name: 'search and mentions',
+    // Search and mentions (issue 21): each message's tokens (domain/search-text.ts) as a tsvector
+    // with a GIN index (search-index.ts says why it is built as a literal), who each message
+    // mentions (messages.mentions, a JSON array of user ids), and message_mentions for listing and
+    // counting a user's mentions.
+    sql: `
+    CREATE TABLE message_search (
+      id bigint PRIMARY KEY,
+      channel_id bigint NOT NULL,
+      tokens tsvector NOT NULL
+    );
+    CREATE INDEX message_search_tokens ON message_search USING gin (tokens);
+    ALTER TABLE messages ADD COLUMN mentions jsonb;
+    CREATE TABLE message_mentions (
+      user_id bigint NOT NULL,
+      channel_id bigint NOT NULL,
+      message_id bigint NOT NULL,
+      PRIMARY KEY (user_id, channel_id, message_id)
+    );
+    CREATE INDEX message_mentions_user ON message_mentions (user_id, message_id);
+    `,
+  },
 ];

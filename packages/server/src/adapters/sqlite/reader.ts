@@ -25,6 +25,8 @@ import { toChannelRecord, toUser, toUserRecord, UNREAD_CAP, type ChannelRow, typ
 import { JSON_IDS, MESSAGE_COLUMNS, openDatabase, SqliteConnection, type SqliteMessageRow } from './connection.js';
 import { LongTexts } from './long-texts.js';
 import type { ReaderSide } from './routes.js';
+import { countMentionsAfter, mentions, searchMessages } from './search-index.js';
+import type { MessageSearch, SearchPageQuery } from '../../ports/search.js';
 
 export const REQUEST_COLUMNS = `CAST(id AS TEXT) AS id, CAST(from_user_id AS TEXT) AS fromUserId,
   CAST(to_user_id AS TEXT) AS toUserId, created_at AS createdAt`;
@@ -232,7 +234,7 @@ export class SqliteReader implements ReaderSide {
     // MESSAGE_COLUMNS with the text cut to its first code points (substr counts characters).
     const getMessage = this.#sql(
       `SELECT CAST(id AS TEXT) AS id, CAST(channel_id AS TEXT) AS channel_id, CAST(sender_id AS TEXT) AS sender_id,
-              substr(text, 1, ?) AS text, created_at, client_msg_id, text_at, text_bytes
+              substr(text, 1, ?) AS text, created_at, client_msg_id, text_at, text_bytes, mentions
        FROM messages WHERE id = ?`,
     );
     const countUnread = this.#sql(
@@ -242,6 +244,7 @@ export class SqliteReader implements ReaderSide {
       const view: ChannelViewRecord = {
         ...toChannelRecord(row, this.readMembers(row.id)),
         unreadCount: 0,
+        unreadMentionCount: 0,
       };
       if (row.last_message_id !== null) {
         const last = getMessage.get(page.textCodePoints, row.last_message_id) as SqliteMessageRow | undefined;
@@ -253,6 +256,7 @@ export class SqliteReader implements ReaderSide {
           view.lastMessage = { ...message, text: takeCodePoints(message.text, page.textCodePoints) };
         }
         view.unreadCount = (countUnread.get(row.id, row.last_read ?? 0, userId) as { n: number }).n;
+        view.unreadMentionCount = countMentionsAfter(this.#connection, userId, row.id, row.last_read, UNREAD_CAP);
       }
       if (row.last_read !== null) view.lastReadMessageId = row.last_read;
       return view;
@@ -318,6 +322,16 @@ export class SqliteReader implements ReaderSide {
       channelId,
     ) as SqliteMessageRow | undefined;
     return row && this.#connection.toMessage(row);
+  }
+
+  // ------------------------------------------------------------ search and mentions
+
+  async searchMessages(userId: string, query: MessageSearch): Promise<Message[]> {
+    return searchMessages(this.#connection, userId, query);
+  }
+
+  async mentions(userId: string, page: SearchPageQuery): Promise<Message[]> {
+    return mentions(this.#connection, userId, page);
   }
 
   // ------------------------------------------------------------ push subscriptions

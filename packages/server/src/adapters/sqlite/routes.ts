@@ -58,6 +58,9 @@ export const STORE_ROUTES = {
   savePushSubscription: 'writer',
   deletePushSubscription: 'writer',
   pushSubscriptions: 'reader',
+  // search and mentions
+  searchMessages: 'reader',
+  mentions: 'reader',
 } as const satisfies Record<RoutedMethod, Side>;
 
 type Routes = typeof STORE_ROUTES;
@@ -114,6 +117,8 @@ export function routeStore(writer: WriterSide, reader: ReaderSide, close: () => 
     savePushSubscription: (subscription) => writer.savePushSubscription(subscription),
     deletePushSubscription: (endpoint, userId) => writer.deletePushSubscription(endpoint, userId),
     pushSubscriptions: (userIds) => reader.pushSubscriptions(userIds),
+    searchMessages: (userId, query) => reader.searchMessages(userId, query),
+    mentions: (userId, page) => reader.mentions(userId, page),
     close,
   };
 }

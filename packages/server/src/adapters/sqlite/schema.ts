@@ -147,4 +147,22 @@ export const migrations: readonly string[] = [
   `
   ALTER TABLE devices ADD COLUMN last_used_at TEXT;
   `,
+  // Search and mentions (issue 21): a contentless FTS5 index of each message's tokens (made by
+  // domain/search-text.ts; rowid = message id, so no text is stored twice), and who each message
+  // mentions: messages.mentions (a JSON array of user ids, NULL when none) for reading the message,
+  // message_mentions for listing and counting a user's mentions.
+  `
+  CREATE VIRTUAL TABLE message_search USING fts5(
+    tokens, content = '', contentless_delete = 1,
+    tokenize = "unicode61 remove_diacritics 0 categories 'L* N* Co M* S*'"
+  );
+  ALTER TABLE messages ADD COLUMN mentions TEXT;
+  CREATE TABLE message_mentions (
+    user_id INTEGER NOT NULL,
+    channel_id INTEGER NOT NULL,
+    message_id INTEGER NOT NULL,
+    PRIMARY KEY (user_id, channel_id, message_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX message_mentions_user ON message_mentions(user_id, message_id);
+  `,
 ];

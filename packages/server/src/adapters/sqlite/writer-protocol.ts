@@ -25,10 +25,10 @@ export type WriterReply =
 // not copied: cloning 10,000-character texts took 9% of the server thread's time and 12% of the
 // writer's at 2,500 such DMs/s, and the writer then encoded each one again (finding 30).
 
-const FIELDS = 6;
+const FIELDS = 8;
 
 export interface WireBatch {
-  /** Six strings per message; a long text's is '' (its bytes are in `texts`). */
+  /** Eight strings per message (the last two: search tokens, mention names joined by spaces); a long text's is '' (its bytes are in `texts`). */
   fields: string[];
   /** Per message, the UTF-8 length of its text if that is in `texts`, else 0. */
   textBytes?: number[];
@@ -45,7 +45,16 @@ export function encodeBatch(batch: readonly NewMessage[]): { wire: WireBatch; tr
     const bytes = longTextBytes(m.text);
     textBytes.push(bytes);
     total += bytes;
-    fields.push(m.id, m.channelId, m.senderId, bytes > 0 ? '' : m.text, m.createdAt, m.clientMsgId);
+    fields.push(
+      m.id,
+      m.channelId,
+      m.senderId,
+      bytes > 0 ? '' : m.text,
+      m.createdAt,
+      m.clientMsgId,
+      m.searchTokens ?? '',
+      m.mentionNames?.join(' ') ?? '',
+    );
   }
   if (total === 0) return { wire: { fields }, transfer: [] };
   // Its own ArrayBuffer (not a slice of Node's shared pool), so that it can be transferred.
@@ -64,14 +73,17 @@ export function decodeBatch(wire: WireBatch): { batch: NewMessage[]; encodedText
   const encodedTexts: (Uint8Array | undefined)[] = [];
   let at = 0;
   for (let i = 0; i < fields.length; i += FIELDS) {
-    batch.push({
+    const message: NewMessage = {
       id: fields[i]!,
       channelId: fields[i + 1]!,
       senderId: fields[i + 2]!,
       text: fields[i + 3]!,
       createdAt: fields[i + 4]!,
       clientMsgId: fields[i + 5]!,
-    });
+    };
+    if (fields[i + 6] !== '') message.searchTokens = fields[i + 6]!;
+    if (fields[i + 7] !== '') message.mentionNames = fields[i + 7]!.split(' ');
+    batch.push(message);
     const bytes = textBytes?.[i / FIELDS] ?? 0;
     encodedTexts.push(bytes > 0 ? new Uint8Array(texts!, at, bytes) : undefined);
     at += bytes;
@@ -79,8 +91,11 @@ export function decodeBatch(wire: WireBatch): { batch: NewMessage[]; encodedText
   return { batch, encodedTexts };
 }
 
-/** Per message: 'c', the member count, then (userId, seq) per member; 'd' and the original; or 'n'. */
-export type WireResults = (string | number | Message)[];
+/**
+ * Per message: 'c', the member count, (userId, seq) per member, then the mentioned user ids (0
+ * for none); 'd' and the original; or 'n'.
+ */
+export type WireResults = (string | number | string[] | Message)[];
 
 export function encodeResults(results: readonly AppendResult[]): WireResults {
   const flat: WireResults = [];
@@ -88,6 +103,7 @@ export function encodeResults(results: readonly AppendResult[]): WireResults {
     if (result.status === 'created') {
       flat.push('c', result.entries.length);
       for (const entry of result.entries) flat.push(entry.userId, entry.seq);
+      flat.push(result.message.mentions ?? 0);
     } else if (result.status === 'duplicate') {
       flat.push('d', result.message);
     } else {
@@ -110,7 +126,12 @@ export function decodeResults(flat: WireResults, batch: readonly NewMessage[]): 
       for (let k = 0; k < count; k++, i += 2) {
         entries.push(newLogEntry(flat[i] as string, flat[i + 1] as number, created, input.createdAt));
       }
-      results.push({ status: 'created', message: storedMessage(input), entries });
+      const mentions = flat[i++];
+      results.push({
+        status: 'created',
+        message: storedMessage(input, Array.isArray(mentions) ? mentions : []),
+        entries,
+      });
     } else if (status === 'd') {
       results.push({ status: 'duplicate', message: flat[i++] as Message });
     } else {

@@ -39,6 +39,7 @@ import { newestMessageId, readMark, writeMark } from './store-meta.js';
 import { SqliteCheckpointThread } from './threads.js';
 import { WalSync } from './wal-sync.js';
 import { appendLog, appendMessages, WriterSession } from './writes.js';
+import { unindexMessage } from './search-index.js';
 
 function dmKey(a: string, b: string): string {
   return BigInt(a) < BigInt(b) ? `${a}:${b}` : `${b}:${a}`;
@@ -128,6 +129,7 @@ export class SqliteWriter implements WriterSide {
     return this.#tx(() => {
       for (const row of lost) {
         this.#sql(`DELETE FROM messages WHERE id = ?`).run(row.id);
+        unindexMessage(this.#session, String(row.id));
         this.#sql(`DELETE FROM client_msg_ids WHERE sender_id = ? AND client_msg_id = ? AND message_id = ?`).run(
           row.sender_id,
           row.client_msg_id,

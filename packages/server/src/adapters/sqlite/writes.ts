@@ -10,6 +10,7 @@ import { ClientMsgIdIndex } from './client-msg-ids.js';
 import { MESSAGE_COLUMNS, SqliteConnection, type SqliteMessageRow } from './connection.js';
 import type { AppendedText, LongTexts } from './long-texts.js';
 import { PendingLog } from './pending-log.js';
+import { indexMessage, recordMentions } from './search-index.js';
 import { writeMark } from './store-meta.js';
 
 /** Entries kept in each write cache before it starts over, so memory stays bounded. */
@@ -114,9 +115,10 @@ export function appendMessage(s: WriterSession, input: NewMessage, place?: Appen
   }
   const members = s.memberIds(input.channelId);
   if (!members.includes(input.senderId)) return { status: 'not_member' };
+  const mentions = recordMentions(s, input, input.mentionNames ?? [], members);
   s.sql(
-    `INSERT INTO messages (id, channel_id, sender_id, text, created_at, client_msg_id, text_at, text_bytes, text_crc)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO messages (id, channel_id, sender_id, text, created_at, client_msg_id, text_at, text_bytes, text_crc, mentions)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   ).run(
     input.id,
     input.channelId,
@@ -127,14 +129,16 @@ export function appendMessage(s: WriterSession, input: NewMessage, place?: Appen
     place?.at ?? null,
     place?.bytes ?? null,
     place?.crc ?? null,
+    mentions.length > 0 ? JSON.stringify(mentions) : null,
   );
+  indexMessage(s, input.id, input.searchTokens ?? '');
   s.clientMsgIds.add(input.senderId, input.clientMsgId, input.id);
   const entries = appendLog(
     s,
     { userIds: members, type: 'message.created', channelId: input.channelId, messageId: input.id },
     input.createdAt,
   );
-  return { status: 'created', message: storedMessage(input), entries };
+  return { status: 'created', message: storedMessage(input, mentions), entries };
 }
 
 /**

@@ -23,6 +23,7 @@ import { describeChannelStoreContract } from './channels.contract.js';
 import { dmOf, groupOf } from './fixtures.js';
 import { describeFriendStoreContract } from './friends.contract.js';
 import { describeMessageStoreContract } from './messages.contract.js';
+import { describeSearchStoreContract } from './search.contract.js';
 import { at, createUser, newMessage, nextId, type PortHarness } from './suite.js';
 import { describeLogStoreContract } from './update-log.contract.js';
 
@@ -53,6 +54,7 @@ export function describeStoreContract(
   describeChannelStoreContract(name, makeHarness, skip);
   describeMessageStoreContract(name, makeHarness, skip);
   describeLogStoreContract(name, makeHarness, skip);
+  describeSearchStoreContract(name, makeHarness, skip);
   describe.skipIf(skip !== false)(`Store contract: ${name}`, () => {
     let harness: StoreHarness;
     let store: Store;
