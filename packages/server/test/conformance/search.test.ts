@@ -36,7 +36,7 @@ describe('search', () => {
   let left: string;
   let carols: string;
   let direct: string;
-  const ids: Record<string, string> = {};
+  const ids = {} as Record<'meeting' | 'tokyo' | 'cafe' | 'mixed' | 'left' | 'carol' | 'direct', string>;
 
   beforeAll(async () => {
     team = await group(alice, [bob]);
