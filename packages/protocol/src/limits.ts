@@ -23,6 +23,10 @@ export const limits = {
    * preview, flagged `textTruncated`), so the channel list stays small whatever the messages.
    */
   previewCodePoints: 500,
+  /** A reply's `replyTo.preview`: the first this many code points of the message it answers. */
+  replyPreviewCodePoints: 100,
+  /** Distinct emoji one message can carry (the server's default; PARLEY_MAX_REACTION_EMOJI). */
+  maxReactionEmoji: 20,
   /** clientMsgId length. */
   maxClientMsgIdLength: 128,
   maxGroupNameLength: 100,

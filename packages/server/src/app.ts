@@ -22,6 +22,7 @@ import { systemClock, type Clock } from './domain/clock.js';
 import { EventRouter } from './domain/events.js';
 import { FriendService } from './domain/friends.js';
 import { SnowflakeGenerator } from './domain/ids.js';
+import { MessageChangeService } from './domain/message-changes.js';
 import { MessageService } from './domain/messages.js';
 import { PresenceService } from './domain/presence.js';
 import { ProfileService } from './domain/profiles.js';
@@ -193,6 +194,7 @@ export async function createServer(
   }
   const push = keys === undefined ? undefined : new PushService(store, presenceStore, pushQueue, log);
   const messages = new MessageService(store, events, ids, clock, config.limits, log, metrics, push);
+  const messageChanges = new MessageChangeService(store, events, clock, config.messageChanges);
   if (push !== undefined && keys !== undefined && hasRole(config, 'notifier')) {
     let provider = overrides.pushProvider;
     if (provider === undefined) {
@@ -282,6 +284,7 @@ export async function createServer(
       friends,
       channels,
       messages,
+      messageChanges,
       presence,
       onLogout: (device) => live.deviceRevoked(device.userId, device.deviceId),
       ...(keys === undefined ? {} : { push: { vapidPublicKey: keys.publicKey, subscriptions: store } }),

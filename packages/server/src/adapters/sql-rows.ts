@@ -33,6 +33,10 @@ export interface MessageRow {
   text: string;
   created_at: string;
   client_msg_id: string | null;
+  edited_at?: string | null;
+  deleted_at?: string | null;
+  reply_to_id?: string | null;
+  reply_to_sender_id?: string | null;
 }
 
 export interface ChannelRow {
@@ -74,12 +78,17 @@ export function toMessage(row: MessageRow): Message {
     createdAt: row.created_at,
   };
   if (row.client_msg_id !== null) message.clientMsgId = row.client_msg_id;
+  // A tombstone is {id, channelId, senderId, text: '', createdAt, clientMsgId?, deletedAt}.
+  if (row.deleted_at) message.deletedAt = row.deleted_at;
+  else if (row.edited_at) message.editedAt = row.edited_at;
+  if (!row.deleted_at && row.reply_to_id)
+    message.replyTo = { id: row.reply_to_id, senderId: row.reply_to_sender_id ?? '0' };
   return message;
 }
 
 /** The message as stored from a NewMessage (no read back needed). */
 export function storedMessage(input: NewMessage): Message {
-  return {
+  const message: Message = {
     id: input.id,
     channelId: input.channelId,
     senderId: input.senderId,
@@ -87,6 +96,8 @@ export function storedMessage(input: NewMessage): Message {
     createdAt: input.createdAt,
     clientMsgId: input.clientMsgId,
   };
+  if (input.replyTo !== undefined) message.replyTo = input.replyTo;
+  return message;
 }
 
 /** The entry an append gives one user, as both SQL stores and the SQLite writer thread's replies build it. */

@@ -124,4 +124,25 @@ export const migrations: readonly Migration[] = [
     // When each device's token was last used: a token unused for the configured lifetime expires.
     sql: `ALTER TABLE devices ADD COLUMN last_used_at timestamptz;`,
   },
+  {
+    version: 5,
+    name: 'edits: edit, delete, reply, reactions',
+    // A deleted message keeps its row as a tombstone (text '', deleted_at); a reply keeps the id
+    // and sender of what it answers; each reaction is a row, by the order it was added (id).
+    sql: `
+    ALTER TABLE messages ADD COLUMN edited_at timestamptz;
+    ALTER TABLE messages ADD COLUMN deleted_at timestamptz;
+    ALTER TABLE messages ADD COLUMN reply_to_id bigint;
+    ALTER TABLE messages ADD COLUMN reply_to_sender_id bigint;
+    CREATE TABLE message_reactions (
+      id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+      channel_id bigint NOT NULL,
+      message_id bigint NOT NULL,
+      user_id bigint NOT NULL,
+      emoji text NOT NULL,
+      created_at timestamptz NOT NULL,
+      UNIQUE (message_id, user_id, emoji)
+    );
+    `,
+  },
 ];

@@ -115,8 +115,9 @@ export function appendMessage(s: WriterSession, input: NewMessage, place?: Appen
   const members = s.memberIds(input.channelId);
   if (!members.includes(input.senderId)) return { status: 'not_member' };
   s.sql(
-    `INSERT INTO messages (id, channel_id, sender_id, text, created_at, client_msg_id, text_at, text_bytes, text_crc)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO messages (id, channel_id, sender_id, text, created_at, client_msg_id, text_at, text_bytes, text_crc,
+       reply_to_id, reply_to_sender_id)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   ).run(
     input.id,
     input.channelId,
@@ -127,6 +128,8 @@ export function appendMessage(s: WriterSession, input: NewMessage, place?: Appen
     place?.at ?? null,
     place?.bytes ?? null,
     place?.crc ?? null,
+    input.replyTo?.id ?? null,
+    input.replyTo?.senderId ?? null,
   );
   s.clientMsgIds.add(input.senderId, input.clientMsgId, input.id);
   const entries = appendLog(
