@@ -28,6 +28,10 @@ export const limits = {
   defaultSearchLimit: 20,
   /** A search query, in code points. */
   maxSearchQueryLength: 256,
+  /** A reply's `replyTo.preview`: the first this many code points of the message it answers. */
+  replyPreviewCodePoints: 100,
+  /** Distinct emoji one message can carry (the server's default; PARLEY_MAX_REACTION_EMOJI). */
+  maxReactionEmoji: 20,
   /** clientMsgId length. */
   maxClientMsgIdLength: 128,
   maxGroupNameLength: 100,

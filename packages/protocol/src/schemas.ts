@@ -112,7 +112,8 @@ export const mentionsQuery = z.object({
   before: id.optional(),
   limit: z.coerce.number().int().min(1).max(limits.maxSearchLimit).default(limits.defaultSearchLimit),
 });
-export const sendBody = z.object({ text: messageText, clientMsgId });
+export const sendBody = z.object({ text: messageText, clientMsgId, replyToId: id.optional() });
+export const editBody = z.object({ text: messageText });
 export const readBody = z.object({ messageId: id });
 export const syncQuery = z.object({
   since: seq.default(0),
@@ -134,7 +135,13 @@ export const helloFrame = z.object({
   token: z.string().min(1).max(256),
   since: seq.optional(),
 });
-export const sendFrame = z.object({ op: z.literal('send'), channelId: id, text: messageText, clientMsgId });
+export const sendFrame = z.object({
+  op: z.literal('send'),
+  channelId: id,
+  text: messageText,
+  clientMsgId,
+  replyToId: id.optional(),
+});
 export const pingFrame = z.object({ op: z.literal('ping') });
 export const readFrame = z.object({ op: z.literal('read'), channelId: id, messageId: id });
 export const typingFrame = z.object({ op: z.literal('typing'), channelId: id });

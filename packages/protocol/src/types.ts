@@ -19,15 +19,40 @@ export interface Presence {
   lastSeenAt?: string;
 }
 
+/** What a reply shows of the message it answers (absent `preview`: that message was deleted). */
+export interface ReplyRef {
+  id: string;
+  senderId: string;
+  /** The first limits.replyPreviewCodePoints code points of the original's current text. */
+  preview?: string;
+}
+
+/** One emoji on a message: how many users put it there, and whether the reader is one of them. */
+export interface Reaction {
+  emoji: string;
+  count: number;
+  /** Whether the user reading this (history, sync, an event in their log) reacted with it. */
+  me: boolean;
+}
+
 export interface Message {
   id: string;
   channelId: string;
   senderId: string;
+  /** '' for a deleted message (a tombstone: see `deletedAt`). */
   text: string;
   createdAt: string;
   clientMsgId?: string;
   /** Ids of the users this message mentions (`@username` of a member at send); absent when none. */
   mentions?: string[];
+  /** When the text was last edited (earlier versions are not kept). */
+  editedAt?: string;
+  /** Set on a tombstone: the text is erased, `replyTo` and `reactions` are gone. */
+  deletedAt?: string;
+  /** The message this one answers. */
+  replyTo?: ReplyRef;
+  /** By first reaction; absent when there are none. */
+  reactions?: Reaction[];
 }
 
 export type ChannelKind = 'dm' | 'group';
@@ -113,7 +138,15 @@ export type EventBody =
   | { type: 'friend.added'; friend: User }
   | { type: 'friend.removed'; userId: string }
   /** A profile (display name, status) changed: sent to the user's own devices and everyone who shows them. */
-  | { type: 'user.updated'; user: User };
+  | { type: 'user.updated'; user: User }
+  /** A message was edited: the whole message as it is when the event is read (ids and place unchanged). */
+  | { type: 'message.updated'; message: Message }
+  /** A message was deleted: its tombstone (`text: ''`, `deletedAt`), as it is when the event is read. */
+  | { type: 'message.deleted'; message: Message }
+  /** `userId` reacted with `emoji`: adding it to a set twice changes nothing. */
+  | { type: 'reaction.added'; channelId: string; messageId: string; emoji: string; userId: string }
+  /** `userId` took back `emoji`: removing it from a set twice changes nothing. */
+  | { type: 'reaction.removed'; channelId: string; messageId: string; emoji: string; userId: string };
 
 export type EventType = EventBody['type'];
 
@@ -196,6 +229,8 @@ export interface SendFrame {
   channelId: string;
   text: string;
   clientMsgId: string;
+  /** Answer this message (of the same channel). */
+  replyToId?: string;
 }
 export interface PingFrame {
   op: 'ping';

@@ -23,6 +23,7 @@ import { systemClock, type Clock } from './domain/clock.js';
 import { EventRouter } from './domain/events.js';
 import { FriendService } from './domain/friends.js';
 import { SnowflakeGenerator } from './domain/ids.js';
+import { MessageChangeService } from './domain/message-changes.js';
 import { MessageService } from './domain/messages.js';
 import { PresenceService } from './domain/presence.js';
 import { ProfileService } from './domain/profiles.js';
@@ -194,6 +195,7 @@ export async function createServer(
   }
   const push = keys === undefined ? undefined : new PushService(store, presenceStore, pushQueue, log);
   const messages = new MessageService(store, events, ids, clock, config.limits, log, metrics, push);
+  const messageChanges = new MessageChangeService(store, events, clock, config.messageChanges);
   if (push !== undefined && keys !== undefined && hasRole(config, 'notifier')) {
     let provider = overrides.pushProvider;
     if (provider === undefined) {
@@ -283,6 +285,7 @@ export async function createServer(
       friends,
       channels,
       messages,
+      messageChanges,
       presence,
       search: new SearchService(store),
       onLogout: (device) => live.deviceRevoked(device.userId, device.deviceId),

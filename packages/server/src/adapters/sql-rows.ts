@@ -34,7 +34,11 @@ export interface MessageRow {
   created_at: string;
   client_msg_id: string | null;
   /** The mentioned user ids: a JSON array (SQLite) or an array (PostgreSQL); null when none. */
-  mentions: string | string[] | null;
+  mentions?: string | string[] | null;
+  edited_at?: string | null;
+  deleted_at?: string | null;
+  reply_to_id?: string | null;
+  reply_to_sender_id?: string | null;
 }
 
 export interface ChannelRow {
@@ -76,6 +80,13 @@ export function toMessage(row: MessageRow): Message {
     createdAt: row.created_at,
   };
   if (row.client_msg_id !== null) message.clientMsgId = row.client_msg_id;
+  // A tombstone is {id, channelId, senderId, text: '', createdAt, clientMsgId?, deletedAt}.
+  if (row.deleted_at) {
+    message.deletedAt = row.deleted_at;
+    return message;
+  }
+  if (row.edited_at) message.editedAt = row.edited_at;
+  if (row.reply_to_id) message.replyTo = { id: row.reply_to_id, senderId: row.reply_to_sender_id ?? '0' };
   if (row.mentions !== null && row.mentions !== undefined) {
     const mentions = typeof row.mentions === 'string' ? (JSON.parse(row.mentions) as string[]) : row.mentions;
     if (mentions.length > 0) message.mentions = mentions;
@@ -94,6 +105,7 @@ export function storedMessage(input: NewMessage, mentions: readonly string[] = [
     clientMsgId: input.clientMsgId,
   };
   if (mentions.length > 0) message.mentions = [...mentions];
+  if (input.replyTo !== undefined) message.replyTo = input.replyTo;
   return message;
 }
 

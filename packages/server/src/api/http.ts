@@ -8,6 +8,7 @@ import { ChatError, type ErrorBody } from '@parley/protocol';
 import {
   channelsQuery,
   describeIssues,
+  editBody,
   groupBody,
   groupPatch,
   historyQuery,
@@ -32,6 +33,7 @@ import type { AccountService } from '../domain/accounts.js';
 import type { ChannelService } from '../domain/channels.js';
 import { toChatError } from '../domain/errors.js';
 import type { FriendService } from '../domain/friends.js';
+import type { MessageChangeService } from '../domain/message-changes.js';
 import type { MessageService } from '../domain/messages.js';
 import type { PresenceService } from '../domain/presence.js';
 import type { ProfileService } from '../domain/profiles.js';
@@ -45,6 +47,7 @@ export interface ApiDeps {
   friends: FriendService;
   channels: ChannelService;
   messages: MessageService;
+  messageChanges: MessageChangeService;
   presence: PresenceService;
   search: SearchService;
   /** Called after a device logged out, so gateways close its sockets. */
@@ -70,6 +73,9 @@ function parse<T extends z.ZodTypeAny>(schema: T, value: unknown): z.output<T> {
 
 const idParams = z.object({ id });
 const memberParams = z.object({ id, userId: id });
+const messageParams = z.object({ id, messageId: id });
+/** The emoji arrives URL-decoded by the router; isOneEmoji (domain) checks it. */
+const reactionParams = z.object({ id, messageId: id, emoji: z.string().min(1).max(64) });
 const userParams = z.object({ userId: id });
 const presenceQuery = z.object({
   userIds: z
@@ -119,7 +125,7 @@ export const frameworkErrorOptions = {
 };
 
 export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<void> {
-  const { accounts, profiles, friends, channels, messages, presence, search } = deps;
+  const { accounts, profiles, friends, channels, messages, messageChanges, presence, search } = deps;
 
   // Clients written by hand often send JSON without a content type (fetch says text/plain) or
   // an empty body with `content-type: application/json` on bodiless POSTs: accept both.
@@ -260,7 +266,7 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
     const channelId = parse(idParams, request.params).id;
     const query = parse(historyQuery, request.query);
     await channels.requireMember(userId, channelId);
-    return messages.history(channelId, stripUndefined(query));
+    return messages.history(channelId, stripUndefined(query), userId);
   });
   app.post('/v1/channels/:id/messages', async (request, reply) => {
     const device = await auth(request);
@@ -269,6 +275,32 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
     const message = await messages.send(device.userId, device.deviceId, { channelId, ...body });
     return reply.status(201).send({ message });
   });
+  app.patch('/v1/channels/:id/messages/:messageId', async (request) => {
+    const { userId } = await auth(request);
+    const { id: channelId, messageId } = parse(messageParams, request.params);
+    const { text } = parse(editBody, request.body);
+    return { message: await messageChanges.edit(userId, { channelId, messageId }, text) };
+  });
+  app.delete('/v1/channels/:id/messages/:messageId', async (request, reply) => {
+    const { userId } = await auth(request);
+    const { id: channelId, messageId } = parse(messageParams, request.params);
+    await messageChanges.delete(userId, { channelId, messageId });
+    return reply.status(204).send();
+  });
+  for (const [method, add] of [
+    ['PUT', true],
+    ['DELETE', false],
+  ] as const) {
+    app.route({
+      method,
+      url: '/v1/channels/:id/messages/:messageId/reactions/:emoji',
+      handler: async (request) => {
+        const { userId } = await auth(request);
+        const { id: channelId, messageId, emoji } = parse(reactionParams, request.params);
+        return { message: await messageChanges.react(userId, { channelId, messageId }, emoji, add) };
+      },
+    });
+  }
   app.post('/v1/channels/:id/read', async (request, reply) => {
     const { userId } = await auth(request);
     const channelId = parse(idParams, request.params).id;

@@ -52,6 +52,10 @@ const envSchema = z.object({
   PARLEY_VAPID_PUBLIC_KEY: z.string().optional(),
   PARLEY_VAPID_PRIVATE_KEY: z.string().optional(),
   PARLEY_VAPID_SUBJECT: z.string().default('mailto:admin@localhost'),
+  /** Seconds after sending during which the sender may edit a message; 0 = always. */
+  PARLEY_EDIT_WINDOW: z.coerce.number().int().min(0).default(0),
+  /** Distinct emoji one message can carry. */
+  PARLEY_MAX_REACTION_EMOJI: positiveInt.max(1000).default(20),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -108,6 +112,8 @@ export interface ServerConfig {
   rateLimits: RateLimitConfig;
   /** A token unused for this long expires; each use renews it. 0 = never. */
   tokenLifetimeMs: number;
+  /** Edits, deletes and reactions (domain/message-changes.ts). */
+  messageChanges: { editWindowMs: number; maxReactionEmoji: number };
 }
 
 export class ConfigError extends Error {
@@ -171,6 +177,7 @@ export function loadConfig(env: Record<string, string | undefined>, defaultWebDi
     },
     rateLimits: loadRateLimits(env),
     tokenLifetimeMs: loadTokenLifetimeMs(env),
+    messageChanges: { editWindowMs: e.PARLEY_EDIT_WINDOW * 1000, maxReactionEmoji: e.PARLEY_MAX_REACTION_EMOJI },
   };
   if (e.PARLEY_NODE_ID !== undefined) config.nodeId = e.PARLEY_NODE_ID;
   if (e.PARLEY_ADVERTISE_URL !== undefined) config.advertiseUrl = e.PARLEY_ADVERTISE_URL;

@@ -3,8 +3,10 @@
  * (domain/live.ts), which routes them to their users' sockets. How they travel is not the
  * domain's business: the gateway's bus codec (gateway/bus-codec.ts) encodes them.
  */
-import type { ChannelInfo, ChannelMember, EventBody, SyncEvent, User } from '@parley/protocol';
+import type { ChannelInfo, ChannelMember, EventBody, Message, SyncEvent, User } from '@parley/protocol';
 import type { CreatedMessage, EphemeralFrame, LivePublisher } from './live.js';
+import { MessageViews } from './message-views.js';
+import type { MessageChangeStore } from '../ports/message-changes.js';
 import type {
   AccountStore,
   ChannelRecord,
@@ -20,11 +22,19 @@ export interface Logger {
 }
 
 export class EventRouter {
+  /** Messages as each reader sees them (reactions with `me`, reply previews). */
+  readonly views: MessageViews;
+
   constructor(
-    private readonly store: AccountStore & ChannelStore & MessageStore,
+    private readonly store: AccountStore &
+      ChannelStore &
+      MessageStore &
+      Pick<MessageChangeStore, 'listReactions' | 'replySources'>,
     private readonly live: LivePublisher,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.views = new MessageViews(store);
+  }
 
   /** Publishes committed entries. Never throws: the log is durable, clients catch up from it. */
   async publish(entries: readonly LogEntry[]): Promise<void> {
@@ -77,10 +87,17 @@ export class EventRouter {
     const unknownUser = (id: string): User => users.get(id) ?? { id, username: 'deleted', displayName: 'Deleted user' };
 
     const events: SyncEvent[] = [];
+    const withMessages: { event: SyncEvent & { message: Message }; viewerId: string }[] = [];
     for (const entry of entries) {
-      const body = await this.#body(entry, channelInfo, unknownUser);
-      events.push({ seq: entry.seq, ...body } as SyncEvent);
+      const event = { seq: entry.seq, ...(await this.#body(entry, channelInfo, unknownUser)) } as SyncEvent;
+      events.push(event);
+      if ('message' in event) withMessages.push({ event, viewerId: entry.userId });
     }
+    // Each message as the log's owner reads it: reactions (with `me`) and reply previews, now.
+    const views = await this.views.forViewers(
+      withMessages.map(({ event, viewerId }) => ({ message: event.message, viewerId })),
+    );
+    withMessages.forEach(({ event }, i) => (event.message = views[i]!));
     return events;
   }
 
@@ -101,16 +118,27 @@ export class EventRouter {
       return info;
     };
     switch (entry.type) {
-      case 'message.created': {
+      case 'message.created':
+      case 'message.updated':
+      case 'message.deleted': {
         const message =
           'message' in entry && entry.message
             ? entry.message
             : await this.store.getMessage(channelId, entry.messageId!);
         return {
-          type: 'message.created',
+          type: entry.type,
           message: message ?? { id: entry.messageId!, channelId, senderId: '0', text: '', createdAt: entry.createdAt },
         };
       }
+      case 'reaction.added':
+      case 'reaction.removed':
+        return {
+          type: entry.type,
+          channelId,
+          messageId: entry.messageId ?? '',
+          emoji: data.emoji ?? '',
+          userId: data.userId ?? '',
+        };
       case 'read.updated':
         return { type: 'read.updated', channelId, userId: data.userId ?? '', messageId: entry.messageId ?? '' };
       case 'channel.created':

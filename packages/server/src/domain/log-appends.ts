@@ -61,3 +61,32 @@ export function friendsRemoved(a: string, b: string): LogAppend[] {
 export function userUpdated(userId: string, to: readonly string[]): LogAppend {
   return { userIds: to, type: 'user.updated', data: { userId } };
 }
+
+/**
+ * message.updated (`{message}`) and message.deleted (`{message}`), to every member: the entry
+ * keeps the ids, and the message is read when the entry is (its state then, so a replay ends
+ * where everyone else is).
+ */
+export function messageChanged(
+  type: 'message.updated' | 'message.deleted',
+  channelId: string,
+  messageId: string,
+  to: readonly string[],
+): LogAppend {
+  return { userIds: to, type, channelId, messageId };
+}
+
+/**
+ * reaction.added / reaction.removed (`{channelId, messageId, emoji, userId}`), to every member:
+ * who and which emoji, so that applying one twice is a set insert (or removal) done twice.
+ */
+export function reactionChanged(
+  type: 'reaction.added' | 'reaction.removed',
+  channelId: string,
+  messageId: string,
+  userId: string,
+  emoji: string,
+  to: readonly string[],
+): LogAppend {
+  return { userIds: to, type, channelId, messageId, data: { userId, emoji } };
+}

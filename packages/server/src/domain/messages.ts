@@ -6,8 +6,16 @@
  * join the next batch, so one durable commit covers many messages under load and a single
  * message waits for nothing but its own commit when the server is idle.
  */
-import { limits, textWithinLimit, type HistoryPage, type Message, type SyncPage } from '@parley/protocol';
-import type { AppendResult, HistoryQuery, LogStore, MessageStore, NewMessage } from '../ports/store.js';
+import {
+  limits,
+  takeCodePoints,
+  textWithinLimit,
+  type HistoryPage,
+  type Message,
+  type ReplyRef,
+  type SyncPage,
+} from '@parley/protocol';
+import type { AppendResult, ChannelStore, HistoryQuery, LogStore, MessageStore, NewMessage } from '../ports/store.js';
 import { isoNow, type Clock } from './clock.js';
 import { ChatError, fail } from './errors.js';
 import type { EventRouter, Logger } from './events.js';
@@ -30,6 +38,19 @@ export interface SendInput {
   channelId: string;
   text: string;
   clientMsgId: string;
+  /** Answer this message: it must be of the same channel. */
+  replyToId?: string | undefined;
+}
+
+/** The rules a message text keeps, sent or edited: a ChatError, or undefined when it is fine. */
+export function textProblem(text: string): ChatError | undefined {
+  if (!text.isWellFormed()) return new ChatError('invalid_request', 'text contains unpaired surrogates');
+  // PostgreSQL's text type cannot hold U+0000; refusing it everywhere keeps one contract on every store.
+  if (text.includes('\u0000')) return new ChatError('invalid_request', 'text must not contain U+0000');
+  if (!textWithinLimit(text)) {
+    return new ChatError('message_too_long', `text is longer than ${limits.maxTextCodePoints} characters`);
+  }
+  return undefined;
 }
 
 /** Where commit figures go (the /metrics endpoint); optional so tests can leave it out. */
@@ -60,7 +81,7 @@ export class MessageService {
   readonly #buckets: TokenBuckets;
 
   constructor(
-    private readonly store: MessageStore & LogStore,
+    private readonly store: MessageStore & LogStore & Pick<ChannelStore, 'getRole'>,
     private readonly events: EventRouter,
     private readonly ids: IdGenerator,
     private readonly clock: Clock,
@@ -77,38 +98,50 @@ export class MessageService {
    * resend of the same clientMsgId). Rejects with a ChatError and stores nothing otherwise.
    */
   send(senderId: string, deviceId: string, input: SendInput): Promise<Message> {
-    if (!input.text.isWellFormed()) {
-      return Promise.reject(new ChatError('invalid_request', 'text contains unpaired surrogates'));
-    }
-    // PostgreSQL's text type cannot hold U+0000; refusing it everywhere keeps one contract on every store.
-    if (input.text.includes('\u0000')) {
-      return Promise.reject(new ChatError('invalid_request', 'text must not contain U+0000'));
-    }
-    if (!textWithinLimit(input.text)) {
-      return Promise.reject(
-        new ChatError('message_too_long', `text is longer than ${limits.maxTextCodePoints} characters`),
-      );
-    }
+    const problem = textProblem(input.text);
+    if (problem !== undefined) return Promise.reject(problem);
     if (!this.#buckets.take(deviceId)) {
       return Promise.reject(new ChatError('rate_limited', 'too many messages, slow down'));
     }
+    if (input.replyToId !== undefined) {
+      const replyToId = input.replyToId;
+      return this.#replyRef(senderId, input.channelId, replyToId).then((replyTo) =>
+        this.#enqueue(senderId, input, replyTo),
+      );
+    }
+    return this.#enqueue(senderId, input, undefined);
+  }
+
+  #enqueue(senderId: string, input: SendInput, replyTo: ReplyRef | undefined): Promise<Message> {
     return new Promise<Message>((resolve, reject) => {
-      this.#queue.push({
-        message: {
-          id: this.ids.next(),
-          channelId: input.channelId,
-          senderId,
-          text: input.text,
-          createdAt: isoNow(this.clock),
-          clientMsgId: input.clientMsgId,
-          searchTokens: indexTokens(input.text),
-          mentionNames: mentionCandidates(input.text),
-        },
-        resolve,
-        reject,
-      });
+      const message: NewMessage = {
+        id: this.ids.next(),
+        channelId: input.channelId,
+        senderId,
+        text: input.text,
+        createdAt: isoNow(this.clock),
+        clientMsgId: input.clientMsgId,
+        searchTokens: indexTokens(input.text),
+        mentionNames: mentionCandidates(input.text),
+      };
+      if (replyTo !== undefined) message.replyTo = replyTo;
+      this.#queue.push({ message, resolve, reject });
       this.#scheduleFlush();
     });
+  }
+
+  /**
+   * What a reply shows of the message it answers, which must be of the same channel
+   * (`invalid_request` otherwise; `not_found` for a channel the sender is not in). A deleted
+   * message may be answered: the reply then has no preview.
+   */
+  async #replyRef(senderId: string, channelId: string, replyToId: string): Promise<ReplyRef> {
+    if ((await this.store.getRole(channelId, senderId)) === undefined) fail('not_found', 'no such channel');
+    const original = await this.store.getMessage(channelId, replyToId);
+    if (original === undefined) fail('invalid_request', 'replyToId is not a message of this channel');
+    const ref: ReplyRef = { id: original.id, senderId: original.senderId };
+    if (original.deletedAt === undefined) ref.preview = takeCodePoints(original.text, limits.replyPreviewCodePoints);
+    return ref;
   }
 
   #scheduleFlush(): void {
@@ -204,7 +237,7 @@ export class MessageService {
    * page's byte budget. One message more than asked tells whether more follow (older for the
    * latest page and `before`, newer for `after`); for `around`, only a cut by bytes does.
    */
-  async history(channelId: string, query: HistoryQuery): Promise<HistoryPage> {
+  async history(channelId: string, query: HistoryQuery, viewerId: string): Promise<HistoryPage> {
     const around = 'around' in query;
     const read = await this.store.listMessages(
       channelId,
@@ -214,7 +247,10 @@ export class MessageService {
     const overCount = !around && read.length > query.limit;
     // The extra message lies on the far side of the anchor: the oldest, or (for `after`) the newest.
     const messages = overCount ? ('after' in query ? read.slice(0, -1) : read.slice(1)) : read;
-    return { messages, hasMore: overCount || textBytes(messages) >= limits.pageTextBytes };
+    return {
+      messages: await this.events.views.forViewer(messages, viewerId),
+      hasMore: overCount || textBytes(messages) >= limits.pageTextBytes,
+    };
   }
 
   logBounds(userId: string): Promise<{ head: number; floor: number }> {

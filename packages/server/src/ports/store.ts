@@ -18,7 +18,8 @@
  * - Times are ISO-8601 strings.
  * - Failures are thrown as StoreError with a stable kind (never a driver error).
  */
-import type { ChannelKind, EventType, MemberRole, Message, User } from '@parley/protocol';
+import type { ChannelKind, EventType, MemberRole, Message, ReplyRef, User } from '@parley/protocol';
+import type { MessageChangeStore } from './message-changes.js';
 import type { PushSubscriptionStore } from './push.js';
 import type { SearchStore } from './search.js';
 
@@ -48,7 +49,11 @@ export interface LogEntry {
   createdAt: string;
 }
 
-/** A log entry read back, with its message joined in for message.created. */
+/**
+ * A log entry read back, with its message joined in for message.created, message.updated and
+ * message.deleted: the message as it is when read (edited, or a tombstone), without reactions
+ * or a reply preview (the domain adds those for the reader).
+ */
 export interface StoredLogEntry extends LogEntry {
   message?: Message;
 }
@@ -322,6 +327,11 @@ export interface NewMessage {
    * of this list), and SearchStore.mentions lists it for them.
    */
   mentionNames?: readonly string[];
+  /**
+   * The message this one answers (the domain checked it is of the same channel). The store keeps
+   * its id and sender; a read gives back `{id, senderId}` (the preview is the domain's to add).
+   */
+  replyTo?: ReplyRef;
 }
 
 export type AppendResult =
@@ -397,6 +407,13 @@ export interface LogStore {
 
 /** The whole store: for the composition root (app.ts) and the adapters' own tests only. */
 export interface Store
-  extends AccountStore, FriendStore, ChannelStore, MessageStore, LogStore, PushSubscriptionStore, SearchStore {
+  extends AccountStore,
+    FriendStore,
+    ChannelStore,
+    MessageStore,
+    MessageChangeStore,
+    LogStore,
+    PushSubscriptionStore,
+    SearchStore {
   close(): Promise<void>;
 }

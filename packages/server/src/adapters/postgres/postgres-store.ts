@@ -46,6 +46,14 @@ import {
   type MessageRow,
   type UserRow,
 } from '../sql-rows.js';
+import type {
+  MessageChangeResult,
+  MessageDelete,
+  MessageEdit,
+  MessageRef,
+  ReactionChange,
+  ReactionRecord,
+} from '../../ports/message-changes.js';
 import type { PushSubscriptionRecord } from '../../ports/push.js';
 import { migrations as defaultMigrations, type Migration } from './schema.js';
 
@@ -72,7 +80,9 @@ interface TimedAppend extends LogAppend {
 }
 
 const USER_COLUMNS = `id, username, display_name, status_text, password_hash, created_at, last_seen_at`;
-const MESSAGE_COLUMNS = `id, channel_id, sender_id, text, created_at, client_msg_id, mentions`;
+const MESSAGE_COLUMNS = `id, channel_id, sender_id, text, created_at, client_msg_id, edited_at, deleted_at, reply_to_id, reply_to_sender_id, mentions`;
+/** The log entries whose message readLog joins in (as it is now: edited, or a tombstone). */
+const MESSAGE_EVENTS = `'message.created', 'message.updated', 'message.deleted'`;
 const REQUEST_COLUMNS = `id, from_user_id AS "fromUserId", to_user_id AS "toUserId", created_at AS "createdAt"`;
 
 /** timestamptz comes back as the ISO-8601 string the domain uses (ms precision, "Z"). */
@@ -583,17 +593,23 @@ export class PostgresStore implements Store {
         lm_text: string | null;
         lm_created_at: string | null;
         lm_client_msg_id: string | null;
+        lm_edited_at: string | null;
+        lm_deleted_at: string | null;
+        lm_reply_to_id: string | null;
+        lm_reply_to_sender_id: string | null;
         unread: string;
         unread_mentions: string;
       }
     >(
       `SELECT c.id, c.kind, c.name, c.created_at, m.last_read_message_id AS last_read,
               lm.id AS lm_id, lm.sender_id AS lm_sender_id, left(lm.text, $4) AS lm_text, lm.created_at AS lm_created_at,
-              lm.client_msg_id AS lm_client_msg_id,
+              lm.client_msg_id AS lm_client_msg_id, lm.edited_at AS lm_edited_at, lm.deleted_at AS lm_deleted_at,
+              lm.reply_to_id AS lm_reply_to_id, lm.reply_to_sender_id AS lm_reply_to_sender_id,
               CASE WHEN lm.id IS NULL THEN 0 ELSE (
                 SELECT count(*) FROM (
                   SELECT 1 FROM messages u
                   WHERE u.channel_id = c.id AND u.id > COALESCE(m.last_read_message_id, 0) AND u.sender_id <> m.user_id
+                    AND u.deleted_at IS NULL
                   LIMIT ${UNREAD_CAP}) AS x
               ) END AS unread,
               (SELECT count(*) FROM (
@@ -604,8 +620,8 @@ export class PostgresStore implements Store {
        FROM channel_members m
        JOIN channels c ON c.id = m.channel_id
        LEFT JOIN LATERAL (
-         SELECT id, sender_id, text, created_at, client_msg_id FROM messages
-         WHERE channel_id = c.id ORDER BY id DESC LIMIT 1
+         SELECT id, sender_id, text, created_at, client_msg_id, edited_at, deleted_at, reply_to_id, reply_to_sender_id
+         FROM messages WHERE channel_id = c.id ORDER BY id DESC LIMIT 1
        ) lm ON true
        WHERE m.user_id = $1 AND ($2::bigint IS NULL OR COALESCE(lm.id, c.id) < $2::bigint)
        ORDER BY COALESCE(lm.id, c.id) DESC
@@ -629,6 +645,10 @@ export class PostgresStore implements Store {
           created_at: row.lm_created_at!,
           client_msg_id: row.lm_client_msg_id,
           mentions: null,
+          edited_at: row.lm_edited_at,
+          deleted_at: row.lm_deleted_at,
+          reply_to_id: row.lm_reply_to_id,
+          reply_to_sender_id: row.lm_reply_to_sender_id,
         });
       }
       if (row.last_read !== null) view.lastReadMessageId = row.last_read;
@@ -748,8 +768,9 @@ export class PostgresStore implements Store {
       }
       if (toInsert.length > 0) {
         await c.query(
-          `INSERT INTO messages (channel_id, id, sender_id, text, created_at, client_msg_id, mentions)
-           SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::timestamptz[], $6::text[], $7::jsonb[])`,
+          `INSERT INTO messages (channel_id, id, sender_id, text, created_at, client_msg_id, mentions, reply_to_id, reply_to_sender_id)
+           SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::timestamptz[], $6::text[], $7::jsonb[],
+                                $8::bigint[], $9::bigint[])`,
           [
             toInsert.map((m) => m.channelId),
             toInsert.map((m) => m.id),
@@ -758,6 +779,8 @@ export class PostgresStore implements Store {
             toInsert.map((m) => m.createdAt),
             toInsert.map((m) => m.clientMsgId),
             toInsert.map((m) => (mentioned.has(m.id) ? JSON.stringify(mentioned.get(m.id)) : null)),
+            toInsert.map((m) => m.replyTo?.id ?? null),
+            toInsert.map((m) => m.replyTo?.senderId ?? null),
           ],
         );
         await indexMessages(
@@ -878,6 +901,115 @@ export class PostgresStore implements Store {
     }
   }
 
+  // ------------------------------------------------------------ message changes
+
+  async editMessage(edit: MessageEdit): Promise<MessageChangeResult> {
+    return this.#changeText(edit, edit.text, edit.senderId);
+  }
+
+  async deleteMessage(del: MessageDelete): Promise<MessageChangeResult> {
+    return this.#changeText(del, undefined, undefined);
+  }
+
+  /**
+   * The one place where edits (`text`) and deletes (`text` undefined) write a message's text.
+   * The old row version stays in the table's pages until VACUUM reclaims it (docs/operations.md).
+   */
+  async #changeText(
+    change: MessageRef & { at: string; events: readonly LogAppend[] },
+    text: string | undefined,
+    senderId: string | undefined,
+  ): Promise<MessageChangeResult> {
+    return this.#tx(async (c): Promise<MessageChangeResult> => {
+      const { rows } = await c.query<MessageRow>(
+        `UPDATE messages SET text = $3,
+           edited_at = CASE WHEN $4 THEN $5::timestamptz ELSE edited_at END,
+           deleted_at = CASE WHEN $4 THEN deleted_at ELSE $5::timestamptz END
+         WHERE channel_id = $1 AND id = $2 AND deleted_at IS NULL AND ($6::bigint IS NULL OR sender_id = $6::bigint)
+         RETURNING ${MESSAGE_COLUMNS}`,
+        [change.channelId, change.messageId, text ?? '', text !== undefined, change.at, senderId ?? null],
+      );
+      if (rows[0] === undefined) return { status: 'stale' };
+      if (text === undefined) {
+        await c.query(`DELETE FROM message_reactions WHERE message_id = $1`, [change.messageId]);
+      }
+      const entries = await this.#appendLogs(c, timed(change.events, change.at));
+      return { status: 'applied', message: toMessage(rows[0]), entries };
+    });
+  }
+
+  /** Locks the message (reactions to one message serialize) if it exists and is not deleted. */
+  async #lockLive(c: Client, ref: MessageRef): Promise<boolean> {
+    const { rows } = await c.query(
+      `SELECT 1 FROM messages WHERE channel_id = $1 AND id = $2 AND deleted_at IS NULL FOR UPDATE`,
+      [ref.channelId, ref.messageId],
+    );
+    return rows.length > 0;
+  }
+
+  async addReaction(change: ReactionChange) {
+    return this.#tx(async (c) => {
+      if (!(await this.#lockLive(c, change))) return { status: 'stale' as const };
+      const { rows } = await c.query<{ mine: boolean; present: boolean; distinct: string }>(
+        `SELECT bool_or(user_id = $2 AND emoji = $3) AS mine, bool_or(emoji = $3) AS present,
+                count(DISTINCT emoji) AS distinct
+         FROM message_reactions WHERE message_id = $1`,
+        [change.messageId, change.userId, change.emoji],
+      );
+      const state = rows[0]!;
+      if (state.mine === true) return { status: 'applied' as const, entries: [] };
+      if (
+        change.maxDistinctEmoji !== undefined &&
+        state.present !== true &&
+        Number(state.distinct) >= change.maxDistinctEmoji
+      ) {
+        return { status: 'stale' as const };
+      }
+      await c.query(
+        `INSERT INTO message_reactions (channel_id, message_id, user_id, emoji, created_at) VALUES ($1, $2, $3, $4, $5)`,
+        [change.channelId, change.messageId, change.userId, change.emoji, change.at],
+      );
+      return { status: 'applied' as const, entries: await this.#appendLogs(c, timed(change.events, change.at)) };
+    });
+  }
+
+  async removeReaction(change: ReactionChange) {
+    return this.#tx(async (c) => {
+      if (!(await this.#lockLive(c, change))) return { status: 'stale' as const };
+      const result = await c.query(
+        `DELETE FROM message_reactions WHERE message_id = $1 AND user_id = $2 AND emoji = $3`,
+        [change.messageId, change.userId, change.emoji],
+      );
+      if ((result.rowCount ?? 0) === 0) return { status: 'applied' as const, entries: [] };
+      return { status: 'applied' as const, entries: await this.#appendLogs(c, timed(change.events, change.at)) };
+    });
+  }
+
+  async listReactions(refs: readonly MessageRef[]): Promise<ReactionRecord[]> {
+    if (refs.length === 0) return [];
+    const { rows } = await this.#query<ReactionRecord>(
+      `SELECT channel_id::text AS "channelId", message_id::text AS "messageId", user_id::text AS "userId", emoji
+       FROM message_reactions WHERE message_id = ANY($1::bigint[]) ORDER BY message_id, id`,
+      [refs.map((ref) => ref.messageId)],
+    );
+    return rows;
+  }
+
+  async replySources(refs: readonly MessageRef[], codePoints: number) {
+    if (refs.length === 0) return [];
+    const { rows } = await this.#query<{ id: string; sender_id: string; preview: string; deleted_at: string | null }>(
+      `SELECT m.id, m.sender_id, left(m.text, $3) AS preview, m.deleted_at
+       FROM unnest($1::bigint[], $2::bigint[]) AS q(channel_id, id)
+       JOIN messages m ON m.channel_id = q.channel_id AND m.id = q.id`,
+      [refs.map((ref) => ref.channelId), refs.map((ref) => ref.messageId), codePoints],
+    );
+    return rows.map((row) =>
+      row.deleted_at === null
+        ? { messageId: row.id, senderId: row.sender_id, preview: row.preview }
+        : { messageId: row.id, senderId: row.sender_id },
+    );
+  }
+
   // ------------------------------------------------------------ update log
 
   async appendLog(appends: readonly LogAppend[], at: string): Promise<LogEntry[]> {
@@ -892,6 +1024,10 @@ export class PostgresStore implements Store {
         m_created_at: string | null;
         m_client_msg_id: string | null;
         m_mentions: string[] | null;
+        m_edited_at: string | null;
+        m_deleted_at: string | null;
+        m_reply_to_id: string | null;
+        m_reply_to_sender_id: string | null;
       }
     >(
       // The entries' positions and text sizes first (octet_length reads no text), then the texts
@@ -901,13 +1037,14 @@ export class PostgresStore implements Store {
                 SUM(COALESCE(octet_length(m.text), 0)) OVER (ORDER BY l.seq)
                   - COALESCE(octet_length(m.text), 0) AS bytes_before
          FROM user_log l
-         LEFT JOIN messages m ON l.type = 'message.created' AND m.channel_id = l.channel_id AND m.id = l.message_id
+         LEFT JOIN messages m ON l.type IN (${MESSAGE_EVENTS}) AND m.channel_id = l.channel_id AND m.id = l.message_id
          WHERE l.user_id = $1 AND l.seq > $2 ORDER BY l.seq LIMIT $3)
        SELECT p.seq, p.type, p.channel_id, p.message_id, p.data, p.created_at,
               m.sender_id AS m_sender_id, m.text AS m_text, m.created_at AS m_created_at, m.client_msg_id AS m_client_msg_id,
-              m.mentions AS m_mentions
+              m.edited_at AS m_edited_at, m.deleted_at AS m_deleted_at, m.reply_to_id AS m_reply_to_id,
+              m.reply_to_sender_id AS m_reply_to_sender_id, m.mentions AS m_mentions
        FROM page p
-       LEFT JOIN messages m ON p.type = 'message.created' AND m.channel_id = p.channel_id AND m.id = p.message_id
+       LEFT JOIN messages m ON p.type IN (${MESSAGE_EVENTS}) AND m.channel_id = p.channel_id AND m.id = p.message_id
        WHERE $4::bigint IS NULL OR p.bytes_before < $4::bigint
        ORDER BY p.seq`,
       [userId, afterSeq, limit, finiteOrNull(maxTextBytes)],
@@ -923,6 +1060,10 @@ export class PostgresStore implements Store {
           created_at: row.m_created_at!,
           client_msg_id: row.m_client_msg_id,
           mentions: row.m_mentions,
+          edited_at: row.m_edited_at,
+          deleted_at: row.m_deleted_at,
+          reply_to_id: row.m_reply_to_id,
+          reply_to_sender_id: row.m_reply_to_sender_id,
         });
       }
       return entry;
@@ -1020,7 +1161,8 @@ async function findOriginals(
 ): Promise<Map<string, MessageRow>> {
   const { rows } = await c.query<OriginalRow>(
     `SELECT k.sender_id AS key_sender_id, k.client_msg_id AS key_client_msg_id,
-            m.id, m.channel_id, m.sender_id, m.text, m.created_at, m.client_msg_id, m.mentions
+            m.id, m.channel_id, m.sender_id, m.text, m.created_at, m.client_msg_id, m.edited_at, m.deleted_at,
+            m.reply_to_id, m.reply_to_sender_id, m.mentions
      FROM unnest($1::bigint[], $2::text[]) AS q(sender_id, client_msg_id)
      JOIN client_msg_ids k ON k.sender_id = q.sender_id AND k.client_msg_id = q.client_msg_id
      JOIN messages m ON m.channel_id = k.channel_id AND m.id = k.message_id`,

@@ -148,4 +148,25 @@ export const migrations: readonly Migration[] = [
     CREATE INDEX message_mentions_user ON message_mentions (user_id, message_id);
     `,
   },
+  {
+    version: 5,
+    name: 'edits: edit, delete, reply, reactions',
+    // A deleted message keeps its row as a tombstone (text '', deleted_at); a reply keeps the id
+    // and sender of what it answers; each reaction is a row, by the order it was added (id).
+    sql: `
+    ALTER TABLE messages ADD COLUMN edited_at timestamptz;
+    ALTER TABLE messages ADD COLUMN deleted_at timestamptz;
+    ALTER TABLE messages ADD COLUMN reply_to_id bigint;
+    ALTER TABLE messages ADD COLUMN reply_to_sender_id bigint;
+    CREATE TABLE message_reactions (
+      id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+      channel_id bigint NOT NULL,
+      message_id bigint NOT NULL,
+      user_id bigint NOT NULL,
+      emoji text NOT NULL,
+      created_at timestamptz NOT NULL,
+      UNIQUE (message_id, user_id, emoji)
+    );
+    `,
+  },
 ];

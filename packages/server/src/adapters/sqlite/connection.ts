@@ -11,7 +11,7 @@ import type { LongTexts } from './long-texts.js';
 /** Binds a list of ids as one JSON array parameter. */
 export const JSON_IDS = `(SELECT CAST(value AS INTEGER) FROM json_each(?))`;
 
-export const MESSAGE_COLUMNS = `CAST(id AS TEXT) AS id, CAST(channel_id AS TEXT) AS channel_id, CAST(sender_id AS TEXT) AS sender_id, text, created_at, client_msg_id, text_at, text_bytes, mentions`;
+export const MESSAGE_COLUMNS = `CAST(id AS TEXT) AS id, CAST(channel_id AS TEXT) AS channel_id, CAST(sender_id AS TEXT) AS sender_id, text, created_at, client_msg_id, text_at, text_bytes, edited_at, deleted_at, CAST(reply_to_id AS TEXT) AS reply_to_id, CAST(reply_to_sender_id AS TEXT) AS reply_to_sender_id, mentions`;
 
 /** A messages row as MESSAGE_COLUMNS reads it: a long text is in the file (long-texts.ts). */
 export interface SqliteMessageRow extends MessageRow {

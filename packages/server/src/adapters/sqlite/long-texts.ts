@@ -17,7 +17,7 @@
  * transaction, or a duplicate send) can also leave bytes that no row points at; they are never
  * read, and the next append goes after them.
  */
-import { closeSync, fdatasync, fstatSync, openSync, readSync, writevSync } from 'node:fs';
+import { closeSync, fdatasync, fdatasyncSync, fstatSync, openSync, readSync, writeSync, writevSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 
 /** Texts of at least this many UTF-8 bytes go to the file; shorter ones stay in their row. */
@@ -44,12 +44,14 @@ export interface AppendedText extends TextPlace {
 
 export class LongTexts {
   readonly #fd: number;
+  readonly #path: string;
   #end: number;
   #readBuffer = Buffer.alloc(0);
 
   /** The file beside a database file: created by the writer, opened read-only by readers. */
   constructor(databasePath: string, writable: boolean) {
-    this.#fd = openSync(`${databasePath}-texts`, writable ? 'a+' : 'r');
+    this.#path = `${databasePath}-texts`;
+    this.#fd = openSync(this.#path, writable ? 'a+' : 'r');
     this.#end = writable ? fstatSync(this.#fd).size : 0;
   }
 
@@ -82,6 +84,24 @@ export class LongTexts {
     }
     if (written !== expected) throw new Error(`short write to the long-text file (${written} of ${expected} bytes)`);
     return places;
+  }
+
+  /**
+   * Overwrites a text's bytes with zeros, on disk before it returns (a deleted or edited
+   * message's old text must not survive in a copy of the file). The appending descriptor cannot
+   * write in place (O_APPEND), so this opens the file once more. Call only after the row that
+   * pointed at the place has stopped pointing there (committed).
+   */
+  erase(place: TextPlace): void {
+    const fd = openSync(this.#path, 'r+');
+    try {
+      const zeros = Buffer.alloc(place.bytes);
+      let done = 0;
+      while (done < place.bytes) done += writeSync(fd, zeros, done, place.bytes - done, place.at + done);
+      fdatasyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
   }
 
   /** Resolves once everything appended so far is on stable storage. */

@@ -168,7 +168,7 @@ export class PendingLog {
         }
       }
     }
-    let created = found.filter((entry) => entry.type === 'message.created' && entry.messageId !== undefined);
+    let created = found.filter((entry) => carriesMessage(entry.type) && entry.messageId !== undefined);
     if (created.length === 0) return found;
     if (maxTextBytes !== Infinity) {
       // The texts' sizes first (octet_length reads no text), then only the messages that fit.
@@ -180,7 +180,7 @@ export class PendingLog {
       const bytesOf = new Map(sizes.map((row) => [row.id, row.bytes]));
       let textBytes = 0;
       const end = found.findIndex((entry) => {
-        if (entry.type === 'message.created') textBytes += bytesOf.get(entry.messageId ?? '') ?? 0;
+        if (carriesMessage(entry.type)) textBytes += bytesOf.get(entry.messageId ?? '') ?? 0;
         return textBytes >= maxTextBytes;
       });
       if (end !== -1) {
@@ -318,4 +318,9 @@ function newGeneration(table: PendingTable): Generation {
 /** Decimal ids in numeric order (as the B-trees sort them). */
 function byNumericId(a: string, b: string): number {
   return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
+}
+
+/** The entries whose message readLog joins in (as it is now: edited, or a tombstone). */
+function carriesMessage(type: EventType): boolean {
+  return type === 'message.created' || type === 'message.updated' || type === 'message.deleted';
 }

@@ -20,6 +20,7 @@ import type {
   MemberRecord,
   UserRecord,
 } from '../../ports/store.js';
+import type { MessageRef, ReactionRecord } from '../../ports/message-changes.js';
 import type { PushSubscriptionRecord } from '../../ports/push.js';
 import { toChannelRecord, toUser, toUserRecord, UNREAD_CAP, type ChannelRow, type UserRow } from '../sql-rows.js';
 import { JSON_IDS, MESSAGE_COLUMNS, openDatabase, SqliteConnection, type SqliteMessageRow } from './connection.js';
@@ -234,11 +235,14 @@ export class SqliteReader implements ReaderSide {
     // MESSAGE_COLUMNS with the text cut to its first code points (substr counts characters).
     const getMessage = this.#sql(
       `SELECT CAST(id AS TEXT) AS id, CAST(channel_id AS TEXT) AS channel_id, CAST(sender_id AS TEXT) AS sender_id,
-              substr(text, 1, ?) AS text, created_at, client_msg_id, text_at, text_bytes, mentions
+              substr(text, 1, ?) AS text, created_at, client_msg_id, text_at, text_bytes, mentions, edited_at, deleted_at,
+              CAST(reply_to_id AS TEXT) AS reply_to_id, CAST(reply_to_sender_id AS TEXT) AS reply_to_sender_id
        FROM messages WHERE id = ?`,
     );
+    // A deleted message is not unread.
     const countUnread = this.#sql(
-      `SELECT COUNT(*) AS n FROM (SELECT 1 FROM messages WHERE channel_id = ? AND id > ? AND sender_id != ? LIMIT ${UNREAD_CAP})`,
+      `SELECT COUNT(*) AS n FROM (SELECT 1 FROM messages
+         WHERE channel_id = ? AND id > ? AND sender_id != ? AND deleted_at IS NULL LIMIT ${UNREAD_CAP})`,
     );
     return rows.map((row) => {
       const view: ChannelViewRecord = {
@@ -332,6 +336,37 @@ export class SqliteReader implements ReaderSide {
 
   async mentions(userId: string, page: SearchPageQuery): Promise<Message[]> {
     return mentions(this.#connection, userId, page);
+  }
+
+  // ------------------------------------------------------------ message changes
+
+  async listReactions(refs: readonly MessageRef[]): Promise<ReactionRecord[]> {
+    if (refs.length === 0) return [];
+    return this.#sql(
+      `SELECT CAST(r.message_id AS TEXT) AS messageId, CAST(m.channel_id AS TEXT) AS channelId,
+              CAST(r.user_id AS TEXT) AS userId, r.emoji
+       FROM message_reactions r JOIN messages m ON m.id = r.message_id
+       WHERE r.message_id IN ${JSON_IDS} ORDER BY r.message_id, r.id`,
+    ).all(JSON.stringify(refs.map((ref) => ref.messageId))) as ReactionRecord[];
+  }
+
+  async replySources(refs: readonly MessageRef[], codePoints: number) {
+    if (refs.length === 0) return [];
+    const rows = this.#sql(
+      `SELECT CAST(id AS TEXT) AS id, CAST(channel_id AS TEXT) AS channel_id, CAST(sender_id AS TEXT) AS sender_id,
+              substr(text, 1, ?) AS text, created_at, client_msg_id, text_at, text_bytes, deleted_at
+       FROM messages WHERE id IN ${JSON_IDS}`,
+    ).all(codePoints, JSON.stringify(refs.map((ref) => ref.messageId))) as SqliteMessageRow[];
+    return rows.map((row) => {
+      if (row.deleted_at) return { messageId: row.id, senderId: row.sender_id };
+      // A long text: only as many bytes as its first code points can take (4 each).
+      if (row.text_bytes !== null) row.text_bytes = Math.min(row.text_bytes, 4 * codePoints);
+      return {
+        messageId: row.id,
+        senderId: row.sender_id,
+        preview: takeCodePoints(this.#connection.toMessage(row).text, codePoints),
+      };
+    });
   }
 
   // ------------------------------------------------------------ push subscriptions

@@ -165,4 +165,21 @@ export const migrations: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX message_mentions_user ON message_mentions(user_id, message_id);
   `,
+  // edits (issue 23): edit, delete, reply, reactions. A deleted message keeps its row as a
+  // tombstone (text '', deleted_at); a reply keeps the id and sender of what it answers; each
+  // reaction is a row, by the order it was added (id).
+  `
+  ALTER TABLE messages ADD COLUMN edited_at TEXT;
+  ALTER TABLE messages ADD COLUMN deleted_at TEXT;
+  ALTER TABLE messages ADD COLUMN reply_to_id INTEGER;
+  ALTER TABLE messages ADD COLUMN reply_to_sender_id INTEGER;
+  CREATE TABLE message_reactions (
+    id INTEGER PRIMARY KEY,
+    message_id INTEGER NOT NULL,
+    user_id INTEGER NOT NULL,
+    emoji TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    UNIQUE (message_id, user_id, emoji)
+  );
+  `,
 ];

@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describePushSubscriptionStoreContract } from '../../ports/contract/push-subscriptions.contract.js';
@@ -112,6 +112,49 @@ it('resolves message batches in commit order while the next one commits during t
     expect(seqs).toEqual(Array.from({ length: 20 }, (_, i) => i + 2));
   } finally {
     await store.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+it('leaves no trace of a deleted or edited text in the database or long-text file', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'parley-sqlite-'));
+  const file = path.join(dir, 'parley.db');
+  const store = openSqliteStoreHere({ path: file });
+  try {
+    const now = new Date().toISOString();
+    await store.createUser({ id: '1', username: 'a', displayName: 'A', passwordHash: 'h', createdAt: now });
+    await store.createUser({ id: '2', username: 'b', displayName: 'B', passwordHash: 'h', createdAt: now });
+    await store.getOrCreateDm(...dmOf('3', '1', '2', now));
+    const message = (id: string, text: string) => ({
+      id,
+      channelId: '3',
+      senderId: '1',
+      text,
+      createdAt: now,
+      clientMsgId: id,
+    });
+    await store.appendMessages([
+      message('10', 'short-secret-alpha'),
+      message('11', 'long-secret-bravo '.repeat(200)),
+      message('12', 'long-secret-charlie '.repeat(200)),
+      message('13', 'kept text'),
+    ]);
+    const ref = (messageId: string) => ({ channelId: '3', messageId, at: now, events: [] });
+    await store.deleteMessage(ref('10'));
+    await store.deleteMessage(ref('11'));
+    await store.editMessage({ ...ref('12'), senderId: '1', text: 'edited' });
+  } finally {
+    await store.close();
+  }
+  try {
+    for (const suffix of ['', '-texts']) {
+      const bytes = await readFile(`${file}${suffix}`);
+      for (const secret of ['short-secret-alpha', 'long-secret-bravo', 'long-secret-charlie']) {
+        expect(bytes.includes(secret), `${secret} in parley.db${suffix}`).toBe(false);
+      }
+    }
+    expect((await readFile(file)).includes('kept text')).toBe(true);
+  } finally {
     await rm(dir, { recursive: true, force: true });
   }
 });

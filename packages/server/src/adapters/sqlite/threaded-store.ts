@@ -63,6 +63,10 @@ function writerOnThread(thread: SqliteWriterThread): WriterSide {
       const { wire, transfer } = encodeBatch(batch);
       return decodeResults(await thread.callAppendMessages(wire, transfer), batch);
     },
+    editMessage: (...args) => thread.call('editMessage', args),
+    deleteMessage: (...args) => thread.call('deleteMessage', args),
+    addReaction: (...args) => thread.call('addReaction', args),
+    removeReaction: (...args) => thread.call('removeReaction', args),
     appendLog: (...args) => thread.call('appendLog', args),
     readLog: (...args) => thread.call('readLog', args),
     logBounds: (...args) => thread.call('logBounds', args),

@@ -34,14 +34,17 @@ export interface WireBatch {
   textBytes?: number[];
   /** The long texts' bytes, one after another. */
   texts?: ArrayBuffer;
+  /** Replies only: per reply, its message's index in the batch, and the id and sender it answers. */
+  replies?: string[];
 }
 
 /** The batch, and what to transfer with it. */
 export function encodeBatch(batch: readonly NewMessage[]): { wire: WireBatch; transfer: ArrayBuffer[] } {
   const fields: string[] = [];
   const textBytes: number[] = [];
+  let replies: string[] | undefined;
   let total = 0;
-  for (const m of batch) {
+  batch.forEach((m, i) => {
     const bytes = longTextBytes(m.text);
     textBytes.push(bytes);
     total += bytes;
@@ -55,15 +58,18 @@ export function encodeBatch(batch: readonly NewMessage[]): { wire: WireBatch; tr
       m.searchTokens ?? '',
       m.mentionNames?.join(' ') ?? '',
     );
-  }
-  if (total === 0) return { wire: { fields }, transfer: [] };
+    if (m.replyTo !== undefined) (replies ??= []).push(String(i), m.replyTo.id, m.replyTo.senderId);
+  });
+  if (total === 0) return { wire: replies === undefined ? { fields } : { fields, replies }, transfer: [] };
   // Its own ArrayBuffer (not a slice of Node's shared pool), so that it can be transferred.
   const texts = Buffer.allocUnsafeSlow(total);
   let at = 0;
   batch.forEach((m, i) => {
     if (textBytes[i]! > 0) at += texts.write(m.text, at, 'utf8');
   });
-  return { wire: { fields, textBytes, texts: texts.buffer }, transfer: [texts.buffer] };
+  const wire: WireBatch = { fields, textBytes, texts: texts.buffer };
+  if (replies !== undefined) wire.replies = replies;
+  return { wire, transfer: [texts.buffer] };
 }
 
 /** The batch, with each long text's bytes beside it (its `text` is then ''). */
@@ -87,6 +93,10 @@ export function decodeBatch(wire: WireBatch): { batch: NewMessage[]; encodedText
     const bytes = textBytes?.[i / FIELDS] ?? 0;
     encodedTexts.push(bytes > 0 ? new Uint8Array(texts!, at, bytes) : undefined);
     at += bytes;
+  }
+  const replies = wire.replies ?? [];
+  for (let i = 0; i < replies.length; i += 3) {
+    batch[Number(replies[i])]!.replyTo = { id: replies[i + 1]!, senderId: replies[i + 2]! };
   }
   return { batch, encodedTexts };
 }

@@ -27,10 +27,17 @@ import {
   type ReadCursorMove,
   type StoredLogEntry,
 } from '../../ports/store.js';
+import type {
+  MessageChangeResult,
+  MessageDelete,
+  MessageEdit,
+  MessageRef,
+  ReactionChange,
+} from '../../ports/message-changes.js';
 import type { PushSubscriptionRecord } from '../../ports/push.js';
 import { sameMembers, samePair, toUser, type UserRow } from '../sql-rows.js';
-import { JSON_IDS, openDatabase } from './connection.js';
-import { LongTexts, longTextBytes, TextsOnDiskMark } from './long-texts.js';
+import { JSON_IDS, MESSAGE_COLUMNS, openDatabase, type SqliteMessageRow } from './connection.js';
+import { LongTexts, longTextBytes, TextsOnDiskMark, type TextPlace } from './long-texts.js';
 import { SqliteReader, USER_COLUMNS } from './reader.js';
 import type { WriterSide } from './routes.js';
 import type { SqliteStoreOptions } from './options.js';
@@ -376,6 +383,115 @@ export class SqliteWriter implements WriterSide {
     );
     await synced;
     return results;
+  }
+
+  // ------------------------------------------------------------ message changes
+
+  async editMessage(edit: MessageEdit): Promise<MessageChangeResult> {
+    return this.#changeText(edit, edit.text, edit.senderId);
+  }
+
+  async deleteMessage(del: MessageDelete): Promise<MessageChangeResult> {
+    return this.#changeText(del, undefined, undefined);
+  }
+
+  /**
+   * The one place where edits (`text`) and deletes (`text` undefined) write a message's text.
+   * The old text is erased where it was: with secure_delete the freed bytes of the row's page
+   * are zeroed, and a long text's bytes in the long-text file are overwritten (after the commit,
+   * once no row points at them).
+   */
+  #changeText(
+    change: MessageRef & { at: string; events: readonly LogAppend[] },
+    text: string | undefined,
+    senderId: string | undefined,
+  ): MessageChangeResult {
+    const erase: TextPlace[] = [];
+    const secureDelete = this.#db.pragma('secure_delete', { simple: true }) as number;
+    this.#db.pragma('secure_delete = ON');
+    let result: MessageChangeResult;
+    try {
+      result = this.#tx((): MessageChangeResult => {
+        const row = this.#sql(
+          `SELECT CAST(sender_id AS TEXT) AS sender_id, text_at, text_bytes FROM messages
+           WHERE id = ? AND channel_id = ? AND deleted_at IS NULL`,
+        ).get(change.messageId, change.channelId) as
+          { sender_id: string; text_at: number | null; text_bytes: number | null } | undefined;
+        if (row === undefined || (senderId !== undefined && row.sender_id !== senderId)) return { status: 'stale' };
+        if (row.text_at !== null && row.text_bytes !== null) erase.push({ at: row.text_at, bytes: row.text_bytes });
+        this.#sql(
+          `UPDATE messages SET text = ?, text_at = NULL, text_bytes = NULL, text_crc = NULL,
+             edited_at = CASE WHEN ? THEN ? ELSE edited_at END, deleted_at = CASE WHEN ? THEN deleted_at ELSE ? END
+           WHERE id = ?`,
+        ).run(
+          text ?? '',
+          text === undefined ? 0 : 1,
+          change.at,
+          text === undefined ? 0 : 1,
+          change.at,
+          change.messageId,
+        );
+        if (text === undefined) this.#sql(`DELETE FROM message_reactions WHERE message_id = ?`).run(change.messageId);
+        const entries = this.#appendAll(change.events, change.at);
+        const updated = this.#sql(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id = ?`).get(
+          change.messageId,
+        ) as SqliteMessageRow;
+        return { status: 'applied', message: this.#session.toMessage(updated), entries };
+      });
+    } finally {
+      this.#db.pragma(`secure_delete = ${secureDelete}`);
+    }
+    for (const place of erase) this.#session.longTexts?.erase(place);
+    return result;
+  }
+
+  /** Whether the message exists in the channel and is not deleted (inside a transaction). */
+  #live(ref: MessageRef): boolean {
+    return (
+      this.#sql(`SELECT 1 FROM messages WHERE id = ? AND channel_id = ? AND deleted_at IS NULL`).get(
+        ref.messageId,
+        ref.channelId,
+      ) !== undefined
+    );
+  }
+
+  async addReaction(change: ReactionChange) {
+    return this.#tx(() => {
+      if (!this.#live(change)) return { status: 'stale' as const };
+      const { messageId, userId, emoji } = change;
+      const has = this.#sql(`SELECT 1 FROM message_reactions WHERE message_id = ? AND user_id = ? AND emoji = ?`);
+      if (has.get(messageId, userId, emoji) !== undefined) return { status: 'applied' as const, entries: [] };
+      if (change.maxDistinctEmoji !== undefined) {
+        const present = this.#sql(`SELECT 1 FROM message_reactions WHERE message_id = ? AND emoji = ? LIMIT 1`);
+        const distinct = this.#sql(`SELECT COUNT(DISTINCT emoji) AS n FROM message_reactions WHERE message_id = ?`);
+        if (
+          present.get(messageId, emoji) === undefined &&
+          (distinct.get(messageId) as { n: number }).n >= change.maxDistinctEmoji
+        ) {
+          return { status: 'stale' as const };
+        }
+      }
+      this.#sql(`INSERT INTO message_reactions (message_id, user_id, emoji, created_at) VALUES (?, ?, ?, ?)`).run(
+        messageId,
+        userId,
+        emoji,
+        change.at,
+      );
+      return { status: 'applied' as const, entries: this.#appendAll(change.events, change.at) };
+    });
+  }
+
+  async removeReaction(change: ReactionChange) {
+    return this.#tx(() => {
+      if (!this.#live(change)) return { status: 'stale' as const };
+      const removed = this.#sql(`DELETE FROM message_reactions WHERE message_id = ? AND user_id = ? AND emoji = ?`).run(
+        change.messageId,
+        change.userId,
+        change.emoji,
+      ).changes;
+      if (removed === 0) return { status: 'applied' as const, entries: [] };
+      return { status: 'applied' as const, entries: this.#appendAll(change.events, change.at) };
+    });
   }
 
   // ------------------------------------------------------------ update log

@@ -117,8 +117,9 @@ export function appendMessage(s: WriterSession, input: NewMessage, place?: Appen
   if (!members.includes(input.senderId)) return { status: 'not_member' };
   const mentions = recordMentions(s, input, input.mentionNames ?? [], members);
   s.sql(
-    `INSERT INTO messages (id, channel_id, sender_id, text, created_at, client_msg_id, text_at, text_bytes, text_crc, mentions)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO messages (id, channel_id, sender_id, text, created_at, client_msg_id, text_at, text_bytes, text_crc,
+       mentions, reply_to_id, reply_to_sender_id)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   ).run(
     input.id,
     input.channelId,
@@ -130,6 +131,8 @@ export function appendMessage(s: WriterSession, input: NewMessage, place?: Appen
     place?.bytes ?? null,
     place?.crc ?? null,
     mentions.length > 0 ? JSON.stringify(mentions) : null,
+    input.replyTo?.id ?? null,
+    input.replyTo?.senderId ?? null,
   );
   indexMessage(s, input.id, input.searchTokens ?? '');
   s.clientMsgIds.add(input.senderId, input.clientMsgId, input.id);

@@ -14,6 +14,8 @@ import {
   friendsRemoved,
   memberAdded,
   memberRemoved,
+  messageChanged,
+  reactionChanged,
   readUpdated,
   userUpdated,
 } from '../../domain/log-appends.js';
@@ -22,6 +24,7 @@ import { describeAccountStoreContract } from './accounts.contract.js';
 import { describeChannelStoreContract } from './channels.contract.js';
 import { dmOf, groupOf } from './fixtures.js';
 import { describeFriendStoreContract } from './friends.contract.js';
+import { describeMessageChangeStoreContract } from './message-changes.contract.js';
 import { describeMessageStoreContract } from './messages.contract.js';
 import { describeSearchStoreContract } from './search.contract.js';
 import { at, createUser, newMessage, nextId, type PortHarness } from './suite.js';
@@ -39,6 +42,10 @@ const EVENT_TYPE_SET: Record<EventType, true> = {
   'friend.added': true,
   'friend.removed': true,
   'user.updated': true,
+  'message.updated': true,
+  'message.deleted': true,
+  'reaction.added': true,
+  'reaction.removed': true,
 };
 const EVENT_TYPES = Object.keys(EVENT_TYPE_SET);
 
@@ -53,6 +60,7 @@ export function describeStoreContract(
   describeFriendStoreContract(name, makeHarness, skip);
   describeChannelStoreContract(name, makeHarness, skip);
   describeMessageStoreContract(name, makeHarness, skip);
+  describeMessageChangeStoreContract(name, makeHarness, skip);
   describeLogStoreContract(name, makeHarness, skip);
   describeSearchStoreContract(name, makeHarness, skip);
   describe.skipIf(skip !== false)(`Store contract: ${name}`, () => {
@@ -229,6 +237,44 @@ export function describeStoreContract(
         expect(await next(b)).toEqual([{ seq: 11, type: 'friend.removed', userId: a }]);
         const annEvents = await next(a);
         expect(annEvents.at(-1)).toEqual({ seq: 11, type: 'friend.removed', userId: b });
+
+        // reaction.added, reaction.removed, message.updated, message.deleted: a message event
+        // carries the message as it is when read (so a replayed update shows a later delete).
+        const ref = { channelId: dm.id, messageId: sent.id };
+        const reacted = (type: 'reaction.added' | 'reaction.removed') => ({
+          ...ref,
+          userId: b,
+          emoji: '👍',
+          at: at(11),
+          events: [reactionChanged(type, dm.id, sent.id, b, '👍', [a, b])],
+        });
+        await store.addReaction(reacted('reaction.added'));
+        await store.removeReaction(reacted('reaction.removed'));
+        await store.editMessage({
+          ...ref,
+          senderId: a,
+          text: 'hello!',
+          at: at(12),
+          events: [messageChanged('message.updated', dm.id, sent.id, [a, b])],
+        });
+        const reaction = { channelId: dm.id, messageId: sent.id, emoji: '👍', userId: b };
+        expect(await next(b)).toEqual([
+          { seq: 12, type: 'reaction.added', ...reaction },
+          { seq: 13, type: 'reaction.removed', ...reaction },
+          { seq: 14, type: 'message.updated', message: { ...stored, text: 'hello!', editedAt: at(12) } },
+        ]);
+        await store.deleteMessage({
+          ...ref,
+          at: at(13),
+          events: [messageChanged('message.deleted', dm.id, sent.id, [a, b])],
+        });
+        const tombstone = { ...stored, text: '', deletedAt: at(13) };
+        expect(await next(a)).toEqual([
+          { seq: 12, type: 'reaction.added', ...reaction },
+          { seq: 13, type: 'reaction.removed', ...reaction },
+          { seq: 14, type: 'message.updated', message: tombstone },
+          { seq: 15, type: 'message.deleted', message: tombstone },
+        ]);
 
         // Every event type of the protocol went through this test.
         const seen = new Set<string>();
