@@ -544,8 +544,8 @@ describe.skipIf(!!missing)('the everyday path in the production build', () => {
     await hit.waitFor();
     expect(await hit.locator('mark').first().textContent()).toBe('회의');
     await shot(page, 'search-korean');
+    expect(await hit.getAttribute('href')).toBe(`#/c/${channelId}/m/${old}`);
     await hit.click();
-    await poll(() => page.evaluate(() => location.hash)).toBe(`#/c/${channelId}/m/${old}`);
     await message(page, '내일 회의는 서울역에서').waitFor();
     await message(page, 'Filler 0').waitFor();
 

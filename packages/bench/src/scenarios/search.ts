@@ -64,7 +64,9 @@ function random(seed: number): () => number {
  */
 function vocabulary(size: number): { word: string; tokens: string }[] {
   const rnd = random(7);
-  const hangul = [...'가나다마사아자차카타파하거너더러머버서어저처커터퍼허고노도로모보소오조초코토포호구누두루무부수우주추쿠투푸후그느드르므브스으즈츠크트프흐'];
+  const hangul = [
+    ...'가나다마사아자차카타파하거너더러머버서어저처커터퍼허고노도로모보소오조초코토포호구누두루무부수우주추쿠투푸후그느드르므브스으즈츠크트프흐',
+  ];
   const kana = [...'アイウエオカキクケコサシスセソタチツテトナニヌネノマミムメモヤユヨラリルレロワン'];
   const consonants = [...'bcdfghjklmnprstvw'];
   const vowels = [...'aeiou'];
@@ -145,9 +147,9 @@ export function generateSearchHistory(dbPath: string, channels: readonly string[
     db.pragma('wal_checkpoint(TRUNCATE)');
   }
   const lastId = messageIdAt(n - 1);
-  db.prepare(`UPDATE store_meta SET value = ? WHERE key IN ('client_msg_ids_through', 'long_texts_synced_through')`).run(
-    lastId,
-  );
+  db.prepare(
+    `UPDATE store_meta SET value = ? WHERE key IN ('client_msg_ids_through', 'long_texts_synced_through')`,
+  ).run(lastId);
   db.pragma('wal_checkpoint(TRUNCATE)');
   db.close();
 }
@@ -156,9 +158,9 @@ export function generateSearchHistory(dbPath: string, channels: readonly string[
 function indexBytes(dbPath: string): number | null {
   const db = new Database(dbPath, { readonly: true });
   try {
-    const row = db
-      .prepare(`SELECT SUM(pgsize) AS bytes FROM dbstat WHERE name LIKE 'message_search%'`)
-      .get() as { bytes: number | null };
+    const row = db.prepare(`SELECT SUM(pgsize) AS bytes FROM dbstat WHERE name LIKE 'message_search%'`).get() as {
+      bytes: number | null;
+    };
     return row.bytes;
   } catch {
     return null;
@@ -203,8 +205,7 @@ export async function search(ctx: BenchContext): Promise<ScenarioResult> {
       startParley({ dataDir, logDir: path.join(ctx.tmpDir, 'logs'), cpuProfDir: ctx.cpuProfDir });
     let target = await start();
     try {
-      const pathOf = (kind: SearchKind) =>
-        `/v1/search?q=${encodeURIComponent(queries[kind])}&limit=${cfg.limit}`;
+      const pathOf = (kind: SearchKind) => `/v1/search?q=${encodeURIComponent(queries[kind])}&limit=${cfg.limit}`;
       const reads = {} as SearchRun['reads'];
       for (const kind of kinds) {
         // One answer first: how many hits a page has (and a warm statement cache).
