@@ -1,7 +1,7 @@
 /**
  * npm run bench -- <scenario|all|report> [--quick|--full] [options]
  *
- *   scenarios: connections, dm, group, history, reconnect, cluster
+ *   scenarios: connections, dm, group, history, search, reconnect, cluster
  *   --quick            seconds-long versions (the test suite runs these)
  *   --full             the largest sizes (e.g. 18,000 connections, 15 s steps)
  *   --workers N        generator processes (default 2)
@@ -11,6 +11,7 @@
  *   --no-report        do not regenerate docs/benchmarks.md
  *   --keep             keep the scratch directory (data dirs, server logs)
  *   --size N           connections / reconnecting devices / dm users
+ *   --sizes A,B        history sizes of the search scenario (e.g. 1000000,10000000)
  *   --rates a,b,c      offered msgs/s steps (dm, group, cluster); --step-ms N step length; --texts 100,10000 (dm)
  */
 import { mkdirSync } from 'node:fs';
@@ -27,6 +28,7 @@ import { dm } from './scenarios/dm.js';
 import { group } from './scenarios/group.js';
 import { history } from './scenarios/history.js';
 import { reconnect } from './scenarios/reconnect.js';
+import { search } from './scenarios/search.js';
 
 type Scenario = (ctx: BenchContext) => Promise<ScenarioResult>;
 
@@ -35,6 +37,7 @@ export const scenarios: Record<string, { run: Scenario; targets: TargetKind[] }>
   dm: { run: dm, targets: ['floor', 'floor-sqlite', 'parley'] },
   group: { run: group, targets: ['floor', 'floor-sqlite', 'parley'] },
   history: { run: history, targets: ['parley'] },
+  search: { run: search, targets: ['parley'] },
   reconnect: { run: reconnect, targets: ['floor', 'parley'] },
   cluster: { run: cluster, targets: ['parley'] },
 };
@@ -52,6 +55,7 @@ interface Args {
   stepMs?: number;
   textLens?: number[];
   size?: number;
+  sizes?: number[];
 }
 
 function parseArgs(argv: string[]): Args {
@@ -75,6 +79,7 @@ function parseArgs(argv: string[]): Args {
     else if (arg === '--step-ms') a.stepMs = Number(value());
     else if (arg === '--size') a.size = Number(value());
     else if (arg === '--texts') a.textLens = value().split(',').map(Number);
+    else if (arg === '--sizes') a.sizes = value().split(',').map(Number);
     else if (arg.startsWith('--')) throw new Error(`unknown option ${arg}`);
     else a.names.push(arg);
   }
@@ -116,6 +121,7 @@ async function main(): Promise<void> {
       rates: a2(args.rates),
       stepMs: args.stepMs,
       textLens: a2(args.textLens),
+      sizes: a2(args.sizes),
       size: args.size,
     };
     const startedAt = new Date();
@@ -134,6 +140,7 @@ async function main(): Promise<void> {
         .concat(args.stepMs ? [`--step-ms ${args.stepMs}`] : [])
         .concat(args.textLens ? [`--texts ${args.textLens.join(',')}`] : [])
         .concat(args.size ? [`--size ${args.size}`] : [])
+        .concat(args.sizes ? [`--sizes ${args.sizes.join(',')}`] : [])
         .filter(Boolean)
         .join(' ');
       const record: RunRecord = {

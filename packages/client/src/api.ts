@@ -10,8 +10,10 @@ import type {
   FriendRequest,
   GatewayInfo,
   HistoryPage,
+  MentionsPage,
   Message,
   Presence,
+  SearchPage,
   SyncPage,
   User,
 } from '@parley/protocol';
@@ -224,6 +226,21 @@ export class ParleyApi {
   }
   async markRead(channelId: string, messageId: string): Promise<void> {
     await this.request('POST', `/v1/channels/${enc(channelId)}/read`, { body: { messageId } });
+  }
+
+  // ---- search and mentions ----
+  /**
+   * Messages matching every word of `q` in your channels (or in `channelId`), newest first, each
+   * with its highlighted ranges. Pass the last result's message id as `before` for the next page.
+   */
+  async search(q: string, query: { channelId?: string; before?: string; limit?: number } = {}): Promise<SearchPage> {
+    const { channelId, before, limit } = query;
+    return this.request<SearchPage>('GET', '/v1/search', { query: { q, channelId, before, limit } });
+  }
+  /** Messages that mention you, in channels you are still in, newest first. */
+  async mentions(query: { before?: string; limit?: number } = {}): Promise<MentionsPage> {
+    const { before, limit } = query;
+    return this.request<MentionsPage>('GET', '/v1/mentions', { query: { before, limit } });
   }
 
   // ---- sync and discovery ----

@@ -26,6 +26,8 @@ const HELP = `Commands:
   /invite <username>        add a user to the open group
   /leave                    leave the open group
   /who                      members of the open channel and their presence
+  /search <words>           search your messages (any language; matches are marked [like this])
+  /mentions                 messages that mention you
   /friends                  your friends and their presence
   /friend <username>        send a friend request
   /requests                 pending friend requests; /accept <n> accepts one
@@ -354,6 +356,26 @@ class ChatApp {
         }
         return;
       }
+      case 'search': {
+        if (!arg.trim()) throw new Error('usage: /search <words>');
+        const { results } = await this.#client.search(arg);
+        if (results.length === 0) this.#term.print('  no messages found');
+        for (const { message, highlights } of results) {
+          const channel = this.#channels.find((c) => c.id === message.channelId);
+          const label = channel ? this.#label(channel) : message.channelId;
+          this.#term.print(`  [${label}] ${this.#format({ ...message, text: marked(message.text, highlights) })}`);
+        }
+        return;
+      }
+      case 'mentions': {
+        const { results } = await this.#client.mentions();
+        if (results.length === 0) this.#term.print('  no mentions');
+        for (const { message } of results) {
+          const channel = this.#channels.find((c) => c.id === message.channelId);
+          this.#term.print(`  [${channel ? this.#label(channel) : message.channelId}] ${this.#format(message)}`);
+        }
+        return;
+      }
       case 'friends': {
         const friends = await api.friends();
         if (friends.length === 0) this.#term.print('  no friends yet (/friend <username>)');
@@ -429,7 +451,9 @@ class ChatApp {
       return;
     }
     this.#channels.forEach((c, i) => {
-      const unread = c.unreadCount > 0 ? `  (${c.unreadCount} unread)` : '';
+      const unread =
+        (c.unreadCount > 0 ? `  (${c.unreadCount} unread)` : '') +
+        (c.unreadMentionCount > 0 ? `  (@ ${c.unreadMentionCount})` : '');
       const last = c.lastMessage ? `  ${this.#name(c.lastMessage.senderId)}: ${c.lastMessage.text.slice(0, 40)}` : '';
       this.#term.print(`  ${i + 1}. ${this.#label(c)}${unread}${last}`);
     });
@@ -513,6 +537,18 @@ class ChatApp {
   #format(m: Message): string {
     return `${time(m.createdAt)} ${this.#name(m.senderId)}: ${m.text}`;
   }
+}
+
+/** The text with each [start, end) code-point range put in brackets. */
+export function marked(text: string, ranges: readonly (readonly [number, number])[]): string {
+  const chars = [...text];
+  let out = '';
+  let at = 0;
+  for (const [start, end] of ranges) {
+    out += chars.slice(at, start).join('') + '[' + chars.slice(start, end).join('') + ']';
+    at = end;
+  }
+  return out + chars.slice(at).join('');
 }
 
 function describePresence(p: { status: string; lastSeenAt?: string } | undefined): string {

@@ -15,7 +15,17 @@
  * - only `unauthorized` (close 4001, HTTP 401) ends the session; every other failure is retried.
  */
 import { ChatError } from '@parley/protocol';
-import type { AuthResult, Message, PresenceStatus, ReadyFrame, ServerFrame, SyncEvent, User } from '@parley/protocol';
+import type {
+  AuthResult,
+  MentionsPage,
+  Message,
+  PresenceStatus,
+  ReadyFrame,
+  SearchPage,
+  ServerFrame,
+  SyncEvent,
+  User,
+} from '@parley/protocol';
 import { ParleyApi, errorFromCode } from './api.js';
 import type { FetchLike, LoginInput, SignupInput } from './api.js';
 import type { BackoffOptions } from './backoff.js';
@@ -549,6 +559,22 @@ export class ParleyClient {
 
   #persistOutbox(): void {
     this.#outboxWriter?.set(JSON.stringify(this.#outbox.list()));
+  }
+
+  // ---------------------------------------------------------------- search and mentions
+
+  /**
+   * Messages matching every word of `q` (any language: `회의` finds `회의는`), in your channels
+   * or in `channelId`, newest first, with the matched ranges of each text. Open a result with
+   * `api.historyPage(channelId, { around: message.id })`.
+   */
+  search(q: string, query: { channelId?: string; before?: string; limit?: number } = {}): Promise<SearchPage> {
+    return this.api.search(q, query);
+  }
+
+  /** Messages that mention you, in channels you are still in, newest first. */
+  mentions(query: { before?: string; limit?: number } = {}): Promise<MentionsPage> {
+    return this.api.mentions(query);
   }
 
   // ---------------------------------------------------------------- read cursors and typing

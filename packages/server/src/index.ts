@@ -9,3 +9,4 @@ export {
   type StartOptions,
 } from './testing.js';
 export { SnowflakeGenerator, decodeId } from './domain/ids.js';
+export { indexTokens } from './domain/search-text.js';

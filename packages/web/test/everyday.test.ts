@@ -517,4 +517,44 @@ describe.skipIf(!!missing)('the everyday path in the production build', () => {
       45_000,
     );
   });
+
+  it('finds an old Korean message, jumps to it, and shows the reader where they were mentioned', async () => {
+    const owner = await person('owner', 'Owner');
+    const reader = await person('reader', 'Reader');
+    const mia = await person('mia', 'Mia');
+    const name = `Search ${userCount}`;
+    const channelId = await http.group(owner, name, [reader, mia]);
+    const old = await http.send(owner, channelId, '내일 회의는 서울역에서 3시에 해요');
+    await sendMany(server.wsUrl, owner, channelId, 80, (i) => `Filler ${i}`);
+    await http.send(owner, channelId, `@${reader.username} can you book the room?`);
+    const page = await open(reader);
+
+    // The mention is counted on the conversation, and highlighted in the message.
+    await poll(() => badgeOf(page, name)).toContain('1 unread mention');
+    await conversation(page, name).click();
+    const mentioned = message(page, 'can you book the room?');
+    await mentioned.waitFor();
+    expect(await mentioned.locator('.msg.mentions-me').count()).toBe(1);
+
+    // A two-character Korean word finds the old message, out of the loaded page; its result jumps there.
+    await page.getByRole('button', { name: 'Search messages' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Search messages' });
+    await dialog.getByRole('searchbox').fill('회의');
+    const hit = dialog.getByRole('link').filter({ hasText: '서울역에서' });
+    await hit.waitFor();
+    expect(await hit.locator('mark').first().textContent()).toBe('회의');
+    await shot(page, 'search-korean');
+    expect(await hit.getAttribute('href')).toBe(`#/c/${channelId}/m/${old}`);
+    await hit.click();
+    await message(page, '내일 회의는 서울역에서').waitFor();
+    await message(page, 'Filler 0').waitFor();
+
+    // @ offers the channel's members; Enter puts the username in.
+    await composer(page).fill('@mi');
+    const option = page.getByRole('option', { name: new RegExp(mia.username) });
+    await option.waitFor();
+    await composer(page).press('Enter');
+    await poll(() => composer(page).inputValue()).toBe(`@${mia.username} `);
+    healthy();
+  }, 45_000);
 });

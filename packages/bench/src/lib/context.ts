@@ -22,6 +22,8 @@ export interface BenchContext {
   stepMs?: number;
   /** Overrides the scenario's main size: connections, reconnecting devices, dm users. */
   size?: number;
+  /** History sizes of the search scenario (default per mode). */
+  sizes?: number[];
   /** dm text lengths to run (default 100 and 10,000). */
   textLens?: number[];
 }

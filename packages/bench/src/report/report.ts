@@ -15,9 +15,10 @@ import type { DmRun } from '../scenarios/dm.js';
 import type { GroupRun } from '../scenarios/group.js';
 import type { HistoryRun, ReadKind } from '../scenarios/history.js';
 import type { ReconnectRun } from '../scenarios/reconnect.js';
+import type { SearchKind, SearchRun } from '../scenarios/search.js';
 import { barChart, lineChart, type Series } from './svg.js';
 
-const order = ['connections', 'dm', 'group', 'history', 'reconnect', 'cluster'];
+const order = ['connections', 'dm', 'group', 'history', 'search', 'reconnect', 'cluster'];
 const colors: Record<TargetKind, string> = { parley: '#d62728', floor: '#1f77b4', 'floor-sqlite': '#2ca02c' };
 
 function latest(dir: string, name: string): RunRecord | undefined {
@@ -239,6 +240,22 @@ function section(name: string, r: RunRecord, docsDir: string): string[] {
       }),
     );
     out.push('', '![history](bench/history.svg)', '');
+  } else if (name === 'search') {
+    const runs = (r.targets as { parley?: SearchRun[] }).parley ?? [];
+    const searchKinds: SearchKind[] = ['selective', 'common', 'selectiveLatin'];
+    const queries = (r.config as { queries?: Record<SearchKind, string> }).queries;
+    out.push(
+      '| Messages | Generated in (s) | DB bytes/message | Index bytes/message | Query | Hits/page | p50 | p90 | p99 | p99.9 | max (ms) | Requests | Errors | Timed out | Server CPU |',
+      '| ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    );
+    for (const h of runs) {
+      for (const k of searchKinds) {
+        const x = h.reads[k];
+        out.push(
+          `| ${num(h.messages)} | ${h.generateSeconds} | ${num(h.bytesPerMessage)} | ${num(h.indexBytesPerMessage)} | ${k} \`${queries?.[k] ?? ''}\` | ${x.hitsPerPage} | ${x.latency.p50} | ${x.latency.p90} | ${x.latency.p99} | ${x.latency.p999} | ${x.latency.max} | ${num(x.requests)} | ${num(x.errors)} | ${num(x.timedOut ?? 0)} | ${x.serverCpu} |`,
+        );
+      }
+    }
   } else if (name === 'reconnect') {
     const t = r.targets as Partial<Record<TargetKind, ReconnectRun>>;
     out.push(
@@ -309,7 +326,7 @@ export function writeReport(resultsDir: string): string {
   }
   lines.push(
     '**How to reproduce.** After `npm ci`, `npm run bench -- <scenario>` builds everything and runs one scenario',
-    '(`connections`, `dm`, `group`, `history`, `reconnect` or `cluster`; `all` runs every one). Each run writes',
+    '(`connections`, `dm`, `group`, `history`, `search`, `reconnect` or `cluster`; `all` runs every one). Each run writes',
     '`packages/bench/results/<scenario>.json` and regenerates this page; `npm run bench -- report` regenerates it from',
     'those files without running anything. `--quick` is a short smoke run that writes under `results/tmp/` and leaves',
     'this page alone; `--full` uses the largest sizes (18,000 connections, 15 s steps) and writes `<scenario>-full.json`.',

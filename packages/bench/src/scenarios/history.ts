@@ -80,7 +80,7 @@ function fileSize(p: string): number {
  * as timed out, with their latency so far recorded (a lower bound), so a pathological
  * server cannot make the scenario unbounded.
  */
-async function openLoopGets(
+export async function openLoopGets(
   baseUrl: string,
   token: string,
   rate: number,
@@ -153,7 +153,7 @@ async function openLoopGets(
   return { latency, requests, errors, timedOut };
 }
 
-interface ReadResult {
+export interface ReadResult {
   latency: LatencySummary;
   requests: number;
   errors: number;

@@ -10,10 +10,11 @@ import { FriendsDialog } from './FriendsDialog';
 import { Icon } from './Icon';
 import { NewGroupDialog } from './NewGroupDialog';
 import { NewMessageDialog } from './NewMessageDialog';
+import { SearchDialog } from './SearchDialog';
 import { SettingsDialog } from './SettingsDialog';
 import { Sidebar } from './Sidebar';
 
-export type DialogKind = 'dm' | 'group' | 'friends' | 'settings';
+export type DialogKind = 'dm' | 'group' | 'friends' | 'settings' | 'search';
 
 export function ChatApp({ onLogout }: { onLogout(): void }) {
   const { t } = useI18n();
@@ -93,6 +94,7 @@ export function ChatApp({ onLogout }: { onLogout(): void }) {
         {dialog === 'group' && <NewGroupDialog onClose={() => setDialog(null)} onOpen={openChannel} />}
         {dialog === 'friends' && <FriendsDialog onClose={() => setDialog(null)} onOpen={openChannel} />}
         {dialog === 'settings' && <SettingsDialog onClose={() => setDialog(null)} onLogout={onLogout} />}
+        {dialog === 'search' && <SearchDialog channelId={channel?.id} onClose={() => setDialog(null)} />}
       </ErrorBoundary>
     </div>
   );

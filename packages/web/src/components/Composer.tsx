@@ -3,6 +3,7 @@ import { useCallback, useEffect, useLayoutEffect, useRef, useState, type Keyboar
 import { useI18n } from '../i18n';
 import { useChat, useChatStore } from '../state/context';
 import { Icon } from './Icon';
+import { MentionSuggestions, useMentionAutocomplete } from './MentionSuggestions';
 
 const max = limits.maxTextCodePoints;
 /** The counter appears from here on ("near the limit"). */
@@ -54,6 +55,13 @@ export function Composer({ channelId, placeholderName }: { channelId: string; pl
   const saveTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const latest = useRef(text);
   latest.current = text;
+  const [caret, setCaret] = useState(0);
+  const pendingCaret = useRef<number | undefined>(undefined);
+  const mention = useMentionAutocomplete(channelId, text, caret, (value, at) => {
+    pendingCaret.current = at;
+    setCaret(at);
+    onChange(value);
+  });
 
   // Drafts survive reloads and switching channels.
   useEffect(() => {
@@ -77,6 +85,10 @@ export function Composer({ channelId, placeholderName }: { channelId: string; pl
     if (!el) return;
     el.style.height = 'auto';
     el.style.height = `${Math.min(el.scrollHeight, Math.round(window.innerHeight * 0.4))}px`;
+    if (pendingCaret.current !== undefined) {
+      el.setSelectionRange(pendingCaret.current, pendingCaret.current);
+      pendingCaret.current = undefined;
+    }
   }, [text]);
 
   const length = text.length >= counterFrom ? countCodePoints(text) : text.length;
@@ -84,12 +96,12 @@ export function Composer({ channelId, placeholderName }: { channelId: string; pl
   const trimmed = text.trim();
   const canSend = trimmed.length > 0 && over <= 0;
 
-  const onChange = (value: string) => {
+  function onChange(value: string) {
     setText(value);
     clearTimeout(saveTimer.current);
     saveTimer.current = setTimeout(() => writeDraft(key, value), 300);
     if (value) store.typing(channelId);
-  };
+  }
 
   const send = useCallback(() => {
     const value = latest.current.trim();
@@ -105,6 +117,7 @@ export function Composer({ channelId, placeholderName }: { channelId: string; pl
 
   const onKeyDown = (e: KeyboardEvent<HTMLTextAreaElement>) => {
     if (composing.current && e.key === 'Enter') return;
+    if (mention.onKeyDown(e)) return;
     if (isSendKey(e)) {
       e.preventDefault();
       send();
@@ -120,6 +133,7 @@ export function Composer({ channelId, placeholderName }: { channelId: string; pl
         send();
       }}
     >
+      <MentionSuggestions id={`mentions-${channelId}`} autocomplete={mention} />
       <div className={`composer-box${over > 0 ? ' over' : ''}`}>
         <textarea
           ref={ref}
@@ -127,7 +141,11 @@ export function Composer({ channelId, placeholderName }: { channelId: string; pl
           aria-label={t('composer.label')}
           placeholder={t('composer.placeholder', { name: placeholderName })}
           value={text}
-          onChange={(e) => onChange(e.target.value)}
+          onChange={(e) => {
+            setCaret(e.target.selectionStart);
+            onChange(e.target.value);
+          }}
+          onSelect={(e) => setCaret(e.currentTarget.selectionStart)}
           onKeyDown={onKeyDown}
           onCompositionStart={() => {
             composing.current = true;

@@ -2,6 +2,7 @@ import type { Channel, User } from '@parley/protocol';
 import { memo, useState, type ReactNode } from 'react';
 import { useI18n } from '../i18n';
 import { channelHref } from '../route';
+import { useChat } from '../state/context';
 import { Avatar } from './Avatar';
 import { Icon } from './Icon';
 import type { Row } from './MessageList';
@@ -49,6 +50,8 @@ export const MessageRow = memo(function MessageRow({
   const [expanded, setExpanded] = useState(false);
   const [showReaders, setShowReaders] = useState(false);
   const mine = row.kind === 'out' || row.mine;
+  const meId = useChat((s) => s.me.id);
+  const mentionsMe = row.kind === 'msg' && !mine && !!row.message.mentions?.includes(meId);
   const text = row.kind === 'msg' ? row.message.text : row.item.text;
   const at = row.kind === 'msg' ? row.message.createdAt : row.item.queuedAt;
   const senderId = row.kind === 'msg' ? row.message.senderId : '';
@@ -107,6 +110,7 @@ export const MessageRow = memo(function MessageRow({
     row.grouped ? 'grouped' : 'first',
     highlight ? 'flash' : '',
     isGroup ? 'in-group' : '',
+    mentionsMe ? 'mentions-me' : '',
   ]
     .filter(Boolean)
     .join(' ');

@@ -50,6 +50,7 @@ export function Sidebar({
           />
         </div>
         <div className="head-actions">
+          <IconButton icon="search" label={t('search.open')} onClick={() => onDialog('search')} />
           <IconButton icon="group" label={t('nav.newGroup')} onClick={() => onDialog('group')} />
           <IconButton icon="compose" label={t('nav.newMessage')} onClick={() => onDialog('dm')} />
         </div>
@@ -171,6 +172,11 @@ const ConversationItem = memo(function ConversationItem({
             {failed && <Icon name="alert" size={14} className="danger" />}
             {preview}
           </span>
+          {channel.unreadMentionCount > 0 && (
+            <span className="badge mention" title={t('mention.unread', { count: channel.unreadMentionCount })}>
+              @<span className="sr-only"> {t('mention.unread', { count: channel.unreadMentionCount })}</span>
+            </span>
+          )}
           {channel.unreadCount > 0 && (
             <span className="badge">
               {channel.unreadCount > 999 ? '999+' : channel.unreadCount}

@@ -161,6 +161,20 @@ export const en = {
   'common.yesterday': 'Yesterday',
   'common.today': 'Today',
   'common.install': 'Install app',
+
+  // ---- search and mentions (issue 21)
+  'search.open': 'Search messages',
+  'search.title': 'Search messages',
+  'search.placeholder': 'Words in any language',
+  'search.scope.all': 'All conversations',
+  'search.scope.here': 'This conversation',
+  'search.searching': 'Searching…',
+  'search.none': 'No messages found.',
+  'search.invalid': 'Type a word to search for.',
+  'search.more': 'Show older results',
+  'search.results': '{count, plural, one {# result} other {# results}}',
+  'mention.unread': '{count, plural, one {# unread mention} other {# unread mentions}}',
+  'mention.suggestions': 'Members to mention',
 } as const;
 
 export type MessageKey = keyof typeof en;

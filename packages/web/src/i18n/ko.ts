@@ -163,4 +163,18 @@ export const ko: Record<MessageKey, string> = {
   'common.yesterday': '어제',
   'common.today': '오늘',
   'common.install': '앱 설치',
+
+  // ---- search and mentions (issue 21)
+  'search.open': '메시지 검색',
+  'search.title': '메시지 검색',
+  'search.placeholder': '검색할 단어 (모든 언어)',
+  'search.scope.all': '모든 대화',
+  'search.scope.here': '이 대화',
+  'search.searching': '검색 중…',
+  'search.none': '찾은 메시지가 없습니다.',
+  'search.invalid': '검색할 단어를 입력하세요.',
+  'search.more': '이전 결과 더 보기',
+  'search.results': '결과 {count}개',
+  'mention.unread': '읽지 않은 멘션 {count}개',
+  'mention.suggestions': '멘션할 멤버',
 };

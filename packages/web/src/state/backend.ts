@@ -64,6 +64,8 @@ export interface Backend {
     | 'removeMember'
     | 'messages'
     | 'historyPage'
+    | 'search'
+    | 'mentions'
     | 'request'
   >;
   readonly userId: string;

@@ -171,6 +171,7 @@ class World {
         ...(myRead ? { lastReadMessageId: myRead } : {}),
         unreadCount: c.messages.filter((m) => m.senderId !== me.id && (!myRead || Number(m.id) > Number(myRead)))
           .length,
+        unreadMentionCount: 0,
       });
       pages[c.id] = [...c.messages];
     }

@@ -214,7 +214,9 @@ export function withMessage(state: State, m: Message, ctx: EventContext): Applie
     if (c.unreadCount > 0 || behind) effects.push({ type: 'markRead', channelId: m.channelId, messageId: m.id });
     channel.lastReadMessageId = maxId(c.lastReadMessageId, m.id)!;
     channel.unreadCount = 0;
+    channel.unreadMentionCount = 0;
   } else if (!seen && !already) {
+    if (m.mentions?.includes(next.me.id)) channel.unreadMentionCount = Math.min(maxUnread, c.unreadMentionCount + 1);
     // The list snapshot's unreadCount already counts everything up to its lastMessage, so
     // only a message newer than that adds one (a replayed or late event is not counted twice).
     channel.unreadCount = Math.min(maxUnread, c.unreadCount + 1);
@@ -231,7 +233,8 @@ export function withRead(state: State, channelId: string, userId: string, messag
     if (!c || (c.lastReadMessageId && compareIds(messageId, c.lastReadMessageId) <= 0)) return state;
     const last = c.lastMessage?.id;
     const unreadCount = last && compareIds(messageId, last) >= 0 ? 0 : countUnread(state, channelId, messageId);
-    return withChannel(state, { ...c, lastReadMessageId: messageId, unreadCount });
+    const unreadMentionCount = Math.min(c.unreadMentionCount, unreadCount);
+    return withChannel(state, { ...c, lastReadMessageId: messageId, unreadCount, unreadMentionCount });
   }
   const cur = state.reads[channelId] ?? {};
   const prev = cur[userId];
@@ -295,12 +298,13 @@ export function withUsers(state: State, users: readonly User[]): State {
  */
 export function withChannelInfo(state: State, info: ChannelInfo, full?: Channel): State {
   const cur = state.channels[info.id];
-  const base: Channel = full ?? cur ?? { ...info, unreadCount: 0 };
+  const base: Channel = full ?? cur ?? { ...info, unreadCount: 0, unreadMentionCount: 0 };
   const next: Channel = {
     ...base,
     ...info,
     lastMessage: newest(cur?.lastMessage, full?.lastMessage),
     unreadCount: cur ? cur.unreadCount : (full?.unreadCount ?? 0),
+    unreadMentionCount: cur ? cur.unreadMentionCount : (full?.unreadMentionCount ?? 0),
     lastReadMessageId: maxId(cur?.lastReadMessageId, full?.lastReadMessageId),
   };
   if (!next.lastMessage) delete next.lastMessage;
@@ -481,6 +485,7 @@ function mergeChannel(cur: Channel | undefined, fresh: Channel, liveUnread: read
   if (readAhead) {
     merged.lastReadMessageId = cur.lastReadMessageId!;
     merged.unreadCount = cur.unreadCount;
+    merged.unreadMentionCount = Math.min(fresh.unreadMentionCount, cur.unreadCount);
     return merged;
   }
   const after = (id: string, than: string | undefined) => !than || compareIds(id, than) > 0;

@@ -21,6 +21,7 @@ const dm: Channel = {
   ],
   createdAt: '2026-01-01T00:00:00Z',
   unreadCount: 0,
+  unreadMentionCount: 0,
   lastMessage: m('1299', 'c1', '2'),
 };
 const group: Channel = { ...dm, id: 'c2', kind: 'group', name: 'Team', lastMessage: m('5000', 'c2', '2') };
@@ -277,6 +278,7 @@ describe('store helpers', () => {
       kind: 'dm',
       members: [],
       unreadCount: 0,
+      unreadMentionCount: 0,
       createdAt: at,
       ...(last ? { lastMessage: { id: '9', channelId: id, senderId: '2', text: 't', createdAt: last } } : {}),
     });

@@ -339,7 +339,12 @@ export class ChatStore {
     const last = c.lastMessage?.id;
     const unreadCount = last && compareIds(messageId, last) >= 0 ? 0 : countUnread(this.state, channelId, messageId);
     this.#replace(
-      withChannel(this.state, { ...c, lastReadMessageId: maxId(c.lastReadMessageId, messageId)!, unreadCount }),
+      withChannel(this.state, {
+        ...c,
+        lastReadMessageId: maxId(c.lastReadMessageId, messageId)!,
+        unreadCount,
+        unreadMentionCount: Math.min(c.unreadMentionCount, unreadCount),
+      }),
     );
     this.backend.markRead(channelId, messageId);
   }
