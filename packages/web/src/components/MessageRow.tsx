@@ -4,7 +4,10 @@ import { useI18n } from '../i18n';
 import { channelHref } from '../route';
 import { Avatar } from './Avatar';
 import { Icon } from './Icon';
+import { MessageActions } from './MessageActions';
 import type { Row } from './MessageList';
+import { ReactionChips } from './ReactionChips';
+import { ReplyQuote } from './ReplyQuote';
 
 const urlPattern = /\bhttps?:\/\/[^\s<>"']+[^\s<>"'.,;:!?)\]]/giu;
 const collapseOver = 3_000;
@@ -49,6 +52,8 @@ export const MessageRow = memo(function MessageRow({
   const [expanded, setExpanded] = useState(false);
   const [showReaders, setShowReaders] = useState(false);
   const mine = row.kind === 'out' || row.mine;
+  const message = row.kind === 'msg' ? row.message : undefined;
+  const deleted = message?.deletedAt !== undefined;
   const text = row.kind === 'msg' ? row.message.text : row.item.text;
   const at = row.kind === 'msg' ? row.message.createdAt : row.item.queuedAt;
   const senderId = row.kind === 'msg' ? row.message.senderId : '';
@@ -111,16 +116,25 @@ export const MessageRow = memo(function MessageRow({
     .filter(Boolean)
     .join(' ');
   return (
-    <div className={cls} data-state={row.kind === 'out' ? row.item.state : 'sent'}>
+    <div
+      className={deleted ? `${cls} deleted` : cls}
+      data-state={row.kind === 'out' ? row.item.state : 'sent'}
+      data-message-id={message?.id}
+    >
       {isGroup && !mine && (
         <div className="msg-gutter">{!row.grouped && <Avatar id={senderId} name={senderName} size={32} />}</div>
       )}
       <div className="msg-body">
         {showHeader && <div className="sender">{senderName}</div>}
         <div className="bubble">
-          <span className="text" dir="auto" lang={hangul.test(shown) ? 'ko' : undefined}>
-            {linkify(shown)}
-          </span>
+          {message?.replyTo && <ReplyQuote channelId={channel.id} replyTo={message.replyTo} users={users} />}
+          {deleted ? (
+            <span className="text deleted-mark">{t('edits.deleted')}</span>
+          ) : (
+            <span className="text" dir="auto" lang={hangul.test(shown) ? 'ko' : undefined}>
+              {linkify(shown)}
+            </span>
+          )}
           {long && (
             <button
               type="button"
@@ -132,6 +146,11 @@ export const MessageRow = memo(function MessageRow({
             </button>
           )}
           <span className="meta">
+            {message?.editedAt && !deleted && (
+              <span className="edited-mark" title={i18n.full(message.editedAt)}>
+                {t('msg.edited')}
+              </span>
+            )}
             {row.kind === 'msg' && (
               <a className="time" href={channelHref(channel.id, row.message.id)} title={i18n.full(at)} tabIndex={-1}>
                 <time dateTime={at}>{i18n.time(at)}</time>
@@ -141,6 +160,8 @@ export const MessageRow = memo(function MessageRow({
             {status}
           </span>
         </div>
+        {message && <ReactionChips message={message} users={users} />}
+        {message && !deleted && <MessageActions message={message} channel={channel} />}
         {showReaders && row.kind === 'msg' && row.readBy.length > 0 && (
           <div className="seen-list">
             {t('msg.readBy', { count: row.readBy.length })}:{' '}

@@ -161,6 +161,20 @@ export const en = {
   'common.yesterday': 'Yesterday',
   'common.today': 'Today',
   'common.install': 'Install app',
+  // edits (issue 23): message actions, replies, reactions
+  'edits.actions': 'Message actions',
+  'edits.reply': 'Reply',
+  'edits.react': 'Add reaction',
+  'edits.edit': 'Edit',
+  'edits.delete': 'Delete',
+  'edits.deleteConfirm': 'Delete this message for everyone?',
+  'edits.cancel': 'Cancel',
+  'edits.deleted': 'Message deleted',
+  'edits.editing': 'Editing message',
+  'edits.replyingTo': 'Replying to {name}',
+  'edits.originalDeleted': 'Message deleted',
+  'edits.jump': 'Go to the original message',
+  'edits.reactedBy': '{names} reacted with {emoji}',
 } as const;
 
 export type MessageKey = keyof typeof en;
