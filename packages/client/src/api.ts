@@ -219,9 +219,33 @@ export class ParleyApi {
     });
   }
   /** Sends over HTTP (same pipeline and idempotency as the socket). Prefer `ParleyClient.send`. */
-  async postMessage(channelId: string, input: { text: string; clientMsgId: string }): Promise<Message> {
+  async postMessage(
+    channelId: string,
+    input: { text: string; clientMsgId: string; replyToId?: string },
+  ): Promise<Message> {
     return (
       await this.request<{ message: Message }>('POST', `/v1/channels/${enc(channelId)}/messages`, { body: input })
+    ).message;
+  }
+  /** The sender edits a message (sending the same text again changes nothing). Prefer `ParleyClient.edit`. */
+  async editMessage(channelId: string, messageId: string, text: string): Promise<Message> {
+    return (
+      await this.request<{ message: Message }>('PATCH', `/v1/channels/${enc(channelId)}/messages/${enc(messageId)}`, {
+        body: { text },
+      })
+    ).message;
+  }
+  /** Deletes a message (a tombstone stays); deleting it again changes nothing. Prefer `ParleyClient.delete`. */
+  async deleteMessage(channelId: string, messageId: string): Promise<void> {
+    await this.request('DELETE', `/v1/channels/${enc(channelId)}/messages/${enc(messageId)}`);
+  }
+  /** Adds (`add`) or takes back this user's emoji on a message; idempotent. Prefer `ParleyClient.react`. */
+  async setReaction(channelId: string, messageId: string, emoji: string, add: boolean): Promise<Message> {
+    return (
+      await this.request<{ message: Message }>(
+        add ? 'PUT' : 'DELETE',
+        `/v1/channels/${enc(channelId)}/messages/${enc(messageId)}/reactions/${enc(emoji)}`,
+      )
     ).message;
   }
   async markRead(channelId: string, messageId: string): Promise<void> {

@@ -615,6 +615,84 @@ describe('ParleyClient outbox', () => {
   });
 });
 
+describe('ParleyClient changes to sent messages', () => {
+  it('sends a reply with replyToId through the outbox', async () => {
+    const h = harness();
+    await h.client.useSession({ token: 't', userId: 'u1', deviceId: 'd1' });
+    await online(h);
+    const m = h.client.reply('c1', '42', 'yes');
+    expect(h.last().frames('send')).toEqual([
+      { op: 'send', channelId: 'c1', text: 'yes', clientMsgId: m.clientMsgId, replyToId: '42' },
+    ]);
+  });
+
+  it('queues edits, deletes and reactions offline and across a restart, then sends them once, in order', async () => {
+    const storage = new MemoryStorage();
+    const first = harness({ storage });
+    await first.client.useSession({ token: 't', userId: 'u1', deviceId: 'd1' });
+    first.client.edit('c1', '10', 'fixed');
+    first.client.react('c1', '10', '👍');
+    await first.client.close();
+
+    const second = harness({ storage });
+    await second.client.resume();
+    second.client.delete('c1', '11');
+    second.client.unreact('c1', '10', '👍');
+    expect(second.client.pendingChanges.map((c) => c.kind)).toEqual(['edit', 'react', 'delete', 'unreact']);
+    let unavailableOnce = true;
+    const message = { status: 200, body: { message: msg('10') } };
+    second.routes['PATCH /v1/channels/c1/messages/10'] = () => {
+      if (!unavailableOnce) return message;
+      unavailableOnce = false;
+      return { status: 503, body: { error: { code: 'unavailable', message: 'down' } } };
+    };
+    second.routes['PUT /v1/channels/c1/messages/10/reactions/%F0%9F%91%8D'] = () => message;
+    second.routes['DELETE /v1/channels/c1/messages/10/reactions/%F0%9F%91%8D'] = () => message;
+    second.routes['DELETE /v1/channels/c1/messages/11'] = () => ({
+      status: 403,
+      body: { error: { code: 'forbidden', message: 'not yours' } },
+    });
+    const settled: string[] = [];
+    second.client.on('change', (c) => settled.push(`${c.kind}:${c.state}:${c.error?.code ?? ''}`));
+    await online(second);
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(second.requests.filter((r) => !r.startsWith('GET'))).toEqual([
+      'PATCH /v1/channels/c1/messages/10',
+      'PATCH /v1/channels/c1/messages/10',
+      'PUT /v1/channels/c1/messages/10/reactions/%F0%9F%91%8D',
+      'DELETE /v1/channels/c1/messages/11',
+      'DELETE /v1/channels/c1/messages/10/reactions/%F0%9F%91%8D',
+    ]);
+    expect(settled).toEqual(['edit:done:', 'react:done:', 'delete:failed:forbidden', 'unreact:done:']);
+    expect(second.client.pendingChanges).toEqual([]);
+  });
+
+  it('emits edits, deletes and reactions from the log as typed events', async () => {
+    const h = harness();
+    await h.client.useSession({ token: 't', userId: 'u1', deviceId: 'd1' });
+    await online(h);
+    const changed: Message[] = [];
+    const reactions: string[] = [];
+    h.client.on('messageChanged', (m) => changed.push(m));
+    h.client.on('reaction', (r) => reactions.push(`${r.type}:${r.emoji}:${r.userId}`));
+    const edited = { ...msg('5'), text: 'new', editedAt: 'later' };
+    h.last().push({ op: 'event', seq: 1, type: 'message.updated', message: edited });
+    h.last().push({
+      op: 'event',
+      seq: 2,
+      type: 'reaction.added',
+      channelId: 'c1',
+      messageId: '5',
+      emoji: '👍',
+      userId: 'u2',
+    });
+    const tombstone = { ...msg('5'), text: '', deletedAt: 'later' };
+    h.last().push({ op: 'event', seq: 3, type: 'message.deleted', message: tombstone });
+    expect(changed).toEqual([edited, tombstone]);
+    expect(reactions).toEqual(['reaction.added:👍:u2']);
+  });
+});
+
 describe('ParleyClient types', () => {
   it('types events and results for callers', () => {
     const { client } = harness();

@@ -33,6 +33,8 @@ import { Connection } from './connection.js';
 import type { ConnectionState, NetworkEvents } from './connection.js';
 import { Emitter } from './emitter.js';
 import type { Listener, Observable } from './emitter.js';
+import { ChangeQueue } from './changes.js';
+import type { MessageChangeKind, PendingChange } from './changes.js';
 import { Outbox } from './outbox.js';
 import type { OutboxMessage } from './outbox.js';
 import { RecentIds } from './seq-tracker.js';
@@ -68,6 +70,7 @@ export type ChannelEvent = Extract<
   { type: 'channel.created' | 'channel.updated' | 'member.added' | 'member.removed' }
 >;
 export type FriendEvent = Extract<SyncEvent, { type: 'friend.requested' | 'friend.added' | 'friend.removed' }>;
+export type ReactionEvent = Extract<SyncEvent, { type: 'reaction.added' | 'reaction.removed' }>;
 
 export interface ClientEvents {
   /** A message in any of the user's channels (others' and this user's own, from every device), once per id. */
@@ -82,6 +85,15 @@ export interface ClientEvents {
   friend: FriendEvent;
   /** A user's profile changed (this user's, a friend's, a DM partner's or a group co-member's). */
   user: User;
+  /**
+   * A message was edited or deleted (a tombstone: `deletedAt`, text ''): the whole message as
+   * it is now; replace yours by id (replaceMessage). May repeat: replacing twice changes nothing.
+   */
+  messageChanged: Message;
+  /** Someone added or took back an emoji: apply it with applyReaction (idempotent). */
+  reaction: ReactionEvent;
+  /** A queued edit, delete or reaction changed state (added as pending, then done or failed). */
+  change: PendingChange;
   /** Every applied log event, after the typed event above. */
   event: SyncEvent;
   /** An outbox message changed state (pending -> sent | failed, failed -> pending). */
@@ -136,6 +148,7 @@ const encoder = new TextEncoder();
 const utf8Length = (text: string) => encoder.encode(text).length;
 const seqKey = (userId: string) => `seq.${userId}`;
 const outboxKey = (userId: string) => `outbox.${userId}`;
+const changesKey = (userId: string) => `changes.${userId}`;
 
 export class ParleyClient {
   readonly api: ParleyApi;
@@ -149,6 +162,9 @@ export class ParleyClient {
   readonly #connection: Connection;
   readonly #sync: SyncEngine;
   #outboxWriter: KeyWriter | undefined;
+  readonly #changes = new ChangeQueue();
+  #changesWriter: KeyWriter | undefined;
+  #changeTimer: ReturnType<typeof setTimeout> | undefined;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   /** The next ready's `resync` event, when that ready started the position over. */
   #resyncAtReady = false;
@@ -247,9 +263,10 @@ export class ParleyClient {
   async useSession(session: Session): Promise<void> {
     if (this.#connection.running) throw new Error('close() the client before switching sessions');
     this.#session.use(session);
-    const [seqRaw, outboxRaw] = await Promise.all([
+    const [seqRaw, outboxRaw, changesRaw] = await Promise.all([
       this.#storage.get(seqKey(session.userId)),
       this.#storage.get(outboxKey(session.userId)),
+      this.#storage.get(changesKey(session.userId)),
     ]);
     const seq = seqRaw === undefined ? undefined : Number(seqRaw);
     this.#sync.use(
@@ -266,6 +283,15 @@ export class ParleyClient {
         this.#reportError(error);
       }
     }
+    this.#changesWriter = new KeyWriter(this.#storage, changesKey(session.userId), this.#reportError);
+    this.#changes.clear();
+    if (changesRaw) {
+      try {
+        this.#changes.restore(JSON.parse(changesRaw) as PendingChange[]);
+      } catch (error) {
+        this.#reportError(error);
+      }
+    }
   }
 
   /** Revokes this device's token on the server and forgets the session, seq and outbox here. */
@@ -274,10 +300,12 @@ export class ParleyClient {
     const failure = await this.#session.revoke();
     await this.close();
     this.#outbox.clear();
+    this.#changes.clear();
     this.#session.erase();
     if (hadSession) {
       this.#sync.forget();
       this.#outboxWriter?.set(undefined);
+      this.#changesWriter?.set(undefined);
     }
     await this.flush();
     this.#session.forget();
@@ -364,13 +392,19 @@ export class ParleyClient {
     this.#stoppedBy = undefined;
     this.#connection.close();
     clearTimeout(this.#retryTimer);
+    clearTimeout(this.#changeTimer);
     this.#sync.stop();
     await this.flush();
   }
 
   /** Resolves when every storage write so far has completed. */
   async flush(): Promise<void> {
-    await Promise.all([this.#session.flush(), this.#sync.flush(), this.#outboxWriter?.flush()]);
+    await Promise.all([
+      this.#session.flush(),
+      this.#sync.flush(),
+      this.#outboxWriter?.flush(),
+      this.#changesWriter?.flush(),
+    ]);
   }
 
   #onOnline(frame: ReadyFrame): void {
@@ -378,6 +412,7 @@ export class ParleyClient {
     if (this.#resyncAtReady) this.#events.emit('resync', { seq: frame.seq });
     this.#resyncAtReady = false;
     this.#drainOutbox();
+    this.#drainChanges();
     this.#sync.checkGap();
   }
 
@@ -477,6 +512,14 @@ export class ParleyClient {
       case 'user.updated':
         this.#events.emit('user', event.user);
         break;
+      case 'message.updated':
+      case 'message.deleted':
+        this.#events.emit('messageChanged', event.message);
+        break;
+      case 'reaction.added':
+      case 'reaction.removed':
+        this.#events.emit('reaction', event);
+        break;
     }
     this.#events.emit('event', event);
   }
@@ -493,13 +536,18 @@ export class ParleyClient {
    * limit). It goes out as soon as the client is online and is retried with the same
    * clientMsgId until the server acks it; watch the `outbox` event for `sent`/`failed`.
    */
-  send(channelId: string, text: string): OutboxMessage {
+  send(channelId: string, text: string, options: { replyToId?: string } = {}): OutboxMessage {
     if (!this.#session.current) throw new ChatError('unauthorized', 'log in before sending');
-    const message = this.#outbox.add(channelId, text);
+    const message = this.#outbox.add(channelId, text, undefined, options.replyToId);
     this.#persistOutbox();
     this.#events.emit('outbox', message);
     this.#drainOutbox();
     return message;
+  }
+
+  /** Sends `text` as an answer to `replyToId` (a message of the same channel), with send's guarantees. */
+  reply(channelId: string, replyToId: string, text: string): OutboxMessage {
+    return this.send(channelId, text, { replyToId });
   }
 
   /** Sends a failed message again. */
@@ -537,7 +585,13 @@ export class ParleyClient {
     if (!this.#connection.ready) return;
     let failed = false;
     for (const m of this.#outbox.takeSendable()) {
-      const frame = JSON.stringify({ op: 'send', channelId: m.channelId, text: m.text, clientMsgId: m.clientMsgId });
+      const frame = JSON.stringify({
+        op: 'send',
+        channelId: m.channelId,
+        text: m.text,
+        clientMsgId: m.clientMsgId,
+        ...(m.replyToId === undefined ? {} : { replyToId: m.replyToId }),
+      });
       if (frame.length > MAX_FRAME_BYTES / 3 && utf8Length(frame) > MAX_FRAME_BYTES) {
         // The server would close the socket (1009) and we would resend it forever.
         this.#outbox.reject(m.clientMsgId, new ChatError('payload_too_large', 'the message does not fit in a frame'));
@@ -575,6 +629,103 @@ export class ParleyClient {
   /** Messages that mention you, in channels you are still in, newest first. */
   mentions(query: { before?: string; limit?: number } = {}): Promise<MentionsPage> {
     return this.api.mentions(query);
+  }
+
+  // ---------------------------------------------------------------- changes to sent messages
+
+  /**
+   * Queues an edit of one of this user's messages and returns it as `pending`. Like `send`, it
+   * waits for the connection, survives restarts (with a persistent storage) and is retried until
+   * the server answers; the `change` event says when it is `done` or `failed` (e.g. `forbidden`).
+   * The new text reaches every device as a `messageChanged` event.
+   */
+  edit(channelId: string, messageId: string, text: string): PendingChange {
+    return this.#queueChange({ kind: 'edit', channelId, messageId, text });
+  }
+
+  /** Queues deleting a message (this user's, or any in a group this user owns or administers). */
+  delete(channelId: string, messageId: string): PendingChange {
+    return this.#queueChange({ kind: 'delete', channelId, messageId });
+  }
+
+  /** Queues this user's reaction with one emoji. */
+  react(channelId: string, messageId: string, emoji: string): PendingChange {
+    return this.#queueChange({ kind: 'react', channelId, messageId, emoji });
+  }
+
+  /** Queues taking back this user's reaction with one emoji. */
+  unreact(channelId: string, messageId: string, emoji: string): PendingChange {
+    return this.#queueChange({ kind: 'unreact', channelId, messageId, emoji });
+  }
+
+  /** Queued changes not yet done, in the order they go out. */
+  get pendingChanges(): PendingChange[] {
+    return this.#changes.list();
+  }
+
+  #queueChange(change: {
+    kind: MessageChangeKind;
+    channelId: string;
+    messageId: string;
+    text?: string;
+    emoji?: string;
+  }) {
+    if (!this.#session.current) throw new ChatError('unauthorized', 'log in before changing messages');
+    const pending = this.#changes.add(change);
+    this.#persistChanges();
+    this.#events.emit('change', pending);
+    this.#drainChanges();
+    return pending;
+  }
+
+  /** Sends the queue's head (one at a time, in order) while online. */
+  #drainChanges(): void {
+    if (!this.#connection.ready) return;
+    const change = this.#changes.take();
+    if (change === undefined) {
+      this.#scheduleChangeRetry();
+      return;
+    }
+    const { channelId, messageId } = change;
+    const call =
+      change.kind === 'edit'
+        ? this.api.editMessage(channelId, messageId, change.text ?? '')
+        : change.kind === 'delete'
+          ? this.api.deleteMessage(channelId, messageId)
+          : this.api.setReaction(channelId, messageId, change.emoji ?? '', change.kind === 'react');
+    call.then(
+      () => this.#settleChange(change.id, undefined),
+      (error: unknown) =>
+        this.#settleChange(
+          change.id,
+          error instanceof ChatError ? error : new ChatError('unavailable', String(error), { cause: error }),
+        ),
+    );
+  }
+
+  #settleChange(id: string, error: ChatError | undefined): void {
+    if (error?.code === 'unauthorized') {
+      this.#connection.fail(error);
+      return;
+    }
+    const settled = this.#changes.settle(id, error);
+    if (settled !== undefined) {
+      this.#persistChanges();
+      this.#events.emit('change', settled);
+      this.#drainChanges();
+      return;
+    }
+    this.#scheduleChangeRetry();
+  }
+
+  #scheduleChangeRetry(): void {
+    clearTimeout(this.#changeTimer);
+    const at = this.#changes.nextRetryAt();
+    if (at !== undefined) this.#changeTimer = setTimeout(() => this.#drainChanges(), Math.max(0, at - Date.now()));
+  }
+
+  #persistChanges(): void {
+    this.#changesWriter?.set(JSON.stringify(this.#changes.list()));
   }
 
   // ---------------------------------------------------------------- read cursors and typing

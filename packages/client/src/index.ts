@@ -11,6 +11,7 @@ export type {
   ConnectionState,
   FriendEvent,
   PresenceUpdate,
+  ReactionEvent,
   ReadUpdate,
   Session,
   TypingUpdate,
@@ -29,7 +30,10 @@ export { KeyWriter, MemoryStorage, WebStorage } from './storage.js';
 export type { ClientStorage, WebStorageLike, WebStorageOptions } from './storage.js';
 export { globalWebSocketFactory } from './transport.js';
 export type { WebSocketFactory, WebSocketLike } from './transport.js';
-export { insertMessage, mergeMessages } from './messages.js';
+export { applyReaction, insertMessage, mergeMessages, replaceMessage } from './messages.js';
+export type { ReactionChange } from './messages.js';
+export { ChangeQueue } from './changes.js';
+export type { MessageChangeKind, PendingChange } from './changes.js';
 export { ChatError } from '@parley/protocol';
 export type {
   Channel,
@@ -38,6 +42,8 @@ export type {
   Friend,
   FriendRequest,
   Message,
+  Reaction,
+  ReplyRef,
   SyncEvent,
   User,
 } from '@parley/protocol';

@@ -18,6 +18,8 @@ export interface OutboxMessage {
   clientMsgId: string;
   channelId: string;
   text: string;
+  /** A reply: the message it answers. */
+  replyToId?: string;
   state: OutboxState;
   /** When the user sent it (client clock). */
   queuedAt: string;
@@ -59,7 +61,7 @@ export class Outbox {
   }
 
   /** Adds a message; it starts pending, or failed at once if the text breaks a limit. */
-  add(channelId: string, text: string, clientMsgId: string = newClientMsgId()): OutboxMessage {
+  add(channelId: string, text: string, clientMsgId: string = newClientMsgId(), replyToId?: string): OutboxMessage {
     if (this.#entries.has(clientMsgId)) throw new Error(`duplicate clientMsgId ${clientMsgId}`);
     const entry: Entry = {
       clientMsgId,
@@ -70,6 +72,7 @@ export class Outbox {
       inFlight: false,
       attempts: 0,
     };
+    if (replyToId !== undefined) entry.replyToId = replyToId;
     const invalid =
       text.length === 0
         ? new ChatError('invalid_request', 'text must not be empty')
@@ -199,6 +202,7 @@ function snapshot(entry: Entry): OutboxMessage {
     state: entry.state,
     queuedAt: entry.queuedAt,
   };
+  if (entry.replyToId !== undefined) m.replyToId = entry.replyToId;
   if (entry.messageId !== undefined) m.messageId = entry.messageId;
   if (entry.createdAt !== undefined) m.createdAt = entry.createdAt;
   if (entry.error !== undefined) m.error = { ...entry.error };

@@ -27,12 +27,18 @@ export interface ReplyRef {
   preview?: string;
 }
 
-/** One emoji on a message: how many users put it there, and whether the reader is one of them. */
+/** One emoji on a message: who put it there, how many, and whether the reader is one of them. */
 export interface Reaction {
   emoji: string;
+  /** userIds.length. */
   count: number;
   /** Whether the user reading this (history, sync, an event in their log) reacted with it. */
   me: boolean;
+  /**
+   * Who reacted, in the order they did (a group has at most 100 members). With it a client applies
+   * reaction.added / reaction.removed as set operations: applying one twice changes nothing.
+   */
+  userIds: string[];
 }
 
 export interface Message {

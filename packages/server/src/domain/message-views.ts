@@ -59,8 +59,9 @@ export class MessageViews {
 export function aggregate(reactions: readonly { userId: string; emoji: string }[], viewerId: string): Reaction[] {
   const chips = new Map<string, Reaction>();
   for (const { userId, emoji } of reactions) {
-    const chip = chips.get(emoji) ?? { emoji, count: 0, me: false };
+    const chip = chips.get(emoji) ?? { emoji, count: 0, me: false, userIds: [] };
     chip.count++;
+    chip.userIds.push(userId);
     if (userId === viewerId) chip.me = true;
     chips.set(emoji, chip);
   }

@@ -407,7 +407,8 @@ export interface LogStore {
 
 /** The whole store: for the composition root (app.ts) and the adapters' own tests only. */
 export interface Store
-  extends AccountStore,
+  extends
+    AccountStore,
     FriendStore,
     ChannelStore,
     MessageStore,

@@ -1,5 +1,5 @@
 import type { Channel } from '@parley/protocol';
-import { useEffect } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { useI18n } from '../i18n';
 import { navigate } from '../route';
 import { useChat, useChatStore } from '../state/context';
@@ -8,6 +8,7 @@ import { Avatar } from './Avatar';
 import { Composer } from './Composer';
 import { ErrorBoundary } from './ErrorBoundary';
 import { IconButton } from './IconButton';
+import { MessageActionsContext, type ComposerMode } from './message-actions';
 import { MessageList } from './MessageList';
 
 export function ChatView({
@@ -34,6 +35,15 @@ export function ChatView({
   useEffect(() => {
     void store.openChannel(channel.id);
   }, [store, channel.id]);
+  // Replying or editing (edits, issue 23): per channel, forgotten when switching.
+  const [mode, setMode] = useState<ComposerMode & { channelId?: string }>({});
+  const actions = useMemo(
+    () => ({
+      mode: mode.channelId === channel.id ? mode : {},
+      setMode: (next: ComposerMode) => setMode({ ...next, channelId: channel.id }),
+    }),
+    [mode, channel.id],
+  );
 
   const typers = typing ? Object.keys(typing).filter((id) => id !== me.id) : [];
   const name = (id: string) => users[id]?.displayName || users[id]?.username || '?';
@@ -90,10 +100,12 @@ export function ChatView({
           />
         )}
       </header>
-      <ErrorBoundary area="message list">
-        <MessageList channel={channel} jumpTo={jumpTo} />
-      </ErrorBoundary>
-      <Composer channelId={channel.id} placeholderName={title} />
+      <MessageActionsContext.Provider value={actions}>
+        <ErrorBoundary area="message list">
+          <MessageList channel={channel} jumpTo={jumpTo} />
+        </ErrorBoundary>
+        <Composer channelId={channel.id} placeholderName={title} />
+      </MessageActionsContext.Provider>
     </section>
   );
 }

@@ -2,8 +2,11 @@ import { countCodePoints, limits } from '@parley/protocol';
 import { useCallback, useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent } from 'react';
 import { useI18n } from '../i18n';
 import { useChat, useChatStore } from '../state/context';
+import { lastEditable } from '../state/message-changes';
+import { ComposerMode } from './ComposerMode';
 import { Icon } from './Icon';
 import { MentionSuggestions, useMentionAutocomplete } from './MentionSuggestions';
+import { useMessageActions } from './message-actions';
 
 const max = limits.maxTextCodePoints;
 /** The counter appears from here on ("near the limit"). */
@@ -62,6 +65,14 @@ export function Composer({ channelId, placeholderName }: { channelId: string; pl
     setCaret(at);
     onChange(value);
   });
+  // Replying or editing (edits, issue 23).
+  const { mode, setMode } = useMessageActions();
+  const users = useChat((s) => s.users);
+  const editing = mode.editing;
+  useEffect(() => {
+    if (editing) setText(editing.text);
+    if (editing || mode.replyTo) ref.current?.focus();
+  }, [editing, mode.replyTo]);
 
   // Drafts survive reloads and switching channels.
   useEffect(() => {
@@ -106,14 +117,19 @@ export function Composer({ channelId, placeholderName }: { channelId: string; pl
   const send = useCallback(() => {
     const value = latest.current.trim();
     if (!value || countCodePoints(value) > max) return;
-    store.send(channelId, value);
+    if (editing) {
+      if (value !== editing.text) store.changeMessage({ kind: 'edit', channelId, messageId: editing.id, text: value });
+    } else {
+      store.send(channelId, value, mode.replyTo?.id);
+    }
+    if (editing || mode.replyTo) setMode({});
     setText('');
     latest.current = '';
     clearTimeout(saveTimer.current);
     writeDraft(key, '');
     window.dispatchEvent(new CustomEvent(sentEvent, { detail: channelId }));
     ref.current?.focus();
-  }, [store, channelId, key]);
+  }, [store, channelId, key, editing, mode.replyTo, setMode]);
 
   const onKeyDown = (e: KeyboardEvent<HTMLTextAreaElement>) => {
     if (composing.current && e.key === 'Enter') return;
@@ -121,6 +137,17 @@ export function Composer({ channelId, placeholderName }: { channelId: string; pl
     if (isSendKey(e)) {
       e.preventDefault();
       send();
+    } else if (e.key === 'Escape' && (editing || mode.replyTo)) {
+      e.preventDefault();
+      if (editing) setText('');
+      setMode({});
+    } else if (e.key === 'ArrowUp' && text === '' && !editing) {
+      // Up on an empty composer edits your last message.
+      const last = lastEditable(store.state, channelId);
+      if (last) {
+        e.preventDefault();
+        setMode({ editing: last });
+      }
     }
   };
 
@@ -134,6 +161,14 @@ export function Composer({ channelId, placeholderName }: { channelId: string; pl
       }}
     >
       <MentionSuggestions id={`mentions-${channelId}`} autocomplete={mention} />
+      <ComposerMode
+        mode={mode}
+        users={users}
+        onCancel={() => {
+          if (editing) setText('');
+          setMode({});
+        }}
+      />
       <div className={`composer-box${over > 0 ? ' over' : ''}`}>
         <textarea
           ref={ref}

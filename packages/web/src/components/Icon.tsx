@@ -27,6 +27,9 @@ const paths = {
   shield: 'M12 22s8-4 8-10V5l-8-3-8 3v7c0 6 8 10 8 10Z',
   retry: 'M1 4v6h6M3.51 15a9 9 0 1 0 2.13-9.36L1 10',
   edit: 'M11 4H4a2 2 0 0 0-2 2v14a2 2 0 0 0 2 2h14a2 2 0 0 0 2-2v-7m-1.5-9.5a2.12 2.12 0 0 1 3 3L12 15l-4 1 1-4Z',
+  // edits (issue 23)
+  reply: 'M9 17l-5-5 5-5M4 12h11a5 5 0 0 1 5 5v2',
+  smile: 'M12 22a10 10 0 1 0 0-20 10 10 0 0 0 0 20Zm-4-8s1.5 2 4 2 4-2 4-2M9 9h.01M15 9h.01',
 } as const;
 
 export type IconName = keyof typeof paths;

@@ -5,7 +5,10 @@ import { channelHref } from '../route';
 import { useChat } from '../state/context';
 import { Avatar } from './Avatar';
 import { Icon } from './Icon';
+import { MessageActions } from './MessageActions';
 import type { Row } from './MessageList';
+import { ReactionChips } from './ReactionChips';
+import { ReplyQuote } from './ReplyQuote';
 
 const urlPattern = /\bhttps?:\/\/[^\s<>"']+[^\s<>"'.,;:!?)\]]/giu;
 const collapseOver = 3_000;
@@ -52,6 +55,8 @@ export const MessageRow = memo(function MessageRow({
   const mine = row.kind === 'out' || row.mine;
   const meId = useChat((s) => s.me.id);
   const mentionsMe = row.kind === 'msg' && !mine && !!row.message.mentions?.includes(meId);
+  const message = row.kind === 'msg' ? row.message : undefined;
+  const deleted = message?.deletedAt !== undefined;
   const text = row.kind === 'msg' ? row.message.text : row.item.text;
   const at = row.kind === 'msg' ? row.message.createdAt : row.item.queuedAt;
   const senderId = row.kind === 'msg' ? row.message.senderId : '';
@@ -115,16 +120,25 @@ export const MessageRow = memo(function MessageRow({
     .filter(Boolean)
     .join(' ');
   return (
-    <div className={cls} data-state={row.kind === 'out' ? row.item.state : 'sent'}>
+    <div
+      className={deleted ? `${cls} deleted` : cls}
+      data-state={row.kind === 'out' ? row.item.state : 'sent'}
+      data-message-id={message?.id}
+    >
       {isGroup && !mine && (
         <div className="msg-gutter">{!row.grouped && <Avatar id={senderId} name={senderName} size={32} />}</div>
       )}
       <div className="msg-body">
         {showHeader && <div className="sender">{senderName}</div>}
         <div className="bubble">
-          <span className="text" dir="auto" lang={hangul.test(shown) ? 'ko' : undefined}>
-            {linkify(shown)}
-          </span>
+          {message?.replyTo && <ReplyQuote channelId={channel.id} replyTo={message.replyTo} users={users} />}
+          {deleted ? (
+            <span className="text deleted-mark">{t('edits.deleted')}</span>
+          ) : (
+            <span className="text" dir="auto" lang={hangul.test(shown) ? 'ko' : undefined}>
+              {linkify(shown)}
+            </span>
+          )}
           {long && (
             <button
               type="button"
@@ -136,6 +150,11 @@ export const MessageRow = memo(function MessageRow({
             </button>
           )}
           <span className="meta">
+            {message?.editedAt && !deleted && (
+              <span className="edited-mark" title={i18n.full(message.editedAt)}>
+                {t('msg.edited')}
+              </span>
+            )}
             {row.kind === 'msg' && (
               <a className="time" href={channelHref(channel.id, row.message.id)} title={i18n.full(at)} tabIndex={-1}>
                 <time dateTime={at}>{i18n.time(at)}</time>
@@ -145,6 +164,8 @@ export const MessageRow = memo(function MessageRow({
             {status}
           </span>
         </div>
+        {message && <ReactionChips message={message} users={users} />}
+        {message && !deleted && <MessageActions message={message} channel={channel} />}
         {showReaders && row.kind === 'msg' && row.readBy.length > 0 && (
           <div className="seen-list">
             {t('msg.readBy', { count: row.readBy.length })}:{' '}

@@ -175,6 +175,21 @@ export const en = {
   'search.results': '{count, plural, one {# result} other {# results}}',
   'mention.unread': '{count, plural, one {# unread mention} other {# unread mentions}}',
   'mention.suggestions': 'Members to mention',
+
+  // edits (issue 23): message actions, replies, reactions
+  'edits.actions': 'Message actions',
+  'edits.reply': 'Reply',
+  'edits.react': 'Add reaction',
+  'edits.edit': 'Edit',
+  'edits.delete': 'Delete',
+  'edits.deleteConfirm': 'Delete this message for everyone?',
+  'edits.cancel': 'Cancel',
+  'edits.deleted': 'Message deleted',
+  'edits.editing': 'Editing message',
+  'edits.replyingTo': 'Replying to {name}',
+  'edits.originalDeleted': 'Message deleted',
+  'edits.jump': 'Go to the original message',
+  'edits.reactedBy': '{names} reacted with {emoji}',
 } as const;
 
 export type MessageKey = keyof typeof en;

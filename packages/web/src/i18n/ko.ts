@@ -177,4 +177,19 @@ export const ko: Record<MessageKey, string> = {
   'search.results': '결과 {count}개',
   'mention.unread': '읽지 않은 멘션 {count}개',
   'mention.suggestions': '멘션할 멤버',
+
+  // edits (issue 23): message actions, replies, reactions
+  'edits.actions': '메시지 메뉴',
+  'edits.reply': '답장',
+  'edits.react': '반응 추가',
+  'edits.edit': '수정',
+  'edits.delete': '삭제',
+  'edits.deleteConfirm': '모든 사람에게서 이 메시지를 삭제할까요?',
+  'edits.cancel': '취소',
+  'edits.deleted': '삭제된 메시지입니다',
+  'edits.editing': '메시지 수정 중',
+  'edits.replyingTo': '{name}님에게 답장',
+  'edits.originalDeleted': '삭제된 메시지입니다',
+  'edits.jump': '원래 메시지로 이동',
+  'edits.reactedBy': '{names}님이 {emoji}(으)로 반응했습니다',
 };

@@ -16,6 +16,12 @@ export interface OutboxItem {
   error?: { code: string; message: string };
 }
 
+/** A change to a sent message (edits, issue 23). */
+export type MessageChange =
+  | { kind: 'edit'; channelId: string; messageId: string; text: string }
+  | { kind: 'delete'; channelId: string; messageId: string }
+  | { kind: 'react' | 'unreact'; channelId: string; messageId: string; emoji: string };
+
 export interface SentItem {
   clientMsgId: string;
   channelId: string;
@@ -74,7 +80,9 @@ export interface Backend {
   start(): void;
   /** Reconnect now instead of waiting for the backoff. */
   reconnectNow(): void;
-  send(channelId: string, text: string): void;
+  send(channelId: string, text: string, replyToId?: string): void;
+  /** An edit, delete or reaction, queued by the SDK like a send (edits, issue 23). */
+  changeMessage(change: MessageChange): void;
   retry(clientMsgId: string): void;
   discard(clientMsgId: string): void;
   outbox(): OutboxItem[];

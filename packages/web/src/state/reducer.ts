@@ -19,6 +19,7 @@ import type {
   User,
 } from '@parley/protocol';
 import type { ConnectionState, OutboxItem } from './backend';
+import { withChangedMessage, withReaction } from './message-changes';
 
 export interface History {
   /** A contiguous window of the channel's messages, ascending by id. */
@@ -179,6 +180,13 @@ export function applyEvent(state: State, e: SyncEvent, ctx: EventContext): Appli
       }
       return only({ ...state, friends, incoming, outgoing });
     }
+    // edits (issue 23)
+    case 'message.updated':
+    case 'message.deleted':
+      return only(withChangedMessage(state, e.message));
+    case 'reaction.added':
+    case 'reaction.removed':
+      return only(withReaction(state, e));
     default:
       return only(state);
   }

@@ -92,8 +92,14 @@ export function sdkBackend(client: ParleyClient, userId: string): Backend {
       });
     },
     reconnectNow: () => client.reconnect(),
-    send(channelId, text) {
-      client.send(channelId, text);
+    send(channelId, text, replyToId) {
+      client.send(channelId, text, replyToId === undefined ? {} : { replyToId });
+    },
+    changeMessage(change) {
+      if (change.kind === 'edit') client.edit(change.channelId, change.messageId, change.text);
+      else if (change.kind === 'delete') client.delete(change.channelId, change.messageId);
+      else if (change.kind === 'react') client.react(change.channelId, change.messageId, change.emoji);
+      else client.unreact(change.channelId, change.messageId, change.emoji);
     },
     retry(clientMsgId) {
       client.retry(clientMsgId);

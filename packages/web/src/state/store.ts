@@ -6,7 +6,7 @@
  */
 import { compareIds, limits } from '@parley/protocol';
 import type { ChannelInfo, Friend, Message, Presence, User } from '@parley/protocol';
-import type { Backend } from './backend';
+import type { Backend, MessageChange } from './backend';
 import {
   applyEvent,
   countUnread,
@@ -311,8 +311,12 @@ export class ChatStore {
 
   // ---------- sending ----------
 
-  send(channelId: string, text: string): void {
-    this.backend.send(channelId, text);
+  send(channelId: string, text: string, replyToId?: string): void {
+    this.backend.send(channelId, text, replyToId);
+  }
+  /** Edit, delete, react, unreact (edits, issue 23): the log events update the state. */
+  changeMessage(change: MessageChange): void {
+    this.backend.changeMessage(change);
   }
   retry(clientMsgId: string): void {
     this.backend.retry(clientMsgId);
