@@ -61,3 +61,13 @@ export function friendsRemoved(a: string, b: string): LogAppend[] {
 export function userUpdated(userId: string, to: readonly string[]): LogAppend {
   return { userIds: to, type: 'user.updated', data: { userId } };
 }
+
+/** user.blocked (`{userId}`): the blocker's own devices only (the blocked user learns nothing). */
+export function userBlocked(blockerId: string, blockedId: string): LogAppend {
+  return { userIds: [blockerId], type: 'user.blocked', data: { userId: blockedId } };
+}
+
+/** user.unblocked (`{userId}`): the blocker's own devices only. */
+export function userUnblocked(blockerId: string, blockedId: string): LogAppend {
+  return { userIds: [blockerId], type: 'user.unblocked', data: { userId: blockedId } };
+}

@@ -11,7 +11,12 @@
 import Database from 'better-sqlite3';
 import {
   StoreError,
+  type AccountChange,
+  type AccountDeletion,
   type AppendResult,
+  type BlockChange,
+  type CreateUserResult,
+  type InviteRecord,
   type ChannelChange,
   type ConditionalWrite,
   type FriendPairChange,
@@ -155,19 +160,116 @@ export class SqliteWriter implements WriterSide {
 
   // ------------------------------------------------------------ accounts
 
-  async createUser(user: NewUser): Promise<void> {
+  async createUser(user: NewUser): Promise<CreateUserResult> {
     try {
-      this.#sql(`INSERT INTO users (id, username, display_name, password_hash, created_at) VALUES (?, ?, ?, ?, ?)`).run(
-        user.id,
-        user.username.toLowerCase(),
-        user.displayName,
-        user.passwordHash,
-        user.createdAt,
-      );
+      return this.#tx(() => {
+        if (user.invite !== undefined) {
+          const taken = this.#sql(
+            `UPDATE invites SET uses = uses + 1 WHERE id = ? AND uses = ? AND revoked_at IS NULL`,
+          ).run(user.invite.inviteId, user.invite.expectedUses);
+          if (taken.changes === 0) return { status: 'stale' as const };
+        }
+        const first = user.adminIfFirst === true && this.#sql(`SELECT 1 FROM users LIMIT 1`).get() === undefined;
+        const role = first ? 'admin' : (user.role ?? 'member');
+        this.#sql(
+          `INSERT INTO users (id, username, display_name, password_hash, created_at, role) VALUES (?, ?, ?, ?, ?, ?)`,
+        ).run(user.id, user.username.toLowerCase(), user.displayName, user.passwordHash, user.createdAt, role);
+        return { status: 'created' as const, role };
+      });
     } catch (error) {
       if (isUniqueViolation(error)) throw new StoreError('conflict', 'username is taken', { cause: error });
       throw error;
     }
+  }
+
+  async changeAccount(change: AccountChange): Promise<{ revokedDeviceIds: string[] }> {
+    return this.#tx(() => {
+      const found = this.#sql(
+        `UPDATE users SET password_hash = COALESCE(?, password_hash), role = COALESCE(?, role),
+           deactivated_at = CASE WHEN ? THEN ? ELSE deactivated_at END
+         WHERE id = ? RETURNING 1`,
+      ).get(
+        change.passwordHash ?? null,
+        change.role ?? null,
+        change.deactivatedAt === undefined ? 0 : 1,
+        change.deactivatedAt ?? null,
+        change.userId,
+      );
+      if (found === undefined) throw new StoreError('not_found', 'no such user');
+      if (change.revokeDevices === undefined) return { revokedDeviceIds: [] };
+      return { revokedDeviceIds: this.#revokeDevicesOf(change.userId, change.at, change.revokeDevices.except) };
+    });
+  }
+
+  /** Revokes the user's live devices (but `except`) and forgets their push subscriptions. */
+  #revokeDevicesOf(userId: string, at: string, except?: string): string[] {
+    const rows = this.#sql(
+      `UPDATE devices SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL AND id != ?
+       RETURNING CAST(id AS TEXT) AS id`,
+    ).all(at, userId, except ?? 0) as { id: string }[];
+    const forget = this.#sql(`DELETE FROM push_subscriptions WHERE device_id = ?`);
+    for (const row of rows) forget.run(row.id);
+    return rows.map((row) => row.id);
+  }
+
+  async deleteAccount(deletion: AccountDeletion): Promise<{ revokedDeviceIds: string[]; entries: LogEntry[] }> {
+    return this.#tx(() => {
+      const { userId, at } = deletion;
+      const found = this.#sql(
+        `UPDATE users SET username = 'deleted-' || id, display_name = 'Deleted user', status_text = NULL,
+           password_hash = '', role = 'member', deleted_at = ? WHERE id = ? RETURNING 1`,
+      ).get(at, userId);
+      if (found === undefined) throw new StoreError('not_found', 'no such user');
+      const revokedDeviceIds = this.#revokeDevicesOf(userId, at);
+      this.#sql(`DELETE FROM push_subscriptions WHERE user_id = ?`).run(userId);
+      this.#sql(`DELETE FROM friendships WHERE user_id = @u OR friend_id = @u`).run({ u: userId });
+      this.#sql(`DELETE FROM friend_requests WHERE from_user_id = @u OR to_user_id = @u`).run({ u: userId });
+      this.#sql(`DELETE FROM blocks WHERE blocker_id = @u OR blocked_id = @u`).run({ u: userId });
+      this.#sql(`DELETE FROM invites WHERE created_by = ?`).run(userId);
+      if (deletion.eraseMessages) this.#sql(`DELETE FROM messages WHERE sender_id = ?`).run(userId);
+      return { revokedDeviceIds, entries: this.#appendAll(deletion.events, at) };
+    });
+  }
+
+  // ------------------------------------------------------------ invites
+
+  async createInvite(invite: InviteRecord): Promise<void> {
+    this.#sql(
+      `INSERT INTO invites (id, code_hash, created_by, created_at, expires_at, max_uses, uses, revoked_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      invite.id,
+      invite.codeHash,
+      invite.createdBy,
+      invite.createdAt,
+      invite.expiresAt,
+      invite.maxUses,
+      invite.uses,
+      invite.revokedAt ?? null,
+    );
+  }
+
+  async revokeInvite(inviteId: string, at: string): Promise<void> {
+    this.#sql(`UPDATE invites SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`).run(at, inviteId);
+  }
+
+  // ------------------------------------------------------------ blocks
+
+  async changeBlock(change: BlockChange): Promise<{ changed: boolean; entries: LogEntry[] }> {
+    return this.#tx(() => {
+      const result = change.blocked
+        ? this.#sql(`INSERT OR IGNORE INTO blocks (blocker_id, blocked_id, created_at) VALUES (?, ?, ?)`).run(
+            change.blockerId,
+            change.blockedId,
+            change.at,
+          )
+        : this.#sql(`DELETE FROM blocks WHERE blocker_id = ? AND blocked_id = ?`).run(
+            change.blockerId,
+            change.blockedId,
+          );
+      if (result.changes === 0) return { changed: false, entries: [] };
+      return { changed: true, entries: this.#appendAll(change.events, change.at) };
+    });
   }
 
   async updateProfile(userId: string, patch: ProfilePatch, events: readonly LogAppend[], at: string) {

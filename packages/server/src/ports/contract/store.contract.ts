@@ -15,10 +15,14 @@ import {
   memberAdded,
   memberRemoved,
   readUpdated,
+  userBlocked,
+  userUnblocked,
   userUpdated,
 } from '../../domain/log-appends.js';
 import type { FriendRequestRecord, Store } from '../store.js';
 import { describeAccountStoreContract } from './accounts.contract.js';
+import { describeBlockStoreContract } from './blocks.contract.js';
+import { describeInviteStoreContract } from './invites.contract.js';
 import { describeChannelStoreContract } from './channels.contract.js';
 import { dmOf, groupOf } from './fixtures.js';
 import { describeFriendStoreContract } from './friends.contract.js';
@@ -38,6 +42,8 @@ const EVENT_TYPE_SET: Record<EventType, true> = {
   'friend.added': true,
   'friend.removed': true,
   'user.updated': true,
+  'user.blocked': true,
+  'user.unblocked': true,
 };
 const EVENT_TYPES = Object.keys(EVENT_TYPE_SET);
 
@@ -49,6 +55,8 @@ export function describeStoreContract(
   skip: string | false = false,
 ): void {
   describeAccountStoreContract(name, makeHarness, skip);
+  describeInviteStoreContract(name, makeHarness, skip);
+  describeBlockStoreContract(name, makeHarness, skip);
   describeFriendStoreContract(name, makeHarness, skip);
   describeChannelStoreContract(name, makeHarness, skip);
   describeMessageStoreContract(name, makeHarness, skip);
@@ -227,6 +235,20 @@ export function describeStoreContract(
         expect(await next(b)).toEqual([{ seq: 11, type: 'friend.removed', userId: a }]);
         const annEvents = await next(a);
         expect(annEvents.at(-1)).toEqual({ seq: 11, type: 'friend.removed', userId: b });
+
+        // user.blocked, user.unblocked: the blocker's devices only
+        await store.changeBlock({ blockerId: c, blockedId: a, blocked: true, at: at(11), events: [userBlocked(c, a)] });
+        await store.changeBlock({
+          blockerId: c,
+          blockedId: a,
+          blocked: false,
+          at: at(12),
+          events: [userUnblocked(c, a)],
+        });
+        expect(await next(c)).toEqual([
+          { seq: 4, type: 'user.blocked', userId: a },
+          { seq: 5, type: 'user.unblocked', userId: a },
+        ]);
 
         // Every event type of the protocol went through this test.
         const seen = new Set<string>();
