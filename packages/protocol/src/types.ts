@@ -95,6 +95,8 @@ export interface AuthResult {
   user: User;
   token: string;
   deviceId: string;
+  /** Your server-wide role (the first account of a server is its admin). */
+  role: UserRole;
 }
 
 /** Bodies of the update-log events (the per-user "message sync queue"). */

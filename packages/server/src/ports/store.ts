@@ -100,13 +100,16 @@ export interface NewUser {
   role?: UserRole;
   /** The user becomes 'admin' if no other user exists at the moment of the commit (decided there). */
   adminIfFirst?: boolean;
+  /** Created only if no other user exists at the moment of the commit (`stale` otherwise). */
+  onlyIfFirst?: boolean;
   /** The invite the sign-up redeems, consumed in the same transaction. */
   invite?: InviteUse;
 }
 
 /**
  * `created` with the role the user got; `stale` (nothing written) when the invite's uses were no
- * longer `expectedUses` (another sign-up took one meanwhile) or the invite is gone or revoked.
+ * longer `expectedUses` (another sign-up took one meanwhile) or the invite is gone or revoked, or
+ * with `onlyIfFirst` when another user exists.
  */
 export type CreateUserResult = { status: 'created'; role: UserRole } | { status: 'stale' };
 

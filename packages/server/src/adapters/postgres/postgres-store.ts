@@ -293,11 +293,17 @@ export class PostgresStore implements Store {
         if (taken.rowCount === 0) return { status: 'stale' as const };
       }
       let role = user.role ?? 'member';
-      if (user.adminIfFirst === true) {
-        // Concurrent first sign-ups wait here in turn, so only the first sees no user.
-        await c.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`${FIRST_USER_LOCK}:${this.#schema ?? ''}`]);
-        const { rows } = await c.query(`SELECT 1 FROM users LIMIT 1`);
-        if (rows.length === 0) role = 'admin';
+      if (user.adminIfFirst === true || user.onlyIfFirst === true) {
+        const anyUser = async () => (await c.query(`SELECT 1 FROM users LIMIT 1`)).rows.length > 0;
+        // Once there are users there always will be (rows stay when accounts are deleted): only
+        // sign-ups on an empty store wait for each other here, so only the first sees no user.
+        let first = !(await anyUser());
+        if (first) {
+          await c.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`${FIRST_USER_LOCK}:${this.#schema ?? ''}`]);
+          first = !(await anyUser());
+        }
+        if (user.onlyIfFirst === true && !first) return { status: 'stale' as const };
+        if (first && user.adminIfFirst === true) role = 'admin';
       }
       await c.query(
         `INSERT INTO users (id, username, display_name, password_hash, created_at, role) VALUES ($1, $2, $3, $4, $5, $6)`,

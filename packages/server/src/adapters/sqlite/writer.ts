@@ -169,8 +169,9 @@ export class SqliteWriter implements WriterSide {
           ).run(user.invite.inviteId, user.invite.expectedUses);
           if (taken.changes === 0) return { status: 'stale' as const };
         }
-        const first = user.adminIfFirst === true && this.#sql(`SELECT 1 FROM users LIMIT 1`).get() === undefined;
-        const role = first ? 'admin' : (user.role ?? 'member');
+        const first = this.#sql(`SELECT 1 FROM users LIMIT 1`).get() === undefined;
+        if (user.onlyIfFirst === true && !first) return { status: 'stale' as const };
+        const role = first && user.adminIfFirst === true ? 'admin' : (user.role ?? 'member');
         this.#sql(
           `INSERT INTO users (id, username, display_name, password_hash, created_at, role) VALUES (?, ?, ?, ?, ?, ?)`,
         ).run(user.id, user.username.toLowerCase(), user.displayName, user.passwordHash, user.createdAt, role);

@@ -112,6 +112,14 @@ export function describeAccountStoreContract(
         expect(roles.filter((role) => role === 'member')).toHaveLength(3);
       });
 
+      it('creates an onlyIfFirst user on an empty store only, once among concurrent ones', async () => {
+        const results = await Promise.all(
+          ['f1', 'f2', 'f3'].map((name) => store.createUser(newUser(name, { onlyIfFirst: true, adminIfFirst: true }))),
+        );
+        expect(results.filter((r) => r.status === 'created')).toEqual([{ status: 'created', role: 'admin' }]);
+        expect(await store.createUser(newUser('f4', { onlyIfFirst: true }))).toEqual({ status: 'stale' });
+      });
+
       it('does not make a later sign-up admin', async () => {
         await user('first');
         expect(await store.createUser(newUser('second', { adminIfFirst: true }))).toEqual({
