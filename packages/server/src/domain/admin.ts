@@ -149,3 +149,58 @@ function adminUser(record: UserRecord): AdminUser {
   if (record.deactivatedAt !== undefined) user.deactivatedAt = record.deactivatedAt;
   return user;
 }
+
+/**
+ * What `npm run admin` does on a data directory or database, with no server call and no signed-in
+ * administrator (the way to a first administrator, or back to one). Tokens it revokes are refused
+ * at once; sockets that are open stay so until they reconnect (the admin API closes them at once).
+ */
+export class AdminCommands {
+  constructor(
+    private readonly store: Pick<AccountStore, 'createUser' | 'findUserByUsername' | 'changeAccount' | 'listAccounts'>,
+    private readonly ids: IdGenerator,
+    private readonly clock: Clock,
+    private readonly passwordHashCost = 15,
+  ) {}
+
+  async #find(username: string): Promise<UserRecord> {
+    const record = await storeCall(this.store.findUserByUsername(username));
+    if (record === undefined || record.deletedAt !== undefined) fail('not_found', `no user named ${username}`);
+    return record;
+  }
+
+  async createAdmin(username: string, password: string): Promise<void> {
+    await storeCall(
+      this.store.createUser({
+        id: this.ids.next(),
+        username,
+        displayName: username,
+        passwordHash: await hashPassword(password, this.passwordHashCost),
+        createdAt: isoNow(this.clock),
+        role: 'admin',
+      }),
+    );
+  }
+
+  async setRole(username: string, role: UserRole): Promise<void> {
+    const record = await this.#find(username);
+    await storeCall(this.store.changeAccount({ userId: record.id, role, at: isoNow(this.clock) }));
+  }
+
+  /** Also signs every device of the account out. */
+  async resetPassword(username: string, password: string): Promise<void> {
+    const record = await this.#find(username);
+    await storeCall(
+      this.store.changeAccount({
+        userId: record.id,
+        passwordHash: await hashPassword(password, this.passwordHashCost),
+        revokeDevices: {},
+        at: isoNow(this.clock),
+      }),
+    );
+  }
+
+  async list(prefix: string, limit: number): Promise<AdminUser[]> {
+    return (await storeCall(this.store.listAccounts({ prefix, limit }))).map(adminUser);
+  }
+}

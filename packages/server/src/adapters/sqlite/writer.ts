@@ -34,6 +34,7 @@ import {
 } from '../../ports/store.js';
 import type { PushSubscriptionRecord } from '../../ports/push.js';
 import { sameMembers, samePair, toUser, type UserRow } from '../sql-rows.js';
+import { applyAccountChange, insertUser, revokeDevicesOf } from './accounts-sql.js';
 import { JSON_IDS, openDatabase } from './connection.js';
 import { LongTexts, longTextBytes, TextsOnDiskMark } from './long-texts.js';
 import { SqliteReader, USER_COLUMNS } from './reader.js';
@@ -161,56 +162,11 @@ export class SqliteWriter implements WriterSide {
   // ------------------------------------------------------------ accounts
 
   async createUser(user: NewUser): Promise<CreateUserResult> {
-    try {
-      return this.#tx(() => {
-        if (user.invite !== undefined) {
-          const taken = this.#sql(
-            `UPDATE invites SET uses = uses + 1 WHERE id = ? AND uses = ? AND revoked_at IS NULL`,
-          ).run(user.invite.inviteId, user.invite.expectedUses);
-          if (taken.changes === 0) return { status: 'stale' as const };
-        }
-        const first = this.#sql(`SELECT 1 FROM users LIMIT 1`).get() === undefined;
-        if (user.onlyIfFirst === true && !first) return { status: 'stale' as const };
-        const role = first && user.adminIfFirst === true ? 'admin' : (user.role ?? 'member');
-        this.#sql(
-          `INSERT INTO users (id, username, display_name, password_hash, created_at, role) VALUES (?, ?, ?, ?, ?, ?)`,
-        ).run(user.id, user.username.toLowerCase(), user.displayName, user.passwordHash, user.createdAt, role);
-        return { status: 'created' as const, role };
-      });
-    } catch (error) {
-      if (isUniqueViolation(error)) throw new StoreError('conflict', 'username is taken', { cause: error });
-      throw error;
-    }
+    return this.#tx(() => insertUser(this.#session, user));
   }
 
   async changeAccount(change: AccountChange): Promise<{ revokedDeviceIds: string[] }> {
-    return this.#tx(() => {
-      const found = this.#sql(
-        `UPDATE users SET password_hash = COALESCE(?, password_hash), role = COALESCE(?, role),
-           deactivated_at = CASE WHEN ? THEN ? ELSE deactivated_at END
-         WHERE id = ? RETURNING 1`,
-      ).get(
-        change.passwordHash ?? null,
-        change.role ?? null,
-        change.deactivatedAt === undefined ? 0 : 1,
-        change.deactivatedAt ?? null,
-        change.userId,
-      );
-      if (found === undefined) throw new StoreError('not_found', 'no such user');
-      if (change.revokeDevices === undefined) return { revokedDeviceIds: [] };
-      return { revokedDeviceIds: this.#revokeDevicesOf(change.userId, change.at, change.revokeDevices.except) };
-    });
-  }
-
-  /** Revokes the user's live devices (but `except`) and forgets their push subscriptions. */
-  #revokeDevicesOf(userId: string, at: string, except?: string): string[] {
-    const rows = this.#sql(
-      `UPDATE devices SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL AND id != ?
-       RETURNING CAST(id AS TEXT) AS id`,
-    ).all(at, userId, except ?? 0) as { id: string }[];
-    const forget = this.#sql(`DELETE FROM push_subscriptions WHERE device_id = ?`);
-    for (const row of rows) forget.run(row.id);
-    return rows.map((row) => row.id);
+    return this.#tx(() => applyAccountChange(this.#session, change));
   }
 
   async deleteAccount(deletion: AccountDeletion): Promise<{ revokedDeviceIds: string[]; entries: LogEntry[] }> {
@@ -221,7 +177,7 @@ export class SqliteWriter implements WriterSide {
            password_hash = '', role = 'member', deleted_at = ? WHERE id = ? RETURNING 1`,
       ).get(at, userId);
       if (found === undefined) throw new StoreError('not_found', 'no such user');
-      const revokedDeviceIds = this.#revokeDevicesOf(userId, at);
+      const revokedDeviceIds = revokeDevicesOf(this.#session, userId, at);
       this.#sql(`DELETE FROM push_subscriptions WHERE user_id = ?`).run(userId);
       this.#sql(`DELETE FROM friendships WHERE user_id = @u OR friend_id = @u`).run({ u: userId });
       this.#sql(`DELETE FROM friend_requests WHERE from_user_id = @u OR to_user_id = @u`).run({ u: userId });
