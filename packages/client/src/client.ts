@@ -72,6 +72,8 @@ export interface ClientEvents {
   friend: FriendEvent;
   /** A user's profile changed (this user's, a friend's, a DM partner's or a group co-member's). */
   user: User;
+  /** This user blocked or unblocked someone (on this device or another). */
+  block: { userId: string; blocked: boolean };
   /** Every applied log event, after the typed event above. */
   event: SyncEvent;
   /** An outbox message changed state (pending -> sent | failed, failed -> pending). */
@@ -466,6 +468,10 @@ export class ParleyClient {
         break;
       case 'user.updated':
         this.#events.emit('user', event.user);
+        break;
+      case 'user.blocked':
+      case 'user.unblocked':
+        this.#events.emit('block', { userId: event.userId, blocked: event.type === 'user.blocked' });
         break;
     }
     this.#events.emit('event', event);
