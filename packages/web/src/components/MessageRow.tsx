@@ -4,6 +4,8 @@ import { useI18n } from '../i18n';
 import { channelHref } from '../route';
 import { Avatar } from './Avatar';
 import { Icon } from './Icon';
+import { BlockedPlaceholder } from './BlockedPlaceholder';
+import { useIsBlocked } from './BlockButton';
 import type { Row } from './MessageList';
 
 const urlPattern = /\bhttps?:\/\/[^\s<>"']+[^\s<>"'.,;:!?)\]]/giu;
@@ -48,11 +50,13 @@ export const MessageRow = memo(function MessageRow({
   const { t } = i18n;
   const [expanded, setExpanded] = useState(false);
   const [showReaders, setShowReaders] = useState(false);
+  const [revealed, setRevealed] = useState(false);
   const mine = row.kind === 'out' || row.mine;
   const text = row.kind === 'msg' ? row.message.text : row.item.text;
   const at = row.kind === 'msg' ? row.message.createdAt : row.item.queuedAt;
   const senderId = row.kind === 'msg' ? row.message.senderId : '';
   const sender = users[senderId];
+  const hidden = useIsBlocked(senderId) && !mine && !revealed;
   const senderName = sender?.displayName || sender?.username || '…';
   const isGroup = channel.kind === 'group';
   const showHeader = isGroup && !mine && !row.grouped;
@@ -118,10 +122,14 @@ export const MessageRow = memo(function MessageRow({
       <div className="msg-body">
         {showHeader && <div className="sender">{senderName}</div>}
         <div className="bubble">
-          <span className="text" dir="auto" lang={hangul.test(shown) ? 'ko' : undefined}>
-            {linkify(shown)}
-          </span>
-          {long && (
+          {hidden ? (
+            <BlockedPlaceholder onReveal={() => setRevealed(true)} />
+          ) : (
+            <span className="text" dir="auto" lang={hangul.test(shown) ? 'ko' : undefined}>
+              {linkify(shown)}
+            </span>
+          )}
+          {long && !hidden && (
             <button
               type="button"
               className="link-btn more"
