@@ -1,21 +1,31 @@
 /** Typed REST client for every endpoint of the public API v1. Errors are ChatError with the server's code. */
 import { ChatError, compareIds, isErrorCode } from '@parley/protocol';
 import type {
+  AdminUser,
+  AdminUserPage,
+  AuthConfig,
   AuthResult,
+  Block,
   Channel,
   ChannelInfo,
   ChannelPage,
+  CreatedInvite,
+  Device,
   ErrorCode,
   Friend,
   FriendRequest,
   GatewayInfo,
   HistoryPage,
+  Invite,
   MentionsPage,
+  MeResult,
   Message,
   Presence,
   SearchPage,
+  ServerStats,
   SyncPage,
   User,
+  UserRole,
 } from '@parley/protocol';
 
 /** The subset of `fetch` the SDK uses; the global one in browsers and Node 20. */
@@ -43,6 +53,19 @@ export interface SignupInput {
   password: string;
   displayName?: string;
   deviceName?: string;
+  /** Needed when the server's sign-up mode is `invite` (GET /v1/auth/config). */
+  inviteCode?: string;
+}
+export interface PasswordChange {
+  currentPassword: string;
+  newPassword: string;
+  /** Keep your other devices signed in (by default they are signed out). */
+  keepOtherDevices?: boolean;
+}
+export interface AdminUserQuery {
+  query?: string;
+  after?: string;
+  limit?: number;
 }
 export interface LoginInput {
   username: string;
@@ -108,6 +131,80 @@ export class ParleyApi {
         query: { userIds: userIds.join(',') },
       })
     ).presence;
+  }
+
+  // ---- accounts: sign-up mode, your account, devices, blocks, invites ----
+  /** Who may sign up here (no sign-in needed). */
+  authConfig(): Promise<AuthConfig> {
+    return this.request('GET', '/v1/auth/config', { auth: false });
+  }
+  /** Your profile and your server-wide role. */
+  account(): Promise<MeResult> {
+    return this.request('GET', '/v1/me');
+  }
+  /** Other devices are signed out unless `keepOtherDevices`. */
+  async changePassword(input: PasswordChange): Promise<void> {
+    await this.request('POST', '/v1/me/password', { body: input });
+  }
+  async devices(): Promise<Device[]> {
+    return (await this.request<{ devices: Device[] }>('GET', '/v1/me/devices')).devices;
+  }
+  async signOutDevice(deviceId: string): Promise<void> {
+    await this.request('DELETE', `/v1/me/devices/${enc(deviceId)}`);
+  }
+  async signOutOtherDevices(): Promise<void> {
+    await this.request('POST', '/v1/me/devices/sign-out-others');
+  }
+  /** Deletes your account for good (asks for your password). */
+  async deleteAccount(password: string): Promise<void> {
+    await this.request('DELETE', '/v1/me', { body: { password } });
+  }
+  /** Your data (profile, devices, friends, blocks, every message you sent) as JSON text. */
+  exportData(): Promise<string> {
+    return this.request('GET', '/v1/me/export', { raw: true });
+  }
+  async blocks(): Promise<Block[]> {
+    return (await this.request<{ blocks: Block[] }>('GET', '/v1/me/blocks')).blocks;
+  }
+  async block(userId: string): Promise<void> {
+    await this.request('PUT', `/v1/me/blocks/${enc(userId)}`);
+  }
+  async unblock(userId: string): Promise<void> {
+    await this.request('DELETE', `/v1/me/blocks/${enc(userId)}`);
+  }
+  createInvite(options: { expiresInHours?: number; maxUses?: number } = {}): Promise<CreatedInvite> {
+    return this.request('POST', '/v1/invites', { body: options });
+  }
+  async invites(): Promise<Invite[]> {
+    return (await this.request<{ invites: Invite[] }>('GET', '/v1/invites')).invites;
+  }
+  async revokeInvite(inviteId: string): Promise<void> {
+    await this.request('DELETE', `/v1/invites/${enc(inviteId)}`);
+  }
+
+  // ---- administration (administrators only; everyone else gets `forbidden`) ----
+  adminUsers(query: AdminUserQuery = {}): Promise<AdminUserPage> {
+    return this.request('GET', '/v1/admin/users', { query: { ...query } });
+  }
+  async adminCreateUser(input: {
+    username: string;
+    password: string;
+    displayName?: string;
+    role?: UserRole;
+  }): Promise<AdminUser> {
+    return (await this.request<{ user: AdminUser }>('POST', '/v1/admin/users', { body: input })).user;
+  }
+  async adminUpdateUser(userId: string, patch: { role?: UserRole; deactivated?: boolean }): Promise<AdminUser> {
+    return (await this.request<{ user: AdminUser }>('PATCH', `/v1/admin/users/${enc(userId)}`, { body: patch })).user;
+  }
+  async adminResetPassword(userId: string, newPassword: string): Promise<void> {
+    await this.request('POST', `/v1/admin/users/${enc(userId)}/password`, { body: { newPassword } });
+  }
+  async adminDeleteUser(userId: string): Promise<void> {
+    await this.request('DELETE', `/v1/admin/users/${enc(userId)}`);
+  }
+  adminStats(days?: number): Promise<ServerStats> {
+    return this.request('GET', '/v1/admin/stats', { query: { days } });
   }
 
   // ---- friends ----
@@ -280,7 +377,7 @@ export class ParleyApi {
   async request<T>(
     method: string,
     path: string,
-    options: { body?: unknown; query?: Query; auth?: boolean } = {},
+    options: { body?: unknown; query?: Query; auth?: boolean; raw?: boolean } = {},
   ): Promise<T> {
     let url = this.baseUrl + path;
     if (options.query) {
@@ -313,6 +410,7 @@ export class ParleyApi {
     } finally {
       clearTimeout(timer);
     }
+    if (options.raw && status >= 200 && status < 300) return text as T;
     const body = parseJson(text);
     if (status >= 200 && status < 300) return body as T;
     throw errorFromResponse(status, body, `${method} ${path}`);

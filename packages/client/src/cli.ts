@@ -32,6 +32,10 @@ const HELP = `Commands:
   /friend <username>        send a friend request
   /requests                 pending friend requests; /accept <n> accepts one
   /me [display name]        show (or set) your profile
+  /devices                  your signed-in devices; /signout <n> signs one out,
+                            /signout others every device but this one
+  /password <current> <new> change your password (your other devices are signed out)
+  /block <username>         block someone; /unblock <username>; /blocks lists them
   /status                   connection state, sync position, outbox
   /retry                    resend messages that failed
   /logout                   log this device out;  /quit (or Ctrl-D) to exit
@@ -126,6 +130,7 @@ class ChatApp {
   #current: Channel | undefined;
   #history: Message[] = [];
   #requests: { id: string; from: User }[] = [];
+  #devices: { id: string; name: string }[] = [];
   readonly #typingShown = new Map<string, number>();
 
   constructor(term: Terminal, client: ParleyClient) {
@@ -411,6 +416,50 @@ class ChatApp {
         if (arg) this.#me = await api.updateMe({ displayName: arg });
         else this.#me = await api.me();
         this.#term.print(`  ${this.#me.displayName} (@${this.#me.username}) id ${this.#me.id}`);
+        return;
+      }
+      case 'devices': {
+        const devices = await api.devices();
+        this.#devices = devices;
+        devices.forEach((d, i) =>
+          this.#term.print(
+            `  ${i + 1}. ${d.name}${d.current ? ' (this device)' : ''} - last used ${new Date(d.lastUsedAt).toLocaleString()}`,
+          ),
+        );
+        return;
+      }
+      case 'signout': {
+        if (arg === 'others') {
+          await api.signOutOtherDevices();
+          this.#term.print('* signed out every other device');
+          return;
+        }
+        const device = this.#devices[Number(arg) - 1];
+        if (!device) throw new Error('usage: /signout <n> (see /devices) or /signout others');
+        await api.signOutDevice(device.id);
+        this.#term.print(`* signed out ${device.name}`);
+        return;
+      }
+      case 'password': {
+        const [currentPassword, newPassword] = rest;
+        if (!currentPassword || !newPassword) throw new Error('usage: /password <current> <new>');
+        await api.changePassword({ currentPassword, newPassword });
+        this.#term.print('* password changed; your other devices are signed out');
+        return;
+      }
+      case 'block':
+      case 'unblock': {
+        const user = await this.#findUser(arg);
+        if (command === 'block') await api.block(user.id);
+        else await api.unblock(user.id);
+        this.#term.print(`* ${command}ed @${user.username}`);
+        return;
+      }
+      case 'blocks': {
+        const blocks = await api.blocks();
+        if (blocks.length === 0) this.#term.print('  nobody blocked');
+        for (const b of blocks)
+          this.#term.print(`  @${b.user.username} since ${new Date(b.createdAt).toLocaleString()}`);
         return;
       }
       case 'status': {

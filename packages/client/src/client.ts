@@ -94,6 +94,8 @@ export interface ClientEvents {
   reaction: ReactionEvent;
   /** A queued edit, delete or reaction changed state (added as pending, then done or failed). */
   change: PendingChange;
+  /** This user blocked or unblocked someone (on this device or another). */
+  block: { userId: string; blocked: boolean };
   /** Every applied log event, after the typed event above. */
   event: SyncEvent;
   /** An outbox message changed state (pending -> sent | failed, failed -> pending). */
@@ -519,6 +521,10 @@ export class ParleyClient {
       case 'reaction.added':
       case 'reaction.removed':
         this.#events.emit('reaction', event);
+        break;
+      case 'user.blocked':
+      case 'user.unblocked':
+        this.#events.emit('block', { userId: event.userId, blocked: event.type === 'user.blocked' });
         break;
     }
     this.#events.emit('event', event);

@@ -17,7 +17,16 @@ export type {
   TypingUpdate,
 } from './client.js';
 export { ParleyApi, errorFromCode, errorFromResponse } from './api.js';
-export type { ApiOptions, FetchLike, HistoryQuery, LoginInput, ProfilePatch, SignupInput } from './api.js';
+export type {
+  AdminUserQuery,
+  ApiOptions,
+  FetchLike,
+  HistoryQuery,
+  LoginInput,
+  PasswordChange,
+  ProfilePatch,
+  SignupInput,
+} from './api.js';
 export { Backoff } from './backoff.js';
 export type { BackoffOptions } from './backoff.js';
 export { Emitter, ObservableValue } from './emitter.js';

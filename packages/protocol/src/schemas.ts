@@ -56,6 +56,8 @@ export const signupBody = z.object({
   password,
   displayName: displayName.optional(),
   deviceName: deviceName.optional(),
+  /** Needed when the server's sign-up mode is `invite`. */
+  inviteCode: z.string().min(1).max(128).optional(),
 });
 export const loginBody = z.object({
   username,
@@ -129,6 +131,41 @@ export const pushSubscriptionBody = z.object({
   keys: z.object({ p256dh: z.string().min(1).max(256), auth: z.string().min(1).max(64) }),
 });
 export const pushEndpointBody = z.object({ endpoint: z.string().min(1).max(2048) });
+
+// ---- accounts: own account, invites, administration
+export const passwordChangeBody = z.object({
+  currentPassword: z.string().min(1).max(limits.maxPasswordLength),
+  newPassword: password,
+  /** Keep your other devices signed in (they are signed out by default). */
+  keepOtherDevices: z.boolean().default(false),
+});
+export const accountDeleteBody = z.object({ password: z.string().min(1).max(limits.maxPasswordLength) });
+export const inviteBody = z.object({
+  /** 1 hour to 90 days; 7 days by default. */
+  expiresInHours: z
+    .number()
+    .int()
+    .min(1)
+    .max(90 * 24)
+    .default(7 * 24),
+  maxUses: z.number().int().min(1).max(1000).default(1),
+});
+export const adminUsersQuery = z.object({
+  query: z.string().max(32).default(''),
+  after: z.string().max(32).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+});
+export const adminCreateUserBody = z.object({
+  username,
+  password,
+  displayName: displayName.optional(),
+  role: z.enum(['admin', 'member']).default('member'),
+});
+export const adminUserPatch = z
+  .object({ role: z.enum(['admin', 'member']).optional(), deactivated: z.boolean().optional() })
+  .strict();
+export const adminPasswordBody = z.object({ newPassword: password });
+export const adminStatsQuery = z.object({ days: z.coerce.number().int().min(1).max(90).default(30) });
 
 export const helloFrame = z.object({
   op: z.literal('hello'),

@@ -130,6 +130,8 @@ export interface AuthResult {
   user: User;
   token: string;
   deviceId: string;
+  /** Your server-wide role (the first account of a server is its admin). */
+  role: UserRole;
 }
 
 /** Bodies of the update-log events (the per-user "message sync queue"). */
@@ -152,7 +154,11 @@ export type EventBody =
   /** `userId` reacted with `emoji`: adding it to a set twice changes nothing. */
   | { type: 'reaction.added'; channelId: string; messageId: string; emoji: string; userId: string }
   /** `userId` took back `emoji`: removing it from a set twice changes nothing. */
-  | { type: 'reaction.removed'; channelId: string; messageId: string; emoji: string; userId: string };
+  | { type: 'reaction.removed'; channelId: string; messageId: string; emoji: string; userId: string }
+  /** You blocked `userId` (on another of your devices, or this one): sent to your own devices only. */
+  | { type: 'user.blocked'; userId: string }
+  /** You unblocked `userId`: sent to your own devices only. */
+  | { type: 'user.unblocked'; userId: string };
 
 export type EventType = EventBody['type'];
 
@@ -220,6 +226,86 @@ export interface PushPayload {
   body: string;
   channelId: string;
   messageId: string;
+}
+
+// ---- accounts: sign-up modes, invites, devices, blocking, administration ----
+
+/** Who may create an account: anyone, holders of an invite code, or administrators only. */
+export type SignupMode = 'open' | 'invite' | 'closed';
+/** A server-wide role (not a channel role). */
+export type UserRole = 'admin' | 'member';
+
+/** GET /v1/auth/config: what the sign-up form needs to know before anyone is signed in. */
+export interface AuthConfig {
+  signup: SignupMode;
+}
+
+/** GET /v1/me: your profile and your server-wide role. */
+export interface MeResult {
+  user: User;
+  role: UserRole;
+}
+
+/** One signed-in device of yours (GET /v1/me/devices). */
+export interface Device {
+  id: string;
+  name: string;
+  createdAt: string;
+  /** When its token was last used (renewed at most hourly), or its creation. */
+  lastUsedAt: string;
+  /** The device this request came from. */
+  current: boolean;
+}
+
+/** An invite as listed (the code itself is shown once, when it is created). */
+export interface Invite {
+  id: string;
+  createdBy: string;
+  createdAt: string;
+  expiresAt: string;
+  maxUses: number;
+  uses: number;
+  revoked: boolean;
+}
+
+/** POST /v1/invites: the invite, its code, and the web app's link for it. */
+export interface CreatedInvite {
+  invite: Invite;
+  code: string;
+  /** A path on this server (`/#/invite/<code>`) that opens sign-up with the code filled in. */
+  link: string;
+}
+
+/** Someone you blocked (GET /v1/me/blocks). */
+export interface Block {
+  user: User;
+  createdAt: string;
+}
+
+/** A user as administrators see them. */
+export interface AdminUser extends User {
+  role: UserRole;
+  createdAt: string;
+  lastSeenAt?: string;
+  deactivatedAt?: string;
+}
+
+/** GET /v1/admin/users: a page by username; pass `nextAfter` as `after` for the next one. */
+export interface AdminUserPage {
+  users: AdminUser[];
+  nextAfter?: string;
+}
+
+/** GET /v1/admin/stats. */
+export interface ServerStats {
+  users: number;
+  deactivatedUsers: number;
+  /** Sockets open on the gateways of the fleet (as they last announced themselves). */
+  connections: number;
+  /** Messages per UTC day, the last `days` days, oldest first (days without messages included). */
+  messagesPerDay: { day: string; count: number }[];
+  /** Bytes the store takes on disk (SQLite files, or the PostgreSQL database's size). */
+  storageBytes: number;
 }
 
 // ---- WebSocket frames ----

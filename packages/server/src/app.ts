@@ -18,6 +18,10 @@ import { registerSecurityHeaders } from './api/security-headers.js';
 import type { ServerConfig } from './config/config.js';
 import { AccessLimits } from './domain/access-limits.js';
 import { AccountService } from './domain/accounts.js';
+import { AdminService } from './domain/admin.js';
+import { BlockService } from './domain/blocks.js';
+import { ExportService } from './domain/export.js';
+import { InviteService } from './domain/invites.js';
 import { ChannelService } from './domain/channels.js';
 import { systemClock, type Clock } from './domain/clock.js';
 import { EventRouter } from './domain/events.js';
@@ -185,16 +189,30 @@ export async function createServer(
   );
   const rateLimiter = overrides.rateLimiter ?? (await openRateLimiter(config));
   const accessLimits = new AccessLimits(rateLimiter, config.rateLimits);
-  const accounts = new AccountService(store, ids, clock, accessLimits, config.passwordHashCost, config.tokenLifetimeMs);
-  const channels = new ChannelService(store, events, presence, ids, clock);
-  const friends = new FriendService(store, events, presence, ids, clock);
+  const accounts = new AccountService(
+    store,
+    ids,
+    clock,
+    accessLimits,
+    { signup: config.accounts.signup, deletedAccountMessages: config.accounts.deletedAccountMessages },
+    live,
+    events,
+    config.passwordHashCost,
+    config.tokenLifetimeMs,
+  );
+  const blocks = new BlockService(store, events, clock);
+  const invites = new InviteService(store, ids, clock, config.accounts.memberInvites);
+  const admin = new AdminService(store, accounts, registry, ids, clock, config.passwordHashCost);
+  const accountExport = new ExportService(store, clock);
+  const channels = new ChannelService(store, events, presence, ids, clock, blocks);
+  const friends = new FriendService(store, events, presence, ids, clock, blocks);
   const profiles = new ProfileService(store, events, clock);
   const keys = await vapidKeys(config);
   if (keys === undefined) {
     log.warn('push notifications are off: set PARLEY_VAPID_PUBLIC_KEY and PARLEY_VAPID_PRIVATE_KEY');
   }
   const push = keys === undefined ? undefined : new PushService(store, presenceStore, pushQueue, log);
-  const messages = new MessageService(store, events, ids, clock, config.limits, log, metrics, push);
+  const messages = new MessageService(store, events, ids, clock, config.limits, log, metrics, push, blocks);
   const messageChanges = new MessageChangeService(store, events, clock, config.messageChanges);
   if (push !== undefined && keys !== undefined && hasRole(config, 'notifier')) {
     let provider = overrides.pushProvider;
@@ -288,7 +306,10 @@ export async function createServer(
       messageChanges,
       presence,
       search: new SearchService(store),
-      onLogout: (device) => live.deviceRevoked(device.userId, device.deviceId),
+      blocks,
+      invites,
+      admin,
+      accountExport,
       ...(keys === undefined ? {} : { push: { vapidPublicKey: keys.publicKey, subscriptions: store } }),
       pickGateway: async () => {
         const best = await discovery.pick();
@@ -340,6 +361,12 @@ export async function createServer(
   await registry.announce(status(), announceTtl);
   every(announceEveryMs, () => registry.announce(status(), announceTtl));
   log.info({ port, nodeId, storage: config.storage.kind, bus: config.bus.kind }, 'listening');
+  if (hasRole(config, 'api')) {
+    log.info(
+      { signup: config.accounts.signup, memberInvites: config.accounts.memberInvites },
+      `sign-up mode: ${config.accounts.signup} (${config.accounts.signupReason})`,
+    );
+  }
 
   let closing: Promise<void> | undefined;
   /**

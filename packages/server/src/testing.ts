@@ -36,6 +36,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       PARLEY_SEND_RATE: '1000',
       PARLEY_SEND_BURST: '1000',
       PARLEY_PASSWORD_HASH_COST: '10',
+      // Tests sign up freely; the other sign-up modes are tested by asking for them.
+      PARLEY_SIGNUP: 'open',
       // Tests sign many users up and in from one address.
       PARLEY_SIGNUP_LIMIT: '1000000',
       PARLEY_LOGIN_LIMIT: '1000000',
@@ -102,6 +104,8 @@ export async function spawnServerProcess(
     PARLEY_SEND_RATE: '1000',
     PARLEY_SEND_BURST: '1000',
     PARLEY_PASSWORD_HASH_COST: '10',
+    // Tests sign up freely; the other sign-up modes are tested by asking for them.
+    PARLEY_SIGNUP: 'open',
     // Tests sign many users up and in from one address.
     PARLEY_SIGNUP_LIMIT: '1000000',
     PARLEY_LOGIN_LIMIT: '1000000',

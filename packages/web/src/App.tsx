@@ -1,6 +1,6 @@
 import { ChatError } from '@parley/protocol';
 import { ParleyClient, WebStorage } from '@parley/client';
-import type { User } from '@parley/protocol';
+import type { SignupMode, User } from '@parley/protocol';
 import { useCallback, useEffect, useState } from 'react';
 import { AuthScreen } from './components/AuthScreen';
 import { ChatApp } from './components/ChatApp';
@@ -57,6 +57,12 @@ function forgetDrafts(userId: string): void {
   }
 }
 
+/** The code of an invite link's hash (`#/invite/<code>`). */
+function inviteFromHash(hash: string): string | undefined {
+  const m = /^#\/invite\/([^/?#]+)/.exec(hash);
+  return m ? decodeURIComponent(m[1]!) : undefined;
+}
+
 function startStore(user: User): ChatStore {
   const store = new ChatStore(sdkBackend(client, user.id), user);
   store.start();
@@ -105,11 +111,28 @@ export function App() {
     });
   }, [store]);
 
-  const onAuth = useCallback(async (mode: 'login' | 'signup', username: string, password: string) => {
-    const result =
-      mode === 'signup' ? await client.signup({ username, password }) : await client.login({ username, password });
-    setPhase({ kind: 'signedIn', store: startStore(result.user) });
-  }, []);
+  // An invite link (`#/invite/<code>`) opens sign-up with its code filled in.
+  const [invite] = useState(() => inviteFromHash(window.location.hash));
+  const [signupMode, setSignupMode] = useState<SignupMode | undefined>();
+  useEffect(() => {
+    if (phase.kind !== 'signedOut') return;
+    client.api
+      .authConfig()
+      .then((config) => setSignupMode(config.signup))
+      .catch(() => undefined);
+  }, [phase.kind]);
+
+  const onAuth = useCallback(
+    async (mode: 'login' | 'signup', username: string, password: string, inviteCode?: string) => {
+      const result =
+        mode === 'signup'
+          ? await client.signup({ username, password, ...(inviteCode ? { inviteCode } : {}) })
+          : await client.login({ username, password });
+      if (inviteFromHash(window.location.hash) !== undefined) window.location.hash = '';
+      setPhase({ kind: 'signedIn', store: startStore(result.user) });
+    },
+    [],
+  );
 
   const onLogout = useCallback(async () => {
     if (phase.kind !== 'signedIn') return;
@@ -130,7 +153,7 @@ export function App() {
       </div>
     );
   }
-  if (phase.kind === 'signedOut') return <AuthScreen onSubmit={onAuth} />;
+  if (phase.kind === 'signedOut') return <AuthScreen onSubmit={onAuth} invite={invite} signupMode={signupMode} />;
   return (
     <StoreContext.Provider value={phase.store}>
       <ErrorBoundary area="app">

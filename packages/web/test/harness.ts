@@ -174,6 +174,8 @@ export async function startBuiltServer(env: Record<string, string> = {}): Promis
         ...process.env,
         PARLEY_LOG_LEVEL: 'info',
         PARLEY_PASSWORD_HASH_COST: '10',
+        // The suite signs people up freely; other sign-up modes are asked for by the test.
+        PARLEY_SIGNUP: 'open',
         // The suite signs many people up and in from one address.
         PARLEY_SIGNUP_LIMIT: '1000000',
         PARLEY_LOGIN_LIMIT: '1000000',

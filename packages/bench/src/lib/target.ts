@@ -91,7 +91,8 @@ export async function startParley(opts: ParleyOptions): Promise<Target> {
       PARLEY_LOG_LEVEL: 'warn',
       PARLEY_SEND_RATE: '1000000',
       PARLEY_SEND_BURST: '1000000',
-      // Every simulated user signs up and logs in from this one address.
+      // Every simulated user signs up (freely) and logs in from this one address.
+      PARLEY_SIGNUP: 'open',
       PARLEY_SIGNUP_LIMIT: '1000000',
       PARLEY_LOGIN_LIMIT: '1000000',
       ...opts.env,

@@ -2,10 +2,11 @@
  * Row shapes and row-to-port mappers shared by the SQL stores (SQLite and PostgreSQL read ids
  * back as decimal strings and times as ISO-8601 strings, so the rows look the same).
  */
-import type { Message, User } from '@parley/protocol';
+import type { Message, User, UserRole } from '@parley/protocol';
 import type {
   ChannelRecord,
   FriendPair,
+  InviteRecord,
   LogAppend,
   LogEntry,
   MemberRecord,
@@ -24,6 +25,35 @@ export interface UserRow {
   password_hash: string;
   created_at: string;
   last_seen_at: string | null;
+  role: UserRole;
+  deactivated_at: string | null;
+  deleted_at: string | null;
+}
+
+export interface InviteRow {
+  id: string;
+  code_hash: string;
+  created_by: string;
+  created_at: string;
+  expires_at: string;
+  /** PostgreSQL returns integers as numbers here (int columns). */
+  max_uses: number;
+  uses: number;
+  revoked_at: string | null;
+}
+
+export function toInviteRecord(row: InviteRow): InviteRecord {
+  const record: InviteRecord = {
+    id: row.id,
+    codeHash: row.code_hash,
+    createdBy: row.created_by,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    maxUses: Number(row.max_uses),
+    uses: Number(row.uses),
+  };
+  if (row.revoked_at !== null) record.revokedAt = row.revoked_at;
+  return record;
 }
 
 export interface MessageRow {
@@ -66,8 +96,15 @@ export function toUser(row: UserRow): User {
 }
 
 export function toUserRecord(row: UserRow): UserRecord {
-  const record: UserRecord = { ...toUser(row), passwordHash: row.password_hash, createdAt: row.created_at };
+  const record: UserRecord = {
+    ...toUser(row),
+    passwordHash: row.password_hash,
+    createdAt: row.created_at,
+    role: row.role,
+  };
   if (row.last_seen_at !== null) record.lastSeenAt = row.last_seen_at;
+  if (row.deactivated_at !== null) record.deactivatedAt = row.deactivated_at;
+  if (row.deleted_at !== null) record.deletedAt = row.deleted_at;
   return record;
 }
 

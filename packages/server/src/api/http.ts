@@ -6,6 +6,12 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { ChatError, type ErrorBody } from '@parley/protocol';
 import {
+  accountDeleteBody,
+  adminCreateUserBody,
+  adminPasswordBody,
+  adminStatsQuery,
+  adminUserPatch,
+  adminUsersQuery,
   channelsQuery,
   describeIssues,
   editBody,
@@ -13,9 +19,11 @@ import {
   groupPatch,
   historyQuery,
   id,
+  inviteBody,
   loginBody,
   mentionsQuery,
   memberRolePatch,
+  passwordChangeBody,
   profilePatch,
   pushEndpointBody,
   pushSubscriptionBody,
@@ -29,7 +37,12 @@ import {
   z,
 } from '@parley/protocol/schemas';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Readable } from 'node:stream';
 import type { AccountService } from '../domain/accounts.js';
+import type { AdminService } from '../domain/admin.js';
+import type { BlockService } from '../domain/blocks.js';
+import type { ExportService } from '../domain/export.js';
+import type { InviteService } from '../domain/invites.js';
 import type { ChannelService } from '../domain/channels.js';
 import { toChatError } from '../domain/errors.js';
 import type { FriendService } from '../domain/friends.js';
@@ -50,8 +63,10 @@ export interface ApiDeps {
   messageChanges: MessageChangeService;
   presence: PresenceService;
   search: SearchService;
-  /** Called after a device logged out, so gateways close its sockets. */
-  onLogout(device: DeviceRef): Promise<void>;
+  blocks: BlockService;
+  invites: InviteService;
+  admin: AdminService;
+  accountExport: ExportService;
   /** Web Push, when configured. */
   push?: { vapidPublicKey: string; subscriptions: PushSubscriptionStore };
   /** The gateway a client should connect to; undefined url means "this host". */
@@ -125,7 +140,20 @@ export const frameworkErrorOptions = {
 };
 
 export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<void> {
-  const { accounts, profiles, friends, channels, messages, messageChanges, presence, search } = deps;
+  const {
+    accounts,
+    profiles,
+    friends,
+    channels,
+    messages,
+    messageChanges,
+    presence,
+    search,
+    blocks,
+    invites,
+    admin,
+    accountExport,
+  } = deps;
 
   // Clients written by hand often send JSON without a content type (fetch says text/plain) or
   // an empty body with `content-type: application/json` on bodiless POSTs: accept both.
@@ -168,13 +196,13 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
     return reply.status(201).send(await accounts.signup(body, request.ip));
   });
   app.post('/v1/auth/login', async (request) => accounts.login(parse(loginBody, request.body), request.ip));
+  app.get('/v1/auth/config', async () => ({ signup: accounts.signupMode }));
   app.post('/v1/auth/logout', async (request, reply) => {
     const device = await auth(request);
     await accounts.logout(device);
-    await deps.onLogout(device);
     return reply.status(204).send();
   });
-  app.get('/v1/me', async (request) => ({ user: await accounts.getUser((await auth(request)).userId) }));
+  app.get('/v1/me', async (request) => accounts.me((await auth(request)).userId));
   app.patch('/v1/me', async (request) => {
     const { userId } = await auth(request);
     const patch = parse(profilePatch, request.body);
@@ -194,6 +222,103 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
     const { userIds } = parse(presenceQuery, request.query);
     const states = await presence.presenceFor(userId, userIds);
     return { presence: [...states].map(([userId, p]) => ({ userId, ...p })) };
+  });
+
+  // ---- your own account: password, devices, deletion, export, blocks
+  app.post('/v1/me/password', async (request, reply) => {
+    const device = await auth(request);
+    await accounts.changePassword(device, parse(passwordChangeBody, request.body));
+    return reply.status(204).send();
+  });
+  app.get('/v1/me/devices', async (request) => ({ devices: await accounts.devices(await auth(request)) }));
+  app.delete('/v1/me/devices/:id', async (request, reply) => {
+    const device = await auth(request);
+    await accounts.signOutDevice(device, parse(idParams, request.params).id);
+    return reply.status(204).send();
+  });
+  app.post('/v1/me/devices/sign-out-others', async (request, reply) => {
+    await accounts.signOutOthers(await auth(request));
+    return reply.status(204).send();
+  });
+  app.delete('/v1/me', async (request, reply) => {
+    const { userId } = await auth(request);
+    await accounts.deleteOwnAccount(userId, parse(accountDeleteBody, request.body).password);
+    return reply.status(204).send();
+  });
+  app.get('/v1/me/export', async (request, reply) => {
+    const { userId } = await auth(request);
+    const chunks = await accountExport.export(userId);
+    return reply
+      .header('content-type', 'application/json; charset=utf-8')
+      .header('content-disposition', `attachment; filename="parley-export-${userId}.json"`)
+      .header('cache-control', 'no-store')
+      .send(Readable.from(chunks));
+  });
+  app.get('/v1/me/blocks', async (request) => ({ blocks: await blocks.list((await auth(request)).userId) }));
+  app.put('/v1/me/blocks/:userId', async (request, reply) => {
+    const { userId } = await auth(request);
+    await blocks.block(userId, parse(userParams, request.params).userId);
+    return reply.status(204).send();
+  });
+  app.delete('/v1/me/blocks/:userId', async (request, reply) => {
+    const { userId } = await auth(request);
+    await blocks.unblock(userId, parse(userParams, request.params).userId);
+    return reply.status(204).send();
+  });
+
+  // ---- invites
+  app.post('/v1/invites', async (request, reply) => {
+    const { userId } = await auth(request);
+    return reply.status(201).send(await invites.create(userId, parse(inviteBody, request.body)));
+  });
+  app.get('/v1/invites', async (request) => ({ invites: await invites.list((await auth(request)).userId) }));
+  app.delete('/v1/invites/:id', async (request, reply) => {
+    const { userId } = await auth(request);
+    await invites.revoke(userId, parse(idParams, request.params).id);
+    return reply.status(204).send();
+  });
+
+  // ---- administration: every route answers `forbidden` to anyone but an administrator
+  const adminAuth = async (request: FastifyRequest): Promise<DeviceRef> => {
+    const device = await auth(request);
+    await admin.requireAdmin(device.userId);
+    return device;
+  };
+  app.get('/v1/admin/users', async (request) => {
+    await adminAuth(request);
+    return admin.listUsers(parse(adminUsersQuery, request.query));
+  });
+  app.post('/v1/admin/users', async (request, reply) => {
+    await adminAuth(request);
+    return reply.status(201).send({ user: await admin.createUser(parse(adminCreateUserBody, request.body)) });
+  });
+  app.get('/v1/admin/users/:id', async (request) => {
+    await adminAuth(request);
+    return { user: await admin.getUser(parse(idParams, request.params).id) };
+  });
+  app.patch('/v1/admin/users/:id', async (request) => {
+    const { userId } = await adminAuth(request);
+    const target = parse(idParams, request.params).id;
+    const patch = parse(adminUserPatch, request.body);
+    let user = await admin.getUser(target);
+    if (patch.role !== undefined) user = await admin.setRole(userId, target, patch.role);
+    if (patch.deactivated !== undefined) user = await admin.setDeactivated(userId, target, patch.deactivated);
+    return { user };
+  });
+  app.post('/v1/admin/users/:id/password', async (request, reply) => {
+    const { userId } = await adminAuth(request);
+    const target = parse(idParams, request.params).id;
+    await admin.resetPassword(userId, target, parse(adminPasswordBody, request.body).newPassword);
+    return reply.status(204).send();
+  });
+  app.delete('/v1/admin/users/:id', async (request, reply) => {
+    const { userId } = await adminAuth(request);
+    await admin.deleteUser(userId, parse(idParams, request.params).id);
+    return reply.status(204).send();
+  });
+  app.get('/v1/admin/stats', async (request) => {
+    await adminAuth(request);
+    return admin.stats(parse(adminStatsQuery, request.query).days);
   });
 
   // ---- friends

@@ -3,6 +3,7 @@
  * passed down by constructors. Nothing else reads process.env.
  */
 import path from 'node:path';
+import type { SignupMode } from '@parley/protocol';
 import { z } from 'zod';
 import { loadRateLimits, loadTokenLifetimeMs, type RateLimitConfig } from './rate-limits.js';
 
@@ -56,6 +57,12 @@ const envSchema = z.object({
   PARLEY_EDIT_WINDOW: z.coerce.number().int().min(0).default(0),
   /** Distinct emoji one message can carry. */
   PARLEY_MAX_REACTION_EMOJI: positiveInt.max(1000).default(20),
+  /** Who may sign up: open, invite (a code is needed) or closed (admins create accounts). Default: see signupMode. */
+  PARLEY_SIGNUP: z.enum(['open', 'invite', 'closed']).optional(),
+  /** Members (not only admins) may create invites. */
+  PARLEY_MEMBER_INVITES: z.enum(['true', 'false']).default('false'),
+  /** A deleted account's messages: kept (shown as "Deleted user") or erased. */
+  PARLEY_DELETED_ACCOUNT_MESSAGES: z.enum(['keep', 'erase']).default('keep'),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -114,6 +121,28 @@ export interface ServerConfig {
   tokenLifetimeMs: number;
   /** Edits, deletes and reactions (domain/message-changes.ts). */
   messageChanges: { editWindowMs: number; maxReactionEmoji: number };
+  accounts: {
+    signup: SignupMode;
+    /** Why that mode (printed on start). */
+    signupReason: string;
+    memberInvites: boolean;
+    deletedAccountMessages: 'keep' | 'erase';
+  };
+}
+
+/**
+ * PARLEY_SIGNUP if set; otherwise `open` for a server that listens on loopback only (nobody else
+ * can reach it: a trial or a developer's machine) and `invite` for one that others can reach.
+ */
+export function signupMode(setting: SignupMode | undefined, host: string): { mode: SignupMode; reason: string } {
+  if (setting !== undefined) return { mode: setting, reason: 'set by PARLEY_SIGNUP' };
+  const loopback = host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+  return loopback
+    ? { mode: 'open', reason: `the default while listening on loopback only (${host}); set PARLEY_SIGNUP to change it` }
+    : {
+        mode: 'invite',
+        reason: `the default for a server others can reach (${host}); set PARLEY_SIGNUP=open to let anyone sign up`,
+      };
 }
 
 export class ConfigError extends Error {
@@ -131,6 +160,7 @@ export function loadConfig(env: Record<string, string | undefined>, defaultWebDi
     throw new ConfigError('PARLEY_HEARTBEAT_TIMEOUT_MS must be larger than PARLEY_HEARTBEAT_MS');
   }
   const dataDir = path.resolve(e.PARLEY_DATA_DIR);
+  const signup = signupMode(e.PARLEY_SIGNUP, e.PARLEY_HOST);
   const config: ServerConfig = {
     role: e.PARLEY_ROLE,
     host: e.PARLEY_HOST,
@@ -178,6 +208,12 @@ export function loadConfig(env: Record<string, string | undefined>, defaultWebDi
     rateLimits: loadRateLimits(env),
     tokenLifetimeMs: loadTokenLifetimeMs(env),
     messageChanges: { editWindowMs: e.PARLEY_EDIT_WINDOW * 1000, maxReactionEmoji: e.PARLEY_MAX_REACTION_EMOJI },
+    accounts: {
+      signup: signup.mode,
+      signupReason: signup.reason,
+      memberInvites: e.PARLEY_MEMBER_INVITES === 'true',
+      deletedAccountMessages: e.PARLEY_DELETED_ACCOUNT_MESSAGES,
+    },
   };
   if (e.PARLEY_NODE_ID !== undefined) config.nodeId = e.PARLEY_NODE_ID;
   if (e.PARLEY_ADVERTISE_URL !== undefined) config.advertiseUrl = e.PARLEY_ADVERTISE_URL;

@@ -12,6 +12,7 @@ import type {
 import { isoNow, type Clock } from './clock.js';
 import { decideAndWrite, entriesOf, STALE } from './decide.js';
 import { fail, storeCall } from './errors.js';
+import type { BlockService } from './blocks.js';
 import type { EventRouter } from './events.js';
 import type { IdGenerator } from './ids.js';
 import { channelCreated, channelUpdated, memberAdded, memberRemoved, readUpdated } from './log-appends.js';
@@ -39,6 +40,8 @@ export class ChannelService {
     private readonly presence: PresenceService,
     private readonly ids: IdGenerator,
     private readonly clock: Clock,
+    /** Blocks refuse DMs between the pair (blocks.ts). */
+    private readonly blocks?: Pick<BlockService, 'requireNotBlocked'>,
   ) {}
 
   /** The channel record if `userId` is a member; `not_found` otherwise. */
@@ -102,7 +105,9 @@ export class ChannelService {
 
   async openDm(userId: string, otherUserId: string): Promise<ChannelInfo> {
     if (otherUserId === userId) fail('invalid_request', 'a direct message needs another user');
-    if ((await this.store.getUser(otherUserId)) === undefined) fail('not_found', 'no such user');
+    const other = await this.store.getUser(otherUserId);
+    if (other === undefined || other.deletedAt !== undefined) fail('not_found', 'no such user');
+    await this.blocks?.requireNotBlocked(userId, otherUserId);
     const id = this.ids.next();
     const { channel, entries } = await storeCall(
       this.store.getOrCreateDm(

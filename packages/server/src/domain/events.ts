@@ -168,6 +168,9 @@ export class EventRouter {
         return { type: 'friend.removed', userId: data.userId ?? '' };
       case 'user.updated':
         return { type: 'user.updated', user: user(data.userId ?? '') };
+      case 'user.blocked':
+      case 'user.unblocked':
+        return { type: entry.type, userId: data.userId ?? '' };
     }
   }
 

@@ -10,6 +10,7 @@ import type {
 import { isoNow, type Clock } from './clock.js';
 import { decideAndWrite, entriesOf, STALE } from './decide.js';
 import { fail, storeCall } from './errors.js';
+import type { BlockService } from './blocks.js';
 import type { EventRouter } from './events.js';
 import type { IdGenerator } from './ids.js';
 import { friendRequested, friendsAdded, friendsRemoved } from './log-appends.js';
@@ -27,6 +28,8 @@ export class FriendService {
     private readonly presence: PresenceService,
     private readonly ids: IdGenerator,
     private readonly clock: Clock,
+    /** Blocks refuse friend requests between the pair (blocks.ts). */
+    private readonly blocks?: Pick<BlockService, 'requireNotBlocked'>,
   ) {}
 
   async #withUsers(records: readonly FriendRequestRecord[]): Promise<FriendRequest[]> {
@@ -49,7 +52,9 @@ export class FriendService {
   /** Asks `toUserId` to be friends; if they had already asked, the two become friends at once. */
   async request(fromUserId: string, toUserId: string): Promise<{ request: FriendRequest; accepted: boolean }> {
     if (fromUserId === toUserId) fail('invalid_request', 'you cannot befriend yourself');
-    if ((await this.store.getUser(toUserId)) === undefined) fail('not_found', 'no such user');
+    const target = await this.store.getUser(toUserId);
+    if (target === undefined || target.deletedAt !== undefined) fail('not_found', 'no such user');
+    await this.blocks?.requireNotBlocked(fromUserId, toUserId);
     const { record, accepted, entries } = await decideAndWrite(async () => {
       const pair = await storeCall(this.store.friendPair(fromUserId, toUserId));
       if (pair.friends) fail('conflict', 'already friends');

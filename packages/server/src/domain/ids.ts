@@ -67,3 +67,8 @@ export function decodeId(id: string): DecodedId {
     sequence: low & MAX_SEQUENCE,
   };
 }
+
+/** The lowest id minted at or after `timeMs` (epoch ms): for "ids since then" range queries. */
+export function firstIdAt(timeMs: number): string {
+  return composeId(Math.max(0, timeMs - SNOWFLAKE_EPOCH_MS), 0, 0);
+}

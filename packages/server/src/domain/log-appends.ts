@@ -90,3 +90,13 @@ export function reactionChanged(
 ): LogAppend {
   return { userIds: to, type, channelId, messageId, data: { userId, emoji } };
 }
+
+/** user.blocked (`{userId}`): the blocker's own devices only (the blocked user learns nothing). */
+export function userBlocked(blockerId: string, blockedId: string): LogAppend {
+  return { userIds: [blockerId], type: 'user.blocked', data: { userId: blockedId } };
+}
+
+/** user.unblocked (`{userId}`): the blocker's own devices only. */
+export function userUnblocked(blockerId: string, blockedId: string): LogAppend {
+  return { userIds: [blockerId], type: 'user.unblocked', data: { userId: blockedId } };
+}

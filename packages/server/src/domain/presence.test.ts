@@ -20,6 +20,7 @@ function fleet() {
     listFriendIds: async () => ['friend'],
     channelPeers: async () => [],
     dmPartners: async () => [],
+    blockedPeers: async () => [],
   } as Partial<Store> as Store;
   const announced: string[] = [];
   const events = {

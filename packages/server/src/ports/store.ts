@@ -18,7 +18,7 @@
  * - Times are ISO-8601 strings.
  * - Failures are thrown as StoreError with a stable kind (never a driver error).
  */
-import type { ChannelKind, EventType, MemberRole, Message, ReplyRef, User } from '@parley/protocol';
+import type { ChannelKind, EventType, MemberRole, Message, ReplyRef, User, UserRole } from '@parley/protocol';
 import type { MessageChangeStore } from './message-changes.js';
 import type { PushSubscriptionStore } from './push.js';
 import type { SearchStore } from './search.js';
@@ -82,6 +82,18 @@ export interface UserRecord extends User {
   passwordHash: string;
   createdAt: string;
   lastSeenAt?: string;
+  role: UserRole;
+  /** Set while the account is deactivated: it cannot sign in and its tokens find nothing. */
+  deactivatedAt?: string;
+  /** Set once the account was deleted (the row stays, anonymised, so its messages have a sender). */
+  deletedAt?: string;
+}
+
+/** One use of an invite, decided by the domain on the invite's `uses` as it read them. */
+export interface InviteUse {
+  inviteId: string;
+  /** The uses the domain read; the use is taken (uses + 1) only if they are still this many. */
+  expectedUses: number;
 }
 
 export interface NewUser {
@@ -90,6 +102,78 @@ export interface NewUser {
   displayName: string;
   passwordHash: string;
   createdAt: string;
+  /** 'member' when absent. */
+  role?: UserRole;
+  /** The user becomes 'admin' if no other user exists at the moment of the commit (decided there). */
+  adminIfFirst?: boolean;
+  /** Created only if no other user exists at the moment of the commit (`stale` otherwise). */
+  onlyIfFirst?: boolean;
+  /** The invite the sign-up redeems, consumed in the same transaction. */
+  invite?: InviteUse;
+}
+
+/**
+ * `created` with the role the user got; `stale` (nothing written) when the invite's uses were no
+ * longer `expectedUses` (another sign-up took one meanwhile) or the invite is gone or revoked, or
+ * with `onlyIfFirst` when another user exists.
+ */
+export type CreateUserResult = { status: 'created'; role: UserRole } | { status: 'stale' };
+
+/** A live (not revoked) device of a user. */
+export interface DeviceRecord {
+  id: string;
+  name: string;
+  createdAt: string;
+  /** The last touchDevice, or the creation if never. */
+  lastUsedAt: string;
+}
+
+/**
+ * An account change, decided by the domain (domain/accounts.ts, domain/admin.ts), written in one
+ * transaction: the password, role and deactivation as given, then the revocation of the user's
+ * live devices (all of them, or all but `revokeDevices.except`).
+ */
+export interface AccountChange {
+  userId: string;
+  passwordHash?: string;
+  role?: UserRole;
+  /** A time deactivates; null reactivates. */
+  deactivatedAt?: string | null;
+  revokeDevices?: { except?: string };
+  at: string;
+}
+
+/**
+ * Deleting an account, decided by the domain: the user row stays (so messages keep a sender)
+ * but is anonymised (username `deleted-<id>`, display name "Deleted user", no status, no
+ * password); every device is revoked, friendships, friend requests, blocks (both ways), push
+ * subscriptions and invites created by the user are removed; with `eraseMessages`, every
+ * message the user sent is removed too. `events` go in the same transaction.
+ */
+export interface AccountDeletion {
+  userId: string;
+  eraseMessages: boolean;
+  at: string;
+  events: readonly LogAppend[];
+}
+
+/** A page of accounts by username (administration). */
+export interface AccountPage {
+  /** Usernames starting with this ('' = all). */
+  prefix: string;
+  /** Usernames after this one (the previous page's last). */
+  after?: string;
+  limit: number;
+}
+
+/** Raw figures for the server statistics. */
+export interface StoreFigures {
+  /** Accounts that are not deleted. */
+  users: number;
+  deactivatedUsers: number;
+  /** Messages per UTC day (YYYY-MM-DD) with an id >= `sinceMessageId`, only days that have any. */
+  messagesPerDay: { day: string; count: number }[];
+  storageBytes: number;
 }
 
 export interface ProfilePatch {
@@ -120,17 +204,31 @@ export interface DeviceSession extends DeviceRef {
 /**
  * Users, devices (login tokens) and last-seen times. Contract (./contract/accounts.contract.ts):
  * usernames are unique case-insensitively and stored lower-cased; a revoked device's token
- * finds nothing; a profile change commits with the entries it is given.
+ * finds nothing, nor does any token of a deactivated user; a profile change commits with the
+ * entries it is given; of concurrent first sign-ups with `adminIfFirst`, exactly one is admin;
+ * an invite's last use is taken by one sign-up only.
  */
 export interface AccountStore {
-  /** Throws StoreError('conflict') if the (lower-cased) username is taken. */
-  createUser(user: NewUser): Promise<void>;
+  /**
+   * Throws StoreError('conflict') if the (lower-cased) username is taken (nothing written, the
+   * invite's use included).
+   */
+  createUser(user: NewUser): Promise<CreateUserResult>;
   findUserByUsername(username: string): Promise<UserRecord | undefined>;
   getUser(userId: string): Promise<UserRecord | undefined>;
   /** The users that exist among `userIds`, in no particular order. */
   getUsers(userIds: readonly string[]): Promise<User[]>;
-  /** Users whose username starts with `prefix`, by username. */
+  /** Users whose username starts with `prefix`, by username; deleted and deactivated users are left out. */
   searchUsers(prefix: string, limit: number): Promise<User[]>;
+  /** Every account (deactivated and deleted included) whose username starts with the prefix, by username. */
+  listAccounts(page: AccountPage): Promise<UserRecord[]>;
+  /** Throws StoreError('not_found') for an unknown user. Returns the ids of the devices it revoked. */
+  changeAccount(change: AccountChange): Promise<{ revokedDeviceIds: string[] }>;
+  /** Throws StoreError('not_found') for an unknown user. */
+  deleteAccount(deletion: AccountDeletion): Promise<{ revokedDeviceIds: string[]; entries: LogEntry[] }>;
+  /** The user's live devices, oldest first. */
+  listDevices(userId: string): Promise<DeviceRecord[]>;
+  figures(sinceMessageId: string): Promise<StoreFigures>;
   /**
    * Changes the profile and appends `events` in the same transaction. Throws
    * StoreError('not_found') for an unknown user (nothing appended).
@@ -152,6 +250,60 @@ export interface AccountStore {
   setLastSeen(userIds: readonly string[], at: string): Promise<void>;
   /** lastSeenAt per user, for those that have one. */
   getLastSeen(userIds: readonly string[]): Promise<Map<string, string>>;
+}
+
+// ---------------------------------------------------------------- invites
+
+export interface InviteRecord {
+  id: string;
+  /** SHA-256 of the code (the code itself is never stored). */
+  codeHash: string;
+  createdBy: string;
+  createdAt: string;
+  expiresAt: string;
+  maxUses: number;
+  uses: number;
+  revokedAt?: string;
+}
+
+/**
+ * Invite codes. Uses are taken by AccountStore.createUser (in the sign-up's transaction).
+ * Contract: ./contract/invites.contract.ts.
+ */
+export interface InviteStore {
+  createInvite(invite: InviteRecord): Promise<void>;
+  findInvite(codeHash: string): Promise<InviteRecord | undefined>;
+  getInvite(inviteId: string): Promise<InviteRecord | undefined>;
+  /** The newest `limit` invites, of one creator or (undefined) of everyone, newest first. */
+  listInvites(createdBy: string | undefined, limit: number): Promise<InviteRecord[]>;
+  /** Marks it revoked at `at` (once; a revoked invite keeps its first time). */
+  revokeInvite(inviteId: string, at: string): Promise<void>;
+}
+
+// ---------------------------------------------------------------- blocks
+
+/** One user blocking (`blocked: true`) or unblocking another; `events` go with the change. */
+export interface BlockChange {
+  blockerId: string;
+  blockedId: string;
+  blocked: boolean;
+  at: string;
+  events: readonly LogAppend[];
+}
+
+/**
+ * Who blocked whom. A block is one-way (blocker, blocked); the domain decides what it hides.
+ * Contract: ./contract/blocks.contract.ts.
+ */
+export interface BlockStore {
+  /** `changed: false` (and no entries) when the pair was already in that state. */
+  changeBlock(change: BlockChange): Promise<{ changed: boolean; entries: LogEntry[] }>;
+  /** Whom `blockerId` blocked, oldest first. */
+  listBlocks(blockerId: string): Promise<{ userId: string; createdAt: string }[]>;
+  /** Whether either of the two blocked the other. */
+  blockedEitherWay(a: string, b: string): Promise<boolean>;
+  /** The users `userId` blocked or was blocked by. */
+  blockedPeers(userId: string): Promise<string[]>;
 }
 
 // ---------------------------------------------------------------- friends
@@ -381,6 +533,11 @@ export interface MessageStore {
    */
   listMessages(channelId: string, query: HistoryQuery, maxTextBytes?: number): Promise<Message[]>;
   getMessage(channelId: string, messageId: string): Promise<Message | undefined>;
+  /**
+   * Messages sent by `senderId` with ids above `afterId` (any channel), ascending, at most
+   * `limit`, ending like listMessages at `maxTextBytes` (for an account's data export).
+   */
+  listMessagesBySender(senderId: string, afterId: string, limit: number, maxTextBytes: number): Promise<Message[]>;
 }
 
 // ---------------------------------------------------------------- update log
@@ -409,6 +566,8 @@ export interface LogStore {
 export interface Store
   extends
     AccountStore,
+    InviteStore,
+    BlockStore,
     FriendStore,
     ChannelStore,
     MessageStore,

@@ -165,6 +165,7 @@ export class Fleet {
       PARLEY_SEND_RATE: '1000',
       PARLEY_SEND_BURST: '1000',
       // Every simulated user signs up and logs in from this one address.
+      PARLEY_SIGNUP: 'open',
       PARLEY_SIGNUP_LIMIT: '1000000',
       PARLEY_LOGIN_LIMIT: '1000000',
       ...options.env,

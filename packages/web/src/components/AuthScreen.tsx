@@ -1,4 +1,4 @@
-import { ChatError } from '@parley/protocol';
+import { ChatError, type SignupMode } from '@parley/protocol';
 import { useState, type FormEvent } from 'react';
 import { useI18n, type MessageKey } from '../i18n';
 import { LanguagePicker } from './LanguagePicker';
@@ -6,10 +6,17 @@ import { LanguagePicker } from './LanguagePicker';
 /** Log in and sign up share one form: both buttons submit, each with its own action. */
 export function AuthScreen({
   onSubmit,
+  invite,
+  signupMode,
 }: {
-  onSubmit(mode: 'login' | 'signup', username: string, password: string): Promise<void>;
+  onSubmit(mode: 'login' | 'signup', username: string, password: string, inviteCode?: string): Promise<void>;
+  /** From an invite link (`#/invite/<code>`). */
+  invite?: string | undefined;
+  /** The server's sign-up mode, once known. */
+  signupMode?: SignupMode | undefined;
 }) {
   const { t } = useI18n();
+  const [inviteCode, setInviteCode] = useState(invite ?? '');
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
   const [busy, setBusy] = useState<'login' | 'signup' | null>(null);
@@ -23,7 +30,7 @@ export function AuthScreen({
     setBusy(mode);
     setError(null);
     try {
-      await onSubmit(mode, username.trim().toLowerCase(), password);
+      await onSubmit(mode, username.trim().toLowerCase(), password, inviteCode.trim() || undefined);
     } catch (err) {
       setError(errorKey(err));
       setBusy(null);
@@ -77,6 +84,25 @@ export function AuthScreen({
               {t('auth.passwordHint')}
             </small>
           </div>
+          {(invite !== undefined || signupMode === 'invite') && (
+            <div className="field">
+              <label htmlFor="auth-invite">{t('auth.inviteCode')}</label>
+              <input
+                id="auth-invite"
+                name="invite"
+                autoCapitalize="none"
+                autoCorrect="off"
+                spellCheck={false}
+                value={inviteCode}
+                onChange={(e) => setInviteCode(e.target.value)}
+                aria-describedby="invite-hint"
+              />
+              <small id="invite-hint" className="muted">
+                {invite !== undefined ? t('auth.invitedHint') : t('auth.inviteHint')}
+              </small>
+            </div>
+          )}
+          {signupMode === 'closed' && invite === undefined && <p className="muted">{t('auth.closedHint')}</p>}
           {error && (
             <p className="form-error" role="alert">
               {t(error)}
@@ -110,6 +136,8 @@ function errorKey(err: unknown): MessageKey {
         return 'auth.error.unauthorized';
       case 'conflict':
         return 'auth.error.conflict';
+      case 'forbidden':
+        return 'auth.error.forbidden';
       case 'invalid_request':
         return 'auth.error.invalid_request';
       case 'rate_limited':

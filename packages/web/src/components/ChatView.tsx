@@ -5,6 +5,7 @@ import { navigate } from '../route';
 import { useChat, useChatStore } from '../state/context';
 import { channelTitle, dmPeer } from '../state/store';
 import { Avatar } from './Avatar';
+import { BlockToggle } from './BlockButton';
 import { Composer } from './Composer';
 import { ErrorBoundary } from './ErrorBoundary';
 import { IconButton } from './IconButton';
@@ -91,6 +92,7 @@ export function ChatView({
             </span>
           </span>
         </div>
+        {peer && <BlockToggle userId={peer.id} name={title} />}
         {channel.kind === 'group' && (
           <IconButton
             icon="group"

@@ -7,6 +7,7 @@ import { useChat, useChatStore } from '../state/context';
 import { channelTitle } from '../state/store';
 import { Avatar } from './Avatar';
 import { IconButton } from './IconButton';
+import { BlockToggle } from './BlockButton';
 import { PersonRow } from './PersonRow';
 import { UserPicker } from './UserPicker';
 
@@ -228,6 +229,7 @@ function MemberRow({
           onClick={() => onRole(member.role === 'admin' ? 'member' : 'admin')}
         />
       )}
+      {!isMe && <BlockToggle userId={member.id} name={label} />}
       {canRemove && <IconButton icon="close" label={`${t('group.removeMember')}: ${label}`} onClick={onRemove} />}
     </PersonRow>
   );

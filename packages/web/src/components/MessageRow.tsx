@@ -6,6 +6,8 @@ import { useChat } from '../state/context';
 import { Avatar } from './Avatar';
 import { Icon } from './Icon';
 import { MessageActions } from './MessageActions';
+import { BlockedPlaceholder } from './BlockedPlaceholder';
+import { useIsBlocked } from './BlockButton';
 import type { Row } from './MessageList';
 import { ReactionChips } from './ReactionChips';
 import { ReplyQuote } from './ReplyQuote';
@@ -52,6 +54,7 @@ export const MessageRow = memo(function MessageRow({
   const { t } = i18n;
   const [expanded, setExpanded] = useState(false);
   const [showReaders, setShowReaders] = useState(false);
+  const [revealed, setRevealed] = useState(false);
   const mine = row.kind === 'out' || row.mine;
   const meId = useChat((s) => s.me.id);
   const mentionsMe = row.kind === 'msg' && !mine && !!row.message.mentions?.includes(meId);
@@ -61,6 +64,7 @@ export const MessageRow = memo(function MessageRow({
   const at = row.kind === 'msg' ? row.message.createdAt : row.item.queuedAt;
   const senderId = row.kind === 'msg' ? row.message.senderId : '';
   const sender = users[senderId];
+  const hidden = useIsBlocked(senderId) && !mine && !revealed;
   const senderName = sender?.displayName || sender?.username || '…';
   const isGroup = channel.kind === 'group';
   const showHeader = isGroup && !mine && !row.grouped;
@@ -131,15 +135,19 @@ export const MessageRow = memo(function MessageRow({
       <div className="msg-body">
         {showHeader && <div className="sender">{senderName}</div>}
         <div className="bubble">
-          {message?.replyTo && <ReplyQuote channelId={channel.id} replyTo={message.replyTo} users={users} />}
-          {deleted ? (
+          {hidden ? (
+            <BlockedPlaceholder onReveal={() => setRevealed(true)} />
+          ) : message?.replyTo ? (
+            <ReplyQuote channelId={channel.id} replyTo={message.replyTo} users={users} />
+          ) : null}
+          {hidden ? null : deleted ? (
             <span className="text deleted-mark">{t('edits.deleted')}</span>
           ) : (
             <span className="text" dir="auto" lang={hangul.test(shown) ? 'ko' : undefined}>
               {linkify(shown)}
             </span>
           )}
-          {long && (
+          {long && !hidden && (
             <button
               type="button"
               className="link-btn more"

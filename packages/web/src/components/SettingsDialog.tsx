@@ -4,6 +4,7 @@ import { useI18n } from '../i18n';
 import { useChat, useChatStore } from '../state/context';
 import { PushUnavailable, disablePush, enablePush, pushState, type PushState } from '../push';
 import { applyTheme, readTheme, type Theme } from '../theme';
+import { AccountSection } from './AccountSection';
 import { Avatar } from './Avatar';
 import { Dialog } from './Dialog';
 import { LanguagePicker } from './LanguagePicker';
@@ -19,7 +20,7 @@ if (typeof window !== 'undefined') {
   });
 }
 
-export function SettingsDialog({ onClose }: { onClose(): void; onLogout(): void }) {
+export function SettingsDialog({ onClose, onLogout }: { onClose(): void; onLogout(): void }) {
   const { t } = useI18n();
   const store = useChatStore();
   const me = useChat((s) => s.me);
@@ -159,6 +160,8 @@ export function SettingsDialog({ onClose }: { onClose(): void; onLogout(): void 
           </button>
         )}
       </div>
+      <hr />
+      <AccountSection onLogout={onLogout} />
     </Dialog>
   );
 }

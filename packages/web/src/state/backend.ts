@@ -73,6 +73,26 @@ export interface Backend {
     | 'search'
     | 'mentions'
     | 'request'
+    // accounts: your account, devices, blocks, invites, administration
+    | 'account'
+    | 'changePassword'
+    | 'devices'
+    | 'signOutDevice'
+    | 'signOutOtherDevices'
+    | 'deleteAccount'
+    | 'exportData'
+    | 'blocks'
+    | 'block'
+    | 'unblock'
+    | 'createInvite'
+    | 'invites'
+    | 'revokeInvite'
+    | 'adminUsers'
+    | 'adminCreateUser'
+    | 'adminUpdateUser'
+    | 'adminResetPassword'
+    | 'adminDeleteUser'
+    | 'adminStats'
   >;
   readonly userId: string;
   on<K extends keyof BackendEvents>(type: K, listener: (value: BackendEvents[K]) => void): () => void;

@@ -4,6 +4,14 @@ import pg from 'pg';
 import type { MemberRole, Message, User } from '@parley/protocol';
 import {
   StoreError,
+  type AccountChange,
+  type AccountDeletion,
+  type AccountPage,
+  type BlockChange,
+  type CreateUserResult,
+  type DeviceRecord,
+  type InviteRecord,
+  type StoreFigures,
   type AppendResult,
   type ChannelChange,
   type ChannelRecord,
@@ -33,6 +41,7 @@ import {
 import {
   storedMessage,
   toChannelRecord,
+  toInviteRecord,
   newLogEntry,
   toLogEntry,
   toMessage,
@@ -42,6 +51,7 @@ import {
   samePair,
   UNREAD_CAP,
   type ChannelRow,
+  type InviteRow,
   type LogRow,
   type MessageRow,
   type UserRow,
@@ -79,7 +89,11 @@ interface TimedAppend extends LogAppend {
   at: string;
 }
 
-const USER_COLUMNS = `id, username, display_name, status_text, password_hash, created_at, last_seen_at`;
+const USER_COLUMNS = `id, username, display_name, status_text, password_hash, created_at, last_seen_at, role,
+  deactivated_at, deleted_at`;
+const INVITE_COLUMNS = `id, code_hash, created_by, created_at, expires_at, max_uses, uses, revoked_at`;
+/** Key of the advisory lock that makes "the first user" one user (with the schema name). */
+const FIRST_USER_LOCK = 'parley:first-user';
 const MESSAGE_COLUMNS = `id, channel_id, sender_id, text, created_at, client_msg_id, edited_at, deleted_at, reply_to_id, reply_to_sender_id, mentions`;
 /** The log entries whose message readLog joins in (as it is now: edited, or a tombstone). */
 const MESSAGE_EVENTS = `'message.created', 'message.updated', 'message.deleted'`;
@@ -281,14 +295,214 @@ export class PostgresStore implements Store {
 
   // ------------------------------------------------------------ accounts
 
-  async createUser(user: NewUser): Promise<void> {
-    await this.#tx(async (c) => {
+  async createUser(user: NewUser): Promise<CreateUserResult> {
+    return this.#tx(async (c) => {
+      if (user.invite !== undefined) {
+        const taken = await c.query(
+          `UPDATE invites SET uses = uses + 1 WHERE id = $1 AND uses = $2 AND revoked_at IS NULL`,
+          [user.invite.inviteId, user.invite.expectedUses],
+        );
+        if (taken.rowCount === 0) return { status: 'stale' as const };
+      }
+      let role = user.role ?? 'member';
+      if (user.adminIfFirst === true || user.onlyIfFirst === true) {
+        const anyUser = async () => (await c.query(`SELECT 1 FROM users LIMIT 1`)).rows.length > 0;
+        // Once there are users there always will be (rows stay when accounts are deleted): only
+        // sign-ups on an empty store wait for each other here, so only the first sees no user.
+        let first = !(await anyUser());
+        if (first) {
+          await c.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`${FIRST_USER_LOCK}:${this.#schema ?? ''}`]);
+          first = !(await anyUser());
+        }
+        if (user.onlyIfFirst === true && !first) return { status: 'stale' as const };
+        if (first && user.adminIfFirst === true) role = 'admin';
+      }
       await c.query(
-        `INSERT INTO users (id, username, display_name, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)`,
-        [user.id, user.username.toLowerCase(), user.displayName, user.passwordHash, user.createdAt],
+        `INSERT INTO users (id, username, display_name, password_hash, created_at, role) VALUES ($1, $2, $3, $4, $5, $6)`,
+        [user.id, user.username.toLowerCase(), user.displayName, user.passwordHash, user.createdAt, role],
       );
       await c.query(`INSERT INTO user_log_head (user_id, seq) VALUES ($1, 0)`, [user.id]);
+      return { status: 'created' as const, role };
     });
+  }
+
+  async listAccounts(page: AccountPage): Promise<UserRecord[]> {
+    const lower = page.prefix.toLowerCase();
+    const pattern = lower.replace(/[\\%_]/g, (ch) => `\\${ch}`) + '%';
+    const { rows } = await this.#query<UserRow>(
+      `SELECT ${USER_COLUMNS} FROM users WHERE username LIKE $1 AND ($2::text IS NULL OR username > $2)
+       ORDER BY username LIMIT $3`,
+      [pattern, page.after ?? null, page.limit],
+    );
+    return rows.map(toUserRecord);
+  }
+
+  async changeAccount(change: AccountChange): Promise<{ revokedDeviceIds: string[] }> {
+    return this.#tx(async (c) => {
+      const { rowCount } = await c.query(
+        `UPDATE users SET password_hash = COALESCE($1, password_hash), role = COALESCE($2, role),
+           deactivated_at = CASE WHEN $3 THEN $4::timestamptz ELSE deactivated_at END
+         WHERE id = $5`,
+        [
+          change.passwordHash ?? null,
+          change.role ?? null,
+          change.deactivatedAt !== undefined,
+          change.deactivatedAt ?? null,
+          change.userId,
+        ],
+      );
+      if (rowCount === 0) throw new StoreError('not_found', 'no such user');
+      if (change.revokeDevices === undefined) return { revokedDeviceIds: [] };
+      return {
+        revokedDeviceIds: await this.#revokeDevicesOf(c, change.userId, change.at, change.revokeDevices.except),
+      };
+    });
+  }
+
+  /** Revokes the user's live devices (but `except`) and forgets their push subscriptions. */
+  async #revokeDevicesOf(c: Client, userId: string, at: string, except?: string): Promise<string[]> {
+    const { rows } = await c.query<{ id: string }>(
+      `UPDATE devices SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL AND id != $3 RETURNING id`,
+      [at, userId, except ?? 0],
+    );
+    const ids = rows.map((row) => row.id);
+    if (ids.length > 0) await c.query(`DELETE FROM push_subscriptions WHERE device_id = ANY($1::bigint[])`, [ids]);
+    return ids;
+  }
+
+  async deleteAccount(deletion: AccountDeletion): Promise<{ revokedDeviceIds: string[]; entries: LogEntry[] }> {
+    return this.#tx(async (c) => {
+      const { userId, at } = deletion;
+      const { rowCount } = await c.query(
+        `UPDATE users SET username = 'deleted-' || id, display_name = 'Deleted user', status_text = NULL,
+           password_hash = '', role = 'member', deleted_at = $1 WHERE id = $2`,
+        [at, userId],
+      );
+      if (rowCount === 0) throw new StoreError('not_found', 'no such user');
+      const revokedDeviceIds = await this.#revokeDevicesOf(c, userId, at);
+      await c.query(`DELETE FROM push_subscriptions WHERE user_id = $1`, [userId]);
+      await c.query(`DELETE FROM friendships WHERE user_id = $1 OR friend_id = $1`, [userId]);
+      await c.query(`DELETE FROM friend_requests WHERE from_user_id = $1 OR to_user_id = $1`, [userId]);
+      await c.query(`DELETE FROM blocks WHERE blocker_id = $1 OR blocked_id = $1`, [userId]);
+      await c.query(`DELETE FROM invites WHERE created_by = $1`, [userId]);
+      if (deletion.eraseMessages) await c.query(`DELETE FROM messages WHERE sender_id = $1`, [userId]);
+      return { revokedDeviceIds, entries: await this.#appendLogs(c, timed(deletion.events, at)) };
+    });
+  }
+
+  async listDevices(userId: string): Promise<DeviceRecord[]> {
+    const { rows } = await this.#query<DeviceRecord>(
+      `SELECT id, name, created_at AS "createdAt", COALESCE(last_used_at, created_at) AS "lastUsedAt"
+       FROM devices WHERE user_id = $1 AND revoked_at IS NULL ORDER BY id`,
+      [userId],
+    );
+    return rows;
+  }
+
+  async figures(sinceMessageId: string): Promise<StoreFigures> {
+    const [users, days, size] = await Promise.all([
+      this.#query<{ users: string; deactivated: string }>(
+        `SELECT COUNT(*) AS users, COUNT(deactivated_at) AS deactivated FROM users WHERE deleted_at IS NULL`,
+      ),
+      this.#query<{ day: string; count: string }>(
+        `SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, COUNT(*) AS count FROM messages
+         WHERE id >= $1 GROUP BY day ORDER BY day`,
+        [sinceMessageId],
+      ),
+      this.#query<{ bytes: string }>(`SELECT pg_database_size(current_database()) AS bytes`),
+    ]);
+    return {
+      users: Number(users.rows[0]!.users),
+      deactivatedUsers: Number(users.rows[0]!.deactivated),
+      messagesPerDay: days.rows.map((row) => ({ day: row.day, count: Number(row.count) })),
+      storageBytes: Number(size.rows[0]!.bytes),
+    };
+  }
+
+  // ------------------------------------------------------------ invites
+
+  async createInvite(invite: InviteRecord): Promise<void> {
+    await this.#query(
+      `INSERT INTO invites (id, code_hash, created_by, created_at, expires_at, max_uses, uses, revoked_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [
+        invite.id,
+        invite.codeHash,
+        invite.createdBy,
+        invite.createdAt,
+        invite.expiresAt,
+        invite.maxUses,
+        invite.uses,
+        invite.revokedAt ?? null,
+      ],
+    );
+  }
+
+  async findInvite(codeHash: string): Promise<InviteRecord | undefined> {
+    const { rows } = await this.#query<InviteRow>(`SELECT ${INVITE_COLUMNS} FROM invites WHERE code_hash = $1`, [
+      codeHash,
+    ]);
+    return rows[0] && toInviteRecord(rows[0]);
+  }
+
+  async getInvite(inviteId: string): Promise<InviteRecord | undefined> {
+    const { rows } = await this.#query<InviteRow>(`SELECT ${INVITE_COLUMNS} FROM invites WHERE id = $1`, [inviteId]);
+    return rows[0] && toInviteRecord(rows[0]);
+  }
+
+  async listInvites(createdBy: string | undefined, limit: number): Promise<InviteRecord[]> {
+    const { rows } = await this.#query<InviteRow>(
+      `SELECT ${INVITE_COLUMNS} FROM invites WHERE $1::bigint IS NULL OR created_by = $1 ORDER BY id DESC LIMIT $2`,
+      [createdBy ?? null, limit],
+    );
+    return rows.map(toInviteRecord);
+  }
+
+  async revokeInvite(inviteId: string, at: string): Promise<void> {
+    await this.#query(`UPDATE invites SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL`, [inviteId, at]);
+  }
+
+  // ------------------------------------------------------------ blocks
+
+  async changeBlock(change: BlockChange): Promise<{ changed: boolean; entries: LogEntry[] }> {
+    return this.#tx(async (c) => {
+      const { rowCount } = change.blocked
+        ? await c.query(
+            `INSERT INTO blocks (blocker_id, blocked_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+            [change.blockerId, change.blockedId, change.at],
+          )
+        : await c.query(`DELETE FROM blocks WHERE blocker_id = $1 AND blocked_id = $2`, [
+            change.blockerId,
+            change.blockedId,
+          ]);
+      if (rowCount === 0) return { changed: false, entries: [] };
+      return { changed: true, entries: await this.#appendLogs(c, timed(change.events, change.at)) };
+    });
+  }
+
+  async listBlocks(blockerId: string): Promise<{ userId: string; createdAt: string }[]> {
+    const { rows } = await this.#query<{ userId: string; createdAt: string }>(
+      `SELECT blocked_id AS "userId", created_at AS "createdAt" FROM blocks WHERE blocker_id = $1
+       ORDER BY created_at, blocked_id`,
+      [blockerId],
+    );
+    return rows;
+  }
+
+  async blockedEitherWay(a: string, b: string): Promise<boolean> {
+    const { rows } = await this.#query(
+      `SELECT 1 FROM blocks WHERE (blocker_id = $1 AND blocked_id = $2) OR (blocker_id = $2 AND blocked_id = $1)`,
+      [a, b],
+    );
+    return rows.length > 0;
+  }
+
+  async blockedPeers(userId: string): Promise<string[]> {
+    const { rows } = await this.#query<{ id: string }>(
+      `SELECT blocked_id AS id FROM blocks WHERE blocker_id = $1 UNION SELECT blocker_id FROM blocks WHERE blocked_id = $1`,
+      [userId],
+    );
+    return rows.map((row) => row.id);
   }
 
   async findUserByUsername(username: string): Promise<UserRecord | undefined> {
@@ -315,7 +529,8 @@ export class PostgresStore implements Store {
     const pattern = prefix.toLowerCase().replace(/[\\%_]/g, (ch) => `\\${ch}`) + '%';
     // username is COLLATE "C", so the unique index serves this prefix scan.
     const { rows } = await this.#query<UserRow>(
-      `SELECT ${USER_COLUMNS} FROM users WHERE username LIKE $1 ORDER BY username LIMIT $2`,
+      `SELECT ${USER_COLUMNS} FROM users WHERE username LIKE $1 AND deleted_at IS NULL AND deactivated_at IS NULL
+       ORDER BY username LIMIT $2`,
       [pattern, limit],
     );
     return rows.map(toUser);
@@ -347,7 +562,8 @@ export class PostgresStore implements Store {
   async findDeviceByTokenHash(tokenHash: string): Promise<DeviceSession | undefined> {
     const { rows } = await this.#query<DeviceSession>(
       `SELECT id AS "deviceId", user_id AS "userId", COALESCE(last_used_at, created_at) AS "lastUsedAt"
-       FROM devices WHERE token_hash = $1 AND revoked_at IS NULL`,
+       FROM devices WHERE token_hash = $1 AND revoked_at IS NULL
+         AND (SELECT deactivated_at FROM users WHERE users.id = devices.user_id) IS NULL`,
       [tokenHash],
     );
     return rows[0];
@@ -1008,6 +1224,26 @@ export class PostgresStore implements Store {
         ? { messageId: row.id, senderId: row.sender_id, preview: row.preview }
         : { messageId: row.id, senderId: row.sender_id },
     );
+  }
+
+  async listMessagesBySender(
+    senderId: string,
+    afterId: string,
+    limit: number,
+    maxTextBytes: number,
+  ): Promise<Message[]> {
+    // The sender's idempotency keys serve as an index of their messages (every send has one).
+    const { rows } = await this.#query<MessageRow>(
+      `SELECT ${MESSAGE_COLUMNS} FROM (
+         SELECT m.id, m.channel_id, m.sender_id, m.text, m.created_at, m.client_msg_id, m.edited_at, m.deleted_at,
+                 m.reply_to_id, m.reply_to_sender_id, m.mentions,
+                SUM(octet_length(m.text)) OVER (ORDER BY m.id) - octet_length(m.text) AS bytes_before
+         FROM client_msg_ids k JOIN messages m ON m.channel_id = k.channel_id AND m.id = k.message_id
+         WHERE k.sender_id = $1 AND k.message_id > $2 ORDER BY k.message_id LIMIT $3
+       ) AS page WHERE bytes_before < $4 ORDER BY id`,
+      [senderId, afterId, limit, maxTextBytes],
+    );
+    return rows.map(toMessage);
   }
 
   // ------------------------------------------------------------ update log

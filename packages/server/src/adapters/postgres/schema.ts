@@ -169,4 +169,32 @@ export const migrations: readonly Migration[] = [
     );
     `,
   },
+  {
+    version: 6,
+    name: 'accounts: roles, deactivation, deletion, invites, blocks',
+    // Accounts (issue 24): server-wide roles, deactivation and deletion, invite codes, blocks.
+    sql: `
+    ALTER TABLE users ADD COLUMN role text NOT NULL DEFAULT 'member';
+    ALTER TABLE users ADD COLUMN deactivated_at timestamptz;
+    ALTER TABLE users ADD COLUMN deleted_at timestamptz;
+    CREATE TABLE invites (
+      id bigint PRIMARY KEY,
+      code_hash text NOT NULL UNIQUE,
+      created_by bigint NOT NULL,
+      created_at timestamptz NOT NULL,
+      expires_at timestamptz NOT NULL,
+      max_uses integer NOT NULL,
+      uses integer NOT NULL DEFAULT 0,
+      revoked_at timestamptz
+    );
+    CREATE INDEX invites_creator ON invites (created_by, id);
+    CREATE TABLE blocks (
+      blocker_id bigint NOT NULL,
+      blocked_id bigint NOT NULL,
+      created_at timestamptz NOT NULL,
+      PRIMARY KEY (blocker_id, blocked_id)
+    );
+    CREATE INDEX blocks_blocked ON blocks (blocked_id, blocker_id);
+    `,
+  },
 ];

@@ -9,20 +9,34 @@
  */
 import type Database from 'better-sqlite3';
 import { takeCodePoints, type MemberRole, type Message, type User } from '@parley/protocol';
+import { statSync } from 'node:fs';
 import type {
+  AccountPage,
   ChannelRecord,
   ChannelViewPage,
   ChannelViewRecord,
+  DeviceRecord,
   DeviceSession,
   FriendPair,
+  InviteRecord,
   FriendRequestRecord,
   HistoryQuery,
   MemberRecord,
+  StoreFigures,
   UserRecord,
 } from '../../ports/store.js';
 import type { MessageRef, ReactionRecord } from '../../ports/message-changes.js';
 import type { PushSubscriptionRecord } from '../../ports/push.js';
-import { toChannelRecord, toUser, toUserRecord, UNREAD_CAP, type ChannelRow, type UserRow } from '../sql-rows.js';
+import {
+  toChannelRecord,
+  toInviteRecord,
+  toUser,
+  toUserRecord,
+  UNREAD_CAP,
+  type ChannelRow,
+  type InviteRow,
+  type UserRow,
+} from '../sql-rows.js';
 import { JSON_IDS, MESSAGE_COLUMNS, openDatabase, SqliteConnection, type SqliteMessageRow } from './connection.js';
 import { LongTexts } from './long-texts.js';
 import type { ReaderSide } from './routes.js';
@@ -31,7 +45,10 @@ import type { MessageSearch, SearchPageQuery } from '../../ports/search.js';
 
 export const REQUEST_COLUMNS = `CAST(id AS TEXT) AS id, CAST(from_user_id AS TEXT) AS fromUserId,
   CAST(to_user_id AS TEXT) AS toUserId, created_at AS createdAt`;
-export const USER_COLUMNS = `CAST(id AS TEXT) AS id, username, display_name, status_text, password_hash, created_at, last_seen_at`;
+export const USER_COLUMNS = `CAST(id AS TEXT) AS id, username, display_name, status_text, password_hash, created_at,
+  last_seen_at, role, deactivated_at, deleted_at`;
+export const INVITE_COLUMNS = `CAST(id AS TEXT) AS id, code_hash, CAST(created_by AS TEXT) AS created_by, created_at,
+  expires_at, max_uses, uses, revoked_at`;
 
 export class SqliteReader implements ReaderSide {
   readonly #connection: SqliteConnection;
@@ -87,16 +104,111 @@ export class SqliteReader implements ReaderSide {
     const lower = prefix.toLowerCase();
     // Range scan on the unique index; avoids LIKE's escaping rules.
     const rows = this.#sql(
-      `SELECT ${USER_COLUMNS} FROM users WHERE username >= ? AND username < ? ORDER BY username LIMIT ?`,
+      `SELECT ${USER_COLUMNS} FROM users WHERE username >= ? AND username < ?
+         AND deleted_at IS NULL AND deactivated_at IS NULL ORDER BY username LIMIT ?`,
     ).all(lower, `${lower}\uffff`, limit) as UserRow[];
     return rows.map(toUser);
+  }
+
+  async listAccounts(page: AccountPage): Promise<UserRecord[]> {
+    const lower = page.prefix.toLowerCase();
+    const from = page.after !== undefined && page.after >= lower ? page.after : undefined;
+    const rows = this.#sql(
+      `SELECT ${USER_COLUMNS} FROM users WHERE ${from === undefined ? 'username >= ?' : 'username > ?'}
+         AND username < ? ORDER BY username LIMIT ?`,
+    ).all(from ?? lower, `${lower}\uffff`, page.limit) as UserRow[];
+    return rows.map(toUserRecord);
+  }
+
+  async listDevices(userId: string): Promise<DeviceRecord[]> {
+    return this.#sql(
+      `SELECT CAST(id AS TEXT) AS id, name, created_at AS createdAt, COALESCE(last_used_at, created_at) AS lastUsedAt
+       FROM devices WHERE user_id = ? AND revoked_at IS NULL ORDER BY id`,
+    ).all(userId) as DeviceRecord[];
+  }
+
+  async figures(sinceMessageId: string): Promise<StoreFigures> {
+    const users = this.#sql(
+      `SELECT COUNT(*) AS users, COUNT(deactivated_at) AS deactivated FROM users WHERE deleted_at IS NULL`,
+    ).get() as { users: number; deactivated: number };
+    const messagesPerDay = this.#sql(
+      `SELECT substr(created_at, 1, 10) AS day, COUNT(*) AS count FROM messages WHERE id >= ?
+       GROUP BY day ORDER BY day`,
+    ).all(sinceMessageId) as { day: string; count: number }[];
+    const pages = this.#sql(
+      `SELECT page_count * page_size AS bytes FROM pragma_page_count(), pragma_page_size()`,
+    ).get() as {
+      bytes: number;
+    };
+    const file = this.#connection.db.name;
+    const sizeOf = (path: string) => {
+      try {
+        return statSync(path).size;
+      } catch {
+        return 0;
+      }
+    };
+    const storageBytes =
+      file === ':memory:' || file === '' ? pages.bytes : sizeOf(file) + sizeOf(`${file}-wal`) + sizeOf(`${file}-texts`);
+    return { users: users.users, deactivatedUsers: users.deactivated, messagesPerDay, storageBytes };
+  }
+
+  // ------------------------------------------------------------ invites
+
+  async findInvite(codeHash: string): Promise<InviteRecord | undefined> {
+    const row = this.#sql(`SELECT ${INVITE_COLUMNS} FROM invites WHERE code_hash = ?`).get(codeHash) as
+      InviteRow | undefined;
+    return row && toInviteRecord(row);
+  }
+
+  async getInvite(inviteId: string): Promise<InviteRecord | undefined> {
+    const row = this.#sql(`SELECT ${INVITE_COLUMNS} FROM invites WHERE id = ?`).get(inviteId) as InviteRow | undefined;
+    return row && toInviteRecord(row);
+  }
+
+  async listInvites(createdBy: string | undefined, limit: number): Promise<InviteRecord[]> {
+    const rows = (
+      createdBy === undefined
+        ? this.#sql(`SELECT ${INVITE_COLUMNS} FROM invites ORDER BY invites.id DESC LIMIT ?`).all(limit)
+        : this.#sql(`SELECT ${INVITE_COLUMNS} FROM invites WHERE created_by = ? ORDER BY invites.id DESC LIMIT ?`).all(
+            createdBy,
+            limit,
+          )
+    ) as InviteRow[];
+    return rows.map(toInviteRecord);
+  }
+
+  // ------------------------------------------------------------ blocks
+
+  async listBlocks(blockerId: string): Promise<{ userId: string; createdAt: string }[]> {
+    return this.#sql(
+      `SELECT CAST(blocked_id AS TEXT) AS userId, created_at AS createdAt FROM blocks WHERE blocker_id = ?
+       ORDER BY created_at, blocked_id`,
+    ).all(blockerId) as { userId: string; createdAt: string }[];
+  }
+
+  async blockedEitherWay(a: string, b: string): Promise<boolean> {
+    return (
+      this.#sql(
+        `SELECT 1 FROM blocks WHERE (blocker_id = @a AND blocked_id = @b) OR (blocker_id = @b AND blocked_id = @a)`,
+      ).get({ a, b }) !== undefined
+    );
+  }
+
+  async blockedPeers(userId: string): Promise<string[]> {
+    const rows = this.#sql(
+      `SELECT CAST(blocked_id AS TEXT) AS id FROM blocks WHERE blocker_id = @u
+       UNION SELECT CAST(blocker_id AS TEXT) AS id FROM blocks WHERE blocked_id = @u`,
+    ).all({ u: userId }) as { id: string }[];
+    return rows.map((row) => row.id);
   }
 
   async findDeviceByTokenHash(tokenHash: string): Promise<DeviceSession | undefined> {
     const row = this.#sql(
       `SELECT CAST(id AS TEXT) AS deviceId, CAST(user_id AS TEXT) AS userId,
               COALESCE(last_used_at, created_at) AS lastUsedAt FROM devices
-       WHERE token_hash = ? AND revoked_at IS NULL`,
+       WHERE token_hash = ? AND revoked_at IS NULL
+         AND (SELECT deactivated_at FROM users WHERE users.id = devices.user_id) IS NULL`,
     ).get(tokenHash) as DeviceSession | undefined;
     return row;
   }
@@ -367,6 +479,20 @@ export class SqliteReader implements ReaderSide {
         preview: takeCodePoints(this.#connection.toMessage(row).text, codePoints),
       };
     });
+  }
+
+  async listMessagesBySender(
+    senderId: string,
+    afterId: string,
+    limit: number,
+    maxTextBytes: number,
+  ): Promise<Message[]> {
+    return this.#connection.readMessagesWithin(
+      this.#sql(
+        `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id > ? AND sender_id = ? ORDER BY messages.id LIMIT ?`,
+      ).iterate(afterId, senderId, limit) as Iterable<SqliteMessageRow>,
+      maxTextBytes,
+    ).messages;
   }
 
   // ------------------------------------------------------------ push subscriptions

@@ -182,4 +182,29 @@ export const migrations: readonly string[] = [
     UNIQUE (message_id, user_id, emoji)
   );
   `,
+  // Accounts (issue 24): server-wide roles, deactivation and deletion, invite codes, blocks.
+  `
+  ALTER TABLE users ADD COLUMN role TEXT NOT NULL DEFAULT 'member';
+  ALTER TABLE users ADD COLUMN deactivated_at TEXT;
+  ALTER TABLE users ADD COLUMN deleted_at TEXT;
+  CREATE TABLE invites (
+    id INTEGER PRIMARY KEY,
+    code_hash TEXT NOT NULL UNIQUE,
+    created_by INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    max_uses INTEGER NOT NULL,
+    uses INTEGER NOT NULL DEFAULT 0,
+    revoked_at TEXT
+  );
+  CREATE INDEX invites_creator ON invites(created_by, id);
+  CREATE TABLE blocks (
+    blocker_id INTEGER NOT NULL,
+    blocked_id INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (blocker_id, blocked_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX blocks_blocked ON blocks(blocked_id, blocker_id);
+  CREATE INDEX devices_user ON devices(user_id);
+  `,
 ];

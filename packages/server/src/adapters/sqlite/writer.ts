@@ -11,7 +11,12 @@
 import Database from 'better-sqlite3';
 import {
   StoreError,
+  type AccountChange,
+  type AccountDeletion,
   type AppendResult,
+  type BlockChange,
+  type CreateUserResult,
+  type InviteRecord,
   type ChannelChange,
   type ConditionalWrite,
   type FriendPairChange,
@@ -36,6 +41,7 @@ import type {
 } from '../../ports/message-changes.js';
 import type { PushSubscriptionRecord } from '../../ports/push.js';
 import { sameMembers, samePair, toUser, type UserRow } from '../sql-rows.js';
+import { applyAccountChange, insertUser, revokeDevicesOf } from './accounts-sql.js';
 import { JSON_IDS, MESSAGE_COLUMNS, openDatabase, type SqliteMessageRow } from './connection.js';
 import { LongTexts, longTextBytes, TextsOnDiskMark, type TextPlace } from './long-texts.js';
 import { SqliteReader, USER_COLUMNS } from './reader.js';
@@ -164,19 +170,72 @@ export class SqliteWriter implements WriterSide {
 
   // ------------------------------------------------------------ accounts
 
-  async createUser(user: NewUser): Promise<void> {
-    try {
-      this.#sql(`INSERT INTO users (id, username, display_name, password_hash, created_at) VALUES (?, ?, ?, ?, ?)`).run(
-        user.id,
-        user.username.toLowerCase(),
-        user.displayName,
-        user.passwordHash,
-        user.createdAt,
-      );
-    } catch (error) {
-      if (isUniqueViolation(error)) throw new StoreError('conflict', 'username is taken', { cause: error });
-      throw error;
-    }
+  async createUser(user: NewUser): Promise<CreateUserResult> {
+    return this.#tx(() => insertUser(this.#session, user));
+  }
+
+  async changeAccount(change: AccountChange): Promise<{ revokedDeviceIds: string[] }> {
+    return this.#tx(() => applyAccountChange(this.#session, change));
+  }
+
+  async deleteAccount(deletion: AccountDeletion): Promise<{ revokedDeviceIds: string[]; entries: LogEntry[] }> {
+    return this.#tx(() => {
+      const { userId, at } = deletion;
+      const found = this.#sql(
+        `UPDATE users SET username = 'deleted-' || id, display_name = 'Deleted user', status_text = NULL,
+           password_hash = '', role = 'member', deleted_at = ? WHERE id = ? RETURNING 1`,
+      ).get(at, userId);
+      if (found === undefined) throw new StoreError('not_found', 'no such user');
+      const revokedDeviceIds = revokeDevicesOf(this.#session, userId, at);
+      this.#sql(`DELETE FROM push_subscriptions WHERE user_id = ?`).run(userId);
+      this.#sql(`DELETE FROM friendships WHERE user_id = @u OR friend_id = @u`).run({ u: userId });
+      this.#sql(`DELETE FROM friend_requests WHERE from_user_id = @u OR to_user_id = @u`).run({ u: userId });
+      this.#sql(`DELETE FROM blocks WHERE blocker_id = @u OR blocked_id = @u`).run({ u: userId });
+      this.#sql(`DELETE FROM invites WHERE created_by = ?`).run(userId);
+      if (deletion.eraseMessages) this.#sql(`DELETE FROM messages WHERE sender_id = ?`).run(userId);
+      return { revokedDeviceIds, entries: this.#appendAll(deletion.events, at) };
+    });
+  }
+
+  // ------------------------------------------------------------ invites
+
+  async createInvite(invite: InviteRecord): Promise<void> {
+    this.#sql(
+      `INSERT INTO invites (id, code_hash, created_by, created_at, expires_at, max_uses, uses, revoked_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      invite.id,
+      invite.codeHash,
+      invite.createdBy,
+      invite.createdAt,
+      invite.expiresAt,
+      invite.maxUses,
+      invite.uses,
+      invite.revokedAt ?? null,
+    );
+  }
+
+  async revokeInvite(inviteId: string, at: string): Promise<void> {
+    this.#sql(`UPDATE invites SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`).run(at, inviteId);
+  }
+
+  // ------------------------------------------------------------ blocks
+
+  async changeBlock(change: BlockChange): Promise<{ changed: boolean; entries: LogEntry[] }> {
+    return this.#tx(() => {
+      const result = change.blocked
+        ? this.#sql(`INSERT OR IGNORE INTO blocks (blocker_id, blocked_id, created_at) VALUES (?, ?, ?)`).run(
+            change.blockerId,
+            change.blockedId,
+            change.at,
+          )
+        : this.#sql(`DELETE FROM blocks WHERE blocker_id = ? AND blocked_id = ?`).run(
+            change.blockerId,
+            change.blockedId,
+          );
+      if (result.changes === 0) return { changed: false, entries: [] };
+      return { changed: true, entries: this.#appendAll(change.events, change.at) };
+    });
   }
 
   async updateProfile(userId: string, patch: ProfilePatch, events: readonly LogAppend[], at: string) {

@@ -25,6 +25,35 @@ export function describeMessageStoreContract(
     const message = newMessage;
 
     describe('messages', () => {
+      it("lists one sender's messages across channels, ascending after an id, within a byte budget", async () => {
+        const [a, b] = [await user('sa1'), await user('sb1')];
+        const one = await group(a, [b]);
+        const two = await group(b, [a]);
+        const sent = [
+          message(one, a, 'first'),
+          message(two, b, 'theirs'),
+          message(two, a, 'second'),
+          message(one, a, 'third'),
+        ];
+        await store.appendMessages(sent);
+        const all = await store.listMessagesBySender(a, '0', 10, 1_000_000);
+        expect(all.map((m) => m.text)).toEqual(['first', 'second', 'third']);
+        const after = await store.listMessagesBySender(a, sent[0]!.id, 1, 1_000_000);
+        expect(after.map((m) => m.text)).toEqual(['second']);
+        // 'first' alone reaches a budget of 3 bytes: the page ends there, with at least one message.
+        expect((await store.listMessagesBySender(a, '0', 10, 3)).map((m) => m.text)).toEqual(['first']);
+      });
+
+      it("erases a deleted account's messages when asked, and keeps them otherwise", async () => {
+        const [a, b, c] = [await user('ea1'), await user('eb1'), await user('ec1')];
+        const id = await group(a, [b, c]);
+        await store.appendMessages([message(id, a, 'from a'), message(id, b, 'from b'), message(id, c, 'from c')]);
+        await store.deleteAccount({ userId: a, eraseMessages: true, at: at(), events: [] });
+        await store.deleteAccount({ userId: b, eraseMessages: false, at: at(), events: [] });
+        const left = await store.listMessages(id, { limit: 10 });
+        expect(left.map((m) => m.text)).toEqual(['from b', 'from c']);
+      });
+
       it('commits a message with one log entry per member, each with the next seq', async () => {
         const [a, b] = [await user('a14'), await user('b14')];
         const id = await group(a, [b]); // seq 1 for both: channel.created

@@ -17,10 +17,14 @@ import {
   messageChanged,
   reactionChanged,
   readUpdated,
+  userBlocked,
+  userUnblocked,
   userUpdated,
 } from '../../domain/log-appends.js';
 import type { FriendRequestRecord, Store } from '../store.js';
 import { describeAccountStoreContract } from './accounts.contract.js';
+import { describeBlockStoreContract } from './blocks.contract.js';
+import { describeInviteStoreContract } from './invites.contract.js';
 import { describeChannelStoreContract } from './channels.contract.js';
 import { dmOf, groupOf } from './fixtures.js';
 import { describeFriendStoreContract } from './friends.contract.js';
@@ -46,6 +50,8 @@ const EVENT_TYPE_SET: Record<EventType, true> = {
   'message.deleted': true,
   'reaction.added': true,
   'reaction.removed': true,
+  'user.blocked': true,
+  'user.unblocked': true,
 };
 const EVENT_TYPES = Object.keys(EVENT_TYPE_SET);
 
@@ -57,6 +63,8 @@ export function describeStoreContract(
   skip: string | false = false,
 ): void {
   describeAccountStoreContract(name, makeHarness, skip);
+  describeInviteStoreContract(name, makeHarness, skip);
+  describeBlockStoreContract(name, makeHarness, skip);
   describeFriendStoreContract(name, makeHarness, skip);
   describeChannelStoreContract(name, makeHarness, skip);
   describeMessageStoreContract(name, makeHarness, skip);
@@ -274,6 +282,20 @@ export function describeStoreContract(
           { seq: 13, type: 'reaction.removed', ...reaction },
           { seq: 14, type: 'message.updated', message: tombstone },
           { seq: 15, type: 'message.deleted', message: tombstone },
+        ]);
+
+        // user.blocked, user.unblocked: the blocker's devices only
+        await store.changeBlock({ blockerId: c, blockedId: a, blocked: true, at: at(11), events: [userBlocked(c, a)] });
+        await store.changeBlock({
+          blockerId: c,
+          blockedId: a,
+          blocked: false,
+          at: at(12),
+          events: [userUnblocked(c, a)],
+        });
+        expect(await next(c)).toEqual([
+          { seq: 4, type: 'user.blocked', userId: a },
+          { seq: 5, type: 'user.unblocked', userId: a },
         ]);
 
         // Every event type of the protocol went through this test.
