@@ -75,6 +75,8 @@ export interface Channel extends ChannelInfo {
   /** Messages from others after the read cursor (capped at 1000). */
   unreadCount: number;
   lastReadMessageId?: string;
+  /** This user muted the channel (no push notifications, except mentions of them); absent when not. */
+  muted?: true;
 }
 
 export interface FriendRequest {
@@ -109,7 +111,9 @@ export type EventBody =
   | { type: 'friend.added'; friend: User }
   | { type: 'friend.removed'; userId: string }
   /** A profile (display name, status) changed: sent to the user's own devices and everyone who shows them. */
-  | { type: 'user.updated'; user: User };
+  | { type: 'user.updated'; user: User }
+  /** The user changed their own settings of a channel (mute): sent to the user's own devices only. */
+  | { type: 'channel.settings.updated'; channelId: string; muted: boolean };
 
 export type EventType = EventBody['type'];
 
@@ -139,18 +143,40 @@ export interface GatewayInfo {
   nodeId: string;
 }
 
-/** GET /v1/push/config: whether this server sends Web Push, and the key to subscribe with. */
+/** A push service a device registers with: Web Push (browsers), APNs (Apple), FCM (Android). */
+export type PushProviderKind = 'webpush' | 'apns' | 'fcm';
+
+/**
+ * GET /v1/push/config: whether this server sends push notifications, through which providers,
+ * and the VAPID key a browser subscribes with (when Web Push is among them).
+ */
 export interface PushConfig {
   enabled: boolean;
+  providers: PushProviderKind[];
   vapidPublicKey?: string;
 }
 
-/** What a push notification carries (JSON in the Web Push payload). */
+/** GET/PATCH /v1/push/settings: the user's own push settings (every device of theirs). */
+export interface PushSettings {
+  /** false: notifications say "New message from <name>" without the message's text. */
+  previews: boolean;
+}
+
+/**
+ * What a push notification carries (JSON in the Web Push payload; the `parley` key of an APNs
+ * payload; the `data` of an FCM message). One notification stands for `count` messages of one
+ * channel (a burst is coalesced); `tag` is the channel's id, so a later one replaces it.
+ */
 export interface PushPayload {
   title: string;
   body: string;
   channelId: string;
+  /** The channel's name for a group; the sender's display name for a DM. */
+  channelName: string;
+  /** The newest message it stands for. */
   messageId: string;
+  count: number;
+  tag: string;
 }
 
 // ---- WebSocket frames ----

@@ -15,7 +15,9 @@ import {
   loginBody,
   memberRolePatch,
   profilePatch,
+  channelSettingsBody,
   pushEndpointBody,
+  pushSettingsBody,
   pushSubscriptionBody,
   readBody,
   sendBody,
@@ -33,7 +35,9 @@ import type { FriendService } from '../domain/friends.js';
 import type { MessageService } from '../domain/messages.js';
 import type { PresenceService } from '../domain/presence.js';
 import type { ProfileService } from '../domain/profiles.js';
-import type { PushSubscriptionStore } from '../ports/push.js';
+import type { PushRegistrations } from '../domain/push.js';
+import type { PushSettingsService } from '../domain/push-settings.js';
+import type { PushProviderKind } from '../ports/push.js';
 import type { DeviceRef } from '../ports/store.js';
 
 export interface ApiDeps {
@@ -45,8 +49,10 @@ export interface ApiDeps {
   presence: PresenceService;
   /** Called after a device logged out, so gateways close its sockets. */
   onLogout(device: DeviceRef): Promise<void>;
-  /** Web Push, when configured. */
-  push?: { vapidPublicKey: string; subscriptions: PushSubscriptionStore };
+  /** Mute and the preview setting (also when no push provider is configured). */
+  pushSettings: PushSettingsService;
+  /** Push registrations, with the providers configured (none: push is off). */
+  push: { providers: readonly PushProviderKind[]; vapidPublicKey?: string; registrations: PushRegistrations };
   /** The gateway a client should connect to; undefined url means "this host". */
   pickGateway(): Promise<{ url?: string; nodeId: string } | undefined>;
   /**
@@ -278,31 +284,39 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
   });
 
   // ---- push notifications
-  app.get('/v1/push/config', async () =>
-    deps.push ? { enabled: true, vapidPublicKey: deps.push.vapidPublicKey } : { enabled: false },
-  );
-  const pushEnabled = () => {
-    if (deps.push === undefined) throw new ChatError('unavailable', 'push notifications are not configured here');
-    return deps.push;
-  };
+  app.get('/v1/push/config', async () => {
+    const { providers, vapidPublicKey } = deps.push;
+    return {
+      enabled: providers.length > 0,
+      providers,
+      ...(vapidPublicKey === undefined ? {} : { vapidPublicKey }),
+    };
+  });
   app.post('/v1/push/subscriptions', async (request, reply) => {
     const device = await auth(request);
-    const { endpoint, keys } = parse(pushSubscriptionBody, request.body);
-    await pushEnabled().subscriptions.savePushSubscription({
-      endpoint,
-      p256dh: keys.p256dh,
-      auth: keys.auth,
-      userId: device.userId,
-      deviceId: device.deviceId,
-      createdAt: new Date().toISOString(),
-    });
+    await deps.push.registrations.register(
+      { userId: device.userId, deviceId: device.deviceId },
+      parse(pushSubscriptionBody, request.body),
+    );
     return reply.status(201).send({});
   });
   app.delete('/v1/push/subscriptions', async (request, reply) => {
     const { userId } = await auth(request);
-    const { endpoint } = parse(pushEndpointBody, request.body);
-    await pushEnabled().subscriptions.deletePushSubscription(endpoint, userId);
+    await deps.push.registrations.unregister(userId, parse(pushEndpointBody, request.body));
     return reply.status(204).send();
+  });
+  app.get('/v1/push/settings', async (request) => {
+    const { userId } = await auth(request);
+    return deps.pushSettings.settings(userId);
+  });
+  app.patch('/v1/push/settings', async (request) => {
+    const { userId } = await auth(request);
+    return deps.pushSettings.update(userId, parse(pushSettingsBody, request.body));
+  });
+  app.patch('/v1/channels/:id/settings', async (request) => {
+    const { userId } = await auth(request);
+    const channelId = parse(idParams, request.params).id;
+    return deps.pushSettings.setMuted(userId, channelId, parse(channelSettingsBody, request.body).muted);
   });
 
   // ---- discovery

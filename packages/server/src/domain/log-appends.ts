@@ -61,3 +61,8 @@ export function friendsRemoved(a: string, b: string): LogAppend[] {
 export function userUpdated(userId: string, to: readonly string[]): LogAppend {
   return { userIds: to, type: 'user.updated', data: { userId } };
 }
+
+/** channel.settings.updated (`{channelId, muted}`): a user's own setting, to their own devices only. */
+export function channelSettingsUpdated(channelId: string, userId: string, muted: boolean): LogAppend {
+  return { userIds: [userId], type: 'channel.settings.updated', channelId, data: { muted: String(muted) } };
+}

@@ -1,6 +1,7 @@
 /**
  * The durable store, as one port per aggregate: AccountStore, FriendStore, ChannelStore,
- * MessageStore, LogStore (the update log) and PushSubscriptionStore (push.ts). Each domain
+ * MessageStore, LogStore (the update log), and PushSubscriptionStore, PushOutboxStore and
+ * PushSettingsStore (push.ts). Each domain
  * service takes only the ports it uses; only the composition root (app.ts) holds a whole
  * `Store`, which one backend implements (one connection pool, one transaction per call).
  *
@@ -19,7 +20,7 @@
  * - Failures are thrown as StoreError with a stable kind (never a driver error).
  */
 import type { ChannelKind, EventType, MemberRole, Message, User } from '@parley/protocol';
-import type { PushSubscriptionStore } from './push.js';
+import type { PushOutboxStore, PushSettingsStore, PushSubscriptionStore } from './push.js';
 
 /** No kind for broken rules (a full group, a forbidden change): the domain decides those, not a store. */
 export type StoreErrorKind = 'conflict' | 'not_found' | 'unavailable';
@@ -219,6 +220,8 @@ export interface ChannelViewRecord extends ChannelRecord {
   lastMessage?: Message;
   unreadCount: number;
   lastReadMessageId?: string;
+  /** The user muted it (push.ts, PushSettingsStore). */
+  muted?: boolean;
 }
 
 export interface NewMember {
@@ -382,6 +385,15 @@ export interface LogStore {
 }
 
 /** The whole store: for the composition root (app.ts) and the adapters' own tests only. */
-export interface Store extends AccountStore, FriendStore, ChannelStore, MessageStore, LogStore, PushSubscriptionStore {
+export interface Store
+  extends
+    AccountStore,
+    FriendStore,
+    ChannelStore,
+    MessageStore,
+    LogStore,
+    PushSubscriptionStore,
+    PushOutboxStore,
+    PushSettingsStore {
   close(): Promise<void>;
 }
