@@ -97,7 +97,9 @@ export class FcmProvider implements PushProvider {
     }
     if (isRetryableStatus(answer.status)) {
       const after = retryAfterMs(answer.headers['retry-after']);
-      return after === undefined ? { status: 'retry', reason: why } : { status: 'retry', reason: why, retryAfterMs: after };
+      return after === undefined
+        ? { status: 'retry', reason: why }
+        : { status: 'retry', reason: why, retryAfterMs: after };
     }
     return { status: 'failed', reason: why };
   }
