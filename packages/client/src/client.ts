@@ -467,6 +467,9 @@ export class ParleyClient {
       case 'user.updated':
         this.#events.emit('user', event.user);
         break;
+      case 'channel.settings.updated':
+        // This user muted or unmuted a channel (maybe on another device): the `event` below carries it.
+        break;
     }
     this.#events.emit('event', event);
   }

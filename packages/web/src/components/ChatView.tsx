@@ -8,6 +8,7 @@ import { Avatar } from './Avatar';
 import { Composer } from './Composer';
 import { ErrorBoundary } from './ErrorBoundary';
 import { IconButton } from './IconButton';
+import { MuteButton } from './MuteButton';
 import { MessageList } from './MessageList';
 
 export function ChatView({
@@ -81,6 +82,7 @@ export function ChatView({
             </span>
           </span>
         </div>
+        <MuteButton channel={channel} />
         {channel.kind === 'group' && (
           <IconButton
             icon="group"

@@ -161,6 +161,11 @@ export const en = {
   'common.yesterday': 'Yesterday',
   'common.today': 'Today',
   'common.install': 'Install app',
+
+  // Push notifications (issue 22)
+  'push.mute': 'Mute notifications',
+  'push.mutedHint': 'Muted: no notifications from this conversation, except when someone mentions you',
+  'push.previews': 'Show message text in notifications',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -163,4 +163,9 @@ export const ko: Record<MessageKey, string> = {
   'common.yesterday': '어제',
   'common.today': '오늘',
   'common.install': '앱 설치',
+
+  // Push notifications (issue 22)
+  'push.mute': '알림 끄기',
+  'push.mutedHint': '알림 꺼짐: 누군가 나를 멘션할 때만 알림을 받습니다',
+  'push.previews': '알림에 메시지 내용 표시',
 };
