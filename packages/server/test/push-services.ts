@@ -86,7 +86,7 @@ export interface ApnsRequest {
   body: { aps: { alert: { title: string; body: string }; 'thread-id'?: string }; parley: Record<string, unknown> };
 }
 
-/** What the fake answers for one request: a status, and a reason / Retry-After. */
+/** What the fake answers for one request: a status, and a reason / Retry-After; status 0 never answers. */
 export interface Answer {
   status: number;
   reason?: string;
@@ -143,6 +143,7 @@ export async function startFakeApns(tls: Tls): Promise<FakeApns> {
       if (headers[':method'] !== 'POST' || match === null) return answer(405, 'MethodNotAllowed');
       if (problem !== undefined) return answer(problem.startsWith('jwt') ? 403 : 400, problem);
       const scripted = fake.script.get(token)?.shift();
+      if (scripted?.status === 0) return; // a service that hangs
       if (scripted !== undefined) return answer(scripted.status, scripted.reason, scripted.retryAfter);
       fake.delivered.push({
         token,
