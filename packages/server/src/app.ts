@@ -232,6 +232,9 @@ export async function createServer(
     pollMs: config.push.pollMs,
     leaseMs: config.push.leaseMs,
   };
+  // SEAM (accounts, issue 24): device sign-out / account deletion call
+  // pushRegistrations.removeDeviceRegistrations(deviceId) (revokeDevice already does it too).
+  const pushRegistrations = new PushRegistrations(store, providerKinds, clock);
   let notifier: PushNotifier | undefined;
   const push =
     pushProviders.length === 0
@@ -335,7 +338,7 @@ export async function createServer(
       push: {
         providers: providerKinds,
         ...(keys !== undefined && providerKinds.includes('webpush') ? { vapidPublicKey: keys.publicKey } : {}),
-        registrations: new PushRegistrations(store, providerKinds, clock),
+        registrations: pushRegistrations,
       },
       pickGateway: async () => {
         const best = await discovery.pick();
