@@ -21,6 +21,8 @@ import type {
   MeResult,
   Message,
   Presence,
+  PushConfig,
+  PushSettings,
   SearchPage,
   ServerStats,
   SyncPage,
@@ -362,6 +364,30 @@ export class ParleyApi {
   async mentions(query: { before?: string; limit?: number } = {}): Promise<MentionsPage> {
     const { before, limit } = query;
     return this.request<MentionsPage>('GET', '/v1/mentions', { query: { before, limit } });
+  }
+  // ---- push notifications (mute, previews, registrations) ----
+  /** Mutes or unmutes a channel's push notifications for this user (all devices; mentions still notify). */
+  async setChannelMuted(channelId: string, muted: boolean): Promise<void> {
+    await this.request('PATCH', `/v1/channels/${enc(channelId)}/settings`, { body: { muted } });
+  }
+  pushConfig(): Promise<PushConfig> {
+    return this.request('GET', '/v1/push/config');
+  }
+  pushSettings(): Promise<PushSettings> {
+    return this.request('GET', '/v1/push/settings');
+  }
+  setPushSettings(settings: PushSettings): Promise<PushSettings> {
+    return this.request('PATCH', '/v1/push/settings', { body: settings });
+  }
+  /** Registers this device: a Web Push subscription, or a phone's APNs / FCM token. */
+  async registerPush(
+    registration:
+      { endpoint: string; keys: { p256dh: string; auth: string } } | { provider: 'apns' | 'fcm'; token: string },
+  ): Promise<void> {
+    await this.request('POST', '/v1/push/subscriptions', { body: registration });
+  }
+  async unregisterPush(which: { endpoint: string } | { provider: 'apns' | 'fcm'; token: string }): Promise<void> {
+    await this.request('DELETE', '/v1/push/subscriptions', { body: which });
   }
 
   // ---- sync and discovery ----

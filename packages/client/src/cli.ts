@@ -25,6 +25,7 @@ const HELP = `Commands:
   /group <name> <u1,u2,..>  create a group with these usernames
   /invite <username>        add a user to the open group
   /leave                    leave the open group
+  /mute, /unmute            no push notifications from the open conversation (mentions still come)
   /who                      members of the open channel and their presence
   /search <words>           search your messages (any language; matches are marked [like this])
   /mentions                 messages that mention you
@@ -343,6 +344,13 @@ class ChatApp {
         const user = await this.#findUser(arg);
         await api.addMember(channel.id, user.id);
         this.#term.print(`* invited @${user.username}`);
+        return;
+      }
+      case 'mute':
+      case 'unmute': {
+        const channel = this.#requireCurrent();
+        await api.setChannelMuted(channel.id, command === 'mute');
+        this.#term.print(command === 'mute' ? '* muted: no push notifications from here' : '* unmuted');
         return;
       }
       case 'leave': {

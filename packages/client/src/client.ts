@@ -526,6 +526,9 @@ export class ParleyClient {
       case 'user.unblocked':
         this.#events.emit('block', { userId: event.userId, blocked: event.type === 'user.blocked' });
         break;
+      case 'channel.settings.updated':
+        // This user muted or unmuted a channel (maybe on another device): the `event` below carries it.
+        break;
     }
     this.#events.emit('event', event);
   }

@@ -14,6 +14,7 @@ export const ErrorCode = {
   ResyncRequired: 'resync_required',
   PayloadTooLarge: 'payload_too_large',
   Unavailable: 'unavailable',
+  PushNotConfigured: 'push_not_configured',
   Internal: 'internal',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -31,6 +32,7 @@ export const errorStatus: Readonly<Record<ErrorCode, number>> = {
   resync_required: 410,
   payload_too_large: 413,
   unavailable: 503,
+  push_not_configured: 501,
   internal: 500,
 };
 

@@ -122,7 +122,8 @@ export const syncQuery = z.object({
   limit: z.coerce.number().int().min(1).max(limits.maxSyncLimit).default(limits.defaultSyncLimit),
 });
 
-export const pushSubscriptionBody = z.object({
+const webPushSubscription = z.object({
+  provider: z.literal('webpush').optional(),
   endpoint: z
     .string()
     .url()
@@ -130,7 +131,23 @@ export const pushSubscriptionBody = z.object({
     .refine((u) => u.startsWith('https://'), 'endpoint must be an https URL'),
   keys: z.object({ p256dh: z.string().min(1).max(256), auth: z.string().min(1).max(64) }),
 });
-export const pushEndpointBody = z.object({ endpoint: z.string().min(1).max(2048) });
+/** An APNs device token is hex; an FCM registration token is URL-safe base64 with ':' and '-'. */
+const phoneRegistration = z.object({
+  provider: z.enum(['apns', 'fcm']),
+  token: z
+    .string()
+    .min(1)
+    .max(4096)
+    .regex(/^[A-Za-z0-9_:.-]+$/, 'token has characters no push token has'),
+});
+/** POST /v1/push/subscriptions: a browser's Web Push subscription, or a phone's APNs/FCM token. */
+export const pushSubscriptionBody = z.union([webPushSubscription, phoneRegistration]);
+/** DELETE /v1/push/subscriptions: `{endpoint}` (Web Push) or `{provider, token}`. */
+export const pushEndpointBody = z.union([z.object({ endpoint: z.string().min(1).max(2048) }), phoneRegistration]);
+/** PATCH /v1/channels/:id/settings. */
+export const channelSettingsBody = z.object({ muted: z.boolean() });
+/** PATCH /v1/push/settings. */
+export const pushSettingsBody = z.object({ previews: z.boolean() });
 
 // ---- accounts: own account, invites, administration
 export const passwordChangeBody = z.object({

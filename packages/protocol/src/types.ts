@@ -110,6 +110,8 @@ export interface Channel extends ChannelInfo {
   /** Messages after the read cursor that mention this user (capped at 1000). */
   unreadMentionCount: number;
   lastReadMessageId?: string;
+  /** This user muted the channel (no push notifications, except mentions of them); absent when not. */
+  muted?: true;
 }
 
 export interface FriendRequest {
@@ -158,7 +160,9 @@ export type EventBody =
   /** You blocked `userId` (on another of your devices, or this one): sent to your own devices only. */
   | { type: 'user.blocked'; userId: string }
   /** You unblocked `userId`: sent to your own devices only. */
-  | { type: 'user.unblocked'; userId: string };
+  | { type: 'user.unblocked'; userId: string }
+  /** The user changed their own settings of a channel (mute): sent to the user's own devices only. */
+  | { type: 'channel.settings.updated'; channelId: string; muted: boolean };
 
 export type EventType = EventBody['type'];
 
@@ -214,18 +218,40 @@ export interface GatewayInfo {
   nodeId: string;
 }
 
-/** GET /v1/push/config: whether this server sends Web Push, and the key to subscribe with. */
+/** A push service a device registers with: Web Push (browsers), APNs (Apple), FCM (Android). */
+export type PushProviderKind = 'webpush' | 'apns' | 'fcm';
+
+/**
+ * GET /v1/push/config: whether this server sends push notifications, through which providers,
+ * and the VAPID key a browser subscribes with (when Web Push is among them).
+ */
 export interface PushConfig {
   enabled: boolean;
+  providers: PushProviderKind[];
   vapidPublicKey?: string;
 }
 
-/** What a push notification carries (JSON in the Web Push payload). */
+/** GET/PATCH /v1/push/settings: the user's own push settings (every device of theirs). */
+export interface PushSettings {
+  /** false: notifications say "New message from <name>" without the message's text. */
+  previews: boolean;
+}
+
+/**
+ * What a push notification carries (JSON in the Web Push payload; the `parley` key of an APNs
+ * payload; the `data` of an FCM message). One notification stands for `count` messages of one
+ * channel (a burst is coalesced); `tag` is the channel's id, so a later one replaces it.
+ */
 export interface PushPayload {
   title: string;
   body: string;
   channelId: string;
+  /** The channel's name for a group; the sender's display name for a DM. */
+  channelName: string;
+  /** The newest message it stands for. */
   messageId: string;
+  count: number;
+  tag: string;
 }
 
 // ---- accounts: sign-up modes, invites, devices, blocking, administration ----

@@ -39,8 +39,9 @@ import type { NodeRegistry, NodeStatus } from './ports/cluster.js';
 import type { PresenceStore } from './ports/presence.js';
 import type { RateLimiter } from './ports/rate-limit.js';
 import type { Store } from './ports/store.js';
-import type { PushProvider, PushQueue } from './ports/push.js';
-import { PushService } from './domain/push.js';
+import type { PushProvider } from './ports/push.js';
+import { defaultPushOptions, PushNotifier, PushRegistrations, PushService, type PushOptions } from './domain/push.js';
+import { PushSettingsService } from './domain/push-settings.js';
 import { Discovery } from './domain/discovery.js';
 
 export interface Backends {
@@ -48,7 +49,6 @@ export interface Backends {
   bus: Bus;
   presence: PresenceStore;
   registry: NodeRegistry;
-  pushQueue: PushQueue;
 }
 
 async function openBackends(config: ServerConfig): Promise<Backends> {
@@ -66,14 +66,13 @@ async function openBackends(config: ServerConfig): Promise<Backends> {
     });
   }
   if (config.bus.kind === 'redis') {
-    const [{ RedisBus }, { RedisPresenceStore }, { RedisNodeRegistry }, { RedisPushQueue }] = await Promise.all([
+    const [{ RedisBus }, { RedisPresenceStore }, { RedisNodeRegistry }] = await Promise.all([
       import('./adapters/redis/redis-bus.js'),
       import('./adapters/redis/redis-presence.js'),
       import('./adapters/redis/redis-registry.js'),
-      import('./adapters/redis/redis-push-queue.js'),
     ]);
     const options = { url: config.bus.url, prefix: config.bus.prefix };
-    const [bus, presence, registry, pushQueue] = await Promise.all([
+    const [bus, presence, registry] = await Promise.all([
       RedisBus.open(options),
       RedisPresenceStore.open(options),
       RedisNodeRegistry.open({
@@ -83,22 +82,19 @@ async function openBackends(config: ServerConfig): Promise<Backends> {
           process.kill(process.pid, 'SIGTERM');
         },
       }),
-      RedisPushQueue.open(options),
     ]);
-    return { store, bus, presence, registry, pushQueue };
+    return { store, bus, presence, registry };
   }
-  const [{ MemoryBus }, { MemoryPresenceStore }, { MemoryNodeRegistry }, { MemoryPushQueue }] = await Promise.all([
+  const [{ MemoryBus }, { MemoryPresenceStore }, { MemoryNodeRegistry }] = await Promise.all([
     import('./adapters/memory/memory-bus.js'),
     import('./adapters/memory/memory-presence.js'),
     import('./adapters/memory/memory-registry.js'),
-    import('./adapters/memory/memory-push-queue.js'),
   ]);
   return {
     store,
     bus: new MemoryBus(),
     presence: new MemoryPresenceStore(),
     registry: new MemoryNodeRegistry(),
-    pushQueue: new MemoryPushQueue(),
   };
 }
 
@@ -122,6 +118,38 @@ async function vapidKeys(config: ServerConfig): Promise<{ publicKey: string; pri
   }
 }
 
+/** The push providers the config has credentials for (Web Push when there are VAPID keys). */
+async function openPushProviders(
+  config: ServerConfig,
+  keys: { publicKey: string; privateKey: string } | undefined,
+): Promise<PushProvider[]> {
+  const { push } = config;
+  const providers: PushProvider[] = [];
+  const ca = push.ca === undefined ? {} : { ca: push.ca };
+  if (keys !== undefined) {
+    const { WebPushProvider } = await import('./adapters/webpush/web-push-provider.js');
+    const { Agent } = await import('node:https');
+    providers.push(
+      new WebPushProvider({
+        vapidPublicKey: keys.publicKey,
+        vapidPrivateKey: keys.privateKey,
+        subject: push.vapidSubject,
+        timeoutMs: push.timeoutMs,
+        ...(push.ca === undefined ? {} : { agent: new Agent({ ca: push.ca }) }),
+      }),
+    );
+  }
+  if (push.apns !== undefined) {
+    const { ApnsProvider } = await import('./adapters/apns/apns-provider.js');
+    providers.push(new ApnsProvider({ ...push.apns, timeoutMs: push.timeoutMs, ...ca }));
+  }
+  if (push.fcm !== undefined) {
+    const { FcmProvider } = await import('./adapters/fcm/fcm-provider.js');
+    providers.push(new FcmProvider({ ...push.fcm, timeoutMs: push.timeoutMs, ...ca }));
+  }
+  return providers;
+}
+
 /** The fleet-wide rate limiter: on Redis when the fleet has one, else in this process. */
 async function openRateLimiter(config: ServerConfig): Promise<RateLimiter> {
   if (config.bus.kind === 'redis') {
@@ -139,7 +167,10 @@ function trustProxy(setting: boolean | number | string[]) {
 
 /** Test seams: parts a test may replace (the real ones are used otherwise). */
 export interface ServerOverrides {
-  pushProvider?: PushProvider;
+  /** Replace the push providers the config names (e.g. ones trusting a test CA). */
+  pushProviders?: PushProvider[];
+  /** Random source of the push retries' jitter. */
+  pushRandom?: () => number;
   /** E.g. one on a test clock. */
   rateLimiter?: RateLimiter;
   /** The domain's clock (token lifetimes, timestamps, heartbeats). */
@@ -166,7 +197,7 @@ export async function createServer(
   overrides: ServerOverrides = {},
 ): Promise<ParleyServer> {
   const log = pino({ level: config.logLevel, base: { role: config.role } });
-  const { store, bus, presence: presenceStore, registry, pushQueue } = backends ?? (await openBackends(config));
+  const { store, bus, presence: presenceStore, registry } = backends ?? (await openBackends(config));
   const nodeNumber = config.nodeId ?? (await registry.leaseNodeId());
   const nodeId = String(nodeNumber);
   const clock = overrides.clock ?? systemClock;
@@ -208,23 +239,40 @@ export async function createServer(
   const friends = new FriendService(store, events, presence, ids, clock, blocks);
   const profiles = new ProfileService(store, events, clock);
   const keys = await vapidKeys(config);
-  if (keys === undefined) {
-    log.warn('push notifications are off: set PARLEY_VAPID_PUBLIC_KEY and PARLEY_VAPID_PRIVATE_KEY');
+  const pushProviders = overrides.pushProviders ?? (await openPushProviders(config, keys));
+  const providerKinds = pushProviders.map((p) => p.kind);
+  if (pushProviders.length === 0) {
+    log.warn('push notifications are off: configure VAPID keys, APNs or FCM (docs/operations.md)');
   }
-  const push = keys === undefined ? undefined : new PushService(store, presenceStore, pushQueue, log);
+  const pushOptions: PushOptions = {
+    ...defaultPushOptions,
+    coalesceMs: config.push.coalesceMs,
+    maxAttempts: config.push.maxAttempts,
+    concurrency: config.push.concurrency,
+    pollMs: config.push.pollMs,
+    leaseMs: config.push.leaseMs,
+  };
+  const pushRegistrations = new PushRegistrations(store, providerKinds, clock);
+  let notifier: PushNotifier | undefined;
+  const push =
+    pushProviders.length === 0
+      ? undefined
+      : new PushService(store, presenceStore, clock, pushOptions, log, metrics.push, () => notifier?.wake());
   const messages = new MessageService(store, events, ids, clock, config.limits, log, metrics, push, blocks);
   const messageChanges = new MessageChangeService(store, events, clock, config.messageChanges);
-  if (push !== undefined && keys !== undefined && hasRole(config, 'notifier')) {
-    let provider = overrides.pushProvider;
-    if (provider === undefined) {
-      const { WebPushProvider } = await import('./adapters/webpush/web-push-provider.js');
-      provider = new WebPushProvider({
-        vapidPublicKey: keys.publicKey,
-        vapidPrivateKey: keys.privateKey,
-        subject: config.push.vapidSubject,
-      });
-    }
-    push.startDelivering(provider);
+  if (push !== undefined && hasRole(config, 'notifier')) {
+    notifier = new PushNotifier(
+      store,
+      presenceStore,
+      pushProviders,
+      clock,
+      pushOptions,
+      `${nodeId}:${process.pid}:${ids.next()}`,
+      log,
+      metrics.push,
+      overrides.pushRandom,
+    );
+    notifier.start();
   }
 
   const app = Fastify({
@@ -310,7 +358,12 @@ export async function createServer(
       invites,
       admin,
       accountExport,
-      ...(keys === undefined ? {} : { push: { vapidPublicKey: keys.publicKey, subscriptions: store } }),
+      pushSettings: new PushSettingsService(store, events, clock),
+      push: {
+        providers: providerKinds,
+        ...(keys !== undefined && providerKinds.includes('webpush') ? { vapidPublicKey: keys.publicKey } : {}),
+        registrations: pushRegistrations,
+      },
       pickGateway: async () => {
         const best = await discovery.pick();
         // Nothing announced yet (just started): this process, if it holds sockets.
@@ -396,8 +449,8 @@ export async function createServer(
     await within(socketsBy, push?.settle() ?? Promise.resolve());
     await presence.shutdown().catch(() => undefined);
     await registry.close();
-    // The notifier finishes the push it holds; a job taken meanwhile goes back to the queue.
-    await within(started + budget * 0.95, pushQueue.close());
+    // The notifier finishes the groups it holds (their jobs stay in the outbox until then).
+    await within(started + budget * 0.95, notifier?.close() ?? Promise.resolve());
     await rateLimiter.close();
     await presenceStore.close();
     await bus.close();

@@ -26,7 +26,7 @@ export interface RunningServer extends ParleyServer {
 
 /** The real server on 127.0.0.1 and an ephemeral port, with a fresh data directory. */
 export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
-  const { env = {}, keepData = false, pushProvider, rateLimiter, clock, ...overrides } = options;
+  const { env = {}, keepData = false, pushProviders, pushRandom, rateLimiter, clock, ...overrides } = options;
   const ownDir = overrides.dataDir === undefined && env.PARLEY_DATA_DIR === undefined;
   const dataDir = overrides.dataDir ?? env.PARLEY_DATA_DIR ?? (await mkdtemp(path.join(tmpdir(), 'parley-test-')));
   const base = loadConfig(
@@ -48,7 +48,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   );
   const config: ServerConfig = { ...base, ...overrides, dataDir };
   const server = await createServer(config, undefined, {
-    ...(pushProvider ? { pushProvider } : {}),
+    ...(pushProviders ? { pushProviders } : {}),
+    ...(pushRandom ? { pushRandom } : {}),
     ...(rateLimiter ? { rateLimiter } : {}),
     ...(clock ? { clock } : {}),
   });

@@ -14,7 +14,6 @@ import { eventually, http, signup, TestSocket } from './harness.js';
 import { MemoryBus } from '../src/adapters/memory/memory-bus.js';
 import { MemoryNodeRegistry } from '../src/adapters/memory/memory-registry.js';
 import { MemoryPresenceStore } from '../src/adapters/memory/memory-presence.js';
-import { MemoryPushQueue } from '../src/adapters/memory/memory-push-queue.js';
 import { RedisBus } from '../src/adapters/redis/redis-bus.js';
 import { PrivateRedis } from '../src/adapters/redis/testing.js';
 import { openSqliteStore } from '../src/adapters/sqlite/threaded-store.js';
@@ -55,7 +54,6 @@ async function serverOn(bus: Bus, env: Record<string, string> = {}) {
     bus,
     presence: new MemoryPresenceStore(),
     registry: new MemoryNodeRegistry(),
-    pushQueue: new MemoryPushQueue(),
   });
   return {
     server,

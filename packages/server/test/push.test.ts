@@ -67,12 +67,15 @@ beforeAll(async () => {
   pushBase = `https://127.0.0.1:${(pushService.address() as AddressInfo).port}`;
   const vapid = WebPushProvider.generateKeys();
   server = await startServer({
-    pushProvider: new WebPushProvider({
-      vapidPublicKey: vapid.publicKey,
-      vapidPrivateKey: vapid.privateKey,
-      subject: 'mailto:ops@example.com',
-      agent: new Agent({ ca: certPem }),
-    }),
+    env: { PARLEY_PUSH_COALESCE_MS: '0', PARLEY_PUSH_POLL_MS: '20' },
+    pushProviders: [
+      new WebPushProvider({
+        vapidPublicKey: vapid.publicKey,
+        vapidPrivateKey: vapid.privateKey,
+        subject: 'mailto:ops@example.com',
+        agent: new Agent({ ca: certPem }),
+      }),
+    ],
   });
 });
 
@@ -107,7 +110,7 @@ function decrypt(request: Received, subscription: { ecdh: ECDH; auth: Buffer }):
 
 it('publishes the VAPID key clients subscribe with', async () => {
   const res = await http(server.baseUrl, 'GET', '/v1/push/config');
-  expect(res.body).toEqual({ enabled: true, vapidPublicKey: expect.any(String) });
+  expect(res.body).toEqual({ enabled: true, providers: ['webpush'], vapidPublicKey: expect.any(String) });
 });
 
 it('sends an encrypted, VAPID-signed notification to an offline member, and none to an online one', async () => {
@@ -128,11 +131,16 @@ it('sends an encrypted, VAPID-signed notification to an offline member, and none
   await eventually(() => received.some((r) => r.path === '/carol'), 5000, 'carol’s push');
   const toCarol = received.find((r) => r.path === '/carol')!;
   expect(String(toCarol.headers.authorization)).toMatch(/^vapid t=.+, k=.+/);
+  // The conversation is the Topic: the push service replaces an undelivered earlier one.
+  expect(toCarol.headers.topic).toBe(group.body.channel.id);
   expect(decrypt(toCarol, carolSub)).toEqual({
     title: `${alice.user.displayName} in Hikers`,
     body: 'summit at noon',
     channelId: group.body.channel.id,
+    channelName: 'Hikers',
     messageId: sent.body.message.id,
+    count: 1,
+    tag: group.body.channel.id,
   });
   expect(received.filter((r) => r.path === '/bob')).toEqual([]);
   expect(bobSub.endpoint).toContain('/bob');

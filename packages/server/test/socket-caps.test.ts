@@ -13,7 +13,6 @@ import WebSocket from 'ws';
 import { MemoryBus } from '../src/adapters/memory/memory-bus.js';
 import { MemoryNodeRegistry } from '../src/adapters/memory/memory-registry.js';
 import { MemoryPresenceStore } from '../src/adapters/memory/memory-presence.js';
-import { MemoryPushQueue } from '../src/adapters/memory/memory-push-queue.js';
 import { openSqliteStore } from '../src/adapters/sqlite/threaded-store.js';
 import { createServer } from '../src/app.js';
 import { loadConfig } from '../src/config/config.js';
@@ -103,7 +102,6 @@ describe('socket caps', () => {
       bus: new MemoryBus(),
       presence: new MemoryPresenceStore(),
       registry: new MemoryNodeRegistry(),
-      pushQueue: new MemoryPushQueue(),
     });
     cleanups.push(() => server.close());
     const alice = await signup(server.baseUrl, 'alice');

@@ -60,7 +60,9 @@ self.addEventListener('fetch', (event) => {
   }
 });
 
-// Web Push (the push issue fills in the server side): show the notification, focus the app on click.
+// Web Push: one notification per conversation (`tag`: a later one replaces it, and alerts again),
+// titled with who wrote and where; a click opens that conversation, in a window of the app if one
+// is open. Payload: {title, body, channelId, channelName, messageId, count, tag} (docs/protocol.md).
 self.addEventListener('push', (event) => {
   let data = {};
   try {
@@ -68,32 +70,38 @@ self.addEventListener('push', (event) => {
   } catch {
     data = { body: event.data ? event.data.text() : '' };
   }
-  const title = data.title || 'Parley';
+  const title = data.title || data.channelName || 'Parley';
+  const tag = data.tag || data.channelId || undefined;
   event.waitUntil(
     self.registration.showNotification(title, {
       body: data.body || '',
       icon: '/icons/icon-192.png',
       badge: '/icons/icon-192.png',
-      tag: data.channelId || undefined,
-      data: {
-        url: data.channelId
-          ? `/#/c/${encodeURIComponent(data.channelId)}${data.messageId ? `/m/${encodeURIComponent(data.messageId)}` : ''}`
-          : '/',
-      },
+      tag,
+      renotify: Boolean(tag),
+      timestamp: Date.now(),
+      data: { url: data.channelId ? `/#/c/${encodeURIComponent(data.channelId)}` : '/' },
     }),
   );
 });
 
 self.addEventListener('notificationclick', (event) => {
   event.notification.close();
-  const target = (event.notification.data && event.notification.data.url) || '/';
+  const target = new URL((event.notification.data && event.notification.data.url) || '/', self.location.origin).href;
   event.waitUntil(
-    self.clients.matchAll({ type: 'window', includeUncontrolled: true }).then((wins) => {
-      for (const w of wins) {
-        if ('focus' in w) {
-          w.navigate(target).catch(() => undefined);
-          return w.focus();
+    self.clients.matchAll({ type: 'window', includeUncontrolled: true }).then(async (wins) => {
+      const ours = wins.filter((w) => new URL(w.url).origin === self.location.origin);
+      // The window already on the app (the focused one first): show the conversation there.
+      const win = ours.find((w) => w.focused) || ours[0];
+      if (win) {
+        const focused = await win.focus().catch(() => win);
+        if (new URL(win.url).hash !== new URL(target).hash) {
+          // navigate() works on controlled windows; the app also follows the hash it is told.
+          await (focused.navigate ? focused.navigate(target) : Promise.reject()).catch(() =>
+            focused.postMessage({ type: 'open', url: target }),
+          );
         }
+        return undefined;
       }
       return self.clients.openWindow(target);
     }),

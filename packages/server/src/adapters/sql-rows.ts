@@ -1,3 +1,4 @@
+import type { PushOutboxJob } from '../ports/push.js';
 /**
  * Row shapes and row-to-port mappers shared by the SQL stores (SQLite and PostgreSQL read ids
  * back as decimal strings and times as ISO-8601 strings, so the rows look the same).
@@ -189,4 +190,10 @@ export function samePair(expected: FriendPair, actual: FriendPair): boolean {
   if (expected.friends !== actual.friends || expected.requests.length !== actual.requests.length) return false;
   const ids = new Set(actual.requests.map((r) => r.id));
   return expected.requests.every((r) => ids.has(r.id));
+}
+
+/** Claimed jobs grouped: by user, then channel, then message (ids compared as numbers). */
+export function sortJobs(jobs: PushOutboxJob[]): PushOutboxJob[] {
+  const cmp = (a: string, b: string) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
+  return jobs.sort((a, b) => cmp(a.userId, b.userId) || cmp(a.channelId, b.channelId) || cmp(a.messageId, b.messageId));
 }

@@ -25,7 +25,9 @@ import {
   memberRolePatch,
   passwordChangeBody,
   profilePatch,
+  channelSettingsBody,
   pushEndpointBody,
+  pushSettingsBody,
   pushSubscriptionBody,
   readBody,
   searchQuery,
@@ -50,8 +52,10 @@ import type { MessageChangeService } from '../domain/message-changes.js';
 import type { MessageService } from '../domain/messages.js';
 import type { PresenceService } from '../domain/presence.js';
 import type { ProfileService } from '../domain/profiles.js';
+import type { PushRegistrations } from '../domain/push.js';
+import type { PushSettingsService } from '../domain/push-settings.js';
 import type { SearchService } from '../domain/search.js';
-import type { PushSubscriptionStore } from '../ports/push.js';
+import type { PushProviderKind } from '../ports/push.js';
 import type { DeviceRef } from '../ports/store.js';
 
 export interface ApiDeps {
@@ -67,8 +71,10 @@ export interface ApiDeps {
   invites: InviteService;
   admin: AdminService;
   accountExport: ExportService;
-  /** Web Push, when configured. */
-  push?: { vapidPublicKey: string; subscriptions: PushSubscriptionStore };
+  /** Mute and the preview setting (also when no push provider is configured). */
+  pushSettings: PushSettingsService;
+  /** Push registrations, with the providers configured (none: push is off). */
+  push: { providers: readonly PushProviderKind[]; vapidPublicKey?: string; registrations: PushRegistrations };
   /** The gateway a client should connect to; undefined url means "this host". */
   pickGateway(): Promise<{ url?: string; nodeId: string } | undefined>;
   /**
@@ -449,31 +455,39 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
   });
 
   // ---- push notifications
-  app.get('/v1/push/config', async () =>
-    deps.push ? { enabled: true, vapidPublicKey: deps.push.vapidPublicKey } : { enabled: false },
-  );
-  const pushEnabled = () => {
-    if (deps.push === undefined) throw new ChatError('unavailable', 'push notifications are not configured here');
-    return deps.push;
-  };
+  app.get('/v1/push/config', async () => {
+    const { providers, vapidPublicKey } = deps.push;
+    return {
+      enabled: providers.length > 0,
+      providers,
+      ...(vapidPublicKey === undefined ? {} : { vapidPublicKey }),
+    };
+  });
   app.post('/v1/push/subscriptions', async (request, reply) => {
     const device = await auth(request);
-    const { endpoint, keys } = parse(pushSubscriptionBody, request.body);
-    await pushEnabled().subscriptions.savePushSubscription({
-      endpoint,
-      p256dh: keys.p256dh,
-      auth: keys.auth,
-      userId: device.userId,
-      deviceId: device.deviceId,
-      createdAt: new Date().toISOString(),
-    });
+    await deps.push.registrations.register(
+      { userId: device.userId, deviceId: device.deviceId },
+      parse(pushSubscriptionBody, request.body),
+    );
     return reply.status(201).send({});
   });
   app.delete('/v1/push/subscriptions', async (request, reply) => {
     const { userId } = await auth(request);
-    const { endpoint } = parse(pushEndpointBody, request.body);
-    await pushEnabled().subscriptions.deletePushSubscription(endpoint, userId);
+    await deps.push.registrations.unregister(userId, parse(pushEndpointBody, request.body));
     return reply.status(204).send();
+  });
+  app.get('/v1/push/settings', async (request) => {
+    const { userId } = await auth(request);
+    return deps.pushSettings.settings(userId);
+  });
+  app.patch('/v1/push/settings', async (request) => {
+    const { userId } = await auth(request);
+    return deps.pushSettings.update(userId, parse(pushSettingsBody, request.body));
+  });
+  app.patch('/v1/channels/:id/settings', async (request) => {
+    const { userId } = await auth(request);
+    const channelId = parse(idParams, request.params).id;
+    return deps.pushSettings.setMuted(userId, channelId, parse(channelSettingsBody, request.body).muted);
   });
 
   // ---- discovery

@@ -2,6 +2,7 @@
  * Configuration is read once, here, from the environment; validated; defaulted; frozen; and
  * passed down by constructors. Nothing else reads process.env.
  */
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { SignupMode } from '@parley/protocol';
 import { z } from 'zod';
@@ -63,6 +64,23 @@ const envSchema = z.object({
   PARLEY_MEMBER_INVITES: z.enum(['true', 'false']).default('false'),
   /** A deleted account's messages: kept (shown as "Deleted user") or erased. */
   PARLEY_DELETED_ACCOUNT_MESSAGES: z.enum(['keep', 'erase']).default('keep'),
+  // Push notifications (issue 22): coalescing, retries, APNs, FCM.
+  PARLEY_PUSH_COALESCE_MS: z.coerce.number().int().min(0).max(600_000).default(3_000),
+  PARLEY_PUSH_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
+  PARLEY_PUSH_TIMEOUT_MS: positiveInt.default(10_000),
+  PARLEY_PUSH_CONCURRENCY: positiveInt.default(32),
+  PARLEY_PUSH_POLL_MS: positiveInt.default(500),
+  PARLEY_PUSH_LEASE_MS: positiveInt.default(60_000),
+  PARLEY_PUSH_CA_FILE: z.string().min(1).optional(),
+  PARLEY_APNS_KEY: z.string().min(1).optional(),
+  PARLEY_APNS_KEY_FILE: z.string().min(1).optional(),
+  PARLEY_APNS_KEY_ID: z.string().min(1).optional(),
+  PARLEY_APNS_TEAM_ID: z.string().min(1).optional(),
+  PARLEY_APNS_TOPIC: z.string().min(1).optional(),
+  PARLEY_APNS_URL: z.string().url().default('https://api.push.apple.com'),
+  PARLEY_FCM_SERVICE_ACCOUNT: z.string().min(1).optional(),
+  PARLEY_FCM_SERVICE_ACCOUNT_FILE: z.string().min(1).optional(),
+  PARLEY_FCM_URL: z.string().url().default('https://fcm.googleapis.com'),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -114,7 +132,7 @@ export interface ServerConfig {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Built web app to serve at `/`, if present. */
   webDir?: string;
-  push: { vapidPublicKey?: string; vapidPrivateKey?: string; vapidSubject: string };
+  push: PushConfig;
   /** Sign-up and login rate limits, shared by the fleet (rate-limits.ts). */
   rateLimits: RateLimitConfig;
   /** A token unused for this long expires; each use renews it. 0 = never. */
@@ -143,6 +161,26 @@ export function signupMode(setting: SignupMode | undefined, host: string): { mod
         mode: 'invite',
         reason: `the default for a server others can reach (${host}); set PARLEY_SIGNUP=open to let anyone sign up`,
       };
+}
+
+export interface PushConfig {
+  vapidPublicKey?: string;
+  vapidPrivateKey?: string;
+  vapidSubject: string;
+  coalesceMs: number;
+  maxAttempts: number;
+  timeoutMs: number;
+  /** Sends in flight per provider. */
+  concurrency: number;
+  pollMs: number;
+  leaseMs: number;
+  /** Extra trusted CA (PEM) for the push services' TLS (a proxy, a test server). */
+  ca?: string;
+  apns?: { privateKey: string; keyId: string; teamId: string; topic: string; baseUrl: string };
+  fcm?: {
+    serviceAccount: { project_id: string; client_email: string; private_key: string; token_uri: string };
+    baseUrl: string;
+  };
 }
 
 export class ConfigError extends Error {
@@ -200,11 +238,7 @@ export function loadConfig(env: Record<string, string | undefined>, defaultWebDi
     shutdownTimeoutMs: e.PARLEY_SHUTDOWN_TIMEOUT_MS,
     passwordHashCost: e.PARLEY_PASSWORD_HASH_COST,
     logLevel: e.PARLEY_LOG_LEVEL,
-    push: {
-      vapidSubject: e.PARLEY_VAPID_SUBJECT,
-      ...(e.PARLEY_VAPID_PUBLIC_KEY ? { vapidPublicKey: e.PARLEY_VAPID_PUBLIC_KEY } : {}),
-      ...(e.PARLEY_VAPID_PRIVATE_KEY ? { vapidPrivateKey: e.PARLEY_VAPID_PRIVATE_KEY } : {}),
-    },
+    push: loadPushConfig(e),
     rateLimits: loadRateLimits(env),
     tokenLifetimeMs: loadTokenLifetimeMs(env),
     messageChanges: { editWindowMs: e.PARLEY_EDIT_WINDOW * 1000, maxReactionEmoji: e.PARLEY_MAX_REACTION_EMOJI },
@@ -220,6 +254,68 @@ export function loadConfig(env: Record<string, string | undefined>, defaultWebDi
   const webDir = e.PARLEY_WEB_DIR ?? defaultWebDir;
   if (webDir !== undefined) config.webDir = path.resolve(webDir);
   return deepFreeze(config);
+}
+
+function readSecret(file: string, what: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`cannot read ${what} (${file}): ${(error as Error).message}`);
+  }
+}
+
+function loadPushConfig(e: z.infer<typeof envSchema>): PushConfig {
+  const push: PushConfig = {
+    vapidSubject: e.PARLEY_VAPID_SUBJECT,
+    coalesceMs: e.PARLEY_PUSH_COALESCE_MS,
+    maxAttempts: e.PARLEY_PUSH_MAX_ATTEMPTS,
+    timeoutMs: e.PARLEY_PUSH_TIMEOUT_MS,
+    concurrency: e.PARLEY_PUSH_CONCURRENCY,
+    pollMs: e.PARLEY_PUSH_POLL_MS,
+    leaseMs: e.PARLEY_PUSH_LEASE_MS,
+  };
+  if (e.PARLEY_VAPID_PUBLIC_KEY) push.vapidPublicKey = e.PARLEY_VAPID_PUBLIC_KEY;
+  if (e.PARLEY_VAPID_PRIVATE_KEY) push.vapidPrivateKey = e.PARLEY_VAPID_PRIVATE_KEY;
+  if (e.PARLEY_PUSH_CA_FILE) push.ca = readSecret(e.PARLEY_PUSH_CA_FILE, 'PARLEY_PUSH_CA_FILE');
+  const apnsKey = e.PARLEY_APNS_KEY ?? (e.PARLEY_APNS_KEY_FILE && readSecret(e.PARLEY_APNS_KEY_FILE, 'the APNs key'));
+  if (apnsKey) {
+    if (!e.PARLEY_APNS_KEY_ID || !e.PARLEY_APNS_TEAM_ID || !e.PARLEY_APNS_TOPIC) {
+      throw new ConfigError('APNs needs PARLEY_APNS_KEY_ID, PARLEY_APNS_TEAM_ID and PARLEY_APNS_TOPIC with its key');
+    }
+    push.apns = {
+      privateKey: apnsKey,
+      keyId: e.PARLEY_APNS_KEY_ID,
+      teamId: e.PARLEY_APNS_TEAM_ID,
+      topic: e.PARLEY_APNS_TOPIC,
+      baseUrl: e.PARLEY_APNS_URL,
+    };
+  }
+  const fcmKey =
+    e.PARLEY_FCM_SERVICE_ACCOUNT ??
+    (e.PARLEY_FCM_SERVICE_ACCOUNT_FILE && readSecret(e.PARLEY_FCM_SERVICE_ACCOUNT_FILE, 'the FCM service-account key'));
+  if (fcmKey) {
+    const parsed = serviceAccountSchema.safeParse(safeJson(fcmKey));
+    if (!parsed.success) {
+      throw new ConfigError('the FCM service-account key needs project_id, client_email, private_key and token_uri');
+    }
+    push.fcm = { serviceAccount: parsed.data, baseUrl: e.PARLEY_FCM_URL };
+  }
+  return push;
+}
+
+const serviceAccountSchema = z.object({
+  project_id: z.string().min(1),
+  client_email: z.string().min(1),
+  private_key: z.string().min(1),
+  token_uri: z.string().url(),
+});
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
 }
 
 function deepFreeze<T>(value: T): T {

@@ -85,6 +85,7 @@ export class ChannelService {
       }
       if (view.lastMessage !== undefined) channel.lastMessage = messagePreview(view.lastMessage);
       if (view.lastReadMessageId !== undefined) channel.lastReadMessageId = view.lastReadMessageId;
+      if (view.muted === true) channel.muted = true;
       return channel;
     });
     const last = views.at(-1);

@@ -166,6 +166,8 @@ export class EventRouter {
         return { type: 'friend.added', friend: user(data.userId ?? '') };
       case 'friend.removed':
         return { type: 'friend.removed', userId: data.userId ?? '' };
+      case 'channel.settings.updated':
+        return { type: 'channel.settings.updated', channelId, muted: data.muted === 'true' };
       case 'user.updated':
         return { type: 'user.updated', user: user(data.userId ?? '') };
       case 'user.blocked':

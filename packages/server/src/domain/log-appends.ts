@@ -100,3 +100,8 @@ export function userBlocked(blockerId: string, blockedId: string): LogAppend {
 export function userUnblocked(blockerId: string, blockedId: string): LogAppend {
   return { userIds: [blockerId], type: 'user.unblocked', data: { userId: blockedId } };
 }
+
+/** channel.settings.updated (`{channelId, muted}`): a user's own setting, to their own devices only. */
+export function channelSettingsUpdated(channelId: string, userId: string, muted: boolean): LogAppend {
+  return { userIds: [userId], type: 'channel.settings.updated', channelId, data: { muted: String(muted) } };
+}

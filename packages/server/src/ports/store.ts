@@ -1,6 +1,7 @@
 /**
  * The durable store, as one port per aggregate: AccountStore, FriendStore, ChannelStore,
- * MessageStore, LogStore (the update log) and PushSubscriptionStore (push.ts). Each domain
+ * MessageStore, LogStore (the update log), and PushSubscriptionStore, PushOutboxStore and
+ * PushSettingsStore (push.ts). Each domain
  * service takes only the ports it uses; only the composition root (app.ts) holds a whole
  * `Store`, which one backend implements (one connection pool, one transaction per call).
  *
@@ -20,7 +21,7 @@
  */
 import type { ChannelKind, EventType, MemberRole, Message, ReplyRef, User, UserRole } from '@parley/protocol';
 import type { MessageChangeStore } from './message-changes.js';
-import type { PushSubscriptionStore } from './push.js';
+import type { PushOutboxStore, PushSettingsStore, PushSubscriptionStore } from './push.js';
 import type { SearchStore } from './search.js';
 
 /** No kind for broken rules (a full group, a forbidden change): the domain decides those, not a store. */
@@ -379,6 +380,8 @@ export interface ChannelViewRecord extends ChannelRecord {
   /** Messages after the user's read cursor that mention them (SearchStore), capped at 1000. */
   unreadMentionCount: number;
   lastReadMessageId?: string;
+  /** The user muted it (push.ts, PushSettingsStore). */
+  muted?: boolean;
 }
 
 export interface NewMember {
@@ -574,6 +577,8 @@ export interface Store
     MessageChangeStore,
     LogStore,
     PushSubscriptionStore,
-    SearchStore {
+    SearchStore,
+    PushOutboxStore,
+    PushSettingsStore {
   close(): Promise<void>;
 }

@@ -10,6 +10,7 @@ import { Composer } from './Composer';
 import { ErrorBoundary } from './ErrorBoundary';
 import { IconButton } from './IconButton';
 import { MessageActionsContext, type ComposerMode } from './message-actions';
+import { MuteButton } from './MuteButton';
 import { MessageList } from './MessageList';
 
 export function ChatView({
@@ -93,6 +94,7 @@ export function ChatView({
           </span>
         </div>
         {peer && <BlockToggle userId={peer.id} name={title} />}
+        <MuteButton channel={channel} />
         {channel.kind === 'group' && (
           <IconButton
             icon="group"

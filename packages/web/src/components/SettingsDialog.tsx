@@ -2,6 +2,7 @@ import { limits } from '@parley/protocol';
 import { useEffect, useState, type FormEvent } from 'react';
 import { useI18n } from '../i18n';
 import { useChat, useChatStore } from '../state/context';
+import { PushPreviewsToggle } from './PushPreviewsToggle';
 import { PushUnavailable, disablePush, enablePush, pushState, type PushState } from '../push';
 import { applyTheme, readTheme, type Theme } from '../theme';
 import { AccountSection } from './AccountSection';
@@ -152,6 +153,7 @@ export function SettingsDialog({ onClose, onLogout }: { onClose(): void; onLogou
                 {push === 'blocked' ? t('settings.notificationsBlocked') : t('settings.notificationsHint')}
               </small>
             )}
+            {push === 'on' && <PushPreviewsToggle />}
           </div>
         )}
         {deferredInstall && (

@@ -255,6 +255,10 @@ export const en = {
   'admin.createUser': 'New account',
   'admin.create': 'Create',
   'admin.created': 'Created',
+  // Push notifications (issue 22)
+  'push.mute': 'Mute notifications',
+  'push.mutedHint': 'Muted: no notifications from this conversation, except when someone mentions you',
+  'push.previews': 'Show message text in notifications',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -255,4 +255,8 @@ export const ko: Record<MessageKey, string> = {
   'admin.createUser': '새 계정',
   'admin.create': '만들기',
   'admin.created': '만들었습니다',
+  // Push notifications (issue 22)
+  'push.mute': '알림 끄기',
+  'push.mutedHint': '알림 꺼짐: 누군가 나를 멘션할 때만 알림을 받습니다',
+  'push.previews': '알림에 메시지 내용 표시',
 };

@@ -51,6 +51,7 @@ class World {
       memberIds: string[];
       messages: Message[];
       reads: Map<string, string>;
+      muted?: boolean;
     }
   >();
   #friends: string[] = [];
@@ -128,6 +129,12 @@ class World {
     return this.#log({ type: 'read.updated', channelId, userId: user.id, messageId });
   }
 
+  /** I mute or unmute a channel (on any device of mine). */
+  mute(channelId: string, muted: boolean): this {
+    this.#channels.get(channelId)!.muted = muted;
+    return this.#log({ type: 'channel.settings.updated', channelId, muted });
+  }
+
   rename(user: User, displayName: string): this {
     const renamed = { ...user, displayName };
     this.#users.set(user.id, renamed);
@@ -169,6 +176,7 @@ class World {
         ...this.#info(c.id, true),
         ...(last ? { lastMessage: last } : {}),
         ...(myRead ? { lastReadMessageId: myRead } : {}),
+        ...(c.muted ? { muted: true as const } : {}),
         unreadCount: c.messages.filter((m) => m.senderId !== me.id && (!myRead || Number(m.id) > Number(myRead)))
           .length,
         unreadMentionCount: 0,
@@ -245,6 +253,7 @@ function life(): World {
     .say('c1', bob)
     .read('c1', bob)
     .open('c2', 'group', [me, bob], 'Team')
+    .mute('c2', true)
     .join('c2', carol)
     .say('c2', carol)
     .rename(bob, 'Robert')
@@ -252,6 +261,8 @@ function life(): World {
     .say('c2', bob)
     .leave('c2', carol)
     .say('c1', bob)
+    .mute('c1', true)
+    .mute('c1', false)
     .read('c2', me)
     .say('c2', bob)
     .say('c2', bob)
@@ -268,6 +279,8 @@ describe('applyEvent', () => {
     expect(fresh.channels.c1!.unreadCount).toBe(2);
     expect(fresh.channels.c2!.unreadCount).toBe(1);
     expect(fresh.channels.c2!.lastReadMessageId).toBe('108');
+    expect(fresh.channels.c2!.muted).toBe(true);
+    expect(fresh.channels.c1!.muted).toBeUndefined();
     for (let k = 0; k <= world.log.length; k++) {
       const stale = load(world.snapshots[k]!);
       const opened = Object.keys(stale.histories);

@@ -162,6 +162,8 @@ export function applyEvent(state: State, e: SyncEvent, ctx: EventContext): Appli
         effects: removed ? [{ type: 'removalSeen', userId: e.userId }] : [],
       };
     }
+    case 'channel.settings.updated':
+      return only(withMuted(state, e.channelId, e.muted));
     case 'friend.requested':
       return only(withFriendRequest(state, e.request));
     case 'friend.added':
@@ -304,6 +306,16 @@ export function withUsers(state: State, users: readonly User[]): State {
  * A channel's description (from an event or a REST answer; `full` when the answer carries the
  * whole channel): what we hold keeps its newer message, unread count and read cursor.
  */
+/** The user muted or unmuted a channel (here or on another device: channel.settings.updated). */
+export function withMuted(state: State, channelId: string, muted: boolean): State {
+  const cur = state.channels[channelId];
+  if (cur === undefined || (cur.muted === true) === muted) return state;
+  const next: Channel = { ...cur };
+  if (muted) next.muted = true;
+  else delete next.muted;
+  return withChannel(state, next);
+}
+
 export function withChannelInfo(state: State, info: ChannelInfo, full?: Channel): State {
   const cur = state.channels[info.id];
   const base: Channel = full ?? cur ?? { ...info, unreadCount: 0, unreadMentionCount: 0 };

@@ -16,6 +16,7 @@ import {
   mergeMessages,
   withChannel,
   withChannelInfo,
+  withMuted,
   withChannelList,
   withFriend,
   withFriendLists,
@@ -407,6 +408,14 @@ export class ChatStore {
     );
     if (res?.channel) this.#replace(withChannelInfo(this.state, res.channel));
     else await this.#reloadChannel(channelId);
+  }
+
+  /** Mutes or unmutes push notifications of a channel, for this user on every device. */
+  async setMuted(channelId: string, muted: boolean): Promise<void> {
+    await this.backend.api.request('PATCH', `/v1/channels/${encodeURIComponent(channelId)}/settings`, {
+      body: { muted },
+    });
+    this.#replace(withMuted(this.state, channelId, muted));
   }
 
   async setRole(channelId: string, userId: string, role: 'admin' | 'member'): Promise<void> {

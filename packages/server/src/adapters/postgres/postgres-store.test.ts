@@ -3,6 +3,7 @@
  * for the admin connection). One database per run, one schema per test; both dropped afterwards.
  */
 import { afterAll } from 'vitest';
+import { describePushOutboxContract } from '../../ports/contract/push-outbox.contract.js';
 import { describePushSubscriptionStoreContract } from '../../ports/contract/push-subscriptions.contract.js';
 import { describeStoreContract } from '../../ports/contract/store.contract.js';
 import { PostgresStore } from './postgres-store.js';
@@ -39,3 +40,4 @@ async function harness() {
 
 describeStoreContract('postgres', harness, skip);
 describePushSubscriptionStoreContract('postgres', harness, skip);
+describePushOutboxContract('postgres', harness, skip);

@@ -49,6 +49,7 @@ import {
   toUserRecord,
   sameMembers,
   samePair,
+  sortJobs,
   UNREAD_CAP,
   type ChannelRow,
   type InviteRow,
@@ -65,6 +66,14 @@ import type {
   ReactionRecord,
 } from '../../ports/message-changes.js';
 import type { PushSubscriptionRecord } from '../../ports/push.js';
+import type {
+  ChannelSettingsChange,
+  NewPushJob,
+  PushClaim,
+  PushOutboxJob,
+  PushRecipient,
+  PushSubscriptionRecord,
+} from '../../ports/push.js';
 import { migrations as defaultMigrations, type Migration } from './schema.js';
 
 export interface PostgresStoreOptions {
@@ -815,9 +824,10 @@ export class PostgresStore implements Store {
         lm_reply_to_sender_id: string | null;
         unread: string;
         unread_mentions: string;
+        muted: boolean;
       }
     >(
-      `SELECT c.id, c.kind, c.name, c.created_at, m.last_read_message_id AS last_read,
+      `SELECT c.id, c.kind, c.name, c.created_at, m.last_read_message_id AS last_read, m.muted,
               lm.id AS lm_id, lm.sender_id AS lm_sender_id, left(lm.text, $4) AS lm_text, lm.created_at AS lm_created_at,
               lm.client_msg_id AS lm_client_msg_id, lm.edited_at AS lm_edited_at, lm.deleted_at AS lm_deleted_at,
               lm.reply_to_id AS lm_reply_to_id, lm.reply_to_sender_id AS lm_reply_to_sender_id,
@@ -868,6 +878,7 @@ export class PostgresStore implements Store {
         });
       }
       if (row.last_read !== null) view.lastReadMessageId = row.last_read;
+      if (row.muted) view.muted = true;
       return view;
     });
   }
@@ -1335,12 +1346,13 @@ export class PostgresStore implements Store {
 
   async savePushSubscription(subscription: PushSubscriptionRecord): Promise<void> {
     await this.#query(
-      `INSERT INTO push_subscriptions (endpoint, p256dh, auth, user_id, device_id, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6)
-       ON CONFLICT (endpoint) DO UPDATE SET p256dh = EXCLUDED.p256dh, auth = EXCLUDED.auth,
+      `INSERT INTO push_subscriptions (endpoint, provider, p256dh, auth, user_id, device_id, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)
+       ON CONFLICT (endpoint) DO UPDATE SET provider = EXCLUDED.provider, p256dh = EXCLUDED.p256dh, auth = EXCLUDED.auth,
          user_id = EXCLUDED.user_id, device_id = EXCLUDED.device_id, created_at = EXCLUDED.created_at`,
       [
         subscription.endpoint,
+        subscription.provider,
         subscription.p256dh,
         subscription.auth,
         subscription.userId,
@@ -1355,9 +1367,14 @@ export class PostgresStore implements Store {
     else await this.#query(`DELETE FROM push_subscriptions WHERE endpoint = $1 AND user_id = $2`, [endpoint, userId]);
   }
 
+  async deleteDevicePushSubscriptions(deviceId: string): Promise<void> {
+    await this.#query(`DELETE FROM push_subscriptions WHERE device_id = $1`, [deviceId]);
+  }
+
   async pushSubscriptions(userIds: readonly string[]): Promise<PushSubscriptionRecord[]> {
     if (userIds.length === 0) return [];
     const { rows } = await this.#query<{
+      provider: PushSubscriptionRecord['provider'];
       endpoint: string;
       p256dh: string;
       auth: string;
@@ -1365,11 +1382,12 @@ export class PostgresStore implements Store {
       device_id: string;
       created_at: string;
     }>(
-      `SELECT endpoint, p256dh, auth, user_id, device_id, created_at FROM push_subscriptions
+      `SELECT provider, endpoint, p256dh, auth, user_id, device_id, created_at FROM push_subscriptions
        WHERE user_id = ANY($1::bigint[]) ORDER BY created_at, endpoint`,
       [userIds],
     );
     return rows.map((row) => ({
+      provider: row.provider,
       endpoint: row.endpoint,
       p256dh: row.p256dh,
       auth: row.auth,
@@ -1377,6 +1395,151 @@ export class PostgresStore implements Store {
       deviceId: row.device_id,
       createdAt: row.created_at,
     }));
+  }
+
+  // ------------------------------------------------------------ push outbox and settings
+
+  async enqueuePush(jobs: readonly NewPushJob[]): Promise<void> {
+    if (jobs.length === 0) return;
+    await this.#query(
+      `INSERT INTO push_outbox (user_id, message_id, channel_id, sender_id, preview, mentioned, due_at)
+       SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::boolean[], $7::bigint[])
+       ON CONFLICT (user_id, message_id) DO NOTHING`,
+      [
+        jobs.map((j) => j.userId),
+        jobs.map((j) => j.messageId),
+        jobs.map((j) => j.channelId),
+        jobs.map((j) => j.senderId),
+        jobs.map((j) => j.preview),
+        jobs.map((j) => j.mentioned),
+        jobs.map((j) => j.dueAt),
+      ],
+    );
+  }
+
+  /**
+   * Claims are serialized across notifiers by a transaction-level advisory lock: a claim is one
+   * short statement every poll, and the lock is what keeps two claims from splitting a group.
+   */
+  async claimPush(claim: PushClaim): Promise<PushOutboxJob[]> {
+    const rows = await this.#tx(async (c) => {
+      await c.query(`SELECT pg_advisory_xact_lock(hashtext('parley:push-claim'))`);
+      const { rows } = await c.query<{
+        user_id: string;
+        channel_id: string;
+        message_id: string;
+        sender_id: string;
+        preview: string;
+        mentioned: boolean;
+        due_at: string;
+        attempts: number;
+      }>(
+        `UPDATE push_outbox SET lease_owner = $1, lease_until = $3
+         WHERE (lease_until IS NULL OR lease_until <= $2)
+           AND (user_id, channel_id) IN (
+             SELECT user_id, channel_id FROM push_outbox AS o
+             WHERE due_at <= $2 AND (lease_until IS NULL OR lease_until <= $2)
+               AND NOT EXISTS (SELECT 1 FROM push_outbox AS l
+                               WHERE l.user_id = o.user_id AND l.channel_id = o.channel_id AND l.lease_until > $2)
+             GROUP BY user_id, channel_id
+             ORDER BY MIN(due_at)
+             LIMIT $4)
+         RETURNING user_id, channel_id, message_id, sender_id, preview, mentioned, due_at, attempts`,
+        [claim.owner, claim.now, claim.leaseUntil, claim.groups],
+      );
+      return rows;
+    });
+    return sortJobs(
+      rows.map((row) => ({
+        userId: row.user_id,
+        channelId: row.channel_id,
+        messageId: row.message_id,
+        senderId: row.sender_id,
+        preview: row.preview,
+        mentioned: row.mentioned,
+        dueAt: Number(row.due_at),
+        attempts: row.attempts,
+      })),
+    );
+  }
+
+  async completePush(owner: string, userId: string, messageIds: readonly string[]): Promise<void> {
+    await this.#query(
+      `DELETE FROM push_outbox WHERE user_id = $1 AND lease_owner = $2 AND message_id = ANY($3::bigint[])`,
+      [userId, owner, messageIds],
+    );
+  }
+
+  async retryPush(
+    owner: string,
+    userId: string,
+    messageIds: readonly string[],
+    dueAt: number,
+    attempts: number,
+  ): Promise<void> {
+    await this.#query(
+      `UPDATE push_outbox SET lease_owner = NULL, lease_until = NULL, due_at = $4, attempts = $5
+       WHERE user_id = $1 AND lease_owner = $2 AND message_id = ANY($3::bigint[])`,
+      [userId, owner, messageIds, dueAt, attempts],
+    );
+  }
+
+  async markPushSent(endpoint: string, messageId: string, at: number): Promise<void> {
+    await this.#query(
+      `INSERT INTO push_sent (endpoint, message_id, sent_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+      [endpoint, messageId, at],
+    );
+  }
+
+  async pushSentTo(endpoints: readonly string[], messageId: string): Promise<Set<string>> {
+    if (endpoints.length === 0) return new Set();
+    const { rows } = await this.#query<{ endpoint: string }>(
+      `SELECT endpoint FROM push_sent WHERE message_id = $1 AND endpoint = ANY($2::text[])`,
+      [messageId, endpoints],
+    );
+    return new Set(rows.map((row) => row.endpoint));
+  }
+
+  async trimPushSent(before: number): Promise<number> {
+    const result = await this.#query(`DELETE FROM push_sent WHERE sent_at < $1`, [before]);
+    return result.rowCount ?? 0;
+  }
+
+  async setChannelMuted(change: ChannelSettingsChange): Promise<ConditionalWrite> {
+    return this.#tx(async (c) => {
+      const result = await c.query(`UPDATE channel_members SET muted = $3 WHERE channel_id = $1 AND user_id = $2`, [
+        change.channelId,
+        change.userId,
+        change.muted,
+      ]);
+      if (result.rowCount === 0) return { status: 'stale' as const };
+      return { status: 'applied' as const, entries: await this.#appendLogs(c, timed(change.events, change.at)) };
+    });
+  }
+
+  async pushRecipient(userId: string, channelId: string): Promise<PushRecipient | undefined> {
+    const { rows } = await this.#query<{ muted: boolean; last_read: string | null; push_previews: boolean }>(
+      `SELECT m.muted, m.last_read_message_id AS last_read, u.push_previews
+       FROM channel_members m JOIN users u ON u.id = m.user_id
+       WHERE m.channel_id = $1 AND m.user_id = $2`,
+      [channelId, userId],
+    );
+    const row = rows[0];
+    if (row === undefined) return undefined;
+    const recipient: PushRecipient = { muted: row.muted, previews: row.push_previews };
+    if (row.last_read !== null) recipient.lastReadMessageId = row.last_read;
+    return recipient;
+  }
+
+  async setPushPreviews(userId: string, previews: boolean): Promise<void> {
+    await this.#query(`UPDATE users SET push_previews = $2 WHERE id = $1`, [userId, previews]);
+  }
+
+  async pushPreviews(userId: string): Promise<boolean> {
+    const { rows } = await this.#query<{ push_previews: boolean }>(`SELECT push_previews FROM users WHERE id = $1`, [
+      userId,
+    ]);
+    return rows[0]?.push_previews !== false;
   }
 
   async close(): Promise<void> {

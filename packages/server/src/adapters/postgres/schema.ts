@@ -197,4 +197,39 @@ export const migrations: readonly Migration[] = [
     CREATE INDEX blocks_blocked ON blocks (blocked_id, blocker_id);
     `,
   },
+  {
+    version: 7,
+    name: 'push notifications',
+    // Push notifications (issue 22): APNs/FCM registrations beside Web Push; the durable push
+    // outbox (one row per recipient and message, leased by a notifier; distribute by user_id);
+    // the sent-marks that keep a device from getting a message twice; per-channel mute; the
+    // per-user preview setting. Times the notifier compares are ms since the epoch.
+    sql: `
+    ALTER TABLE push_subscriptions ADD COLUMN provider text NOT NULL DEFAULT 'webpush';
+    CREATE TABLE push_outbox (
+      user_id bigint NOT NULL,
+      message_id bigint NOT NULL,
+      channel_id bigint NOT NULL,
+      sender_id bigint NOT NULL,
+      preview text NOT NULL,
+      mentioned boolean NOT NULL DEFAULT false,
+      due_at bigint NOT NULL,
+      attempts integer NOT NULL DEFAULT 0,
+      lease_owner text,
+      lease_until bigint,
+      PRIMARY KEY (user_id, message_id)
+    );
+    CREATE INDEX push_outbox_group ON push_outbox (user_id, channel_id);
+    CREATE INDEX push_outbox_due ON push_outbox (due_at);
+    CREATE TABLE push_sent (
+      endpoint text NOT NULL,
+      message_id bigint NOT NULL,
+      sent_at bigint NOT NULL,
+      PRIMARY KEY (endpoint, message_id)
+    );
+    CREATE INDEX push_sent_at ON push_sent (sent_at);
+    ALTER TABLE channel_members ADD COLUMN muted boolean NOT NULL DEFAULT false;
+    ALTER TABLE users ADD COLUMN push_previews boolean NOT NULL DEFAULT true;
+    `,
+  },
 ];

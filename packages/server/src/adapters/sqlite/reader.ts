@@ -26,7 +26,7 @@ import type {
   UserRecord,
 } from '../../ports/store.js';
 import type { MessageRef, ReactionRecord } from '../../ports/message-changes.js';
-import type { PushSubscriptionRecord } from '../../ports/push.js';
+import type { PushRecipient, PushSubscriptionRecord } from '../../ports/push.js';
 import {
   toChannelRecord,
   toInviteRecord,
@@ -332,7 +332,7 @@ export class SqliteReader implements ReaderSide {
     const rows = this.#sql(
       `SELECT * FROM (
          SELECT CAST(c.id AS TEXT) AS id, c.kind, c.name, c.created_at,
-                CAST(m.last_read_message_id AS TEXT) AS last_read,
+                CAST(m.last_read_message_id AS TEXT) AS last_read, m.muted,
                 CAST((SELECT MAX(id) FROM messages WHERE channel_id = c.id) AS TEXT) AS last_message_id,
                 COALESCE((SELECT MAX(id) FROM messages WHERE channel_id = c.id), c.id) AS activity
          FROM channel_members m JOIN channels c ON c.id = m.channel_id
@@ -343,6 +343,7 @@ export class SqliteReader implements ReaderSide {
     ).all(userId, ...(page.before === undefined ? [] : [page.before]), page.limit) as (ChannelRow & {
       last_read: string | null;
       last_message_id: string | null;
+      muted: number;
     })[];
     // MESSAGE_COLUMNS with the text cut to its first code points (substr counts characters).
     const getMessage = this.#sql(
@@ -375,6 +376,7 @@ export class SqliteReader implements ReaderSide {
         view.unreadMentionCount = countMentionsAfter(this.#connection, userId, row.id, row.last_read, UNREAD_CAP);
       }
       if (row.last_read !== null) view.lastReadMessageId = row.last_read;
+      if (row.muted === 1) view.muted = true;
       return view;
     });
   }
@@ -499,9 +501,37 @@ export class SqliteReader implements ReaderSide {
 
   async pushSubscriptions(userIds: readonly string[]): Promise<PushSubscriptionRecord[]> {
     return this.#sql(
-      `SELECT endpoint, p256dh, auth, CAST(user_id AS TEXT) AS userId, CAST(device_id AS TEXT) AS deviceId,
+      `SELECT provider, endpoint, p256dh, auth, CAST(user_id AS TEXT) AS userId, CAST(device_id AS TEXT) AS deviceId,
               created_at AS createdAt
-       FROM push_subscriptions WHERE user_id IN ${JSON_IDS} ORDER BY created_at`,
+       FROM push_subscriptions WHERE user_id IN ${JSON_IDS} ORDER BY created_at, endpoint`,
     ).all(JSON.stringify(userIds)) as PushSubscriptionRecord[];
+  }
+
+  // ------------------------------------------------------------ push outbox and settings
+
+  async pushSentTo(endpoints: readonly string[], messageId: string): Promise<Set<string>> {
+    if (endpoints.length === 0) return new Set();
+    const rows = this.#sql(
+      `SELECT endpoint FROM push_sent WHERE message_id = ? AND endpoint IN (SELECT value FROM json_each(?))`,
+    ).all(messageId, JSON.stringify(endpoints)) as { endpoint: string }[];
+    return new Set(rows.map((row) => row.endpoint));
+  }
+
+  async pushRecipient(userId: string, channelId: string): Promise<PushRecipient | undefined> {
+    const row = this.#sql(
+      `SELECT m.muted, CAST(m.last_read_message_id AS TEXT) AS last_read, u.push_previews
+       FROM channel_members m JOIN users u ON u.id = m.user_id
+       WHERE m.channel_id = ? AND m.user_id = ?`,
+    ).get(channelId, userId) as { muted: number; last_read: string | null; push_previews: number } | undefined;
+    if (row === undefined) return undefined;
+    const recipient: PushRecipient = { muted: row.muted === 1, previews: row.push_previews === 1 };
+    if (row.last_read !== null) recipient.lastReadMessageId = row.last_read;
+    return recipient;
+  }
+
+  async pushPreviews(userId: string): Promise<boolean> {
+    const row = this.#sql(`SELECT push_previews FROM users WHERE id = ?`).get(userId) as
+      { push_previews: number } | undefined;
+    return row?.push_previews !== 0;
   }
 }

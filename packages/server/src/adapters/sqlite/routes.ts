@@ -81,10 +81,23 @@ export const STORE_ROUTES = {
   // push subscriptions
   savePushSubscription: 'writer',
   deletePushSubscription: 'writer',
+  deleteDevicePushSubscriptions: 'writer',
   pushSubscriptions: 'reader',
   // search and mentions
   searchMessages: 'reader',
   mentions: 'reader',
+  // push outbox and settings
+  enqueuePush: 'writer',
+  claimPush: 'writer',
+  completePush: 'writer',
+  retryPush: 'writer',
+  markPushSent: 'writer',
+  pushSentTo: 'reader',
+  trimPushSent: 'writer',
+  setChannelMuted: 'writer',
+  pushRecipient: 'reader',
+  setPushPreviews: 'writer',
+  pushPreviews: 'reader',
 } as const satisfies Record<RoutedMethod, Side>;
 
 type Routes = typeof STORE_ROUTES;
@@ -162,9 +175,22 @@ export function routeStore(writer: WriterSide, reader: ReaderSide, close: () => 
     trimLog: (before) => writer.trimLog(before),
     savePushSubscription: (subscription) => writer.savePushSubscription(subscription),
     deletePushSubscription: (endpoint, userId) => writer.deletePushSubscription(endpoint, userId),
+    deleteDevicePushSubscriptions: (deviceId) => writer.deleteDevicePushSubscriptions(deviceId),
     pushSubscriptions: (userIds) => reader.pushSubscriptions(userIds),
     searchMessages: (userId, query) => reader.searchMessages(userId, query),
     mentions: (userId, page) => reader.mentions(userId, page),
+    enqueuePush: (jobs) => writer.enqueuePush(jobs),
+    claimPush: (claim) => writer.claimPush(claim),
+    completePush: (owner, userId, messageIds) => writer.completePush(owner, userId, messageIds),
+    retryPush: (owner, userId, messageIds, dueAt, attempts) =>
+      writer.retryPush(owner, userId, messageIds, dueAt, attempts),
+    markPushSent: (endpoint, messageId, at) => writer.markPushSent(endpoint, messageId, at),
+    pushSentTo: (endpoints, messageId) => reader.pushSentTo(endpoints, messageId),
+    trimPushSent: (before) => writer.trimPushSent(before),
+    setChannelMuted: (change) => writer.setChannelMuted(change),
+    pushRecipient: (userId, channelId) => reader.pushRecipient(userId, channelId),
+    setPushPreviews: (userId, previews) => writer.setPushPreviews(userId, previews),
+    pushPreviews: (userId) => reader.pushPreviews(userId),
     close,
   };
 }

@@ -207,4 +207,35 @@ export const migrations: readonly string[] = [
   CREATE INDEX blocks_blocked ON blocks(blocked_id, blocker_id);
   CREATE INDEX devices_user ON devices(user_id);
   `,
+  // Push notifications (issue 22): APNs/FCM registrations beside Web Push; the durable push
+  // outbox (one row per recipient and message, leased by a notifier); the sent-marks that keep a
+  // device from getting a message twice; per-channel mute; the per-user preview setting.
+  `
+  ALTER TABLE push_subscriptions ADD COLUMN provider TEXT NOT NULL DEFAULT 'webpush';
+  CREATE INDEX push_subscriptions_device ON push_subscriptions(device_id);
+  CREATE TABLE push_outbox (
+    user_id INTEGER NOT NULL,
+    message_id INTEGER NOT NULL,
+    channel_id INTEGER NOT NULL,
+    sender_id INTEGER NOT NULL,
+    preview TEXT NOT NULL,
+    mentioned INTEGER NOT NULL DEFAULT 0,
+    due_at INTEGER NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    lease_owner TEXT,
+    lease_until INTEGER,
+    PRIMARY KEY (user_id, message_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX push_outbox_group ON push_outbox(user_id, channel_id);
+  CREATE INDEX push_outbox_due ON push_outbox(due_at);
+  CREATE TABLE push_sent (
+    endpoint TEXT NOT NULL,
+    message_id INTEGER NOT NULL,
+    sent_at INTEGER NOT NULL,
+    PRIMARY KEY (endpoint, message_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX push_sent_at ON push_sent(sent_at);
+  ALTER TABLE channel_members ADD COLUMN muted INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE users ADD COLUMN push_previews INTEGER NOT NULL DEFAULT 1;
+  `,
 ];

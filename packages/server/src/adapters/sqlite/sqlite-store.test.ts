@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { describePushOutboxContract } from '../../ports/contract/push-outbox.contract.js';
 import { describePushSubscriptionStoreContract } from '../../ports/contract/push-subscriptions.contract.js';
 import { describeStoreContract } from '../../ports/contract/store.contract.js';
 import { expect, it } from 'vitest';
@@ -34,6 +35,8 @@ async function onDisk() {
 describeStoreContract('sqlite in memory', inMemory);
 describeStoreContract('sqlite file', onDisk);
 describePushSubscriptionStoreContract('sqlite', inMemory);
+describePushOutboxContract('sqlite in memory', inMemory);
+describePushOutboxContract('sqlite file', onDisk);
 
 it('keeps the WAL bounded while messages are committed without a pause', async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'parley-sqlite-'));

@@ -78,5 +78,14 @@ function writerOnThread(thread: SqliteWriterThread): WriterSide {
     trimLog: (...args) => thread.call('trimLog', args),
     savePushSubscription: (...args) => thread.call('savePushSubscription', args),
     deletePushSubscription: (...args) => thread.call('deletePushSubscription', args),
+    deleteDevicePushSubscriptions: (...args) => thread.call('deleteDevicePushSubscriptions', args),
+    enqueuePush: (...args) => thread.call('enqueuePush', args),
+    claimPush: (...args) => thread.call('claimPush', args),
+    completePush: (...args) => thread.call('completePush', args),
+    retryPush: (...args) => thread.call('retryPush', args),
+    markPushSent: (...args) => thread.call('markPushSent', args),
+    trimPushSent: (...args) => thread.call('trimPushSent', args),
+    setChannelMuted: (...args) => thread.call('setChannelMuted', args),
+    setPushPreviews: (...args) => thread.call('setPushPreviews', args),
   };
 }

@@ -39,8 +39,14 @@ import type {
   MessageRef,
   ReactionChange,
 } from '../../ports/message-changes.js';
-import type { PushSubscriptionRecord } from '../../ports/push.js';
-import { sameMembers, samePair, toUser, type UserRow } from '../sql-rows.js';
+import type {
+  ChannelSettingsChange,
+  NewPushJob,
+  PushClaim,
+  PushOutboxJob,
+  PushSubscriptionRecord,
+} from '../../ports/push.js';
+import { sameMembers, samePair, sortJobs, toUser, type UserRow } from '../sql-rows.js';
 import { applyAccountChange, insertUser, revokeDevicesOf } from './accounts-sql.js';
 import { JSON_IDS, MESSAGE_COLUMNS, openDatabase, type SqliteMessageRow } from './connection.js';
 import { LongTexts, longTextBytes, TextsOnDiskMark, type TextPlace } from './long-texts.js';
@@ -600,9 +606,9 @@ export class SqliteWriter implements WriterSide {
 
   async savePushSubscription(subscription: PushSubscriptionRecord): Promise<void> {
     this.#sql(
-      `INSERT INTO push_subscriptions (endpoint, p256dh, auth, user_id, device_id, created_at)
-       VALUES (@endpoint, @p256dh, @auth, @userId, @deviceId, @createdAt)
-       ON CONFLICT (endpoint) DO UPDATE SET p256dh = excluded.p256dh, auth = excluded.auth,
+      `INSERT INTO push_subscriptions (endpoint, provider, p256dh, auth, user_id, device_id, created_at)
+       VALUES (@endpoint, @provider, @p256dh, @auth, @userId, @deviceId, @createdAt)
+       ON CONFLICT (endpoint) DO UPDATE SET provider = excluded.provider, p256dh = excluded.p256dh, auth = excluded.auth,
          user_id = excluded.user_id, device_id = excluded.device_id, created_at = excluded.created_at`,
     ).run(subscription);
   }
@@ -610,6 +616,93 @@ export class SqliteWriter implements WriterSide {
   async deletePushSubscription(endpoint: string, userId?: string): Promise<void> {
     if (userId === undefined) this.#sql(`DELETE FROM push_subscriptions WHERE endpoint = ?`).run(endpoint);
     else this.#sql(`DELETE FROM push_subscriptions WHERE endpoint = ? AND user_id = ?`).run(endpoint, userId);
+  }
+
+  async deleteDevicePushSubscriptions(deviceId: string): Promise<void> {
+    this.#sql(`DELETE FROM push_subscriptions WHERE device_id = ?`).run(deviceId);
+  }
+
+  // ------------------------------------------------------------ push outbox and settings
+
+  async enqueuePush(jobs: readonly NewPushJob[]): Promise<void> {
+    if (jobs.length === 0) return;
+    const insert = this.#sql(
+      `INSERT INTO push_outbox (user_id, message_id, channel_id, sender_id, preview, mentioned, due_at)
+       VALUES (@userId, @messageId, @channelId, @senderId, @preview, @mentioned, @dueAt)
+       ON CONFLICT (user_id, message_id) DO NOTHING`,
+    );
+    this.#tx(() => {
+      for (const job of jobs) insert.run({ ...job, mentioned: job.mentioned ? 1 : 0 });
+    });
+  }
+
+  /** One writer: a claim is one statement, so no two claims can split a group. */
+  async claimPush(claim: PushClaim): Promise<PushOutboxJob[]> {
+    const rows = this.#sql(
+      `UPDATE push_outbox SET lease_owner = @owner, lease_until = @leaseUntil
+       WHERE (lease_until IS NULL OR lease_until <= @now)
+         AND (user_id, channel_id) IN (
+           SELECT user_id, channel_id FROM push_outbox AS o
+           WHERE due_at <= @now AND (lease_until IS NULL OR lease_until <= @now)
+             AND NOT EXISTS (SELECT 1 FROM push_outbox AS l
+                             WHERE l.user_id = o.user_id AND l.channel_id = o.channel_id AND l.lease_until > @now)
+           GROUP BY user_id, channel_id
+           ORDER BY MIN(due_at)
+           LIMIT @groups)
+       RETURNING CAST(user_id AS TEXT) AS userId, CAST(channel_id AS TEXT) AS channelId,
+         CAST(message_id AS TEXT) AS messageId, CAST(sender_id AS TEXT) AS senderId, preview,
+         mentioned, due_at AS dueAt, attempts`,
+    ).all(claim) as (Omit<PushOutboxJob, 'mentioned'> & { mentioned: number })[];
+    return sortJobs(rows.map((row) => ({ ...row, mentioned: row.mentioned === 1 })));
+  }
+
+  async completePush(owner: string, userId: string, messageIds: readonly string[]): Promise<void> {
+    this.#sql(`DELETE FROM push_outbox WHERE user_id = ? AND lease_owner = ? AND message_id IN ${JSON_IDS}`).run(
+      userId,
+      owner,
+      JSON.stringify(messageIds),
+    );
+  }
+
+  async retryPush(
+    owner: string,
+    userId: string,
+    messageIds: readonly string[],
+    dueAt: number,
+    attempts: number,
+  ): Promise<void> {
+    this.#sql(
+      `UPDATE push_outbox SET lease_owner = NULL, lease_until = NULL, due_at = ?, attempts = ?
+       WHERE user_id = ? AND lease_owner = ? AND message_id IN ${JSON_IDS}`,
+    ).run(dueAt, attempts, userId, owner, JSON.stringify(messageIds));
+  }
+
+  async markPushSent(endpoint: string, messageId: string, at: number): Promise<void> {
+    this.#sql(`INSERT INTO push_sent (endpoint, message_id, sent_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`).run(
+      endpoint,
+      messageId,
+      at,
+    );
+  }
+
+  async trimPushSent(before: number): Promise<number> {
+    return this.#sql(`DELETE FROM push_sent WHERE sent_at < ?`).run(before).changes;
+  }
+
+  async setChannelMuted(change: ChannelSettingsChange): Promise<ConditionalWrite> {
+    return this.#tx(() => {
+      const result = this.#sql(`UPDATE channel_members SET muted = ? WHERE channel_id = ? AND user_id = ?`).run(
+        change.muted ? 1 : 0,
+        change.channelId,
+        change.userId,
+      );
+      if (result.changes === 0) return { status: 'stale' as const };
+      return { status: 'applied' as const, entries: this.#appendAll(change.events, change.at) };
+    });
+  }
+
+  async setPushPreviews(userId: string, previews: boolean): Promise<void> {
+    this.#sql(`UPDATE users SET push_previews = ? WHERE id = ?`).run(previews ? 1 : 0, userId);
   }
 
   async close(): Promise<void> {

@@ -25,6 +25,7 @@ export function describePushSubscriptionStoreContract(
       endpoint: string,
       overrides: Partial<PushSubscriptionRecord> = {},
     ): PushSubscriptionRecord => ({
+      provider: 'webpush',
       endpoint,
       p256dh: 'p',
       auth: 'a',
@@ -68,6 +69,24 @@ export function describePushSubscriptionStoreContract(
       await harness.store.deletePushSubscription('https://push.example/3', '7400000000000000999');
       expect(await harness.store.pushSubscriptions([userId])).toHaveLength(1);
       await harness.store.deletePushSubscription('https://push.example/3', userId);
+      expect(await harness.store.pushSubscriptions([userId])).toEqual([]);
+    });
+
+    it('keeps phone tokens beside Web Push subscriptions, and deletes all of a device’s', async () => {
+      await harness.store.savePushSubscription(subscription('https://push.example/5'));
+      await harness.store.savePushSubscription(
+        subscription('a1b2c3', { provider: 'apns', p256dh: '', auth: '', createdAt: '2026-06-01T00:00:01.000Z' }),
+      );
+      await harness.store.savePushSubscription(
+        subscription('fcm:tok', { provider: 'fcm', p256dh: '', auth: '', createdAt: '2026-06-01T00:00:02.000Z' }),
+      );
+      const listed = await harness.store.pushSubscriptions([userId]);
+      expect(listed.map((s) => [s.provider, s.endpoint])).toEqual([
+        ['webpush', 'https://push.example/5'],
+        ['apns', 'a1b2c3'],
+        ['fcm', 'fcm:tok'],
+      ]);
+      await harness.store.deleteDevicePushSubscriptions(deviceId);
       expect(await harness.store.pushSubscriptions([userId])).toEqual([]);
     });
 

@@ -8,6 +8,7 @@ import type { EventType, MemberRole, SyncEvent, User } from '@parley/protocol';
 import { EventRouter } from '../../domain/events.js';
 import type { LivePublisher } from '../../domain/live.js';
 import {
+  channelSettingsUpdated,
   channelUpdated,
   friendRequested,
   friendsAdded,
@@ -52,6 +53,7 @@ const EVENT_TYPE_SET: Record<EventType, true> = {
   'reaction.removed': true,
   'user.blocked': true,
   'user.unblocked': true,
+  'channel.settings.updated': true,
 };
 const EVENT_TYPES = Object.keys(EVENT_TYPE_SET);
 
@@ -243,6 +245,16 @@ export function describeStoreContract(
           events: friendsRemoved(b, a),
         });
         expect(await next(b)).toEqual([{ seq: 11, type: 'friend.removed', userId: a }]);
+
+        // channel.settings.updated (the user's own devices only)
+        await store.setChannelMuted({
+          channelId: team.id,
+          userId: b,
+          muted: true,
+          at: at(11),
+          events: [channelSettingsUpdated(team.id, b, true)],
+        });
+        expect(await next(b)).toEqual([{ seq: 12, type: 'channel.settings.updated', channelId: team.id, muted: true }]);
         const annEvents = await next(a);
         expect(annEvents.at(-1)).toEqual({ seq: 11, type: 'friend.removed', userId: b });
 

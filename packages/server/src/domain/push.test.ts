@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { ChatError } from '@parley/protocol';
+import {
+  defaultPushOptions,
+  mentionsOf,
+  notificationText,
+  PushRegistrations,
+  retryDelay,
+  shouldNotify,
+} from './push.js';
+
+describe('the push rules', () => {
+  it('mute silences a conversation, except messages that mention the recipient', () => {
+    expect(shouldNotify({ mentioned: false }, { muted: false })).toBe(true);
+    expect(shouldNotify({ mentioned: false }, { muted: true })).toBe(false);
+    expect(shouldNotify({ mentioned: true }, { muted: true })).toBe(true);
+  });
+
+  it('reads mentions from the message once it carries them', () => {
+    const message = { id: '1', channelId: 'c', senderId: 's', text: 'hi', createdAt: '' };
+    expect(mentionsOf(message)).toEqual([]);
+    expect(mentionsOf({ ...message, mentions: ['u1'] } as typeof message)).toEqual(['u1']);
+  });
+
+  it('says how many messages a notification stands for, and no text without previews', () => {
+    const one = [{ preview: 'hello' }];
+    const three = [{ preview: 'a' }, { preview: 'b' }, { preview: 'c' }];
+    expect(notificationText(one, 'Ann', undefined, true)).toEqual({ title: 'Ann', body: 'hello' });
+    expect(notificationText(three, 'Ann', 'Team', true)).toEqual({ title: 'Ann in Team', body: '3 new messages' });
+    expect(notificationText(one, 'Ann', 'Team', false)).toEqual({ title: 'Team', body: 'New message from Ann' });
+  });
+
+  it('backs off exponentially with jitter, up to a ceiling, and honours Retry-After', () => {
+    const options = { ...defaultPushOptions, backoffMs: 1000, maxBackoffMs: 8000 };
+    expect(retryDelay(options, 1, undefined, () => 0)).toBe(500);
+    expect(retryDelay(options, 1, undefined, () => 1)).toBe(1000);
+    expect(retryDelay(options, 3, undefined, () => 1)).toBe(4000);
+    expect(retryDelay(options, 10, undefined, () => 1)).toBe(8000);
+    expect(retryDelay(options, 1, 30_000, () => 0)).toBe(30_000);
+  });
+
+  it('refuses a registration for a provider that is not configured', async () => {
+    const registrations = new PushRegistrations(
+      {
+        savePushSubscription: async () => undefined,
+        deletePushSubscription: async () => undefined,
+        deleteDevicePushSubscriptions: async () => undefined,
+      },
+      ['webpush'],
+      { now: () => 0 },
+    );
+    const refused = await registrations
+      .register({ userId: '1', deviceId: '2' }, { provider: 'fcm', token: 't' })
+      .catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(ChatError);
+    expect((refused as ChatError).code).toBe('push_not_configured');
+  });
+});
