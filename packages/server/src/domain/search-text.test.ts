@@ -11,6 +11,13 @@ describe('search text', () => {
     expect(indexTokens('Parley회의')).toBe('parley 회의 의');
   });
 
+  it('cuts a long word at the same length in the index and in a query', () => {
+    for (const word of ['a'.repeat(70), 'é'.repeat(70), '𝒜'.repeat(70)]) {
+      const [term] = parseSearchQuery(word)!;
+      expect(term).toEqual({ kind: 'prefix', token: indexTokens(word) });
+    }
+  });
+
   it('keeps Japanese voiced marks, which are not diacritics to strip', () => {
     expect(indexTokens('が')).toBe('が');
     expect(indexTokens('が')).not.toBe(indexTokens('か'));

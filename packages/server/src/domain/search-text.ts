@@ -57,18 +57,38 @@ function foldCluster(cluster: string): string {
   return folded;
 }
 
-let segmenter: Intl.Segmenter | undefined;
-
 function isAscii(text: string): boolean {
   for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
   return true;
+}
+
+const EXTENDS = /[\p{M}\p{Emoji_Modifier}\u200d]/u;
+
+/**
+ * Whether the code point `code` (after `previous`) continues the grapheme cluster before it: a
+ * combining mark (variation selectors included), an emoji modifier, a zero-width joiner or what
+ * follows one, or a Hangul vowel or final consonant jamo after a jamo (a decomposed syllable).
+ * A simplified UAX #29, enough to fold by (Intl.Segmenter is far slower, and not linear in V8).
+ */
+function extendsCluster(code: number, previous: number): boolean {
+  if (code < 0x300) return false;
+  if (previous === 0x200d) return true;
+  if ((code >= 0x1160 && code <= 0x11ff) || (code >= 0xd7b0 && code <= 0xd7fb)) {
+    return (previous >= 0x1100 && previous <= 0x11ff) || (previous >= 0xd7b0 && previous <= 0xd7fb);
+  }
+  return EXTENDS.test(String.fromCodePoint(code));
+}
+
+/** A code point that folds to itself: a precomposed Hangul syllable, a CJK ideograph, kana. */
+function foldsToItself(code: number): boolean {
+  return (code >= 0xac00 && code <= 0xd7a3) || (code >= 0x4e00 && code <= 0x9fff) || (code >= 0x3041 && code <= 0x3096);
 }
 
 /**
  * The text folded, as code points, each with the [start, end) code-point range of the original
  * cluster it came from.
  */
-export function foldText(text: string): { chars: string[]; from: number[]; to: number[] } {
+export function foldText(text: string, origins = true): { chars: string[]; from: number[]; to: number[] } {
   const chars: string[] = [];
   const from: number[] = [];
   const to: number[] = [];
@@ -81,31 +101,37 @@ export function foldText(text: string): { chars: string[]; from: number[]; to: n
     }
     return { chars, from, to };
   }
-  segmenter ??= new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+  const points = Array.from(text);
   let at = 0;
-  for (const { segment } of segmenter.segment(text)) {
-    const length = countCodePoints(segment);
-    for (const ch of foldCluster(segment)) {
-      chars.push(ch);
-      from.push(at);
-      to.push(at + length);
+  while (at < points.length) {
+    const first = points[at]!;
+    const code = first.codePointAt(0)!;
+    let end = at + 1;
+    let previous = code;
+    while (end < points.length) {
+      const next = points[end]!.codePointAt(0)!;
+      if (!extendsCluster(next, previous)) break;
+      previous = next;
+      end++;
     }
-    at += length;
+    if (end === at + 1 && (code < 0x80 || foldsToItself(code))) {
+      chars.push(code < 0x80 ? first.toLowerCase() : first);
+      if (origins) {
+        from.push(at);
+        to.push(end);
+      }
+    } else {
+      for (const ch of foldCluster(end === at + 1 ? first : points.slice(at, end).join(''))) {
+        chars.push(ch);
+        if (origins) {
+          from.push(at);
+          to.push(end);
+        }
+      }
+    }
+    at = end;
   }
   return { chars, from, to };
-}
-
-function countCodePoints(s: string): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const unit = s.charCodeAt(i);
-    if (unit < 0xd800 || unit > 0xdbff) n++;
-    else if (i + 1 < s.length) {
-      n++;
-      i++;
-    } else n++;
-  }
-  return n;
 }
 
 /** A run of one class in folded characters: [start, end) indexes into `chars`. */
@@ -137,26 +163,79 @@ function runs(chars: readonly string[]): Run[] {
   return out;
 }
 
-function runTokens(chars: readonly string[], run: Run, out: string[]): void {
-  if (run.kind !== 'cjk') {
-    out.push(chars.slice(run.start, Math.min(run.end, run.start + MAX_WORD_CODE_POINTS)).join(''));
-    return;
-  }
-  for (let i = run.start; i + 1 < run.end; i++) out.push(chars[i]! + chars[i + 1]!);
-  out.push(chars[run.end - 1]!);
-}
+const ASCII_WORD = /[a-z0-9]+/g;
 
 /** The tokens a text is indexed by, in order (a token may repeat). */
 export function textTokens(text: string): string[] {
-  const { chars } = foldText(text);
-  const tokens: string[] = [];
-  for (const run of runs(chars)) runTokens(chars, run, tokens);
-  return tokens;
+  const tokens = indexTokens(text);
+  return tokens === '' ? [] : tokens.split(' ');
 }
 
-/** What the stores index for a text: its tokens, separated by single spaces. */
+/**
+ * What the stores index for a text: its tokens, separated by single spaces. The same runs and
+ * tokens as `runs`/`runTokens` (which queries and highlights use), made in one pass over the
+ * folded string without an array per character: a 100,000-character text is indexed on the
+ * event loop as it is sent.
+ */
 export function indexTokens(text: string): string {
-  return textTokens(text).join(' ');
+  if (isAscii(text)) {
+    // The common case: ASCII words are the only tokens.
+    const words = text.toLowerCase().match(ASCII_WORD) ?? [];
+    return words.map((w) => (w.length > MAX_WORD_CODE_POINTS ? w.slice(0, MAX_WORD_CODE_POINTS) : w)).join(' ');
+  }
+  const folded = foldsPlainly(text) ? text.toLowerCase() : foldText(text, false).chars.join('');
+  const out: string[] = [];
+  let kind: CharClass = 'other';
+  let runStart = 0;
+  let wordEnd = 0;
+  let wordLength = 0;
+  let previous = '';
+  const endRun = (at: number) => {
+    if (kind === 'word') out.push(folded.slice(runStart, wordLength > MAX_WORD_CODE_POINTS ? wordEnd : at));
+    else if (kind === 'cjk') out.push(previous);
+  };
+  for (let i = 0; i < folded.length;) {
+    const code = folded.codePointAt(i)!;
+    const size = code > 0xffff ? 2 : 1;
+    const ch = size === 1 ? folded[i]! : folded.slice(i, i + 2);
+    const now: CharClass = foldsToItself(code) ? 'cjk' : classify(ch);
+    if (now !== kind || now === 'emoji') {
+      endRun(i);
+      kind = now;
+      runStart = i;
+      wordLength = 0;
+      previous = '';
+    }
+    if (now === 'word') {
+      wordLength++;
+      if (wordLength === MAX_WORD_CODE_POINTS) wordEnd = i + size;
+    } else if (now === 'cjk') {
+      if (previous !== '') out.push(previous + ch);
+      previous = ch;
+    } else if (now === 'emoji') {
+      out.push(ch);
+      kind = 'other';
+    }
+    i += size;
+  }
+  endRun(folded.length);
+  return out.join(' ');
+}
+
+/** Whether lower-casing alone folds the text: only ASCII and characters that fold to themselves. */
+function foldsPlainly(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80 || foldsToItself(code)) continue;
+    // Emoji and pictographs (U+1F300..U+1FAFF) have no case and no compatibility form.
+    const point = text.codePointAt(i)!;
+    if (point >= 0x1f300 && point <= 0x1faff) {
+      i++;
+      continue;
+    }
+    return false;
+  }
+  return true;
 }
 
 /**
@@ -165,7 +244,7 @@ export function indexTokens(text: string): string {
  * prefix; an emoji is an exact token. The caller refuses queries over MAX_QUERY_CODE_POINTS.
  */
 export function parseSearchQuery(query: string): SearchTerm[] | undefined {
-  const { chars } = foldText(query.normalize('NFC'));
+  const { chars } = foldText(query.normalize('NFC'), false);
   const terms: SearchTerm[] = [];
   const seen = new Set<string>();
   for (const run of runs(chars)) {
