@@ -1,11 +1,11 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { openSqliteStoreHere } from '../adapters/sqlite/sqlite-store.js';
-import { dmOf } from '../ports/contract/fixtures.js';
-import type { Store } from '../ports/store.js';
-import { ChatError } from './errors.js';
-import { EventRouter } from './events.js';
-import type { LivePublisher } from './live.js';
-import { isOneEmoji, MessageChangeService } from './message-changes.js';
+import { openSqliteStoreHere } from '../src/adapters/sqlite/sqlite-store.js';
+import { dmOf } from '../src/ports/contract/fixtures.js';
+import type { Store } from '../src/ports/store.js';
+import { ChatError } from '../src/domain/errors.js';
+import { EventRouter } from '../src/domain/events.js';
+import type { LivePublisher } from '../src/domain/live.js';
+import { isOneEmoji, MessageChangeService } from '../src/domain/message-changes.js';
 
 it('takes exactly one emoji grapheme', () => {
   for (const emoji of ['👍', '👍🏽', '👨‍👩‍👧', '🇰🇷', '❤️', '1️⃣', '#️⃣', '🏳️‍🌈']) expect(isOneEmoji(emoji), emoji).toBe(true);
