@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { ChatError } from '@parley/protocol';
 import type { Channel, ChannelInfo, Message, User } from '@parley/protocol';
 import { FileStorage, ParleyClient } from './node.js';
-import { insertMessage } from './messages.js';
+import { applyReaction, insertMessage, replaceMessage } from './messages.js';
 
 const HELP = `Commands:
   /channels                 list your channels (alias /ls)
@@ -39,6 +39,10 @@ const HELP = `Commands:
   /block <username>         block someone; /unblock <username>; /blocks lists them
   /status                   connection state, sync position, outbox
   /retry                    resend messages that failed
+  /reply <n> <text>         answer message n of the open channel (1 = the newest, 2 = the one before, ...)
+  /edit <n> <text>          change the text of your message n
+  /delete <n>               delete message n (yours; in a group you own or administer, anyone's)
+  /react <n> <emoji>        react to message n;  /unreact <n> <emoji> takes it back
   /logout                   log this device out;  /quit (or Ctrl-D) to exit
 Anything else is sent to the open channel.`;
 
@@ -180,13 +184,21 @@ class ChatApp {
   /** Settles when every command queued so far has finished. */
   idle: Promise<void> = Promise.resolve();
 
-  /** Waits (up to `ms`) for pending messages to be sent, so that piped input is delivered. */
+  /** Waits (up to `ms`) for pending messages and changes to be sent, so that piped input is delivered. */
   async drainOutbox(ms: number): Promise<void> {
     const pending = this.#client.outbox.filter((m) => m.state === 'pending');
-    if (pending.length === 0 || this.#client.state !== 'online') return;
+    if ((pending.length === 0 && this.#client.pendingChanges.length === 0) || this.#client.state !== 'online') return;
     let timer: ReturnType<typeof setTimeout> | undefined;
+    const changesDone = new Promise<void>((resolve) => {
+      if (this.#client.pendingChanges.length === 0) return resolve();
+      const off = this.#client.on('change', () => {
+        if (this.#client.pendingChanges.length > 0) return;
+        off();
+        resolve();
+      });
+    });
     await Promise.race([
-      Promise.all(pending.map((m) => this.#client.settled(m.clientMsgId))),
+      Promise.all([...pending.map((m) => this.#client.settled(m.clientMsgId)), changesDone]),
       new Promise((resolve) => (timer = setTimeout(resolve, ms))),
     ]);
     clearTimeout(timer);
@@ -229,6 +241,21 @@ class ChatApp {
         term.print(`[new channel] ${this.#format(m)}`);
         void this.#loadChannels();
       }
+    });
+    client.on('messageChanged', (m) => {
+      if (this.#current?.id !== m.channelId || !replaceMessage(this.#history, m)) return;
+      term.print(`* ${m.deletedAt ? 'deleted' : 'edited'}: ${this.#format(m)}`);
+    });
+    client.on('reaction', (e) => {
+      if (this.#current?.id !== e.channelId) return;
+      const i = this.#history.findIndex((m) => m.id === e.messageId);
+      if (i < 0) return;
+      this.#history[i] = applyReaction(this.#history[i]!, e, this.#me?.id);
+      const verb = e.type === 'reaction.added' ? 'reacted' : 'took back';
+      term.print(`* ${this.#name(e.userId)} ${verb} ${e.emoji}: ${this.#format(this.#history[i]!)}`);
+    });
+    client.on('change', (c) => {
+      if (c.state === 'failed') term.print(`! could not ${c.kind} (${c.error?.code}: ${c.error?.message})`);
     });
     client.on('outbox', (m) => {
       if (m.state === 'failed') {
@@ -479,6 +506,34 @@ class ChatApp {
         );
         return;
       }
+      case 'reply': {
+        const target = this.#nth(rest[0]);
+        const text = rest.slice(1).join(' ');
+        if (!text) throw new Error('usage: /reply <n> <text>');
+        this.#client.reply(target.channelId, target.id, text);
+        return;
+      }
+      case 'edit': {
+        const target = this.#nth(rest[0]);
+        const text = rest.slice(1).join(' ');
+        if (!text) throw new Error('usage: /edit <n> <text>');
+        this.#client.edit(target.channelId, target.id, text);
+        return;
+      }
+      case 'delete': {
+        const target = this.#nth(rest[0]);
+        this.#client.delete(target.channelId, target.id);
+        return;
+      }
+      case 'react':
+      case 'unreact': {
+        const target = this.#nth(rest[0]);
+        const emoji = rest[1];
+        if (!emoji) throw new Error(`usage: /${command} <n> <emoji>`);
+        if (command === 'react') this.#client.react(target.channelId, target.id, emoji);
+        else this.#client.unreact(target.channelId, target.id, emoji);
+        return;
+      }
       case 'retry':
         for (const m of this.#client.outbox) if (m.state === 'failed') this.#client.retry(m.clientMsgId);
         return;
@@ -562,6 +617,15 @@ class ChatApp {
     return user;
   }
 
+  /** Message n of the open channel, counted from the newest (1). */
+  #nth(arg: string | undefined): Message {
+    this.#requireCurrent();
+    const n = Number(arg);
+    const message = Number.isInteger(n) && n > 0 ? this.#history[this.#history.length - n] : undefined;
+    if (!message) throw new Error(`no message ${arg ?? ''} (1 is the newest of the open channel)`);
+    return message;
+  }
+
   #requireCurrent(): Channel {
     if (!this.#current) throw new Error('open a channel first');
     return this.#current;
@@ -592,7 +656,14 @@ class ChatApp {
   }
 
   #format(m: Message): string {
-    return `${time(m.createdAt)} ${this.#name(m.senderId)}: ${m.text}`;
+    const head = `${time(m.createdAt)} ${this.#name(m.senderId)}`;
+    if (m.deletedAt) return `${head}: [message deleted]`;
+    const reply = m.replyTo
+      ? ` (re ${this.#name(m.replyTo.senderId)}: ${m.replyTo.preview?.slice(0, 30) ?? '[deleted]'})`
+      : '';
+    const edited = m.editedAt ? ' (edited)' : '';
+    const reactions = m.reactions?.length ? `  [${m.reactions.map((r) => `${r.emoji}${r.count}`).join(' ')}]` : '';
+    return `${head}${reply}: ${m.text}${edited}${reactions}`;
   }
 }
 

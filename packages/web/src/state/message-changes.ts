@@ -15,6 +15,15 @@ export function withChangedMessage(state: State, message: Message): State {
   return mapMessage(state, message.channelId, message.id, () => message);
 }
 
+/**
+ * Our own message as the server stored it, in place of the copy made from its ack, which lacks
+ * what only the server knows (the reply's quote). Only then: the ack's copy is otherwise the same.
+ */
+export function withServerCopy(state: State, message: Message): State {
+  if (message.replyTo === undefined) return state;
+  return mapMessage(state, message.channelId, message.id, (held) => (held.replyTo === undefined ? message : held));
+}
+
 export function withReaction(state: State, e: ReactionEvent): State {
   return mapMessage(state, e.channelId, e.messageId, (m) => applyReaction(m, e, state.me.id));
 }

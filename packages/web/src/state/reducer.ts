@@ -19,7 +19,7 @@ import type {
   User,
 } from '@parley/protocol';
 import type { ConnectionState, OutboxItem } from './backend';
-import { withChangedMessage, withReaction } from './message-changes';
+import { withChangedMessage, withReaction, withServerCopy } from './message-changes';
 
 export interface History {
   /** A contiguous window of the channel's messages, ascending by id. */
@@ -139,7 +139,7 @@ export function initialState(me: User, connection: ConnectionState, outbox: read
 export function applyEvent(state: State, e: SyncEvent, ctx: EventContext): Applied {
   switch (e.type) {
     case 'message.created': {
-      const applied = withMessage(state, e.message, ctx);
+      const applied = withMessage(withServerCopy(state, e.message), e.message, ctx);
       return { ...applied, state: withoutTyping(applied.state, e.message.channelId, e.message.senderId) };
     }
     case 'read.updated':

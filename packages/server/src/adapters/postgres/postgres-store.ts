@@ -65,7 +65,6 @@ import type {
   ReactionChange,
   ReactionRecord,
 } from '../../ports/message-changes.js';
-import type { PushSubscriptionRecord } from '../../ports/push.js';
 import type {
   ChannelSettingsChange,
   NewPushJob,

@@ -1,0 +1,151 @@
+/**
+ * Edit, delete, reply and react (issue 23) in the production build, the way people do it: two
+ * people in separate browser contexts, each change made on one screen and seen on the other,
+ * live and after a reload. Fails on any uncaught page error. Needs `npm run build` and
+ * /usr/bin/chromium (or PARLEY_CHROMIUM); skipped when either is missing, except under CI.
+ */
+import { existsSync } from 'node:fs';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  api,
+  browserSuiteEnv,
+  chromiumPath,
+  desktop,
+  launchChromium,
+  logInUI,
+  newPage,
+  serverMain,
+  startBuiltServer,
+  watchPage,
+  webIndex,
+  type ApiUser,
+  type BuiltServer,
+} from './harness';
+
+const missing = !existsSync(chromiumPath)
+  ? `no Chromium at ${chromiumPath} (apt-get install chromium)`
+  : !existsSync(webIndex) || !existsSync(serverMain)
+    ? 'the server or packages/web/dist is not built (npm run build)'
+    : '';
+if (missing && process.env.CI) throw new Error(`web e2e cannot run: ${missing}`);
+
+const poll = <T>(fn: () => T | Promise<T>, timeout = 15_000) => expect.poll(fn, { timeout, interval: 50 });
+
+describe.skipIf(!!missing)('edit, delete, reply and react in the production build', () => {
+  let server: BuiltServer;
+  let browser: Browser;
+  let http: ReturnType<typeof api>;
+  const contexts: BrowserContext[] = [];
+  const problems: string[] = [];
+
+  beforeAll(async () => {
+    server = await startBuiltServer({ ...browserSuiteEnv });
+    http = api(server.baseUrl);
+    browser = await launchChromium();
+  }, 60_000);
+
+  afterEach(async () => {
+    for (const c of contexts.splice(0)) await c.close().catch(() => undefined);
+    expect(problems.splice(0)).toEqual([]);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  const open = async (who: ApiUser, channelId: string): Promise<Page> => {
+    const { context, page } = await newPage(browser, server.baseUrl, desktop);
+    contexts.push(context);
+    watchPage(page, who.username, problems);
+    await logInUI(page, who.username);
+    await page.evaluate((c) => (location.hash = `#/c/${c}`), channelId);
+    return page;
+  };
+  const messages = (page: Page) => page.getByRole('list', { name: 'Messages' }).getByRole('listitem');
+  /** The row whose own text (not a quote of it) is `text`. */
+  const row = (page: Page, text: string) =>
+    messages(page).filter({ has: page.locator('.bubble > .text', { hasText: text }) });
+  const composer = (page: Page) => page.getByRole('textbox', { name: 'Message', exact: true });
+  const action = async (page: Page, text: string, name: string) => {
+    await row(page, text).hover();
+    await row(page, text).getByRole('button', { name, exact: true }).click();
+  };
+
+  it('each change made on one screen shows on the other, live and after a reload', async () => {
+    const alice = await http.signup(`alice${Date.now() % 100000}`, 'Alice');
+    const bob = await http.signup(`bob${Date.now() % 100000}`, 'Bob');
+    const channelId = await http.dm(alice, bob);
+    const alicePage = await open(alice, channelId);
+    const bobPage = await open(bob, channelId);
+
+    // Alice sends two messages; Bob sees them.
+    for (const text of ['Lunch at noon?', 'wrong chat, sorry']) {
+      await composer(alicePage).fill(text);
+      await composer(alicePage).press('Enter');
+      await row(alicePage, text).waitFor();
+      await row(bobPage, text).waitFor();
+    }
+
+    // Bob answers the first with a reply: the quote shows on both screens.
+    await action(bobPage, 'Lunch at noon?', 'Reply');
+    await bobPage.getByRole('status').filter({ hasText: 'Replying to Alice' }).waitFor();
+    await composer(bobPage).fill('Sounds good');
+    await composer(bobPage).press('Enter');
+    for (const page of [alicePage, bobPage]) {
+      await row(page, 'Sounds good').locator('.reply-quote', { hasText: 'Lunch at noon?' }).waitFor();
+    }
+
+    // Bob reacts to it from the picker; Alice sees the chip and who reacted.
+    await action(bobPage, 'Lunch at noon?', 'Add reaction');
+    await row(bobPage, 'Lunch at noon?').getByRole('button', { name: '👍', exact: true }).click();
+    let reacted = 'Lunch at noon?';
+    const chip = (page: Page) => row(page, reacted).getByRole('button', { name: 'Bob reacted with 👍' });
+    await chip(alicePage).waitFor();
+    expect(await chip(alicePage).textContent()).toContain('1');
+    await chip(bobPage).waitFor();
+    expect(await chip(bobPage).getAttribute('aria-pressed')).toBe('true');
+
+    // Alice deletes the second, after confirming; Bob sees "Message deleted" and not the text.
+    await action(alicePage, 'wrong chat, sorry', 'Delete');
+    await alicePage.getByRole('alertdialog').getByRole('button', { name: 'Delete', exact: true }).click();
+    await poll(() => messages(bobPage).filter({ hasText: 'wrong chat, sorry' }).count()).toBe(0);
+    await messages(bobPage).filter({ hasText: 'Message deleted' }).first().waitFor();
+
+    // Alice edits her last message that is left with Up on the empty composer.
+    await composer(alicePage).click();
+    await composer(alicePage).press('ArrowUp');
+    await poll(() => composer(alicePage).inputValue()).toBe('Lunch at noon?');
+    await composer(alicePage).fill('Lunch at 1pm?');
+    await composer(alicePage).press('Enter');
+    await row(bobPage, 'Lunch at 1pm?').getByText('edited').waitFor();
+    reacted = 'Lunch at 1pm?';
+    await chip(bobPage).waitFor(); // an edit keeps the reactions
+    // The reply's quote follows the edit once it is read again (after the reload below).
+
+    // After a reload, Bob sees the same: the edit, the reaction, the reply and the tombstone.
+    await bobPage.reload();
+    await row(bobPage, 'Lunch at 1pm?').getByText('edited').waitFor();
+    await chip(bobPage).waitFor();
+    await row(bobPage, 'Sounds good').locator('.reply-quote', { hasText: 'Lunch at 1pm?' }).waitFor();
+    await messages(bobPage).filter({ hasText: 'Message deleted' }).first().waitFor();
+    expect(await messages(bobPage).filter({ hasText: 'wrong chat, sorry' }).count()).toBe(0);
+
+    // The quote jumps to the original (a permalink, which the app then takes off the address).
+    await bobPage.evaluate(() => {
+      const seen: string[] = [];
+      (window as unknown as { seenHashes: string[] }).seenHashes = seen;
+      window.addEventListener('hashchange', (e) => seen.push(e.newURL));
+    });
+    const originalId = await row(bobPage, 'Lunch at 1pm?').locator('.msg').getAttribute('data-message-id');
+    await row(bobPage, 'Sounds good').locator('.reply-quote').click();
+    await poll(() => bobPage.evaluate(() => (window as unknown as { seenHashes: string[] }).seenHashes)).toContainEqual(
+      expect.stringContaining(`/m/${originalId}`),
+    );
+
+    // Bob takes the reaction back with the chip.
+    await chip(bobPage).click();
+    await poll(() => chip(alicePage).count()).toBe(0);
+  }, 120_000);
+});
