@@ -54,7 +54,7 @@ export class ChannelService {
 
   async get(userId: string, channelId: string): Promise<ChannelInfo> {
     const { channel } = await this.requireMember(userId, channelId);
-    return this.#withPresence(await this.events.channelInfo(channel));
+    return this.#withPresence(await this.events.channelInfo(channel), userId);
   }
 
   /**
@@ -95,8 +95,12 @@ export class ChannelService {
       : { channels, hasMore: false };
   }
 
-  async #withPresence(info: ChannelInfo): Promise<ChannelInfo> {
-    const presence = await this.presence.presenceOf(info.members.map((m) => m.id));
+  /** Members' presence as `viewerId` may see it (a blocked pair sees `unknown`: blocks.ts). */
+  async #withPresence(info: ChannelInfo, viewerId: string): Promise<ChannelInfo> {
+    const presence = await this.presence.presenceShownTo(
+      viewerId,
+      info.members.map((m) => m.id),
+    );
     for (const member of info.members) {
       const p = presence.get(member.id);
       if (p !== undefined) member.presence = p;
@@ -125,7 +129,7 @@ export class ChannelService {
     );
     await this.events.publish(entries);
     if (entries.length > 0) await this.presence.introduce(userId, otherUserId);
-    return this.#withPresence(await this.events.channelInfo(channel));
+    return this.#withPresence(await this.events.channelInfo(channel), userId);
   }
 
   /** The creator owns the group; the others (deduplicated) are members; at most maxGroupMembers in all. */
@@ -149,7 +153,7 @@ export class ChannelService {
       ]),
     );
     await this.events.publish(entries);
-    return this.#withPresence(await this.events.channelInfo(channel));
+    return this.#withPresence(await this.events.channelInfo(channel), ownerId);
   }
 
   /** Writes a change decided on `channel`'s members; STALE if they changed meanwhile. */

@@ -94,6 +94,7 @@ export class FriendService {
   async accept(userId: string, requestId: string): Promise<Friend> {
     const request = await this.store.getFriendRequest(requestId);
     if (request === undefined || request.toUserId !== userId) fail('not_found', 'no such friend request');
+    await this.blocks?.requireNotBlocked(userId, request.fromUserId);
     const entries = await decideAndWrite(async () => {
       const pair = await storeCall(this.store.friendPair(request.fromUserId, userId));
       if (!pair.requests.some((r) => r.id === requestId)) fail('not_found', 'no such friend request');
@@ -106,7 +107,7 @@ export class FriendService {
     });
     await this.events.publish(entries);
     await this.presence.introduce(request.fromUserId, userId);
-    return (await this.#friends([request.fromUserId]))[0]!;
+    return (await this.#friends(userId, [request.fromUserId]))[0]!;
   }
 
   /** The sender withdraws, or the addressee declines. */
@@ -127,7 +128,7 @@ export class FriendService {
   }
 
   async list(userId: string): Promise<Friend[]> {
-    return this.#friends(await this.store.listFriendIds(userId));
+    return this.#friends(userId, await this.store.listFriendIds(userId));
   }
 
   async remove(userId: string, friendId: string): Promise<void> {
@@ -139,8 +140,12 @@ export class FriendService {
     await this.events.publish(entries);
   }
 
-  async #friends(ids: readonly string[]): Promise<Friend[]> {
-    const [users, presence] = await Promise.all([this.store.getUsers(ids), this.presence.presenceOf(ids)]);
+  /** As `viewerId` sees them: a friend either of them blocked shows presence `unknown` (blocks.ts). */
+  async #friends(viewerId: string, ids: readonly string[]): Promise<Friend[]> {
+    const [users, presence] = await Promise.all([
+      this.store.getUsers(ids),
+      this.presence.presenceShownTo(viewerId, ids),
+    ]);
     return users
       .map((user) => ({ user, presence: presence.get(user.id) ?? { status: 'offline' as const } }))
       .sort((a, b) => a.user.username.localeCompare(b.user.username));

@@ -61,6 +61,16 @@ export class PresenceService {
     return new Map(userIds.map((id) => [id, presence.get(id) ?? { status: 'unknown' }]));
   }
 
+  /**
+   * Presence of people `viewerId` already shares a channel or friendship with (a channel's
+   * members, friends), except that a pair where either blocked the other sees `unknown`.
+   */
+  async presenceShownTo(viewerId: string, userIds: readonly string[]): Promise<Map<string, Presence>> {
+    const [presence, blocked] = await Promise.all([this.presenceOf(userIds), this.store.blockedPeers(viewerId)]);
+    for (const id of blocked) if (presence.has(id)) presence.set(id, { status: 'unknown' });
+    return presence;
+  }
+
   async presenceOf(userIds: readonly string[]): Promise<Map<string, Presence>> {
     if (userIds.length === 0) return new Map();
     const [online, lastSeen] = await Promise.all([

@@ -282,6 +282,11 @@ describe('blocking', () => {
     expect(mine.body.presence).toEqual([{ userId: pest.id, status: 'unknown' }]);
     const theirs = await pest.req('GET', `/v1/presence?userIds=${me.id}`);
     expect(theirs.body.presence).toEqual([{ userId: me.id, status: 'unknown' }]);
+    // Nor in the group's member list, either way.
+    const members = (await me.req('GET', `/v1/channels/${room}`)).body.channel.members;
+    expect(members.find((m: { id: string }) => m.id === pest.id).presence).toEqual({ status: 'unknown' });
+    const theirMembers = (await pest.req('GET', `/v1/channels/${room}`)).body.channel.members;
+    expect(theirMembers.find((m: { id: string }) => m.id === me.id).presence).toEqual({ status: 'unknown' });
     expect((await me.req('DELETE', `/v1/me/blocks/${pest.id}`)).status).toBe(204);
     await phoneLive.waitFor((f) => f.op === 'event' && f.type === 'user.unblocked' && f.userId === pest.id);
     expect((await me.req('GET', `/v1/presence?userIds=${pest.id}`)).body.presence[0].status).not.toBe('unknown');
