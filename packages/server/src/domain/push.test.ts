@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { ChatError } from '@parley/protocol';
+import type { NewPushJob } from '../ports/push.js';
 import {
   defaultPushOptions,
   mentionsOf,
   notificationText,
   PushRegistrations,
+  PushService,
   retryDelay,
   shouldNotify,
 } from './push.js';
@@ -54,5 +56,49 @@ describe('the push rules', () => {
       .catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(ChatError);
     expect((refused as ChatError).code).toBe('push_not_configured');
+  });
+});
+
+describe('queuing', () => {
+  const silent = { warn: () => undefined, error: () => undefined, info: () => undefined };
+  const message = (id: string) => ({ id, channelId: 'c', senderId: 's', text: `m${id}`, createdAt: '' });
+
+  it('writes the jobs of the messages committed in one turn in one outbox write, offline recipients only', async () => {
+    const writes: NewPushJob[][] = [];
+    const push = new PushService(
+      { enqueuePush: async (jobs) => void writes.push([...jobs]) },
+      { online: async () => new Set(['on']) },
+      { now: () => 1000 },
+      { coalesceMs: 3000 },
+      silent,
+    );
+    await Promise.all([
+      push.messageCommitted(message('1'), ['s', 'a', 'on']),
+      push.messageCommitted(message('2'), ['s', 'a', 'b']),
+    ]);
+    expect(writes.map((w) => w.map((j) => [j.userId, j.messageId, j.dueAt]))).toEqual([
+      [
+        ['a', '1', 4000],
+        ['a', '2', 4000],
+        ['b', '2', 4000],
+      ],
+    ]);
+  });
+
+  it('queues for every recipient when presence cannot be asked (the notifier asks again)', async () => {
+    const writes: NewPushJob[][] = [];
+    const push = new PushService(
+      { enqueuePush: async (jobs) => void writes.push([...jobs]) },
+      {
+        online: async () => {
+          throw new Error('redis down');
+        },
+      },
+      { now: () => 0 },
+      { coalesceMs: 0 },
+      silent,
+    );
+    await push.messageCommitted(message('3'), ['s', 'a', 'b']);
+    expect(writes.flat().map((j) => j.userId)).toEqual(['a', 'b']);
   });
 });

@@ -122,10 +122,16 @@ export function notificationText(
 export class PushService {
   /** Jobs being queued right now (a shutdown waits for them). */
   readonly #queuing = new Set<Promise<void>>();
+  /** Jobs waiting for the next outbox write: one write per turn of the event loop, not per message. */
+  #pending: NewPushJob[] = [];
+  /** The write that will take #pending (set while one is scheduled). */
+  #next: Promise<void> | undefined;
+  /** The outbox write under way; the next one starts after it. Never rejects. */
+  #writing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly store: Pick<PushOutboxStore, 'enqueuePush'>,
-    private readonly presence: PresenceStore,
+    private readonly presence: Pick<PresenceStore, 'online'>,
     private readonly clock: Clock,
     private readonly options: Pick<PushOptions, 'coalesceMs'>,
     private readonly log: Logger,
@@ -134,7 +140,11 @@ export class PushService {
     private readonly onQueued: () => void = () => undefined,
   ) {}
 
-  /** Queues a job for every recipient (not the sender) with no live socket. Never rejects. */
+  /**
+   * Queues a job for every recipient (not the sender) with no live socket. Never rejects. Called
+   * after the commit, off the ack path: the jobs of the messages committed in one turn go to the
+   * outbox in one write (the embedded store syncs each write to disk).
+   */
   messageCommitted(message: Message, recipientIds: readonly string[]): Promise<void> {
     const queuing = this.#queue(message, recipientIds);
     this.#queuing.add(queuing);
@@ -150,29 +160,47 @@ export class PushService {
   async #queue(message: Message, recipientIds: readonly string[]): Promise<void> {
     const others = recipientIds.filter((id) => id !== message.senderId);
     if (others.length === 0) return;
+    let online = new Set<string>();
     try {
-      const online = await this.presence.online(others);
-      const offline = others.filter((id) => !online.has(id));
-      if (online.size > 0) this.metrics?.suppressed('online', others.length - offline.length);
-      if (offline.length === 0) return;
-      const preview = [...message.text.slice(0, PREVIEW_LENGTH * 2)].slice(0, PREVIEW_LENGTH).join('');
-      const mentioned = new Set(mentionsOf(message));
-      const dueAt = this.clock.now() + this.options.coalesceMs;
-      await this.store.enqueuePush(
-        offline.map((userId) => ({
-          userId,
-          channelId: message.channelId,
-          messageId: message.id,
-          senderId: message.senderId,
-          preview,
-          mentioned: mentioned.has(userId),
-          dueAt,
-        })),
-      );
-      this.onQueued();
+      online = await this.presence.online(others);
     } catch (error) {
-      this.log.warn({ err: error }, 'could not queue push notifications');
+      // Presence unknown (Redis down): queue for everyone; the notifier asks again before sending.
+      this.log.warn({ err: error }, 'presence unavailable while queuing push notifications');
     }
+    const offline = others.filter((id) => !online.has(id));
+    if (online.size > 0) this.metrics?.suppressed('online', others.length - offline.length);
+    if (offline.length === 0) return;
+    const preview = [...message.text.slice(0, PREVIEW_LENGTH * 2)].slice(0, PREVIEW_LENGTH).join('');
+    const mentioned = new Set(mentionsOf(message));
+    const dueAt = this.clock.now() + this.options.coalesceMs;
+    await this.#write(
+      offline.map((userId) => ({
+        userId,
+        channelId: message.channelId,
+        messageId: message.id,
+        senderId: message.senderId,
+        preview,
+        mentioned: mentioned.has(userId),
+        dueAt,
+      })),
+    );
+  }
+
+  /** Adds the jobs to the next outbox write; resolves once that write is done (or failed, logged). */
+  #write(jobs: readonly NewPushJob[]): Promise<void> {
+    this.#pending.push(...jobs);
+    this.#next ??= new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+      await this.#writing;
+      const batch = this.#pending;
+      this.#pending = [];
+      this.#next = undefined;
+      this.#writing = this.store.enqueuePush(batch).then(
+        () => this.onQueued(),
+        (error: unknown) => this.log.warn({ err: error, jobs: batch.length }, 'could not queue push notifications'),
+      );
+      await this.#writing;
+    });
+    return this.#next;
   }
 }
 
