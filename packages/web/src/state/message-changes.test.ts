@@ -18,6 +18,7 @@ const channel: Channel = {
   members: [],
   createdAt: '2026-01-01T00:00:00.000Z',
   unreadCount: 0,
+  unreadMentionCount: 0,
   lastMessage: msg('11', '1'),
 };
 
