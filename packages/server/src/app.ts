@@ -259,7 +259,7 @@ export async function createServer(
       ? undefined
       : new PushService(store, presenceStore, clock, pushOptions, log, metrics.push, () => notifier?.wake());
   const messages = new MessageService(store, events, ids, clock, config.limits, log, metrics, push, blocks);
-  const messageChanges = new MessageChangeService(store, events, clock, config.messageChanges);
+  const messageChanges = new MessageChangeService(store, events, clock, config.messageChanges, push);
   if (push !== undefined && hasRole(config, 'notifier')) {
     notifier = new PushNotifier(
       store,

@@ -269,3 +269,35 @@ it('refuses a registration for a provider that is configured, malformed, and unr
     vapidPublicKey: expect.any(String),
   });
 });
+
+it('lets a mention through a mute, also one an edit adds, and notifies nobody else of an edit', async () => {
+  await http(server.baseUrl, 'PATCH', `/v1/channels/${dmId}/settings`, { token: bob.token, body: { muted: true } });
+  const laptop = () => apnsTo('b0b1');
+  const before = laptop().length;
+  const mutedBefore = await metric('parley_push_suppressed_total{reason="muted"}');
+  await send(`look at this @${bob.user.username}`);
+  windowPasses();
+  await eventually(() => laptop().length === before + 1, 5000, 'the mention’s notification');
+  expect(laptop().at(-1)!.body.aps.alert.body).toBe(`look at this @${bob.user.username}`);
+
+  const plain = await send('no names here');
+  windowPasses();
+  await eventually(
+    async () => (await metric('parley_push_suppressed_total{reason="muted"}')) === mutedBefore + 1,
+    5000,
+    'the plain message muted',
+  );
+  const edit = (text: string) =>
+    http(server.baseUrl, 'PATCH', `/v1/channels/${dmId}/messages/${plain}`, { token: alice.token, body: { text } });
+  expect((await edit('still no names')).status).toBe(200);
+  expect((await edit(`now with @${bob.user.username}`)).body.message.mentions).toEqual([bob.user.id]);
+  windowPasses();
+  await eventually(() => laptop().length === before + 2, 5000, 'the newly mentioned user’s notification');
+  expect(laptop().at(-1)!.body.parley).toMatchObject({ messageId: plain });
+  // Editing again, still mentioning him, tells him nothing new.
+  expect((await edit(`again @${bob.user.username}`)).status).toBe(200);
+  const quiet = await send(`and a last @${bob.user.username}`);
+  windowPasses();
+  await eventually(() => laptop().length === before + 3, 5000, 'the next mention');
+  expect(laptop().at(-1)!.body.parley).toMatchObject({ messageId: quiet, count: 1 });
+});

@@ -12,7 +12,10 @@
  *   carries at most `maxReactionEmoji` distinct emoji (`conflict` past that). Adding a reaction
  *   that is there, or removing one that is not, succeeds and changes nothing.
  * - Nobody learns anything of a channel they are not in: `not_found`.
- * - An edit never notifies through push (no CommitListener here).
+ * - An edit never notifies through push again, except the members it newly mentions: they are
+ *   told as they would have been had the message named them when it was sent.
+ * - An edit's text is indexed for search and its mentions found as a new message's are; a
+ *   deleted message is found by nobody and mentions nobody (the store does both with the change).
  */
 import type { Message, MemberRole } from '@parley/protocol';
 import type { MessageChangeStore, MessageRef } from '../ports/message-changes.js';
@@ -22,7 +25,9 @@ import { decideAndWrite, STALE } from './decide.js';
 import { ChatError, fail } from './errors.js';
 import type { EventRouter } from './events.js';
 import { messageChanged, reactionChanged } from './log-appends.js';
-import { textProblem } from './messages.js';
+import { mentionCandidates } from './mentions.js';
+import { textProblem, type CommitListener } from './messages.js';
+import { indexTokens } from './search-text.js';
 
 export interface MessageChangeOptions {
   /** How long after sending the sender may edit; 0: always. */
@@ -51,6 +56,8 @@ export class MessageChangeService {
     private readonly events: EventRouter,
     private readonly clock: Clock,
     private readonly options: MessageChangeOptions,
+    /** Push notifications, told of the members an edit newly mentions. */
+    private readonly push?: CommitListener,
   ) {}
 
   /** The message with its new text, as the editor reads it. */
@@ -70,11 +77,16 @@ export class MessageChangeService {
         ...ref,
         senderId: userId,
         text,
+        searchTokens: indexTokens(text),
+        mentionNames: mentionCandidates(text),
         at: isoNow(this.clock),
         events: [messageChanged('message.updated', ref.channelId, ref.messageId, memberIds(channel))],
       });
       if (write.status === 'stale') return STALE;
       this.#publish(write.entries);
+      const before = new Set(message.mentions);
+      const newlyMentioned = (write.message.mentions ?? []).filter((id) => !before.has(id));
+      if (newlyMentioned.length > 0) void this.push?.messageCommitted(write.message, newlyMentioned);
       return write.message;
     });
     return (await this.events.views.forViewer([message], userId))[0]!;

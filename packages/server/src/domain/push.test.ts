@@ -3,7 +3,6 @@ import { ChatError } from '@parley/protocol';
 import type { NewPushJob } from '../ports/push.js';
 import {
   defaultPushOptions,
-  mentionsOf,
   notificationText,
   PushRegistrations,
   PushService,
@@ -16,12 +15,6 @@ describe('the push rules', () => {
     expect(shouldNotify({ mentioned: false }, { muted: false })).toBe(true);
     expect(shouldNotify({ mentioned: false }, { muted: true })).toBe(false);
     expect(shouldNotify({ mentioned: true }, { muted: true })).toBe(true);
-  });
-
-  it('reads mentions from the message once it carries them', () => {
-    const message = { id: '1', channelId: 'c', senderId: 's', text: 'hi', createdAt: '' };
-    expect(mentionsOf(message)).toEqual([]);
-    expect(mentionsOf({ ...message, mentions: ['u1'] } as typeof message)).toEqual(['u1']);
   });
 
   it('says how many messages a notification stands for, and no text without previews', () => {

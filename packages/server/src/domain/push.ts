@@ -79,18 +79,10 @@ export interface PushMetrics {
 /**
  * Whether a message may notify its recipient: the one rule for mute. A muted conversation sends
  * nothing, except messages that mention the recipient (`job.mentioned`, set when the job is
- * queued from `mentionsOf`): mentions pierce mute.
+ * queued from `Message.mentions`): mentions pierce mute.
  */
 export function shouldNotify(job: Pick<NewPushJob, 'mentioned'>, recipient: Pick<PushRecipient, 'muted'>): boolean {
   return job.mentioned || !recipient.muted;
-}
-
-/**
- * The users a message mentions. SEAM (mentions, issue 21): reads `Message.mentions` once that
- * field exists; until then no message mentions anyone, and a muted conversation is silent.
- */
-export function mentionsOf(message: Message): readonly string[] {
-  return (message as Message & { mentions?: readonly string[] }).mentions ?? [];
 }
 
 /** The delay before retry number `attempt` (1-based): exponential with full jitter, or what the service asked. */
@@ -171,7 +163,7 @@ export class PushService {
     if (online.size > 0) this.metrics?.suppressed('online', others.length - offline.length);
     if (offline.length === 0) return;
     const preview = [...message.text.slice(0, PREVIEW_LENGTH * 2)].slice(0, PREVIEW_LENGTH).join('');
-    const mentioned = new Set(mentionsOf(message));
+    const mentioned = new Set(message.mentions);
     const dueAt = this.clock.now() + this.options.coalesceMs;
     await this.#write(
       offline.map((userId) => ({

@@ -6,7 +6,8 @@
  * state the change needs. Contract: ./contract/message-changes.contract.ts.
  *
  * Each backend keeps its edit and delete writes in one place (SQLite: writer.ts #changeText;
- * PostgreSQL: postgres-store.ts #changeText), where a search index would follow them.
+ * PostgreSQL: postgres-store.ts #changeText), where the search index and the mentions
+ * (ports/search.ts) follow the text in the same transaction.
  */
 import type { LogAppend, LogEntry } from './store.js';
 import type { Message } from '@parley/protocol';
@@ -22,6 +23,10 @@ export interface MessageEdit extends MessageRef {
   /** Applied only if the message is still this user's. */
   senderId: string;
   text: string;
+  /** What the search index holds for the new text (domain/search-text.ts, indexTokens). */
+  searchTokens: string;
+  /** Lower-cased usernames the new text may mention (domain/mentions.ts), as for a new message. */
+  mentionNames: readonly string[];
   at: string;
   events: readonly LogAppend[];
 }
@@ -59,13 +64,15 @@ export interface MessageChangeStore {
   /**
    * Replaces the text of a message that exists in the channel, was sent by `senderId` and is not
    * deleted (else `stale`), sets its editedAt, and appends `events`. The previous text is not
-   * kept anywhere the store can read it back from.
+   * kept anywhere the store can read it back from. Search finds the message by its new text only,
+   * and it mentions the members `mentionNames` names now (Message.mentions, SearchStore.mentions).
    */
   editMessage(edit: MessageEdit): Promise<MessageChangeResult>;
   /**
    * Turns a message that exists in the channel and is not deleted (else `stale`) into a
    * tombstone: text '' (and erased where it was stored, so a copy of the files taken afterwards
-   * holds no trace of it), deletedAt set, its reactions removed; appends `events`.
+   * holds no trace of it), deletedAt set, its reactions removed, gone from search and from
+   * everyone's mentions; appends `events`.
    */
   deleteMessage(del: MessageDelete): Promise<MessageChangeResult>;
   /**

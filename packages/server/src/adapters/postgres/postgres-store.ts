@@ -1,5 +1,12 @@
 import type { MessageSearch, SearchPageQuery } from '../../ports/search.js';
-import { indexMessages, mentions, recordMentions, searchMessages, usersByName } from './search-index.js';
+import {
+  indexMessages,
+  mentions,
+  recordMentions,
+  searchMessages,
+  unindexMessage,
+  usersByName,
+} from './search-index.js';
 import pg from 'pg';
 import type { MemberRole, Message, User } from '@parley/protocol';
 import {
@@ -1130,37 +1137,59 @@ export class PostgresStore implements Store {
   // ------------------------------------------------------------ message changes
 
   async editMessage(edit: MessageEdit): Promise<MessageChangeResult> {
-    return this.#changeText(edit, edit.text, edit.senderId);
+    return this.#changeText(edit, edit);
   }
 
   async deleteMessage(del: MessageDelete): Promise<MessageChangeResult> {
-    return this.#changeText(del, undefined, undefined);
+    return this.#changeText(del, undefined);
   }
 
   /**
-   * The one place where edits (`text`) and deletes (`text` undefined) write a message's text.
-   * The old row version stays in the table's pages until VACUUM reclaims it (docs/operations.md).
+   * The one place where edits (`edit`) and deletes (`edit` undefined) write a message's text; the
+   * search index and the mentions follow it in the same transaction. The old row version stays
+   * in the table's pages until VACUUM reclaims it (docs/operations.md).
    */
   async #changeText(
     change: MessageRef & { at: string; events: readonly LogAppend[] },
-    text: string | undefined,
-    senderId: string | undefined,
+    edit: MessageEdit | undefined,
   ): Promise<MessageChangeResult> {
     return this.#tx(async (c): Promise<MessageChangeResult> => {
       const { rows } = await c.query<MessageRow>(
-        `UPDATE messages SET text = $3,
+        `UPDATE messages SET text = $3, mentions = NULL,
            edited_at = CASE WHEN $4 THEN $5::timestamptz ELSE edited_at END,
            deleted_at = CASE WHEN $4 THEN deleted_at ELSE $5::timestamptz END
          WHERE channel_id = $1 AND id = $2 AND deleted_at IS NULL AND ($6::bigint IS NULL OR sender_id = $6::bigint)
          RETURNING ${MESSAGE_COLUMNS}`,
-        [change.channelId, change.messageId, text ?? '', text !== undefined, change.at, senderId ?? null],
+        [change.channelId, change.messageId, edit?.text ?? '', edit !== undefined, change.at, edit?.senderId ?? null],
       );
-      if (rows[0] === undefined) return { status: 'stale' };
-      if (text === undefined) {
+      const row = rows[0];
+      if (row === undefined) return { status: 'stale' };
+      if (edit === undefined) {
         await c.query(`DELETE FROM message_reactions WHERE message_id = $1`, [change.messageId]);
       }
+      await unindexMessage(c, change.messageId);
+      if (edit !== undefined) {
+        await indexMessages(c, [{ id: change.messageId, channelId: change.channelId, tokens: edit.searchTokens }]);
+        const byName = await usersByName(c, edit.mentionNames);
+        const { rows: members } = await c.query<{ user_id: string }>(
+          `SELECT user_id FROM channel_members WHERE channel_id = $1`,
+          [change.channelId],
+        );
+        const memberIds = new Set(members.map((member) => member.user_id));
+        const mentions = [...new Set(edit.mentionNames.map((name) => byName.get(name)))].filter(
+          (id): id is string => id !== undefined && memberIds.has(id),
+        );
+        if (mentions.length > 0) {
+          await c.query(`UPDATE messages SET mentions = $2 WHERE id = $1`, [
+            change.messageId,
+            JSON.stringify(mentions),
+          ]);
+          await recordMentions(c, [{ ...change, id: change.messageId, senderId: row.sender_id, mentions }]);
+          row.mentions = mentions;
+        }
+      }
       const entries = await this.#appendLogs(c, timed(change.events, change.at));
-      return { status: 'applied', message: toMessage(rows[0]), entries };
+      return { status: 'applied', message: toMessage(row), entries };
     });
   }
 

@@ -105,7 +105,8 @@ export async function recordMentions(
   );
 }
 
-const COLUMNS = `m.id, m.channel_id, m.sender_id, m.text, m.created_at, m.client_msg_id, m.mentions`;
+const COLUMNS = `m.id, m.channel_id, m.sender_id, m.text, m.created_at, m.client_msg_id, m.mentions, m.edited_at,
+  m.deleted_at, m.reply_to_id, m.reply_to_sender_id`;
 
 /**
  * The page's messages, newest first, from the ids `ids` selects (newest first, at most the

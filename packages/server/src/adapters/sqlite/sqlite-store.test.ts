@@ -145,7 +145,7 @@ it('leaves no trace of a deleted or edited text in the database or long-text fil
     const ref = (messageId: string) => ({ channelId: '3', messageId, at: now, events: [] });
     await store.deleteMessage(ref('10'));
     await store.deleteMessage(ref('11'));
-    await store.editMessage({ ...ref('12'), senderId: '1', text: 'edited' });
+    await store.editMessage({ ...ref('12'), senderId: '1', text: 'edited', searchTokens: 'edited', mentionNames: [] });
   } finally {
     await store.close();
   }

@@ -58,7 +58,7 @@ import { newestMessageId, readMark, writeMark } from './store-meta.js';
 import { SqliteCheckpointThread } from './threads.js';
 import { WalSync } from './wal-sync.js';
 import { appendLog, appendMessages, WriterSession } from './writes.js';
-import { unindexMessage } from './search-index.js';
+import { indexMessage, recordMentions, unindexMessage } from './search-index.js';
 
 function dmKey(a: string, b: string): string {
   return BigInt(a) < BigInt(b) ? `${a}:${b}` : `${b}:${a}`;
@@ -453,24 +453,25 @@ export class SqliteWriter implements WriterSide {
   // ------------------------------------------------------------ message changes
 
   async editMessage(edit: MessageEdit): Promise<MessageChangeResult> {
-    return this.#changeText(edit, edit.text, edit.senderId);
+    return this.#changeText(edit, edit);
   }
 
   async deleteMessage(del: MessageDelete): Promise<MessageChangeResult> {
-    return this.#changeText(del, undefined, undefined);
+    return this.#changeText(del, undefined);
   }
 
   /**
    * The one place where edits (`text`) and deletes (`text` undefined) write a message's text.
    * The old text is erased where it was: with secure_delete the freed bytes of the row's page
    * are zeroed, and a long text's bytes in the long-text file are overwritten (after the commit,
-   * once no row points at them).
+   * once no row points at them). The search index and the mentions follow the text.
    */
   #changeText(
     change: MessageRef & { at: string; events: readonly LogAppend[] },
-    text: string | undefined,
-    senderId: string | undefined,
+    edit: MessageEdit | undefined,
   ): MessageChangeResult {
+    const text = edit?.text;
+    const senderId = edit?.senderId;
     const erase: TextPlace[] = [];
     const secureDelete = this.#db.pragma('secure_delete', { simple: true }) as number;
     this.#db.pragma('secure_delete = ON');
@@ -497,6 +498,22 @@ export class SqliteWriter implements WriterSide {
           change.messageId,
         );
         if (text === undefined) this.#sql(`DELETE FROM message_reactions WHERE message_id = ?`).run(change.messageId);
+        unindexMessage(this.#session, change.messageId);
+        let mentions: string[] = [];
+        if (edit !== undefined) {
+          indexMessage(this.#session, change.messageId, edit.searchTokens);
+          const message = { id: change.messageId, channelId: change.channelId, senderId: row.sender_id };
+          mentions = recordMentions(
+            this.#session,
+            message,
+            edit.mentionNames,
+            this.#session.memberIds(change.channelId),
+          );
+        }
+        this.#sql(`UPDATE messages SET mentions = ? WHERE id = ?`).run(
+          mentions.length > 0 ? JSON.stringify(mentions) : null,
+          change.messageId,
+        );
         const entries = this.#appendAll(change.events, change.at);
         const updated = this.#sql(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id = ?`).get(
           change.messageId,

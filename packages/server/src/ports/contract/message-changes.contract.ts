@@ -7,9 +7,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { messageChanged, reactionChanged } from '../../domain/log-appends.js';
 import type { MessageChangeStore, ReactionChange } from '../message-changes.js';
 import type { AccountStore, ChannelStore, LogStore, MessageStore } from '../store.js';
-import { at, createGroup, createUser, newMessage, type PortHarness } from './suite.js';
+import { parseSearchQuery } from '../../domain/search-text.js';
+import type { SearchStore } from '../search.js';
+import { at, createGroup, createUser, indexedText, newMessage, type PortHarness } from './suite.js';
 
-type Ports = MessageChangeStore & MessageStore & ChannelStore & AccountStore & LogStore;
+type Ports = MessageChangeStore & MessageStore & ChannelStore & AccountStore & LogStore & SearchStore;
 
 export function describeMessageChangeStoreContract(
   name: string,
@@ -43,7 +45,7 @@ export function describeMessageChangeStoreContract(
         const write = await store.editMessage({
           ...ref,
           senderId: a,
-          text: 'hello again',
+          ...indexedText('hello again'),
           at: at(5),
           events: edited('message.updated', channelId, sent.id, [a, b]),
         });
@@ -61,7 +63,12 @@ export function describeMessageChangeStoreContract(
       it('is stale, writing nothing, for another sender, a deleted message or another channel', async () => {
         const { a, b, channelId, sent, ref } = await setup();
         const headBefore = (await store.logBounds(a)).head;
-        const edit = { ...ref, text: 'x', at: at(5), events: edited('message.updated', channelId, sent.id, [a, b]) };
+        const edit = {
+          ...ref,
+          ...indexedText('x'),
+          at: at(5),
+          events: edited('message.updated', channelId, sent.id, [a, b]),
+        };
         expect(await store.editMessage({ ...edit, senderId: b })).toEqual({ status: 'stale' });
         const other = await createGroup(store, a, [b]);
         expect(await store.editMessage({ ...edit, channelId: other, senderId: a })).toEqual({ status: 'stale' });
@@ -184,10 +191,57 @@ export function describeMessageChangeStoreContract(
         expect(result?.status).toBe('created');
         expect(await store.getMessage(channelId, reply.id)).toMatchObject({ replyTo: { id: sent.id, senderId: a } });
         expect(await store.replySources([ref], 5)).toEqual([{ messageId: sent.id, senderId: a, preview: 'the q' }]);
-        await store.editMessage({ ...ref, senderId: a, text: 'new question', at: at(3), events: [] });
+        await store.editMessage({ ...ref, senderId: a, ...indexedText('new question'), at: at(3), events: [] });
         expect(await store.replySources([ref], 100)).toEqual([
           { messageId: sent.id, senderId: a, preview: 'new question' },
         ]);
+      });
+    });
+
+    describe('search and mentions follow the text', () => {
+      /** Appends a message as MessageService.send builds it. */
+      async function sendIndexed(channelId: string, senderId: string, text: string) {
+        const message = { ...newMessage(channelId, senderId, text), ...indexedText(text) };
+        const [result] = await store.appendMessages([message]);
+        expect(result?.status).toBe('created');
+        return { channelId, messageId: message.id };
+      }
+      const find = async (userId: string, q: string) =>
+        (await store.searchMessages(userId, { terms: parseSearchQuery(q)!, limit: 50 })).map((m) => m.id);
+      const mentionIds = async (userId: string) => (await store.mentions(userId, { limit: 50 })).map((m) => m.id);
+
+      it('an edit is found by its new text only, and mentions whom the new text names', async () => {
+        const { a, b, channelId } = await setup();
+        const ref = await sendIndexed(channelId, a, '회의는 내일 @ann');
+        expect(await find(b, '회의')).toEqual([ref.messageId]);
+        expect(await mentionIds(b)).toEqual([]);
+        const write = await store.editMessage({
+          ...ref,
+          senderId: a,
+          ...indexedText('점심 먹자 @ben'),
+          at: at(5),
+          events: [],
+        });
+        expect(write.status === 'applied' && write.message.mentions).toEqual([b]);
+        expect(await find(b, '회의')).toEqual([]);
+        expect(await find(b, '점심')).toEqual([ref.messageId]);
+        expect(await mentionIds(b)).toEqual([ref.messageId]);
+        expect((await store.getMessage(channelId, ref.messageId))?.mentions).toEqual([b]);
+        await store.editMessage({ ...ref, senderId: a, ...indexedText('점심 먹자'), at: at(6), events: [] });
+        expect(await mentionIds(b)).toEqual([]);
+        expect((await store.getMessage(channelId, ref.messageId))?.mentions).toBeUndefined();
+      });
+
+      it('a deleted message is found by nobody and mentions nobody', async () => {
+        const { a, b, channelId } = await setup();
+        const ref = await sendIndexed(channelId, a, 'secret plans for @ben');
+        expect(await find(b, 'secret')).toEqual([ref.messageId]);
+        expect(await mentionIds(b)).toEqual([ref.messageId]);
+        await store.deleteMessage({ ...ref, at: at(5), events: [] });
+        expect(await find(b, 'secret')).toEqual([]);
+        expect(await find(a, 'plans')).toEqual([]);
+        expect(await mentionIds(b)).toEqual([]);
+        expect((await store.getMessage(channelId, ref.messageId))?.mentions).toBeUndefined();
       });
     });
   });

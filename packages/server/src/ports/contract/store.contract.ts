@@ -32,7 +32,7 @@ import { describeFriendStoreContract } from './friends.contract.js';
 import { describeMessageChangeStoreContract } from './message-changes.contract.js';
 import { describeMessageStoreContract } from './messages.contract.js';
 import { describeSearchStoreContract } from './search.contract.js';
-import { at, createUser, newMessage, nextId, type PortHarness } from './suite.js';
+import { at, createUser, indexedText, newMessage, nextId, type PortHarness } from './suite.js';
 import { describeLogStoreContract } from './update-log.contract.js';
 
 /** Every event type of the protocol; the compiler checks the list is complete. */
@@ -273,7 +273,7 @@ export function describeStoreContract(
         await store.editMessage({
           ...ref,
           senderId: a,
-          text: 'hello!',
+          ...indexedText('hello!'),
           at: at(12),
           events: [messageChanged('message.updated', dm.id, sent.id, [a, b])],
         });

@@ -2,6 +2,8 @@
 import { expect } from 'vitest';
 import { StoreError, type AccountStore, type ChannelStore, type NewMessage } from '../store.js';
 import { groupOf } from './fixtures.js';
+import { mentionCandidates } from '../../domain/mentions.js';
+import { indexTokens } from '../../domain/search-text.js';
 
 /** A fresh, empty backend offering port(s) `P`. */
 export interface PortHarness<P> {
@@ -25,6 +27,11 @@ export async function createUser(store: AccountStore, username: string): Promise
   const id = nextId();
   await store.createUser({ id, username, displayName: username.toUpperCase(), passwordHash: 'h', createdAt: at() });
   return id;
+}
+
+/** A text with what the domain derives from it for the store: search tokens and mention names. */
+export function indexedText(text: string): { text: string; searchTokens: string; mentionNames: string[] } {
+  return { text, searchTokens: indexTokens(text), mentionNames: mentionCandidates(text) };
 }
 
 export function newMessage(channelId: string, senderId: string, text = 'hi', clientMsgId = nextId()): NewMessage {
