@@ -149,7 +149,8 @@ export interface AccountChange {
  * but is anonymised (username `deleted-<id>`, display name "Deleted user", no status, no
  * password); every device is revoked, friendships, friend requests, blocks (both ways), push
  * subscriptions and invites created by the user are removed; with `eraseMessages`, every
- * message the user sent is removed too. `events` go in the same transaction.
+ * message the user sent is removed too, with its text wherever it was stored, its place in the
+ * search index and in mentions, and its reactions. `events` go in the same transaction.
  */
 export interface AccountDeletion {
   userId: string;

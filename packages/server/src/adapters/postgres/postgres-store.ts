@@ -400,7 +400,14 @@ export class PostgresStore implements Store {
       await c.query(`DELETE FROM friend_requests WHERE from_user_id = $1 OR to_user_id = $1`, [userId]);
       await c.query(`DELETE FROM blocks WHERE blocker_id = $1 OR blocked_id = $1`, [userId]);
       await c.query(`DELETE FROM invites WHERE created_by = $1`, [userId]);
-      if (deletion.eraseMessages) await c.query(`DELETE FROM messages WHERE sender_id = $1`, [userId]);
+      if (deletion.eraseMessages) {
+        // The messages' traces in search, mentions and reactions go with them.
+        const sent = `SELECT id FROM messages WHERE sender_id = $1`;
+        await c.query(`DELETE FROM message_search WHERE id IN (${sent})`, [userId]);
+        await c.query(`DELETE FROM message_mentions WHERE message_id IN (${sent})`, [userId]);
+        await c.query(`DELETE FROM message_reactions WHERE message_id IN (${sent})`, [userId]);
+        await c.query(`DELETE FROM messages WHERE sender_id = $1`, [userId]);
+      }
       return { revokedDeviceIds, entries: await this.#appendLogs(c, timed(deletion.events, at)) };
     });
   }

@@ -185,6 +185,20 @@ export class SqliteWriter implements WriterSide {
   }
 
   async deleteAccount(deletion: AccountDeletion): Promise<{ revokedDeviceIds: string[]; entries: LogEntry[] }> {
+    if (!deletion.eraseMessages) return this.#deleteAccount(deletion, []);
+    // As for a deleted message (#changeText): freed pages zeroed, long texts overwritten after the commit.
+    const erase: TextPlace[] = [];
+    const secureDelete = this.#db.pragma('secure_delete', { simple: true }) as number;
+    this.#db.pragma('secure_delete = ON');
+    try {
+      return this.#deleteAccount(deletion, erase);
+    } finally {
+      this.#db.pragma(`secure_delete = ${secureDelete}`);
+      for (const place of erase) this.#session.longTexts?.erase(place);
+    }
+  }
+
+  #deleteAccount(deletion: AccountDeletion, erase: TextPlace[]): { revokedDeviceIds: string[]; entries: LogEntry[] } {
     return this.#tx(() => {
       const { userId, at } = deletion;
       const found = this.#sql(
@@ -198,7 +212,21 @@ export class SqliteWriter implements WriterSide {
       this.#sql(`DELETE FROM friend_requests WHERE from_user_id = @u OR to_user_id = @u`).run({ u: userId });
       this.#sql(`DELETE FROM blocks WHERE blocker_id = @u OR blocked_id = @u`).run({ u: userId });
       this.#sql(`DELETE FROM invites WHERE created_by = ?`).run(userId);
-      if (deletion.eraseMessages) this.#sql(`DELETE FROM messages WHERE sender_id = ?`).run(userId);
+      if (deletion.eraseMessages) {
+        const sent = this.#sql(
+          `SELECT CAST(id AS TEXT) AS id, text_at, text_bytes FROM messages WHERE sender_id = ?`,
+        ).all(userId) as { id: string; text_at: number | null; text_bytes: number | null }[];
+        for (const message of sent) {
+          unindexMessage(this.#session, message.id);
+          if (message.text_at !== null && message.text_bytes !== null) {
+            erase.push({ at: message.text_at, bytes: message.text_bytes });
+          }
+        }
+        this.#sql(
+          `DELETE FROM message_reactions WHERE message_id IN (SELECT id FROM messages WHERE sender_id = ?)`,
+        ).run(userId);
+        this.#sql(`DELETE FROM messages WHERE sender_id = ?`).run(userId);
+      }
       return { revokedDeviceIds, entries: this.#appendAll(deletion.events, at) };
     });
   }

@@ -4,17 +4,19 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { memberAdded, memberRemoved } from '../../domain/log-appends.js';
+import { parseSearchQuery } from '../../domain/search-text.js';
+import type { SearchStore } from '../search.js';
 import type { AccountStore, ChannelStore, LogStore, MessageStore } from '../store.js';
-import { at, createGroup, createUser, newMessage, nextId, type PortHarness } from './suite.js';
+import { at, createGroup, createUser, indexedText, newMessage, nextId, type PortHarness } from './suite.js';
 
 export function describeMessageStoreContract(
   name: string,
-  makeHarness: () => Promise<PortHarness<MessageStore & ChannelStore & AccountStore & LogStore>>,
+  makeHarness: () => Promise<PortHarness<MessageStore & ChannelStore & AccountStore & LogStore & SearchStore>>,
   skip: string | false = false,
 ): void {
   describe.skipIf(skip !== false)(`MessageStore contract: ${name}`, () => {
-    let harness: PortHarness<MessageStore & ChannelStore & AccountStore & LogStore>;
-    let store: MessageStore & ChannelStore & AccountStore & LogStore;
+    let harness: PortHarness<MessageStore & ChannelStore & AccountStore & LogStore & SearchStore>;
+    let store: MessageStore & ChannelStore & AccountStore & LogStore & SearchStore;
     beforeEach(async () => {
       harness = await makeHarness();
       store = harness.store;
@@ -47,11 +49,17 @@ export function describeMessageStoreContract(
       it("erases a deleted account's messages when asked, and keeps them otherwise", async () => {
         const [a, b, c] = [await user('ea1'), await user('eb1'), await user('ec1')];
         const id = await group(a, [b, c]);
-        await store.appendMessages([message(id, a, 'from a'), message(id, b, 'from b'), message(id, c, 'from c')]);
+        const indexed = (sender: string, text: string) => ({ ...message(id, sender, text), ...indexedText(text) });
+        const fromA = indexed(a, 'from a, hi @ec1');
+        await store.appendMessages([fromA, indexed(b, 'from b'), indexed(c, 'from c')]);
+        expect((await store.mentions(c, { limit: 10 })).map((m) => m.id)).toEqual([fromA.id]);
         await store.deleteAccount({ userId: a, eraseMessages: true, at: at(), events: [] });
         await store.deleteAccount({ userId: b, eraseMessages: false, at: at(), events: [] });
         const left = await store.listMessages(id, { limit: 10 });
         expect(left.map((m) => m.text)).toEqual(['from b', 'from c']);
+        // Gone from search and mentions too.
+        expect(await store.searchMessages(c, { terms: parseSearchQuery('from')!, limit: 10 })).toHaveLength(2);
+        expect(await store.mentions(c, { limit: 10 })).toEqual([]);
       });
 
       it('commits a message with one log entry per member, each with the next seq', async () => {
