@@ -14,7 +14,7 @@
  * two or more characters is a phrase of adjacent bigrams and any single character is the prefix
  * of a token; every other run of letters and digits is one word token; each emoji is a token.
  * Why not split on spaces (Korean has none inside `서울역에서`) nor trigrams (a two-character
- * Korean word has none): docs/architecture.md, "Search".
+ * Korean word has none): docs/architecture.md, "Search and mentions".
  */
 
 import type { SearchTerm } from '../ports/search.js';

@@ -136,6 +136,8 @@ describe('mentions', () => {
       (f) => f.op === 'event' && f.type === 'message.created' && f.message.id === sent.id,
     );
     expect(event.message.mentions).toEqual([bob.id]);
+    const replayed = await bob.req('GET', `/v1/sync?since=${event.seq - 1}&limit=1`);
+    expect(replayed.body.events[0]).toMatchObject({ type: 'message.created', message: { mentions: [bob.id] } });
     expect((await bob.req('DELETE', `/v1/channels/${room}/members/${bob.id}`)).status).toBe(204);
     const listed = await bob.req('GET', '/v1/mentions');
     expect(listed.body.results.map((r: { message: { id: string } }) => r.message.id)).not.toContain(sent.id);
