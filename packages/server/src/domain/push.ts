@@ -331,6 +331,7 @@ export class PushNotifier {
     this.#closed = true;
     this.#wake?.();
     await this.#running;
+    for (const { provider } of this.#providers.values()) provider.close?.();
   }
 
   /** One round: claims due groups at the clock's time and delivers them; returns how many groups. */

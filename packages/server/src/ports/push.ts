@@ -152,4 +152,6 @@ export interface PushProvider {
   readonly kind: PushProviderKind;
   /** Never throws: every failure is an outcome. Bounded by the provider's timeout. */
   send(subscription: PushSubscriptionRecord, notification: PushNotification): Promise<PushOutcome>;
+  /** Closes connections it keeps (APNs keeps an HTTP/2 session). */
+  close?(): void;
 }
