@@ -279,9 +279,9 @@ export function describeStoreContract(
         });
         const reaction = { channelId: dm.id, messageId: sent.id, emoji: '👍', userId: b };
         expect(await next(b)).toEqual([
-          { seq: 12, type: 'reaction.added', ...reaction },
-          { seq: 13, type: 'reaction.removed', ...reaction },
-          { seq: 14, type: 'message.updated', message: { ...stored, text: 'hello!', editedAt: at(12) } },
+          { seq: 13, type: 'reaction.added', ...reaction },
+          { seq: 14, type: 'reaction.removed', ...reaction },
+          { seq: 15, type: 'message.updated', message: { ...stored, text: 'hello!', editedAt: at(12) } },
         ]);
         await store.deleteMessage({
           ...ref,
