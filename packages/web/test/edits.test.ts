@@ -1,5 +1,5 @@
 /**
- * Edit, delete, reply and react (issue 23) in the production build, the way people do it: two
+ * Edit, delete, reply and react in the production build, the way people do it: two
  * people in separate browser contexts, each change made on one screen and seen on the other,
  * live and after a reload. Fails on any uncaught page error. Needs `npm run build` and
  * /usr/bin/chromium (or PARLEY_CHROMIUM); skipped when either is missing, except under CI.

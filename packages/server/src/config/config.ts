@@ -64,7 +64,7 @@ const envSchema = z.object({
   PARLEY_MEMBER_INVITES: z.enum(['true', 'false']).default('false'),
   /** A deleted account's messages: kept (shown as "Deleted user") or erased. */
   PARLEY_DELETED_ACCOUNT_MESSAGES: z.enum(['keep', 'erase']).default('keep'),
-  // Push notifications (issue 22): coalescing, retries, APNs, FCM.
+  // Push notifications: coalescing, retries, APNs, FCM.
   PARLEY_PUSH_COALESCE_MS: z.coerce.number().int().min(0).max(600_000).default(3_000),
   PARLEY_PUSH_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
   PARLEY_PUSH_TIMEOUT_MS: positiveInt.default(10_000),

@@ -37,7 +37,7 @@ export function ChatView({
   useEffect(() => {
     void store.openChannel(channel.id);
   }, [store, channel.id]);
-  // Replying or editing (edits, issue 23): per channel, forgotten when switching.
+  // Replying or editing: per channel, forgotten when switching.
   const [mode, setMode] = useState<ComposerMode & { channelId?: string }>({});
   const actions = useMemo(
     () => ({

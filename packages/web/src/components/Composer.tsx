@@ -65,7 +65,7 @@ export function Composer({ channelId, placeholderName }: { channelId: string; pl
     setCaret(at);
     onChange(value);
   });
-  // Replying or editing (edits, issue 23).
+  // Replying or editing.
   const { mode, setMode } = useMessageActions();
   const users = useChat((s) => s.users);
   const editing = mode.editing;

@@ -3,7 +3,7 @@ import { useI18n } from '../i18n';
 import { Icon } from './Icon';
 import type { ComposerMode as Mode } from './message-actions';
 
-/** Above the composer (edits, issue 23): what it is answering or editing, with a way out (also Escape). */
+/** Above the composer: what it is answering or editing, with a way out (also Escape). */
 export function ComposerMode({
   mode,
   users,

@@ -6,7 +6,7 @@ import { Icon } from './Icon';
 import { quickReactions, useMessageActions } from './message-actions';
 
 /**
- * A message's actions (edits, issue 23), shown on hover and keyboard focus: reply, react (a small
+ * A message's actions, shown on hover and keyboard focus: reply, react (a small
  * picker), and for the sender edit, and for the sender or a group's owner or admin delete, which
  * asks first.
  */

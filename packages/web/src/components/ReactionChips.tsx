@@ -2,7 +2,7 @@ import type { Message, User } from '@parley/protocol';
 import { useI18n } from '../i18n';
 import { useChatStore } from '../state/context';
 
-/** A message's reactions (edits, issue 23): one chip per emoji with its count; who, on hover; a press toggles yours. */
+/** A message's reactions: one chip per emoji with its count; who, on hover; a press toggles yours. */
 export function ReactionChips({ message, users }: { message: Message; users: Readonly<Record<string, User>> }) {
   const { t } = useI18n();
   const store = useChatStore();

@@ -2,7 +2,7 @@ import type { ReplyRef, User } from '@parley/protocol';
 import { useI18n } from '../i18n';
 import { channelHref } from '../route';
 
-/** The message a reply answers (edits, issue 23): who and the start of it; a press jumps to it. */
+/** The message a reply answers: who and the start of it; a press jumps to it. */
 export function ReplyQuote({
   channelId,
   replyTo,

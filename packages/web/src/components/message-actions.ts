@@ -1,5 +1,5 @@
 /**
- * What the composer is doing besides sending (edits, issue 23): answering a message or editing
+ * What the composer is doing besides sending: answering a message or editing
  * one. ChatView holds it; message rows set it, the composer shows and clears it.
  */
 import type { Message } from '@parley/protocol';

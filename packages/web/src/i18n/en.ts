@@ -162,7 +162,7 @@ export const en = {
   'common.today': 'Today',
   'common.install': 'Install app',
 
-  // ---- search and mentions (issue 21)
+  // ---- search and mentions
   'search.open': 'Search messages',
   'search.title': 'Search messages',
   'search.placeholder': 'Words in any language',
@@ -176,7 +176,7 @@ export const en = {
   'mention.unread': '{count, plural, one {# unread mention} other {# unread mentions}}',
   'mention.suggestions': 'Members to mention',
 
-  // ---- edits (issue 23): message actions, replies, reactions
+  // ---- edits: message actions, replies, reactions
   'edits.actions': 'Message actions',
   'edits.reply': 'Reply',
   'edits.react': 'Add reaction',
@@ -190,7 +190,7 @@ export const en = {
   'edits.originalDeleted': 'Message deleted',
   'edits.jump': 'Go to the original message',
   'edits.reactedBy': '{names} reacted with {emoji}',
-  // ---- accounts (issue 24): sign-up by invite, your account, blocking, administration
+  // ---- accounts: sign-up by invite, your account, blocking, administration
   'auth.inviteCode': 'Invite code',
   'auth.inviteHint': 'This server needs an invite code to sign up.',
   'auth.invitedHint': 'You were invited: pick a username and password, then sign up.',
@@ -255,7 +255,7 @@ export const en = {
   'admin.createUser': 'New account',
   'admin.create': 'Create',
   'admin.created': 'Created',
-  // Push notifications (issue 22)
+  // Push notifications
   'push.mute': 'Mute notifications',
   'push.mutedHint': 'Muted: no notifications from this conversation, except when someone mentions you',
   'push.previews': 'Show message text in notifications',

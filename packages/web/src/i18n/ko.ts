@@ -164,7 +164,7 @@ export const ko: Record<MessageKey, string> = {
   'common.today': '오늘',
   'common.install': '앱 설치',
 
-  // ---- search and mentions (issue 21)
+  // ---- search and mentions
   'search.open': '메시지 검색',
   'search.title': '메시지 검색',
   'search.placeholder': '검색할 단어 (모든 언어)',
@@ -178,7 +178,7 @@ export const ko: Record<MessageKey, string> = {
   'mention.unread': '읽지 않은 멘션 {count}개',
   'mention.suggestions': '멘션할 멤버',
 
-  // ---- edits (issue 23): message actions, replies, reactions
+  // ---- edits: message actions, replies, reactions
   'edits.actions': '메시지 메뉴',
   'edits.reply': '답장',
   'edits.react': '반응 추가',
@@ -192,7 +192,7 @@ export const ko: Record<MessageKey, string> = {
   'edits.originalDeleted': '삭제된 메시지입니다',
   'edits.jump': '원래 메시지로 이동',
   'edits.reactedBy': '{names}님이 {emoji}(으)로 반응했습니다',
-  // ---- accounts (issue 24): sign-up by invite, your account, blocking, administration
+  // ---- accounts: sign-up by invite, your account, blocking, administration
   'auth.inviteCode': '초대 코드',
   'auth.inviteHint': '이 서버에 가입하려면 초대 코드가 필요합니다.',
   'auth.invitedHint': '초대받으셨습니다. 사용자 이름과 비밀번호를 정하고 가입하세요.',
@@ -255,7 +255,7 @@ export const ko: Record<MessageKey, string> = {
   'admin.createUser': '새 계정',
   'admin.create': '만들기',
   'admin.created': '만들었습니다',
-  // Push notifications (issue 22)
+  // Push notifications
   'push.mute': '알림 끄기',
   'push.mutedHint': '알림 꺼짐: 누군가 나를 멘션할 때만 알림을 받습니다',
   'push.previews': '알림에 메시지 내용 표시',

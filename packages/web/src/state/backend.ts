@@ -16,7 +16,7 @@ export interface OutboxItem {
   error?: { code: string; message: string };
 }
 
-/** A change to a sent message (edits, issue 23). */
+/** A change to a sent message. */
 export type MessageChange =
   | { kind: 'edit'; channelId: string; messageId: string; text: string }
   | { kind: 'delete'; channelId: string; messageId: string }
@@ -101,7 +101,7 @@ export interface Backend {
   /** Reconnect now instead of waiting for the backoff. */
   reconnectNow(): void;
   send(channelId: string, text: string, replyToId?: string): void;
-  /** An edit, delete or reaction, queued by the SDK like a send (edits, issue 23). */
+  /** An edit, delete or reaction, queued by the SDK like a send. */
   changeMessage(change: MessageChange): void;
   retry(clientMsgId: string): void;
   discard(clientMsgId: string): void;

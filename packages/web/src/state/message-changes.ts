@@ -1,5 +1,5 @@
 /**
- * Edits, deletes and reactions (issue 23) folded into the state: a message event replaces the
+ * Edits, deletes and reactions folded into the state: a message event replaces the
  * message wherever the state holds it (the loaded history window, the channel's lastMessage); a
  * reaction event is a set operation on that emoji's userIds (applyReaction). Both are idempotent:
  * applying an event twice, or a replayed one, changes nothing more.

@@ -182,7 +182,7 @@ export function applyEvent(state: State, e: SyncEvent, ctx: EventContext): Appli
       }
       return only({ ...state, friends, incoming, outgoing });
     }
-    // edits (issue 23)
+    // edits
     case 'message.updated':
     case 'message.deleted':
       return only(withChangedMessage(state, e.message));

@@ -315,7 +315,7 @@ export class ChatStore {
   send(channelId: string, text: string, replyToId?: string): void {
     this.backend.send(channelId, text, replyToId);
   }
-  /** Edit, delete, react, unreact (edits, issue 23): the log events update the state. */
+  /** Edit, delete, react, unreact: the log events update the state. */
   changeMessage(change: MessageChange): void {
     this.backend.changeMessage(change);
   }

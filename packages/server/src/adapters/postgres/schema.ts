@@ -127,7 +127,7 @@ export const migrations: readonly Migration[] = [
   {
     version: 4,
     name: 'search and mentions',
-    // Search and mentions (issue 21): each message's tokens (domain/search-text.ts) as a tsvector
+    // Search and mentions: each message's tokens (domain/search-text.ts) as a tsvector
     // with a GIN index (search-index.ts says why it is built as a literal), who each message
     // mentions (messages.mentions, a JSON array of user ids), and message_mentions for listing and
     // counting a user's mentions.
@@ -172,7 +172,7 @@ export const migrations: readonly Migration[] = [
   {
     version: 6,
     name: 'accounts: roles, deactivation, deletion, invites, blocks',
-    // Accounts (issue 24): server-wide roles, deactivation and deletion, invite codes, blocks.
+    // Accounts: server-wide roles, deactivation and deletion, invite codes, blocks.
     sql: `
     ALTER TABLE users ADD COLUMN role text NOT NULL DEFAULT 'member';
     ALTER TABLE users ADD COLUMN deactivated_at timestamptz;
@@ -200,7 +200,7 @@ export const migrations: readonly Migration[] = [
   {
     version: 7,
     name: 'push notifications',
-    // Push notifications (issue 22): APNs/FCM registrations beside Web Push; the durable push
+    // Push notifications: APNs/FCM registrations beside Web Push; the durable push
     // outbox (one row per recipient and message, leased by a notifier; distribute by user_id);
     // the sent-marks that keep a device from getting a message twice; per-channel mute; the
     // per-user preview setting. Times the notifier compares are ms since the epoch.

@@ -147,7 +147,7 @@ export const migrations: readonly string[] = [
   `
   ALTER TABLE devices ADD COLUMN last_used_at TEXT;
   `,
-  // Search and mentions (issue 21): a contentless FTS5 index of each message's tokens (made by
+  // Search and mentions: a contentless FTS5 index of each message's tokens (made by
   // domain/search-text.ts; rowid = message id, so no text is stored twice), and who each message
   // mentions: messages.mentions (a JSON array of user ids, NULL when none) for reading the message,
   // message_mentions for listing and counting a user's mentions.
@@ -165,7 +165,7 @@ export const migrations: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX message_mentions_user ON message_mentions(user_id, message_id);
   `,
-  // edits (issue 23): edit, delete, reply, reactions. A deleted message keeps its row as a
+  // edits: edit, delete, reply, reactions. A deleted message keeps its row as a
   // tombstone (text '', deleted_at); a reply keeps the id and sender of what it answers; each
   // reaction is a row, by the order it was added (id).
   `
@@ -182,7 +182,7 @@ export const migrations: readonly string[] = [
     UNIQUE (message_id, user_id, emoji)
   );
   `,
-  // Accounts (issue 24): server-wide roles, deactivation and deletion, invite codes, blocks.
+  // Accounts: server-wide roles, deactivation and deletion, invite codes, blocks.
   `
   ALTER TABLE users ADD COLUMN role TEXT NOT NULL DEFAULT 'member';
   ALTER TABLE users ADD COLUMN deactivated_at TEXT;
@@ -207,7 +207,7 @@ export const migrations: readonly string[] = [
   CREATE INDEX blocks_blocked ON blocks(blocked_id, blocker_id);
   CREATE INDEX devices_user ON devices(user_id);
   `,
-  // Push notifications (issue 22): APNs/FCM registrations beside Web Push; the durable push
+  // Push notifications: APNs/FCM registrations beside Web Push; the durable push
   // outbox (one row per recipient and message, leased by a notifier); the sent-marks that keep a
   // device from getting a message twice; per-channel mute; the per-user preview setting.
   `
