@@ -4,33 +4,23 @@
  * listed and signed out, the password changes. Fails on any page error. Needs `npm run build`
  * and Chromium; skipped when either is missing, except under CI.
  */
-import { existsSync } from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   api,
   browserSuiteEnv,
-  chromiumPath,
   desktop,
   launchChromium,
   logInUI,
   newPage,
-  serverMain,
   startBuiltServer,
   watchPage,
-  webIndex,
   type ApiUser,
   type BuiltServer,
+  browserSuiteMissing,
 } from './harness';
 
-const missing = !existsSync(chromiumPath)
-  ? `no Chromium at ${chromiumPath} (apt-get install chromium)`
-  : !existsSync(webIndex) || !existsSync(serverMain)
-    ? 'the server or packages/web/dist is not built (npm run build)'
-    : '';
-if (missing && process.env.CI) throw new Error(`web e2e cannot run: ${missing}`);
-
-describe.skipIf(!!missing)('accounts in the production build', () => {
+describe.skipIf(!!browserSuiteMissing)('accounts in the production build', () => {
   let server: BuiltServer;
   let browser: Browser;
   let http: ReturnType<typeof api>;

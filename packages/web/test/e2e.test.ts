@@ -5,7 +5,7 @@
  *
  * Screenshots go to a temp dir, or to docs/screenshots with PARLEY_SCREENSHOTS=1.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +16,6 @@ import WebSocket from 'ws';
 import {
   api,
   browserSuiteEnv,
-  chromiumPath,
   desktop,
   launchChromium,
   logInUI,
@@ -24,19 +23,11 @@ import {
   newPage,
   signUpUI,
   type ApiUser,
+  browserSuiteMissing,
+  poll,
 } from './harness';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const distIndex = path.join(here, '../dist/index.html');
-const missing = !existsSync(chromiumPath)
-  ? `no Chromium at ${chromiumPath} (apt-get install chromium)`
-  : !existsSync(distIndex)
-    ? 'packages/web/dist is not built (npm run build)'
-    : '';
-if (missing && process.env.CI) throw new Error(`web e2e cannot run: ${missing}`);
-
-/** expect.poll with a patient timeout: conditions, never fixed sleeps. */
-const poll = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 15_000, interval: 50 });
 
 const shotDir = process.env.PARLEY_SCREENSHOTS
   ? path.join(here, '../../../docs/screenshots')
@@ -44,7 +35,7 @@ const shotDir = process.env.PARLEY_SCREENSHOTS
 
 type Server = Awaited<ReturnType<typeof startServer>>;
 
-describe.skipIf(!!missing)('web app in Chromium', () => {
+describe.skipIf(!!browserSuiteMissing)('web app in Chromium', () => {
   let server: Server;
   let browser: Browser;
   let http: ReturnType<typeof api>;

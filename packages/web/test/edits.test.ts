@@ -4,35 +4,24 @@
  * live and after a reload. Fails on any uncaught page error. Needs `npm run build` and
  * /usr/bin/chromium (or PARLEY_CHROMIUM); skipped when either is missing, except under CI.
  */
-import { existsSync } from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   api,
   browserSuiteEnv,
-  chromiumPath,
   desktop,
   launchChromium,
   logInUI,
   newPage,
-  serverMain,
   startBuiltServer,
   watchPage,
-  webIndex,
   type ApiUser,
   type BuiltServer,
+  browserSuiteMissing,
+  poll,
 } from './harness';
 
-const missing = !existsSync(chromiumPath)
-  ? `no Chromium at ${chromiumPath} (apt-get install chromium)`
-  : !existsSync(webIndex) || !existsSync(serverMain)
-    ? 'the server or packages/web/dist is not built (npm run build)'
-    : '';
-if (missing && process.env.CI) throw new Error(`web e2e cannot run: ${missing}`);
-
-const poll = <T>(fn: () => T | Promise<T>, timeout = 15_000) => expect.poll(fn, { timeout, interval: 50 });
-
-describe.skipIf(!!missing)('edit, delete, reply and react in the production build', () => {
+describe.skipIf(!!browserSuiteMissing)('edit, delete, reply and react in the production build', () => {
   let server: BuiltServer;
   let browser: Browser;
   let http: ReturnType<typeof api>;

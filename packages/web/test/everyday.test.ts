@@ -6,7 +6,7 @@
  * missing, except under CI.
  */
 import { generateKeyPairSync } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
@@ -14,32 +14,23 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   api,
   browserSuiteEnv,
-  chromiumPath,
   desktop,
   launchChromium,
   logInUI,
   mobile,
   newPage,
   sendMany,
-  serverMain,
   startBuiltServer,
   watchPage,
-  webIndex,
   type ApiUser,
   type BuiltServer,
+  browserSuiteMissing,
+  poll,
 } from './harness';
 
-const missing = !existsSync(chromiumPath)
-  ? `no Chromium at ${chromiumPath} (apt-get install chromium)`
-  : !existsSync(webIndex) || !existsSync(serverMain)
-    ? 'the server or packages/web/dist is not built (npm run build)'
-    : '';
-if (missing && process.env.CI) throw new Error(`web e2e cannot run: ${missing}`);
-
-const poll = <T>(fn: () => T | Promise<T>, timeout = 15_000) => expect.poll(fn, { timeout, interval: 50 });
 const shotDir = path.join(tmpdir(), 'parley-web-screenshots');
 
-describe.skipIf(!!missing)('the everyday path in the production build', () => {
+describe.skipIf(!!browserSuiteMissing)('the everyday path in the production build', () => {
   let server: BuiltServer;
   let browser: Browser;
   let http: ReturnType<typeof api>;

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '@parley/server';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
+import { expect } from 'vitest';
 import WebSocket from 'ws';
 
 export const chromiumPath = process.env.PARLEY_CHROMIUM ?? '/usr/bin/chromium';
@@ -159,6 +160,20 @@ export interface BuiltServer {
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const serverMain = path.join(repoRoot, 'packages/server/dist/main.js');
 export const webIndex = path.join(repoRoot, 'packages/web/dist/index.html');
+
+/**
+ * Why the browser suites cannot run here ('' when they can): Chromium or the built server and web
+ * app missing. Under CI that is an error, never a silent skip.
+ */
+export const browserSuiteMissing = !existsSync(chromiumPath)
+  ? `no Chromium at ${chromiumPath} (apt-get install chromium)`
+  : !existsSync(webIndex) || !existsSync(serverMain)
+    ? 'the server or packages/web/dist is not built (npm run build)'
+    : '';
+if (browserSuiteMissing && process.env.CI) throw new Error(`web e2e cannot run: ${browserSuiteMissing}`);
+
+/** Waits for what a page shows, polling as a person would look again. */
+export const poll = <T>(fn: () => T | Promise<T>, timeout = 15_000) => expect.poll(fn, { timeout, interval: 50 });
 
 export async function startBuiltServer(env: Record<string, string> = {}): Promise<BuiltServer> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'parley-web-e2e-'));

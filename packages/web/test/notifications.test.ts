@@ -5,36 +5,25 @@
  * through Chromium's DevTools protocol, since headless Chromium has no push service).
  */
 import { generateKeyPairSync } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   api,
   browserSuiteEnv,
-  chromiumPath,
   desktop,
   launchChromium,
   logInUI,
   mobile,
   newPage,
-  serverMain,
   startBuiltServer,
   watchPage,
-  webIndex,
   type ApiUser,
   type BuiltServer,
+  browserSuiteMissing,
+  poll,
 } from './harness';
 
-const missing = !existsSync(chromiumPath)
-  ? `no Chromium at ${chromiumPath} (apt-get install chromium)`
-  : !existsSync(webIndex) || !existsSync(serverMain)
-    ? 'the server or packages/web/dist is not built (npm run build)'
-    : '';
-if (missing && process.env.CI) throw new Error(`web e2e cannot run: ${missing}`);
-
-const poll = <T>(fn: () => T | Promise<T>, timeout = 15_000) => expect.poll(fn, { timeout, interval: 50 });
-
-describe.skipIf(!!missing)('push notifications in the production build', () => {
+describe.skipIf(!!browserSuiteMissing)('push notifications in the production build', () => {
   let server: BuiltServer;
   let browser: Browser;
   let http: ReturnType<typeof api>;
