@@ -156,6 +156,9 @@ export const migrations: readonly string[] = [
     tokens, content = '', contentless_delete = 1,
     tokenize = "unicode61 remove_diacritics 0 categories 'L* N* Co M* S*'"
   );
+  -- A deleted or edited message's entries leave the index's pages at once, not at a later merge
+  -- (a word no message holds any more can stay as a bare term until its segment is merged).
+  INSERT INTO message_search (message_search, rank) VALUES ('secure-delete', 1);
   ALTER TABLE messages ADD COLUMN mentions TEXT;
   CREATE TABLE message_mentions (
     user_id INTEGER NOT NULL,

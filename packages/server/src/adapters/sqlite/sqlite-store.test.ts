@@ -10,6 +10,7 @@ import { openSqliteStoreHere } from './sqlite-store.js';
 import { openSqliteStore } from './threaded-store.js';
 import { SqliteReader } from './reader.js';
 import { dmOf, groupOf } from '../../ports/contract/fixtures.js';
+import { indexedText } from '../../ports/contract/suite.js';
 
 async function inMemory() {
   const store = openSqliteStoreHere({ path: ':memory:' });
@@ -119,7 +120,7 @@ it('resolves message batches in commit order while the next one commits during t
   }
 });
 
-it('leaves no trace of a deleted or edited text in the database or long-text file', async () => {
+it('leaves no trace of a deleted, edited or erased text in the database or the long-text file', async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'parley-sqlite-'));
   const file = path.join(dir, 'parley.db');
   const store = openSqliteStoreHere({ path: file });
@@ -128,31 +129,42 @@ it('leaves no trace of a deleted or edited text in the database or long-text fil
     await store.createUser({ id: '1', username: 'a', displayName: 'A', passwordHash: 'h', createdAt: now });
     await store.createUser({ id: '2', username: 'b', displayName: 'B', passwordHash: 'h', createdAt: now });
     await store.getOrCreateDm(...dmOf('3', '1', '2', now));
-    const message = (id: string, text: string) => ({
+    // Indexed for search as MessageService.send does (the index holds words, never the text).
+    const message = (id: string, text: string, senderId = '1') => ({
       id,
       channelId: '3',
-      senderId: '1',
-      text,
+      senderId,
       createdAt: now,
       clientMsgId: id,
+      ...indexedText(text),
     });
     await store.appendMessages([
       message('10', 'short-secret-alpha'),
       message('11', 'long-secret-bravo '.repeat(200)),
       message('12', 'long-secret-charlie '.repeat(200)),
       message('13', 'kept text'),
+      message('14', 'short-secret-delta', '2'),
+      message('15', 'long-secret-echo '.repeat(200), '2'),
     ]);
     const ref = (messageId: string) => ({ channelId: '3', messageId, at: now, events: [] });
     await store.deleteMessage(ref('10'));
     await store.deleteMessage(ref('11'));
-    await store.editMessage({ ...ref('12'), senderId: '1', text: 'edited', searchTokens: 'edited', mentionNames: [] });
+    await store.editMessage({ ...ref('12'), senderId: '1', ...indexedText('edited') });
+    // A deleted account whose messages are erased (PARLEY_DELETED_ACCOUNT_MESSAGES=erase).
+    await store.deleteAccount({ userId: '2', eraseMessages: true, at: now, events: [] });
   } finally {
     await store.close();
   }
   try {
     for (const suffix of ['', '-texts']) {
       const bytes = await readFile(`${file}${suffix}`);
-      for (const secret of ['short-secret-alpha', 'long-secret-bravo', 'long-secret-charlie']) {
+      for (const secret of [
+        'short-secret-alpha',
+        'long-secret-bravo',
+        'long-secret-charlie',
+        'short-secret-delta',
+        'long-secret-echo',
+      ]) {
         expect(bytes.includes(secret), `${secret} in parley.db${suffix}`).toBe(false);
       }
     }

@@ -190,12 +190,15 @@ export class SqliteWriter implements WriterSide {
     const erase: TextPlace[] = [];
     const secureDelete = this.#db.pragma('secure_delete', { simple: true }) as number;
     this.#db.pragma('secure_delete = ON');
+    let result: { revokedDeviceIds: string[]; entries: LogEntry[] };
     try {
-      return this.#deleteAccount(deletion, erase);
+      result = this.#deleteAccount(deletion, erase);
     } finally {
       this.#db.pragma(`secure_delete = ${secureDelete}`);
-      for (const place of erase) this.#session.longTexts?.erase(place);
     }
+    // Only once committed: a rolled-back delete still points at these texts.
+    for (const place of erase) this.#session.longTexts?.erase(place);
+    return result;
   }
 
   #deleteAccount(deletion: AccountDeletion, erase: TextPlace[]): { revokedDeviceIds: string[]; entries: LogEntry[] } {
