@@ -35,6 +35,11 @@ export interface History {
   error?: string;
   /** Bumped when the window is replaced (jump, reload) rather than extended. */
   generation: number;
+  /**
+   * Messages that arrived while the newest page was on its way: the server may have read that
+   * page before they were stored, so they join it when it lands.
+   */
+  arrivedWhileLoading?: readonly Message[];
 }
 
 /** A line in a group's conversation about its membership (kept for this session). */
@@ -204,6 +209,10 @@ export function withMessage(state: State, m: Message, ctx: EventContext): Applie
   const h = state.histories[m.channelId];
   if (h?.loaded && !h.hasNewer && !h.messages.some((x) => x.id === m.id)) {
     next = withHistory(next, m.channelId, { messages: mergeMessages(h.messages, [m]) });
+  }
+  if (h?.arrivedWhileLoading) {
+    const arrived = [...h.arrivedWhileLoading, m].slice(-maxUnread);
+    next = withHistory(next, m.channelId, { arrivedWhileLoading: arrived });
   }
   const c = next.channels[m.channelId];
   if (!c) return { state: next, effects: [{ type: 'reloadChannel', channelId: m.channelId }] };

@@ -236,6 +236,22 @@ describe('ChatStore', () => {
     expect(store.history('c1').hasNewer).toBe(true);
   });
 
+  it('keeps a message that arrives while the conversation’s first page is on its way', async () => {
+    const f = fakeBackend({ c1: [m('1299', 'c1', '2')] });
+    const store = new ChatStore(f.backend, me);
+    store.start();
+    await settle();
+    f.holdRequests(true);
+    const opening = store.openChannel('c1');
+    await settle();
+    // The server read the page before this message was stored; its event comes first.
+    f.emit('event', ev({ type: 'message.created', message: m('1300', 'c1', '2') }));
+    f.release();
+    await opening;
+    expect(store.history('c1').messages.map((x) => x.id)).toEqual(['1299', '1300']);
+    expect(store.history('c1').arrivedWhileLoading).toBeUndefined();
+  });
+
   it('drops a channel when I am removed, and tracks friend requests', async () => {
     const f = fakeBackend({});
     const store = new ChatStore(f.backend, me);

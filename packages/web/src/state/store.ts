@@ -206,13 +206,15 @@ export class ChatStore {
 
   async loadLatest(channelId: string): Promise<void> {
     const token = this.#nextWindowToken(channelId);
-    this.#setHistory(channelId, { loadingNewer: true, error: undefined });
+    this.#setHistory(channelId, { loadingNewer: true, error: undefined, arrivedWhileLoading: [] });
     try {
       // hasMore, not the page's length, says whether more lie beyond: a page can stop at its byte budget.
       const { messages, hasMore } = await this.backend.api.historyPage(channelId, { limit: pageSize });
       if (this.#windowTokens.get(channelId) !== token) return;
+      const arrived = this.history(channelId).arrivedWhileLoading ?? [];
       this.#setHistory(channelId, {
-        messages: mergeMessages([], messages),
+        messages: mergeMessages(mergeMessages([], messages), arrived),
+        arrivedWhileLoading: undefined,
         hasOlder: hasMore,
         hasNewer: false,
         loaded: true,
@@ -223,7 +225,11 @@ export class ChatStore {
       this.#notePeople(messages);
     } catch (error) {
       if (this.#windowTokens.get(channelId) === token) {
-        this.#setHistory(channelId, { loadingNewer: false, error: describeError(error) });
+        this.#setHistory(channelId, {
+          loadingNewer: false,
+          error: describeError(error),
+          arrivedWhileLoading: undefined,
+        });
       }
     }
   }
@@ -304,7 +310,11 @@ export class ChatStore {
       return page.some((m) => m.id === messageId);
     } catch (error) {
       if (this.#windowTokens.get(channelId) === token) {
-        this.#setHistory(channelId, { loadingNewer: false, error: describeError(error) });
+        this.#setHistory(channelId, {
+          loadingNewer: false,
+          error: describeError(error),
+          arrivedWhileLoading: undefined,
+        });
       }
       return false;
     }
