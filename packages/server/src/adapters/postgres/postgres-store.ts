@@ -1,6 +1,7 @@
 import type { MessageSearch, SearchPageQuery } from '../../ports/search.js';
 import {
   indexMessages,
+  mentionedMembers,
   mentions,
   recordMentions,
   searchMessages,
@@ -1001,9 +1002,7 @@ export class PostgresStore implements Store {
       const mentioned = new Map<string, string[]>();
       for (const m of toInsert) {
         const memberIds = new Set((members.get(m.channelId) ?? []).map((member) => member.userId));
-        const ids = [...new Set((m.mentionNames ?? []).map((name) => byName.get(name)))].filter(
-          (id): id is string => id !== undefined && memberIds.has(id),
-        );
+        const ids = mentionedMembers(m.mentionNames ?? [], byName, memberIds);
         if (ids.length > 0) mentioned.set(m.id, ids);
       }
       if (toInsert.length > 0) {
@@ -1183,9 +1182,7 @@ export class PostgresStore implements Store {
           [change.channelId],
         );
         const memberIds = new Set(members.map((member) => member.user_id));
-        const mentions = [...new Set(edit.mentionNames.map((name) => byName.get(name)))].filter(
-          (id): id is string => id !== undefined && memberIds.has(id),
-        );
+        const mentions = mentionedMembers(edit.mentionNames, byName, memberIds);
         if (mentions.length > 0) {
           await c.query(`UPDATE messages SET mentions = $2 WHERE id = $1`, [
             change.messageId,

@@ -89,6 +89,20 @@ export async function usersByName(c: Queryable, names: readonly string[]): Promi
   return new Map(rows.map((row) => [row.username, row.id]));
 }
 
+/**
+ * Of `names` (lower-cased usernames, in order), the ids of those who are among `memberIds`,
+ * once each: who a message naming them mentions.
+ */
+export function mentionedMembers(
+  names: readonly string[],
+  byName: ReadonlyMap<string, string>,
+  memberIds: ReadonlySet<string>,
+): string[] {
+  return [...new Set(names.map((name) => byName.get(name)))].filter(
+    (id): id is string => id !== undefined && memberIds.has(id),
+  );
+}
+
 /** Records who each message mentions (the sender never counts as mentioned by their own message). */
 export async function recordMentions(
   c: Queryable,
