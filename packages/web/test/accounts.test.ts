@@ -4,34 +4,16 @@
  * listed and signed out, the password changes. Fails on any page error. Needs `npm run build`
  * and Chromium; skipped when either is missing, except under CI.
  */
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  api,
-  browserSuiteEnv,
-  desktop,
-  launchChromium,
-  logInUI,
-  newPage,
-  startBuiltServer,
-  watchPage,
-  type ApiUser,
-  type BuiltServer,
-  browserSuiteMissing,
-} from './harness';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { browserSuiteMissing, logInUI, useBrowserSuite, type ApiUser } from './harness';
 
 describe.skipIf(!!browserSuiteMissing)('accounts in the production build', () => {
-  let server: BuiltServer;
-  let browser: Browser;
-  let http: ReturnType<typeof api>;
+  const suite = useBrowserSuite(() => ({ PARLEY_SIGNUP: 'invite' }));
   let admin: ApiUser;
-  const contexts: BrowserContext[] = [];
-  const problems: string[] = [];
 
   const open = async (name: string): Promise<Page> => {
-    const { context, page } = await newPage(browser, server.baseUrl, desktop);
-    contexts.push(context);
-    watchPage(page, name, problems);
+    const page = await suite.page(name);
     // Confirmations (block, delete) are accepted.
     page.on('dialog', (dialog) => void dialog.accept());
     return page;
@@ -42,25 +24,12 @@ describe.skipIf(!!browserSuiteMissing)('accounts in the production build', () =>
   };
 
   beforeAll(async () => {
-    server = await startBuiltServer({ ...browserSuiteEnv, PARLEY_SIGNUP: 'invite' });
-    http = api(server.baseUrl);
     // The first account of the empty server: its administrator.
-    admin = await http.signup('root', 'Root');
-    browser = await launchChromium();
-  }, 60_000);
-
-  afterEach(async () => {
-    for (const c of contexts.splice(0)) await c.close().catch(() => undefined);
-    expect(problems.splice(0)).toEqual([]);
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
+    admin = await suite.http.signup('root', 'Root');
   });
 
   it('signs up through an invite link, with the code filled in', async () => {
-    const made = await http.call<{ code: string; link: string }>('POST', '/v1/invites', admin.token, {});
+    const made = await suite.http.call<{ code: string; link: string }>('POST', '/v1/invites', admin.token, {});
     const page = await open('invited');
     await page.goto(made.link);
     await expect.poll(() => page.getByLabel('Invite code').inputValue()).toBe(made.code);
@@ -78,9 +47,9 @@ describe.skipIf(!!browserSuiteMissing)('accounts in the production build', () =>
   });
 
   it('hides a blocked person’s group messages, and shows them again after unblocking', async () => {
-    const invite = async () => (await http.call<{ code: string }>('POST', '/v1/invites', admin.token, {})).code;
+    const invite = async () => (await suite.http.call<{ code: string }>('POST', '/v1/invites', admin.token, {})).code;
     const signup = async (username: string) => {
-      const r = await http.call<{ user: { id: string }; token: string }>('POST', '/v1/auth/signup', undefined, {
+      const r = await suite.http.call<{ user: { id: string }; token: string }>('POST', '/v1/auth/signup', undefined, {
         username,
         password: 'correct horse',
         displayName: username,
@@ -90,8 +59,8 @@ describe.skipIf(!!browserSuiteMissing)('accounts in the production build', () =>
     };
     const me = await signup('blocker1');
     const pest = await signup('pest1');
-    const room = await http.group(me, 'Room', [pest]);
-    await http.send(pest, room, 'annoying words');
+    const room = await suite.http.group(me, 'Room', [pest]);
+    await suite.http.send(pest, room, 'annoying words');
     const page = await open('blocker');
     await logInUI(page, me.username);
     await page.getByRole('navigation', { name: 'Conversations' }).getByRole('link', { name: 'Room' }).click();
@@ -132,7 +101,7 @@ describe.skipIf(!!browserSuiteMissing)('accounts in the production build', () =>
     const row = adminPage.locator('[data-username="invited1"]');
     await row.getByRole('button', { name: 'Deactivate' }).click();
     await row.getByText('deactivated').waitFor();
-    const login = await fetch(`${server.baseUrl}/v1/auth/login`, {
+    const login = await fetch(`${suite.server.baseUrl}/v1/auth/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ username: 'invited1', password: 'correct horse' }),

@@ -4,50 +4,14 @@
  * live and after a reload. Fails on any uncaught page error. Needs `npm run build` and
  * /usr/bin/chromium (or PARLEY_CHROMIUM); skipped when either is missing, except under CI.
  */
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  api,
-  browserSuiteEnv,
-  desktop,
-  launchChromium,
-  logInUI,
-  newPage,
-  startBuiltServer,
-  watchPage,
-  type ApiUser,
-  type BuiltServer,
-  browserSuiteMissing,
-  poll,
-} from './harness';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { browserSuiteMissing, logInUI, poll, useBrowserSuite, type ApiUser } from './harness';
 
 describe.skipIf(!!browserSuiteMissing)('edit, delete, reply and react in the production build', () => {
-  let server: BuiltServer;
-  let browser: Browser;
-  let http: ReturnType<typeof api>;
-  const contexts: BrowserContext[] = [];
-  const problems: string[] = [];
-
-  beforeAll(async () => {
-    server = await startBuiltServer({ ...browserSuiteEnv });
-    http = api(server.baseUrl);
-    browser = await launchChromium();
-  }, 60_000);
-
-  afterEach(async () => {
-    for (const c of contexts.splice(0)) await c.close().catch(() => undefined);
-    expect(problems.splice(0)).toEqual([]);
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
-
+  const suite = useBrowserSuite();
   const open = async (who: ApiUser, channelId: string): Promise<Page> => {
-    const { context, page } = await newPage(browser, server.baseUrl, desktop);
-    contexts.push(context);
-    watchPage(page, who.username, problems);
+    const page = await suite.page(who.username);
     await logInUI(page, who.username);
     await page.evaluate((c) => (location.hash = `#/c/${c}`), channelId);
     return page;
@@ -63,9 +27,9 @@ describe.skipIf(!!browserSuiteMissing)('edit, delete, reply and react in the pro
   };
 
   it('each change made on one screen shows on the other, live and after a reload', async () => {
-    const alice = await http.signup(`alice${Date.now() % 100000}`, 'Alice');
-    const bob = await http.signup(`bob${Date.now() % 100000}`, 'Bob');
-    const channelId = await http.dm(alice, bob);
+    const alice = await suite.http.signup(`alice${Date.now() % 100000}`, 'Alice');
+    const bob = await suite.http.signup(`bob${Date.now() % 100000}`, 'Bob');
+    const channelId = await suite.http.dm(alice, bob);
     const alicePage = await open(alice, channelId);
     const bobPage = await open(bob, channelId);
 

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '@parley/server';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
-import { expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import WebSocket from 'ws';
 
 export const chromiumPath = process.env.PARLEY_CHROMIUM ?? '/usr/bin/chromium';
@@ -283,4 +283,45 @@ export function sendMany(
       } else if (f.op === 'error') reject(new Error(String(data)));
     });
   });
+}
+
+/** What a browser suite works with once its beforeAll has run (useBrowserSuite). */
+export interface BrowserSuite {
+  server: BuiltServer;
+  browser: Browser;
+  http: ReturnType<typeof api>;
+  /** A fresh page in its own context; its uncaught errors fail the test that opened it. */
+  page(name: string, options?: BrowserContextOptions): Promise<Page>;
+}
+
+/**
+ * The lifecycle every browser suite shares, registered in the calling describe: the built server
+ * with `env` and Chromium for the suite, and after each test its contexts closed and any page
+ * error reported as a failure.
+ */
+export function useBrowserSuite(env: () => Record<string, string> = () => ({})): BrowserSuite {
+  const contexts: BrowserContext[] = [];
+  const problems: string[] = [];
+  const suite = {
+    async page(name: string, options: BrowserContextOptions = desktop): Promise<Page> {
+      const { context, page } = await newPage(suite.browser, suite.server.baseUrl, options);
+      contexts.push(context);
+      watchPage(page, name, problems);
+      return page;
+    },
+  } as BrowserSuite;
+  beforeAll(async () => {
+    suite.server = await startBuiltServer({ ...browserSuiteEnv, ...env() });
+    suite.http = api(suite.server.baseUrl);
+    suite.browser = await launchChromium();
+  }, 60_000);
+  afterEach(async () => {
+    for (const c of contexts.splice(0)) await c.close().catch(() => undefined);
+    expect(problems.splice(0)).toEqual([]);
+  });
+  afterAll(async () => {
+    await suite.browser?.close();
+    await suite.server?.close();
+  });
+  return suite;
 }

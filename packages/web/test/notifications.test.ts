@@ -5,77 +5,45 @@
  * through Chromium's DevTools protocol, since headless Chromium has no push service).
  */
 import { generateKeyPairSync } from 'node:crypto';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  api,
-  browserSuiteEnv,
-  desktop,
-  launchChromium,
-  logInUI,
-  mobile,
-  newPage,
-  startBuiltServer,
-  watchPage,
-  type ApiUser,
-  type BuiltServer,
-  browserSuiteMissing,
-  poll,
-} from './harness';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { browserSuiteMissing, desktop, logInUI, mobile, poll, useBrowserSuite, type ApiUser } from './harness';
 
 describe.skipIf(!!browserSuiteMissing)('push notifications in the production build', () => {
-  let server: BuiltServer;
-  let browser: Browser;
-  let http: ReturnType<typeof api>;
-  const contexts: BrowserContext[] = [];
-  const problems: string[] = [];
+  // A VAPID key pair, so the server offers Web Push.
+  const jwk = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ format: 'jwk' });
+  const b64 = (v: string) => Buffer.from(v, 'base64url');
+  const suite = useBrowserSuite(() => ({
+    PARLEY_VAPID_PUBLIC_KEY: Buffer.concat([Buffer.from([4]), b64(jwk.x!), b64(jwk.y!)]).toString('base64url'),
+    PARLEY_VAPID_PRIVATE_KEY: jwk.d!,
+  }));
   let count = 0;
 
-  const person = (name: string) => http.signup(`${name}${++count}`);
+  const person = (name: string) => suite.http.signup(`${name}${++count}`);
   const open = async (who: ApiUser, options = desktop): Promise<Page> => {
-    const { context, page } = await newPage(browser, server.baseUrl, options);
-    contexts.push(context);
-    watchPage(page, who.username, problems);
+    const page = await suite.page(who.username, options);
     await logInUI(page, who.username);
     return page;
   };
   const muteButton = (page: Page) => page.getByRole('button', { name: 'Mute notifications' });
 
-  beforeAll(async () => {
-    const jwk = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ format: 'jwk' });
-    const b64 = (s: string) => Buffer.from(s, 'base64url');
-    server = await startBuiltServer({
-      PARLEY_VAPID_PUBLIC_KEY: Buffer.concat([Buffer.from([4]), b64(jwk.x!), b64(jwk.y!)]).toString('base64url'),
-      PARLEY_VAPID_PRIVATE_KEY: jwk.d!,
-      ...browserSuiteEnv,
-    });
-    http = api(server.baseUrl);
-    browser = await launchChromium();
-  }, 60_000);
-
-  afterEach(async () => {
-    for (const c of contexts.splice(0)) await c.close().catch(() => undefined);
-    expect(problems.splice(0)).toEqual([]);
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
-
   it('mutes a conversation from its header; the phone follows live and the server keeps it', async () => {
     const [alice, bob] = await Promise.all([person('muteA'), person('muteB')]);
-    const dm = await http.dm(alice, bob);
-    await http.send(alice, dm, 'hello there');
+    const dm = await suite.http.dm(alice, bob);
+    await suite.http.send(alice, dm, 'hello there');
     const laptop = await open(bob);
     const phone = await open(bob, mobile);
-    for (const page of [laptop, phone]) await page.goto(`${server.baseUrl}/#/c/${dm}`);
+    for (const page of [laptop, phone]) await page.goto(`${suite.server.baseUrl}/#/c/${dm}`);
     await muteButton(laptop).waitFor();
     expect(await muteButton(laptop).getAttribute('aria-pressed')).toBe('false');
     await muteButton(laptop).click();
     await poll(() => muteButton(laptop).getAttribute('aria-pressed')).toBe('true');
     await poll(() => muteButton(phone).getAttribute('aria-pressed')).toBe('true');
-    const views = await http.call<{ channels: { id: string; muted?: boolean }[] }>('GET', '/v1/channels', bob.token);
+    const views = await suite.http.call<{ channels: { id: string; muted?: boolean }[] }>(
+      'GET',
+      '/v1/channels',
+      bob.token,
+    );
     expect(views.channels.find((c) => c.id === dm)?.muted).toBe(true);
     await laptop.reload();
     await poll(() => muteButton(laptop).getAttribute('aria-pressed')).toBe('true');
@@ -85,10 +53,9 @@ describe.skipIf(!!browserSuiteMissing)('push notifications in the production bui
 
   it('the service worker shows a pushed notification named after the conversation, tagged with it', async () => {
     const me = await person('swShow');
-    const { context, page } = await newPage(browser, server.baseUrl, desktop);
-    contexts.push(context);
-    await context.grantPermissions(['notifications'], { origin: server.baseUrl });
-    watchPage(page, me.username, problems);
+    const page = await suite.page(me.username);
+    const context = page.context();
+    await context.grantPermissions(['notifications'], { origin: suite.server.baseUrl });
     await logInUI(page, me.username);
     await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
     const cdp = await context.newCDPSession(page);
@@ -109,7 +76,7 @@ describe.skipIf(!!browserSuiteMissing)('push notifications in the production bui
       tag: '7400000000000000042',
     };
     await cdp.send('ServiceWorker.deliverPushMessage', {
-      origin: new URL(server.baseUrl).origin + '/',
+      origin: new URL(suite.server.baseUrl).origin + '/',
       registrationId: await registrationId,
       data: JSON.stringify(payload),
     });
@@ -123,8 +90,8 @@ describe.skipIf(!!browserSuiteMissing)('push notifications in the production bui
 
   it('never asks for notification permission on load; the preview setting is kept per user', async () => {
     const me = await person('previews');
-    await http.call('PATCH', '/v1/push/settings', me.token, { previews: false });
-    const settings = await http.call<{ previews: boolean }>('GET', '/v1/push/settings', me.token);
+    await suite.http.call('PATCH', '/v1/push/settings', me.token, { previews: false });
+    const settings = await suite.http.call<{ previews: boolean }>('GET', '/v1/push/settings', me.token);
     expect(settings).toEqual({ previews: false });
     const page = await open(me);
     // Never asked on load: the permission prompt comes only from the switch in the settings.
