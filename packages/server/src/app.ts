@@ -287,12 +287,22 @@ export async function createServer(
   });
   await registerSecurityHeaders(app);
   let stopping = false;
-  app.addHook('onRequest', async (_request, reply) => {
-    if (!stopping) return;
-    await reply
-      .status(503)
-      .header('connection', 'close')
-      .send(errorBody(new ChatError('unavailable', 'the server is shutting down; try again')));
+  app.addHook('onRequest', async (request, reply) => {
+    if (stopping) {
+      await reply
+        .status(503)
+        .header('connection', 'close')
+        .send(errorBody(new ChatError('unavailable', 'the server is shutting down; try again')));
+      return;
+    }
+    // A body declared too large is refused before it is read, but the connection stays open:
+    // Node discards the rest of the body, so a client still sending it reads the 413 instead of
+    // a broken pipe (Fastify's own check closes the connection under the client's writes).
+    if (Number(request.headers['content-length']) > config.gateway.maxPayloadBytes) {
+      await reply
+        .status(413)
+        .send(errorBody(new ChatError('payload_too_large', 'the request body is too large')));
+    }
   });
 
   let gateway: Gateway | undefined;
