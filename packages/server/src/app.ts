@@ -258,7 +258,7 @@ export async function createServer(
     pushProviders.length === 0
       ? undefined
       : new PushService(store, presenceStore, clock, pushOptions, log, metrics.push, () => notifier?.wake());
-  const messages = new MessageService(store, events, ids, clock, config.limits, log, metrics, push, blocks);
+  const messages = new MessageService(store, events, ids, clock, config.limits, log, metrics, push);
   const messageChanges = new MessageChangeService(store, events, clock, config.messageChanges, push);
   if (push !== undefined && hasRole(config, 'notifier')) {
     notifier = new PushNotifier(

@@ -59,11 +59,6 @@ export interface CommitMetrics {
   fanoutLatency: { observe(ms: number): void };
 }
 
-/** Whether a sender may post to a channel beyond membership (blocks.ts: blocked DMs). */
-export interface SendGate {
-  mayPost(senderId: string, channelId: string): Promise<boolean>;
-}
-
 /** Told about every newly stored message (push notifications hook in here). */
 export interface CommitListener {
   messageCommitted(message: Message, recipientIds: readonly string[]): Promise<void>;
@@ -84,8 +79,6 @@ export class MessageService {
   /** The last batch's settling: the next one settles after it. Never rejects. */
   #settled: Promise<void> = Promise.resolve();
   readonly #buckets: TokenBuckets;
-  /** Per device, its last send's gate check: a device's sends pass the gate in the order sent. */
-  readonly #gateTurns = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly store: MessageStore & LogStore & Pick<ChannelStore, 'getRole'>,
@@ -96,7 +89,6 @@ export class MessageService {
     private readonly log: Logger,
     private readonly metrics?: CommitMetrics,
     private readonly listener?: CommitListener,
-    private readonly gate?: SendGate,
   ) {
     this.#buckets = new TokenBuckets(options.sendRatePerSecond, options.sendBurst, clock);
   }
@@ -111,24 +103,6 @@ export class MessageService {
     if (!this.#buckets.take(deviceId)) {
       return Promise.reject(new ChatError('rate_limited', 'too many messages, slow down'));
     }
-    const gate = this.gate;
-    if (gate === undefined) return this.#withReply(senderId, input);
-    // Each check waits for the device's previous one, so a device's messages keep their order.
-    const previous = this.#gateTurns.get(deviceId) ?? Promise.resolve();
-    const allowed = previous.then(() => gate.mayPost(senderId, input.channelId));
-    const turn = allowed.catch(() => undefined);
-    this.#gateTurns.set(deviceId, turn);
-    void turn.then(() => {
-      if (this.#gateTurns.get(deviceId) === turn) this.#gateTurns.delete(deviceId);
-    });
-    return allowed.then((ok) => {
-      // The answer a non-member gets: a blocked DM looks like no channel at all.
-      if (!ok) throw new ChatError('not_found', 'no such channel');
-      return this.#withReply(senderId, input);
-    });
-  }
-
-  #withReply(senderId: string, input: SendInput): Promise<Message> {
     if (input.replyToId === undefined) return this.#enqueue(senderId, input, undefined);
     const replyToId = input.replyToId;
     return this.#replyRef(senderId, input.channelId, replyToId).then((replyTo) =>
@@ -242,6 +216,8 @@ export class MessageService {
           pending.resolve(result.message);
           break;
         case 'not_member':
+        // The answer a non-member gets: a blocked DM looks like no channel at all (blocks.ts).
+        case 'blocked':
           pending.reject(new ChatError('not_found', 'no such channel'));
           break;
       }

@@ -496,7 +496,9 @@ export type AppendResult =
   /** (senderId, clientMsgId) was stored before: the original message, nothing new. */
   | { status: 'duplicate'; message: Message }
   /** The sender is not a member of the channel (or it does not exist): nothing stored. */
-  | { status: 'not_member' };
+  | { status: 'not_member' }
+  /** A DM whose two members have a block between them (either way, at the commit): nothing stored. */
+  | { status: 'blocked' };
 
 export interface ChannelViewPage {
   limit: number;
@@ -521,8 +523,9 @@ export type HistoryQuery =
  */
 export interface MessageStore {
   /**
-   * Group commit: all messages in one transaction, results in input order. Membership is
-   * checked and recipients are taken inside the transaction.
+   * Group commit: all messages in one transaction, results in input order. Membership and a
+   * DM's blocks are checked and recipients are taken inside the transaction, so a message
+   * committed after a block or a removal is refused, never stored.
    */
   appendMessages(batch: readonly NewMessage[]): Promise<AppendResult[]>;
   /**

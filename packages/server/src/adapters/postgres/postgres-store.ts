@@ -958,16 +958,27 @@ export class PostgresStore implements Store {
       const stored = await findOriginals(c, batch);
       // 2. Lock the channels against membership changes (sorted: a fixed order), read members.
       const channelIds = [...new Set(batch.map((m) => m.channelId))];
-      await c.query(`SELECT 1 FROM channels WHERE id = ANY($1::bigint[]) ORDER BY id FOR KEY SHARE`, [channelIds]);
+      const { rows: kinds } = await c.query<{ id: string; kind: string }>(
+        `SELECT id::text AS id, kind FROM channels WHERE id = ANY($1::bigint[]) ORDER BY id FOR KEY SHARE`,
+        [channelIds],
+      );
       const members = await this.#members(c, channelIds);
+      // A DM's two members, for the DMs of this batch: a block between them refuses the message.
+      const dmPairs = new Map<string, [string, string]>();
+      for (const { id: channelId, kind } of kinds) {
+        const pair = members.get(channelId) ?? [];
+        if (kind === 'dm' && pair.length === 2) dmPairs.set(channelId, [pair[0]!.userId, pair[1]!.userId]);
+      }
+      const blockedDms = await blockedChannels(c, dmPairs);
       // 3. Decide each message in input order, as if they were sent one by one.
-      const notMember = new Set<number>();
+      const refused = new Map<number, 'not_member' | 'blocked'>();
       const fresh = new Map<string, NewMessage>();
       batch.forEach((input, i) => {
         const k = key(input.senderId, input.clientMsgId);
         if (stored.has(k) || fresh.has(k)) return; // a resend: duplicate
-        if ((members.get(input.channelId) ?? []).some((m) => m.userId === input.senderId)) fresh.set(k, input);
-        else notMember.add(i);
+        if (!(members.get(input.channelId) ?? []).some((m) => m.userId === input.senderId)) refused.set(i, 'not_member');
+        else if (blockedDms.has(input.channelId)) refused.set(i, 'blocked');
+        else fresh.set(k, input);
       });
       // 4. Claim the idempotency keys; a key claimed meanwhile by another process is a duplicate.
       const created = [...fresh.values()];
@@ -1049,7 +1060,8 @@ export class PostgresStore implements Store {
         entriesByMessage.set(entry.messageId!, list);
       }
       return batch.map((input, i): AppendResult => {
-        if (notMember.has(i)) return { status: 'not_member' };
+        const refusal = refused.get(i);
+        if (refusal !== undefined) return { status: refusal };
         const k = key(input.senderId, input.clientMsgId);
         const mine = fresh.get(k);
         if (mine === input) {
@@ -1600,6 +1612,18 @@ async function findOriginals(
     [inputs.map((i) => i.senderId), inputs.map((i) => i.clientMsgId)],
   );
   return new Map(rows.map((row) => [`${row.key_sender_id}\u0000${row.key_client_msg_id}`, row]));
+}
+
+/** Of these DMs (channelId -> its two members), the ones with a block between the two, either way. */
+async function blockedChannels(c: Client, dmPairs: ReadonlyMap<string, readonly [string, string]>): Promise<Set<string>> {
+  if (dmPairs.size === 0) return new Set();
+  const channelIds = [...dmPairs.keys()];
+  const { rows } = await c.query<{ channel_id: string }>(
+    `SELECT q.channel_id::text AS channel_id FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS q(channel_id, a, b)
+     WHERE EXISTS (SELECT 1 FROM blocks WHERE (blocker_id = q.a AND blocked_id = q.b) OR (blocker_id = q.b AND blocked_id = q.a))`,
+    [channelIds, channelIds.map((id) => dmPairs.get(id)![0]), channelIds.map((id) => dmPairs.get(id)![1])],
+  );
+  return new Set(rows.map((row) => row.channel_id));
 }
 
 /** The domain's appends, all at one time. */

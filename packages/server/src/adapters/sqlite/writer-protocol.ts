@@ -103,7 +103,7 @@ export function decodeBatch(wire: WireBatch): { batch: NewMessage[]; encodedText
 
 /**
  * Per message: 'c', the member count, (userId, seq) per member, then the mentioned user ids (0
- * for none); 'd' and the original; or 'n'.
+ * for none); 'd' and the original; 'b' (blocked); or 'n' (not a member).
  */
 export type WireResults = (string | number | string[] | Message)[];
 
@@ -116,6 +116,8 @@ export function encodeResults(results: readonly AppendResult[]): WireResults {
       flat.push(result.message.mentions ?? 0);
     } else if (result.status === 'duplicate') {
       flat.push('d', result.message);
+    } else if (result.status === 'blocked') {
+      flat.push('b');
     } else {
       flat.push('n');
     }
@@ -144,6 +146,8 @@ export function decodeResults(flat: WireResults, batch: readonly NewMessage[]): 
       });
     } else if (status === 'd') {
       results.push({ status: 'duplicate', message: flat[i++] as Message });
+    } else if (status === 'b') {
+      results.push({ status: 'blocked' });
     } else {
       results.push({ status: 'not_member' });
     }

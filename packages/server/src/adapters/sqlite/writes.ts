@@ -25,6 +25,8 @@ const CACHE_LIMIT = 500_000;
 export class WriterSession extends SqliteConnection {
   readonly #logHeads = new Map<string, number>();
   readonly #channelMembers = new Map<string, string[]>();
+  /** Whether each channel is a DM (a channel's kind never changes). */
+  readonly #isDm = new Map<string, boolean>();
   /** Idempotency keys, written behind (client-msg-ids.ts). */
   readonly clientMsgIds = new ClientMsgIdIndex(this);
   /** Update-log entries, written behind (pending-log.ts). */
@@ -81,6 +83,27 @@ export class WriterSession extends SqliteConnection {
     return ids;
   }
 
+  /** Whether the channel is a direct message (false for a group or an unknown id). */
+  isDm(channelId: string): boolean {
+    const cached = this.#isDm.get(channelId);
+    if (cached !== undefined) return cached;
+    const row = this.sql(`SELECT kind FROM channels WHERE id = ?`).get(channelId) as { kind: string } | undefined;
+    if (row === undefined) return false;
+    if (this.#isDm.size >= CACHE_LIMIT) this.#isDm.clear();
+    this.#isDm.set(channelId, row.kind === 'dm');
+    return row.kind === 'dm';
+  }
+
+  /** Whether either user blocked the other. */
+  blockedEitherWay(a: string, b: string): boolean {
+    return (
+      this.sql(
+        `SELECT 1 FROM blocks WHERE blocker_id = ? AND blocked_id = ?
+         UNION ALL SELECT 1 FROM blocks WHERE blocker_id = ? AND blocked_id = ? LIMIT 1`,
+      ).get(a, b, b, a) !== undefined
+    );
+  }
+
   /** Call after changing a channel's members. */
   forgetMembers(channelId: string): void {
     this.#channelMembers.delete(channelId);
@@ -115,6 +138,9 @@ export function appendMessage(s: WriterSession, input: NewMessage, place?: Appen
   }
   const members = s.memberIds(input.channelId);
   if (!members.includes(input.senderId)) return { status: 'not_member' };
+  if (members.length === 2 && s.isDm(input.channelId) && s.blockedEitherWay(members[0]!, members[1]!)) {
+    return { status: 'blocked' };
+  }
   const mentions = recordMentions(s, input, input.mentionNames ?? [], members);
   s.sql(
     `INSERT INTO messages (id, channel_id, sender_id, text, created_at, client_msg_id, text_at, text_bytes, text_crc,

@@ -4,17 +4,18 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { userBlocked, userUnblocked } from '../../domain/log-appends.js';
-import type { AccountStore, BlockStore } from '../store.js';
-import { at, createUser, type PortHarness } from './suite.js';
+import type { AccountStore, BlockStore, ChannelStore, MessageStore } from '../store.js';
+import { dmOf } from './fixtures.js';
+import { at, createGroup, createUser, newMessage, nextId, type PortHarness } from './suite.js';
 
 export function describeBlockStoreContract(
   name: string,
-  makeHarness: () => Promise<PortHarness<BlockStore & AccountStore>>,
+  makeHarness: () => Promise<PortHarness<BlockStore & AccountStore & ChannelStore & MessageStore>>,
   skip: string | false = false,
 ): void {
   describe.skipIf(skip !== false)(`BlockStore contract: ${name}`, () => {
-    let harness: PortHarness<BlockStore & AccountStore>;
-    let store: BlockStore & AccountStore;
+    let harness: PortHarness<BlockStore & AccountStore & ChannelStore & MessageStore>;
+    let store: BlockStore & AccountStore & ChannelStore & MessageStore;
     let a: string;
     let b: string;
     let c: string;
@@ -41,6 +42,20 @@ export function describeBlockStoreContract(
         at: at(),
         events: [userUnblocked(blocker, blocked)],
       });
+
+    it("refuses a blocked DM's messages inside the commit, either way, until the block is lifted; groups still carry them", async () => {
+      const { channel: dm } = await store.getOrCreateDm(...dmOf(nextId(), a, b, at()));
+      const team = await createGroup(store, a, [b]);
+      await block(b, a);
+      const refused = await store.appendMessages([newMessage(dm.id, a), newMessage(dm.id, b), newMessage(team, a)]);
+      expect(refused.map((r) => r.status)).toEqual(['blocked', 'blocked', 'created']);
+      expect(await store.listMessages(dm.id, { limit: 10 })).toEqual([]);
+      // A third user's DM is not touched by someone else's block.
+      const { channel: other } = await store.getOrCreateDm(...dmOf(nextId(), a, c, at()));
+      expect((await store.appendMessages([newMessage(other.id, a)])).map((r) => r.status)).toEqual(['created']);
+      await unblock(b, a);
+      expect((await store.appendMessages([newMessage(dm.id, a)])).map((r) => r.status)).toEqual(['created']);
+    });
 
     it('blocks once: a repeat changes nothing and logs nothing', async () => {
       const first = await block(a, b);
