@@ -5,7 +5,7 @@
  *   --quick            seconds-long versions (the test suite runs these)
  *   --full             the largest sizes (e.g. 18,000 connections, 15 s steps)
  *   --workers N        generator processes (default 2)
- *   --targets a,b      systems to drive: parley, floor, floor-sqlite
+ *   --targets a,b      systems to drive: parley, floor, floor-sqlite, relay (the one-frame relay)
  *   --out DIR          where the JSON goes (default packages/bench/results; quick runs: results/tmp)
  *   --profile          write a V8 CPU profile of the Parley server and list its hot spots
  *   --no-report        do not regenerate docs/benchmarks.md
@@ -34,7 +34,7 @@ type Scenario = (ctx: BenchContext) => Promise<ScenarioResult>;
 
 export const scenarios: Record<string, { run: Scenario; targets: TargetKind[] }> = {
   connections: { run: connections, targets: ['floor', 'parley'] },
-  dm: { run: dm, targets: ['floor', 'floor-sqlite', 'parley'] },
+  dm: { run: dm, targets: ['relay', 'floor', 'floor-sqlite', 'parley'] },
   group: { run: group, targets: ['floor', 'floor-sqlite', 'parley'] },
   history: { run: history, targets: ['parley'] },
   search: { run: search, targets: ['parley'] },
@@ -88,7 +88,7 @@ function parseArgs(argv: string[]): Args {
 
 const a2 = (v: number[] | undefined): number[] | undefined => (v && v.length ? v : undefined);
 
-const usage = `usage: npm run bench -- <${Object.keys(scenarios).join('|')}|all|report> [--quick|--full] [--workers N] [--targets parley,floor,floor-sqlite] [--out DIR] [--profile] [--no-report] [--keep]`;
+const usage = `usage: npm run bench -- <${Object.keys(scenarios).join('|')}|all|report> [--quick|--full] [--workers N] [--targets parley,floor,floor-sqlite,relay] [--out DIR] [--profile] [--no-report] [--keep]`;
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
@@ -157,9 +157,12 @@ async function main(): Promise<void> {
       if (cpuProfDir) record.profile = hotSpots(cpuProfDir);
       const file = writeResult(outDir, record);
       for (const row of result.summary) {
+        const others = Object.entries(row.others ?? {})
+          .map(([k, v]) => `, ${k} ${v ?? '-'}`)
+          .join('');
         console.log(
-          `  ${row.metric}: Parley ${row.parley ?? '-'} ${row.unit}, ${row.baselineLabel} ${row.baseline ?? '-'}` +
-            `${row.ratio === null ? '' : `, ratio ${row.ratio}`}${row.target ? ` (target ${row.target}: ${row.met === null ? 'n/a' : row.met ? 'met' : 'MISSED'})` : ''}`,
+          `  ${row.metric}: Parley ${row.parley ?? '-'} ${row.unit}, ${row.baselineLabel} ${row.baseline ?? '-'}${others}` +
+            `${row.ratio === null ? '' : `, ratio ${row.ratio}`}${row.target ? ` (target ${row.target}: ${row.met === null || row.met === undefined ? 'n/a' : row.met ? 'met' : 'MISSED'})` : ''}`,
         );
       }
       for (const n of result.notes) console.log(`  note: ${n}`);

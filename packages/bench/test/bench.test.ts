@@ -88,6 +88,10 @@ describe.each(lanes.flat())('bench %s --quick', (scenario) => {
       const targets = rec.targets as Record<string, unknown>;
       expect(Object.keys(targets), r!.output).toContain('parley');
       if (scenario !== 'history' && scenario !== 'cluster') expect(Object.keys(targets), r!.output).toContain('floor');
+      // dm drives both floors and the one-frame relay beside Parley.
+      if (scenario === 'dm') {
+        expect(Object.keys(targets), r!.output).toEqual(expect.arrayContaining(['floor-sqlite', 'relay']));
+      }
     }
   });
 });

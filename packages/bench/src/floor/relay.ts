@@ -2,15 +2,28 @@
  * The floor: the least a WebSocket chat relay on Parley's stack (Node + ws) can do while
  * speaking Parley's frames and routing the same way. No auth beyond a token lookup, no
  * validation beyond membership, no persistence (unless FLOOR_SQLITE names a file: then
- * every message and its per-recipient log rows are appended in batched transactions
- * before the ack, the cost of durability alone).
+ * every message, its idempotency key and its per-recipient log rows are appended in batched
+ * transactions before the ack, the cost of durability alone).
  *
  * Routing as Parley: each member of the channel (the sender included) gets a per-user
  * seq and an event frame on every live device, the sending device included; the sender
  * gets an ack. A small in-memory ring per user (FLOOR_RING entries) lets `hello.since`
  * replay recent events, so the reconnect scenario can drive the floor too.
  *
- * Run: node dist/floor/relay.js with FLOOR_HOST, FLOOR_PORT, [FLOOR_SQLITE], [FLOOR_RING].
+ * The idempotency key: a durable DM commits the message, its (sender, clientMsgId) key and a
+ * log entry per member before anyone hears of it, so that a resend after a lost ack is not
+ * stored twice. The durable floor keeps the key the plainest way, a UNIQUE index on the
+ * messages table that every insert checks and writes; without it the floor would be spared
+ * work Parley must do and the ratio to it would flatter the floor. A repeated key is acked
+ * with the original message id and not delivered again. The generator never repeats one.
+ *
+ * FLOOR_ONE_FRAME=1 makes it the one-frame relay instead: for each send it writes one frame
+ * to each device of the channel's other members and nothing else: no ack, no per-user seq, no
+ * frame to the sender's devices, no check beyond finding the channel. Beside the floor it shows
+ * what the protocol costs; the generator counts its messages as acked once delivered.
+ *
+ * Run: node dist/floor/relay.js with FLOOR_HOST, FLOOR_PORT, [FLOOR_SQLITE], [FLOOR_RING],
+ * [FLOOR_ONE_FRAME].
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import Database from 'better-sqlite3';
@@ -48,11 +61,14 @@ interface Pending {
   createdAt: string;
   clientMsgId: string;
   body: string;
+  /** Its key was already stored: acked with the original id, delivered to no one. */
+  repeat?: boolean;
 }
 
 const host = process.env.FLOOR_HOST ?? '127.0.0.1';
 const port = Number(process.env.FLOOR_PORT ?? 0);
 const ringSize = Number(process.env.FLOOR_RING ?? 0);
+const oneFrame = process.env.FLOOR_ONE_FRAME === '1';
 const heartbeatMs = 5000;
 const nodeId = 'floor';
 
@@ -73,15 +89,22 @@ if (db) {
   db.pragma(`synchronous = ${process.env.FLOOR_SQLITE_SYNC ?? 'FULL'}`);
   db.exec(`CREATE TABLE IF NOT EXISTS messages (id INTEGER PRIMARY KEY, channel_id TEXT NOT NULL,
       sender_id TEXT NOT NULL, text TEXT NOT NULL, created_at TEXT NOT NULL, client_msg_id TEXT NOT NULL);
+    CREATE UNIQUE INDEX IF NOT EXISTS messages_key ON messages (sender_id, client_msg_id);
     CREATE TABLE IF NOT EXISTS log (user_id TEXT NOT NULL, seq INTEGER NOT NULL, message_id INTEGER NOT NULL,
       PRIMARY KEY (user_id, seq)) WITHOUT ROWID;`);
   const insMsg = db.prepare(
-    'INSERT INTO messages (id, channel_id, sender_id, text, created_at, client_msg_id) VALUES (?, ?, ?, ?, ?, ?)',
+    `INSERT INTO messages (id, channel_id, sender_id, text, created_at, client_msg_id) VALUES (?, ?, ?, ?, ?, ?)
+     ON CONFLICT (sender_id, client_msg_id) DO NOTHING`,
   );
+  const original = db.prepare('SELECT id FROM messages WHERE sender_id = ? AND client_msg_id = ?').pluck();
   const insLog = db.prepare('INSERT INTO log (user_id, seq, message_id) VALUES (?, ?, ?)');
   const tx = db.transaction((batch: Pending[]) => {
     for (const m of batch) {
-      insMsg.run(m.id, m.channel.id, m.senderId, m.text, m.createdAt, m.clientMsgId);
+      if (insMsg.run(m.id, m.channel.id, m.senderId, m.text, m.createdAt, m.clientMsgId).changes === 0) {
+        m.repeat = true;
+        m.id = String(original.get(m.senderId, m.clientMsgId));
+        continue;
+      }
       // The seq each recipient will get; assigned here, delivered after commit.
       for (const uid of m.channel.members) {
         const u = users.get(uid);
@@ -117,6 +140,7 @@ function deliver(m: Pending): void {
   m.sender.ws?.send(
     `{"op":"ack","clientMsgId":${JSON.stringify(m.clientMsgId)},"messageId":"${m.id}","createdAt":"${m.createdAt}"}`,
   );
+  if (m.repeat) return;
   const tail = `,"type":"message.created","message":${m.body}}`;
   for (const uid of m.channel.members) {
     const u = users.get(uid);
@@ -131,7 +155,25 @@ function deliver(m: Pending): void {
   }
 }
 
-function onSend(dev: Device, f: { channelId?: unknown; text?: unknown; clientMsgId?: unknown }): void {
+type SendFrame = { channelId?: unknown; text?: unknown; clientMsgId?: unknown };
+
+/** The one-frame relay: one frame to each device of every other member, nothing else. */
+function relayOneFrame(dev: Device, f: SendFrame): void {
+  const channel = typeof f.channelId === 'string' ? channels.get(f.channelId) : undefined;
+  if (!channel) return;
+  const frame = JSON.stringify({
+    op: 'event',
+    type: 'message.created',
+    message: { channelId: channel.id, senderId: dev.userId, text: f.text, clientMsgId: f.clientMsgId },
+  });
+  for (const uid of channel.members) {
+    if (uid === dev.userId) continue;
+    const u = users.get(uid);
+    if (u) for (const d of u.devices) d.ws?.send(frame);
+  }
+}
+
+function onSend(dev: Device, f: SendFrame): void {
   const channel = typeof f.channelId === 'string' ? channels.get(f.channelId) : undefined;
   const clientMsgId = typeof f.clientMsgId === 'string' ? f.clientMsgId : '';
   if (!channel || !channel.memberSet.has(dev.userId) || typeof f.text !== 'string') {
@@ -281,7 +323,7 @@ function onConnection(ws: WebSocket): void {
       return;
     }
     if (dev) {
-      if (f.op === 'send') onSend(dev, f);
+      if (f.op === 'send') (oneFrame ? relayOneFrame : onSend)(dev, f);
       else if (f.op === 'ping') ws.send('{"op":"pong"}');
       return;
     }

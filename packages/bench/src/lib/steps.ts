@@ -25,7 +25,10 @@ export interface StepResult {
   delivered: number;
   expectedDeliveries: number;
   lost: number;
-  /** Messages acked per second during the send window (what the system kept up with). */
+  /**
+   * Messages acked per second during the send window (what the system kept up with); for a target
+   * without acks, messages delivered (tallyStep).
+   */
   ackedPerS: number;
   /** Deliveries (to devices other than the sender's) per second during the send window. */
   deliveredPerS: number;
@@ -122,6 +125,62 @@ function commitsBetween(a: MetricsSample | undefined, b: MetricsSample | undefin
   };
 }
 
+/** The generator's counters of a step, summed over its processes. */
+export interface StepCounts {
+  acked: number;
+  errors: number;
+  delivered: number;
+  ackedInWindow: number;
+  deliveredInWindow: number;
+}
+
+const noCounts = (): StepCounts => ({ acked: 0, errors: 0, delivered: 0, ackedInWindow: 0, deliveredInWindow: 0 });
+
+const addCounts = (a: StepCounts, b: StepCounts): StepCounts => ({
+  acked: a.acked + b.acked,
+  errors: a.errors + b.errors,
+  delivered: a.delivered + b.delivered,
+  ackedInWindow: a.ackedInWindow + b.ackedInWindow,
+  deliveredInWindow: a.deliveredInWindow + b.deliveredInWindow,
+});
+
+export interface Tally {
+  acked: number;
+  /** Sent but neither acked nor refused (always 0 for a target without acks: see lost). */
+  unacked: number;
+  expectedDeliveries: number;
+  lost: number;
+  ackedInWindow: number;
+}
+
+/**
+ * What a step's counters say was acked, is still owed and was lost. A target that sends no
+ * acks (the one-frame relay) owes each sent message `fanout` deliveries, and a message counts
+ * as acked once they are in: acked = delivered / fanout (in a DM, each delivery), and whatever
+ * was not delivered is lost. Its figures per acked message are then per delivered one.
+ */
+export function tallyStep(sent: number, c: StepCounts, fanout: number, acks: boolean): Tally {
+  if (acks) {
+    const expectedDeliveries = c.acked * fanout;
+    return {
+      acked: c.acked,
+      unacked: Math.max(0, sent - c.acked - c.errors),
+      expectedDeliveries,
+      lost: Math.max(0, expectedDeliveries - c.delivered),
+      ackedInWindow: c.ackedInWindow,
+    };
+  }
+  const per = Math.max(1, fanout);
+  const expectedDeliveries = (sent - c.errors) * fanout;
+  return {
+    acked: Math.min(sent, Math.floor(c.delivered / per)),
+    unacked: 0,
+    expectedDeliveries,
+    lost: Math.max(0, expectedDeliveries - c.delivered),
+    ackedInWindow: Math.floor(c.deliveredInWindow / per),
+  };
+}
+
 const WARMUP_STEPS = 1_000_000;
 
 type Collected = StepStats & { unexpectedCloses: number; errorCodes: string[] };
@@ -180,22 +239,21 @@ export async function runSteps(
     // Drain: until every message is acked or refused and every delivery is in, or the deadline.
     const deadline = nowUs() + plan.drainMs * 1000;
     let stats: Collected[];
+    const tally = (all: Collected[]): Tally =>
+      tallyStep(sent, all.reduce(addCounts, noCounts()), plan.fanout, target.acks);
     for (;;) {
       await sleep(100);
       stats = await pool.each<Collected>(() => ({ cmd: 'collect', step, histograms: false }));
-      const acked = stats.reduce((n, s) => n + s.acked + s.errors, 0);
-      const delivered = stats.reduce((n, s) => n + s.delivered, 0);
-      const expected = stats.reduce((n, s) => n + s.acked, 0) * plan.fanout;
-      if ((acked >= sent && delivered >= expected) || nowUs() > deadline) break;
+      const owed = tally(stats);
+      if ((owed.unacked === 0 && owed.lost === 0) || nowUs() > deadline) break;
     }
     stats = await pool.each<Collected>(() => ({ cmd: 'collect', step, histograms: true }));
     const disk = probe?.take();
     const commits = m0 ? commitsBetween(m0, await scrape(target.baseUrl)) : undefined;
     const sum = (f: (s: Collected) => number): number => stats.reduce((n, s) => n + f(s), 0);
-    const acked = sum((s) => s.acked);
+    const t = tally(stats);
     const errors = sum((s) => s.errors);
     const delivered = sum((s) => s.delivered);
-    const expectedDeliveries = acked * plan.fanout;
     const durationS = stepMs / 1000;
     const delivery = summarizeEncoded(stats.map((s) => s.deliveryHist));
     const r: StepResult = {
@@ -203,13 +261,13 @@ export async function runSteps(
       durationS,
       sent,
       skipped: sum((s) => s.skipped),
-      acked,
+      acked: t.acked,
       errors,
-      unacked: Math.max(0, sent - acked - errors),
+      unacked: t.unacked,
       delivered,
-      expectedDeliveries,
-      lost: Math.max(0, expectedDeliveries - delivered),
-      ackedPerS: Math.round(sum((s) => s.ackedInWindow) / durationS),
+      expectedDeliveries: t.expectedDeliveries,
+      lost: t.lost,
+      ackedPerS: Math.round(t.ackedInWindow / durationS),
       deliveredPerS: Math.round(sum((s) => s.deliveredInWindow) / durationS),
       ack: summarizeEncoded(stats.map((s) => s.ackHist)),
       delivery,
@@ -235,8 +293,8 @@ export async function runSteps(
       return r;
     }
     log(
-      `  ${target.kind} ${rate}/s: sent ${sent} acked ${acked} delivered ${delivered}/${expectedDeliveries}` +
-        ` skipped ${r.skipped} errors ${errors} | ack p99 ${r.ack.p99} ms | delivery p50 ${delivery.p50}` +
+      `  ${target.kind} ${rate}/s: sent ${sent} acked ${t.acked}${target.acks ? '' : ' (counted on delivery)'} delivered ${delivered}/${t.expectedDeliveries}` +
+        ` skipped ${r.skipped} errors ${errors} | ack p99 ${target.acks ? `${r.ack.p99} ms` : '–'} | delivery p50 ${delivery.p50}` +
         ` p99 ${delivery.p99} max ${delivery.max} ms | cpu server ${r.serverCpu} gen ${r.generatorCpu} (max/process ${r.generatorCpuMax})` +
         (commits
           ? ` | commits: ${commits.meanBatch} msgs/batch, ${commits.meanCommitMs} ms each, ${commits.slow} over ${SLOW_COMMIT_MS} ms`
@@ -249,20 +307,36 @@ export async function runSteps(
 }
 
 /**
- * Delivery p99 of both systems at the highest offered rate that both sustained: the latency
- * overhead at equal load.
+ * A figure of both systems at the highest offered rate that both sustained: their overhead at
+ * equal load (delivery p99, CPU per message), read where both kept up.
  */
-export function p99AtCommonRate(
+export function atCommonRate<T>(
   a: readonly StepResult[] | undefined,
   b: readonly StepResult[] | undefined,
-): { rate: number; a: number; b: number } | undefined {
+  value: (s: StepResult) => T,
+): { rate: number; a: T; b: T } | undefined {
   if (!a || !b) return undefined;
-  let best: { rate: number; a: number; b: number } | undefined;
+  let best: { rate: number; a: T; b: T } | undefined;
   for (const x of a) {
     const y = b.find((s) => s.offered === x.offered);
-    if (x.sustained && y?.sustained) best = { rate: x.offered, a: x.delivery.p99, b: y.delivery.p99 };
+    if (x.sustained && y?.sustained) best = { rate: x.offered, a: value(x), b: value(y) };
   }
   return best;
+}
+
+/** The step at an offered rate, when it was sustained. */
+export function sustainedAt(steps: readonly StepResult[] | undefined, rate: number): StepResult | undefined {
+  const s = steps?.find((x) => x.offered === rate);
+  return s?.sustained ? s : undefined;
+}
+
+/**
+ * Server CPU per acked message over the step's send window, in µs (0.1 µs): the fraction of a
+ * core it used, divided by the messages it acked per second. Null when it acked none.
+ */
+export function cpuPerMessageUs(s: StepResult): number | null {
+  if (s.ackedPerS <= 0) return null;
+  return Math.round((s.serverCpu * 1e7) / s.ackedPerS) / 10;
 }
 
 /** The highest offered rate sustained (every lower step sustained too). */

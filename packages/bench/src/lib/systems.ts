@@ -60,7 +60,7 @@ export async function launch(
     return { target, world, stop: stopAndRemove(ctx, target, [dataDir]) };
   }
   const sqlitePath = kind === 'floor-sqlite' ? path.join(ctx.tmpDir, `floor-${n}.db`) : undefined;
-  const target = await startFloor({ logDir, ring: opts.floorRing, sqlitePath });
+  const target = await startFloor({ logDir, ring: opts.floorRing, sqlitePath, oneFrame: kind === 'relay' });
   try {
     const world = await setupHttp(target.baseUrl, spec, 32);
     const files = sqlitePath ? ['', '-wal', '-shm'].map((suffix) => sqlitePath + suffix) : [];

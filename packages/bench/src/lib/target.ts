@@ -1,6 +1,7 @@
 /**
  * The systems under test, each a child process on loopback: Parley itself
- * (packages/server/dist/main.js), the floor relay, and the floor with SQLite appends.
+ * (packages/server/dist/main.js), the floor relay, the floor with SQLite appends, and the
+ * one-frame relay (the floor's relay.js with FLOOR_ONE_FRAME=1).
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
@@ -10,12 +11,13 @@ import { sleep } from './clock.js';
 import { floorMain, serverMain } from './paths.js';
 import { sampleProc, sumSamples, type ProcSample } from './proc.js';
 
-export type TargetKind = 'parley' | 'floor' | 'floor-sqlite';
+export type TargetKind = 'parley' | 'floor' | 'floor-sqlite' | 'relay';
 
 export const targetLabel: Record<TargetKind, string> = {
   parley: 'Parley',
   floor: 'floor (relay)',
   'floor-sqlite': 'floor + SQLite',
+  relay: 'one-frame relay',
 };
 
 export interface Target {
@@ -23,6 +25,11 @@ export interface Target {
   /** http://127.0.0.1:port */
   baseUrl: string;
   wsUrl: string;
+  /**
+   * Whether it answers each send with an ack. The one-frame relay does not: the generator then
+   * counts a message as acked once delivered (lib/steps.ts, tallyStep).
+   */
+  acks: boolean;
   pids: number[];
   sample(): ProcSample | undefined;
   stop(): Promise<void>;
@@ -112,6 +119,7 @@ export async function startParley(opts: ParleyOptions): Promise<Target> {
     kind: 'parley',
     baseUrl,
     wsUrl: `ws://127.0.0.1:${port}/v1/ws`,
+    acks: true,
     pids: [child.pid!],
     sample: () => sampleProc(child.pid!),
     stop: () => stopChild(child),
@@ -124,6 +132,8 @@ export interface FloorOptions {
   sqlitePath?: string;
   /** Recent events kept per user for hello.since replay. */
   ring?: number;
+  /** Run as the one-frame relay (no ack, no seq, one frame to each recipient device). */
+  oneFrame?: boolean;
 }
 
 export async function startFloor(opts: FloorOptions): Promise<Target> {
@@ -138,6 +148,7 @@ export async function startFloor(opts: FloorOptions): Promise<Target> {
       FLOOR_PORT: String(port),
       FLOOR_RING: String(opts.ring ?? 0),
       ...(opts.sqlitePath ? { FLOOR_SQLITE: opts.sqlitePath } : {}),
+      ...(opts.oneFrame ? { FLOOR_ONE_FRAME: '1' } : {}),
     },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
@@ -151,9 +162,10 @@ export async function startFloor(opts: FloorOptions): Promise<Target> {
     throw err;
   }
   return {
-    kind: opts.sqlitePath ? 'floor-sqlite' : 'floor',
+    kind: opts.sqlitePath ? 'floor-sqlite' : opts.oneFrame ? 'relay' : 'floor',
     baseUrl,
     wsUrl: `ws://127.0.0.1:${port}/v1/ws`,
+    acks: !opts.oneFrame,
     pids: [child.pid!],
     sample: () => sampleProc(child.pid!),
     stop: () => stopChild(child),
@@ -166,6 +178,7 @@ export function combine(kind: TargetKind, parts: Target[], front: Target): Targe
     kind,
     baseUrl: front.baseUrl,
     wsUrl: front.wsUrl,
+    acks: front.acks,
     pids: parts.flatMap((p) => p.pids),
     sample: () => sumSamples(parts.map((p) => p.sample())),
     stop: async () => {

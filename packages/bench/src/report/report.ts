@@ -19,7 +19,12 @@ import type { SearchKind, SearchRun } from '../scenarios/search.js';
 import { barChart, lineChart, type Series } from './svg.js';
 
 const order = ['connections', 'dm', 'group', 'history', 'search', 'reconnect', 'cluster'];
-const colors: Record<TargetKind, string> = { parley: '#d62728', floor: '#1f77b4', 'floor-sqlite': '#2ca02c' };
+const colors: Record<TargetKind, string> = {
+  parley: '#d62728',
+  floor: '#1f77b4',
+  'floor-sqlite': '#2ca02c',
+  relay: '#9467bd',
+};
 
 function latest(dir: string, name: string): RunRecord | undefined {
   const found = (['default', 'full'] as const)
@@ -67,7 +72,7 @@ function stepTable(rows: { label: string; steps: StepResult[] }[], fanoutLabel: 
   for (const { label, steps } of rows) {
     for (const s of steps) {
       out.push(
-        `| ${label} | ${num(s.offered)} | ${num(s.ackedPerS)} | ${num(s.deliveredPerS)} | ${s.delivery.p50} | ${s.delivery.p90} | ${s.delivery.p99} | ${s.delivery.p999} | ${s.delivery.max} | ${s.ack.p99} | ${num(s.lost + s.unacked)} | ${num(s.skipped + s.errors)} | ${s.serverCpu} | ${s.generatorCpu} (${s.generatorCpuMax ?? '–'}) | ${s.commits ? `${s.commits.meanBatch}, ${s.commits.meanCommitMs}, ${s.commits.slow ?? '–'}` : '–'} | ${s.disk ? `${s.disk.p99Ms}, ${s.disk.maxMs}` : '–'} | ${s.sustained ? 'yes' : 'no'} |`,
+        `| ${label} | ${num(s.offered)} | ${num(s.ackedPerS)} | ${num(s.deliveredPerS)} | ${s.delivery.p50} | ${s.delivery.p90} | ${s.delivery.p99} | ${s.delivery.p999} | ${s.delivery.max} | ${s.ack.count ? s.ack.p99 : '–'} | ${num(s.lost + s.unacked)} | ${num(s.skipped + s.errors)} | ${s.serverCpu} | ${s.generatorCpu} (${s.generatorCpuMax ?? '–'}) | ${s.commits ? `${s.commits.meanBatch}, ${s.commits.meanCommitMs}, ${s.commits.slow ?? '–'}` : '–'} | ${s.disk ? `${s.disk.p99Ms}, ${s.disk.maxMs}` : '–'} | ${s.sustained ? 'yes' : 'no'} |`,
       );
     }
   }
@@ -153,9 +158,10 @@ function section(name: string, r: RunRecord, docsDir: string): string[] {
         ),
         '',
       );
-      const gaps = kinds.map(
-        (k) => `${targetLabel[k]}: ${t[k]?.find((x) => x.textLen === len)?.seqGaps ?? 0} seq gaps`,
-      );
+      // The one-frame relay sends no seq: there is nothing to check.
+      const gaps = kinds
+        .filter((k) => k !== 'relay')
+        .map((k) => `${targetLabel[k]}: ${t[k]?.find((x) => x.textLen === len)?.seqGaps ?? 0} seq gaps`);
       out.push(`Per-device seq check: ${gaps.join(', ')}.`, '');
     }
   } else if (name === 'group') {
@@ -304,8 +310,14 @@ export function writeReport(resultsDir: string): string {
     'Every figure below comes from `npm run bench` (packages/bench) and can be reproduced with the command printed beside it.',
     'Each Parley figure is measured in the same run as the **floor**: a minimal relay on the same stack (Node + `ws`, no auth,',
     'no persistence) that speaks the same frames and routes the same way (per-user seq, every device of every member, the',
-    "sender's own devices included), driven by the same generator. **floor + SQLite** adds batched SQLite appends",
-    '(WAL, `synchronous=FULL`: an fsync, as Parley does) before the ack: the cost of durability alone.',
+    "sender's own devices included), driven by the same generator. **floor + SQLite** (the durable floor) adds batched SQLite",
+    'appends (WAL, `synchronous=FULL`: an fsync, as Parley does) before the ack: each message, its idempotency key (a',
+    'UNIQUE index on sender and `clientMsgId` that every insert checks and writes) and a log row per member, the work a',
+    'durable DM commits; the cost of durability alone. In `dm`, the **one-frame relay** (the same relay with',
+    "`FLOOR_ONE_FRAME=1`) writes one frame to each of the recipient's devices per message and nothing else: no ack, no",
+    "seq, no frame to the sender's devices, no check beyond finding the channel; the generator counts each of its",
+    'messages as acked once delivered. Against it the floor shows what the protocol costs; against the durable floor,',
+    'Parley shows what it costs beyond the protocol and durability.',
     '',
     '**Method.** Generator: several processes (2 by default), pre-built frames, only `op`, `seq` and `clientMsgId` read from',
     'incoming frames. Load is open-loop: every message has an intended send time fixed in advance and latency is measured',
@@ -314,7 +326,10 @@ export function writeReport(resultsDir: string): string {
     'from `/proc/<pid>/stat`; generator CPU is printed beside it. A step is **sustained** when nothing was skipped, refused or',
     'lost and delivery p99 < 100 ms; stepping stops at the first step that is not. In `dm`, `group` and `cluster` each',
     'target first gets a 3 s warm-up at the lowest rate that is not counted: right after connecting, every target pays',
-    'for JIT compilation and cold caches, which belongs to no offered rate.',
+    'for JIT compilation and cold caches, which belongs to no offered rate. **Server CPU per message** (`dm`) is the',
+    "server's CPU over a step's send window (fraction of a core) × 10⁶ / the messages it acked per second in that window,",
+    'in µs, read for every target at the highest step that both Parley and the durable floor sustained (per-message CPU',
+    'falls as batches grow with the rate, so the two are compared at one rate).',
     '',
   ];
   if (any) {

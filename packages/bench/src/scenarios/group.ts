@@ -2,7 +2,7 @@
 import type { ConnStats } from '../gen/messages.js';
 import { GeneratorPool } from '../gen/pool.js';
 import { pick, ratio, type BenchContext, type ScenarioResult } from '../lib/context.js';
-import { maxSustained, p99AtCommonRate, runSteps, type StepResult } from '../lib/steps.js';
+import { atCommonRate, maxSustained, runSteps, type StepResult } from '../lib/steps.js';
 import { launch } from '../lib/systems.js';
 import type { TargetKind } from '../lib/target.js';
 
@@ -83,7 +83,7 @@ export async function group(ctx: BenchContext): Promise<ScenarioResult> {
   const p = targets.parley?.maxSustainedDeliveriesPerS ?? null;
   const f = targets.floor?.maxSustainedDeliveriesPerS ?? null;
   const r = ratio(p, f);
-  const common = p99AtCommonRate(targets.parley?.steps, targets.floor?.steps);
+  const common = atCommonRate(targets.parley?.steps, targets.floor?.steps, (s) => s.delivery.p99);
   return {
     config: cfg,
     targets,
