@@ -299,9 +299,7 @@ export async function createServer(
     // Node discards the rest of the body, so a client still sending it reads the 413 instead of
     // a broken pipe (Fastify's own check closes the connection under the client's writes).
     if (Number(request.headers['content-length']) > config.gateway.maxPayloadBytes) {
-      await reply
-        .status(413)
-        .send(errorBody(new ChatError('payload_too_large', 'the request body is too large')));
+      await reply.status(413).send(errorBody(new ChatError('payload_too_large', 'the request body is too large')));
     }
   });
 

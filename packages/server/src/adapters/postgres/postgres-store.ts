@@ -976,7 +976,8 @@ export class PostgresStore implements Store {
       batch.forEach((input, i) => {
         const k = key(input.senderId, input.clientMsgId);
         if (stored.has(k) || fresh.has(k)) return; // a resend: duplicate
-        if (!(members.get(input.channelId) ?? []).some((m) => m.userId === input.senderId)) refused.set(i, 'not_member');
+        if (!(members.get(input.channelId) ?? []).some((m) => m.userId === input.senderId))
+          refused.set(i, 'not_member');
         else if (blockedDms.has(input.channelId)) refused.set(i, 'blocked');
         else fresh.set(k, input);
       });
@@ -1615,7 +1616,10 @@ async function findOriginals(
 }
 
 /** Of these DMs (channelId -> its two members), the ones with a block between the two, either way. */
-async function blockedChannels(c: Client, dmPairs: ReadonlyMap<string, readonly [string, string]>): Promise<Set<string>> {
+async function blockedChannels(
+  c: Client,
+  dmPairs: ReadonlyMap<string, readonly [string, string]>,
+): Promise<Set<string>> {
   if (dmPairs.size === 0) return new Set();
   const channelIds = [...dmPairs.keys()];
   const { rows } = await c.query<{ channel_id: string }>(
