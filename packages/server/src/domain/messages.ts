@@ -215,8 +215,8 @@ export class MessageService {
         case 'duplicate':
           pending.resolve(result.message);
           break;
+        // The answer a non-member gets; a blocked DM looks like no channel at all (blocks.ts).
         case 'not_member':
-        // The answer a non-member gets: a blocked DM looks like no channel at all (blocks.ts).
         case 'blocked':
           pending.reject(new ChatError('not_found', 'no such channel'));
           break;
