@@ -291,7 +291,9 @@ export class Sock {
       };
       const timer = setTimeout(() => {
         this.#listeners.delete(listener);
-        reject(new Error(`timed out waiting for ${what}; last frames: ${brief(this.frames.slice(-6))}`));
+        // A socket the server closed answers nothing more: say so, rather than look like a hang.
+        const closed = this.closeCode === undefined ? '' : ` (the socket closed with ${this.closeCode})`;
+        reject(new Error(`timed out waiting for ${what}${closed}; last frames: ${brief(this.frames.slice(-6))}`));
       }, timeoutMs);
       this.#listeners.add(listener);
     });

@@ -175,6 +175,22 @@ describe('the socket protocol', () => {
     expect(await socket.closed).toBe(4002);
   });
 
+  it('closes a first frame over the size limit with 1009 at once, and answers one under it with 4002', async () => {
+    // Sockets that said hello and left right after ready change nothing for the next one.
+    for (let i = 0; i < 2; i++) await (await connect(alice.token)).close();
+    const huge = '\u0001'.repeat(100_000); // six bytes of JSON each
+    const over = await TestSocket.open(server.wsUrl);
+    sockets.push(over);
+    over.send({ text: huge, since: huge });
+    expect(await over.closed).toBe(1009);
+    expect(over.frames).toEqual([]);
+    const under = await TestSocket.open(server.wsUrl);
+    sockets.push(under);
+    under.send({ channelId: null, text: huge });
+    expect(await under.next((f) => f.op === 'error')).toMatchObject({ code: 'invalid_request' });
+    expect(await under.closed).toBe(4002);
+  });
+
   it('answers garbage frames with invalid_request and stays usable', async () => {
     const socket = await connect(alice.token);
     for (const garbage of [
