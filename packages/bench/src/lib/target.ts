@@ -102,6 +102,8 @@ export async function startParley(opts: ParleyOptions): Promise<Target> {
       PARLEY_SIGNUP: 'open',
       PARLEY_SIGNUP_LIMIT: '1000000',
       PARLEY_LOGIN_LIMIT: '1000000',
+      // Thousands of simulated devices share a few loopback addresses; the cap stays on the path.
+      PARLEY_MAX_SOCKETS_PER_ADDRESS: '1000000',
       ...opts.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -90,12 +90,21 @@ export class PresenceService {
     return result;
   }
 
-  async connected(lease: ConnectionLease): Promise<void> {
+  /**
+   * A session started: the user is online to their audience, unless present already. Returns
+   * that audience, whose presence the new session is then shown, so that a hello reads the
+   * user's contacts once.
+   */
+  async connected(lease: ConnectionLease): Promise<Set<string>> {
     this.#leftHere.delete(lease.userId);
-    const { wasPresent } = await this.presenceStore.touch(lease, this.options.leaseTtlMs);
+    const [{ wasPresent }, audience] = await Promise.all([
+      this.presenceStore.touch(lease, this.options.leaseTtlMs),
+      this.audience(lease.userId),
+    ]);
     // Present already (another connection, the grace after a close on any node, or gone with the
     // offline not yet announced): to everyone else the user never went offline.
-    if (!wasPresent) await this.#announce(lease.userId, { status: 'online' });
+    if (!wasPresent) await this.#announceTo(audience, lease.userId, { status: 'online' });
+    return audience;
   }
 
   async heartbeat(lease: ConnectionLease): Promise<void> {
@@ -168,8 +177,12 @@ export class PresenceService {
   }
 
   async #announce(userId: string, presence: Presence): Promise<void> {
+    await this.#announceTo(await this.audience(userId), userId, presence);
+  }
+
+  async #announceTo(audience: Iterable<string>, userId: string, presence: Presence): Promise<void> {
     const frame: PresenceFrame = { op: 'presence', userId, ...presence };
-    await this.events.publishEphemeral(await this.audience(userId), frame);
+    await this.events.publishEphemeral(audience, frame);
   }
 
   /**

@@ -255,11 +255,11 @@ export class Gateway {
   /** Presence for a new session: online to its audience, and the current picture to it. */
   async #announce(connection: Connection): Promise<void> {
     try {
-      await this.deps.presence.connected(this.#lease(connection));
+      const audience = await this.deps.presence.connected(this.#lease(connection));
       connection.leaseTouchedAt = this.deps.clock.now();
       // Closed while we were announcing it: make sure the lease does not outlive the socket.
       if (!connection.open) await this.deps.presence.disconnected(this.#lease(connection));
-      else await this.#sendPresenceSnapshot(connection);
+      else await this.#sendPresenceSnapshot(connection, audience);
     } catch (error) {
       // Presence is best-effort (e.g. Redis restarting): the socket still serves messages.
       this.deps.log.warn({ err: error }, 'presence unavailable at hello');
@@ -270,9 +270,8 @@ export class Gateway {
     return { userId: connection.userId, connId: connection.connId, nodeId: this.options.nodeId };
   }
 
-  async #sendPresenceSnapshot(connection: Connection): Promise<void> {
-    const audience = [...(await this.deps.presence.audience(connection.userId))];
-    const presence = await this.deps.presence.presenceOf(audience);
+  async #sendPresenceSnapshot(connection: Connection, audience: ReadonlySet<string>): Promise<void> {
+    const presence = await this.deps.presence.presenceOf([...audience]);
     for (const [userId, p] of presence) connection.send(JSON.stringify({ op: 'presence', userId, ...p }));
   }
 
