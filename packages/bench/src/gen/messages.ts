@@ -40,7 +40,14 @@ export interface ConnStats {
 }
 
 export type Command =
-  | { cmd: 'init'; workerId: number; url: string; localAddress?: string; heartbeatMs: number; sendBufferLimit: number }
+  | {
+      cmd: 'init';
+      workerId: number;
+      url: string;
+      sourceAddress: SourceAddress;
+      heartbeatMs: number;
+      sendBufferLimit: number;
+    }
   | { cmd: 'connect'; conns: ConnSpec[]; concurrency: number }
   | {
       cmd: 'run';
@@ -84,4 +91,25 @@ export interface WorkerReply {
   ok: boolean;
   result?: unknown;
   error?: string;
+}
+
+/** Distinct 127.x.y.0/24 blocks a generator chooses source addresses from. */
+export const SOURCE_BLOCKS = 254 * 256;
+
+/**
+ * Where a worker's sockets come from: `index` of the pool's N addresses, in the block after
+ * `seed` for each connect round. Why: a socket the generator closed sits in TIME_WAIT for a
+ * minute, and a socket bound to a source address (as ours must be, past 28,000 sockets per
+ * address) cannot take a port that one holds: reconnecting 10,000 devices from the addresses
+ * they just left cost the kernel a port search per socket and cut the connect rate 3-4x.
+ */
+export interface SourceAddress {
+  seed: number;
+  index: number;
+}
+
+/** The source address of a worker's sockets in connect round `round`. */
+export function sourceAddressFor({ seed, index }: SourceAddress, round: number): string {
+  const block = (seed + round) % SOURCE_BLOCKS;
+  return `127.${1 + Math.floor(block / 256)}.${block % 256}.${1 + index}`;
 }

@@ -2,7 +2,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { sampleProc, sumSamples, type ProcSample } from '../lib/proc.js';
-import type { Command, ConnectResult, ConnSpec, WorkerReply } from './messages.js';
+import { SOURCE_BLOCKS, type Command, type ConnectResult, type ConnSpec, type WorkerReply } from './messages.js';
 
 const workerPath = fileURLToPath(new URL('./worker.js', import.meta.url));
 
@@ -37,10 +37,13 @@ export interface PoolOptions {
   /** Several gateways: worker i connects to urls[i % urls.length] (overrides url). */
   urls?: string[];
   heartbeatMs?: number;
-  /** Spread workers over 127.0.0.1..127.0.0.N source addresses (past the ephemeral-port limit). */
+  /** Spread workers over N source addresses per connect round (past the ephemeral-port limit). */
   sourceAddresses?: number;
   sendBufferLimit?: number;
 }
+
+/** Pools started by this process: each one's sockets come from source addresses of their own. */
+let poolsStarted = 0;
 
 export class GeneratorPool {
   private constructor(readonly workers: Worker[]) {}
@@ -56,13 +59,15 @@ export class GeneratorPool {
     }
     const pool = new GeneratorPool(workers);
     const n = Math.max(1, opts.sourceAddresses ?? 1);
+    // Each pool starts its source addresses elsewhere in 127/8 (see worker.ts, sourceAddressFor).
+    const sourceSeed = (process.pid * 61 + poolsStarted++ * 16) % SOURCE_BLOCKS;
     await Promise.all(
       workers.map((w, i) =>
         w.call({
           cmd: 'init',
           workerId: i,
           url: opts.urls?.length ? opts.urls[i % opts.urls.length]! : opts.url,
-          localAddress: n > 1 ? `127.0.0.${1 + (i % n)}` : undefined,
+          sourceAddress: { seed: sourceSeed, index: i % n },
           heartbeatMs: opts.heartbeatMs ?? 5000,
           sendBufferLimit: opts.sendBufferLimit ?? 8 * 1024 * 1024,
         }),

@@ -10,15 +10,17 @@
 import WebSocket from 'ws';
 import { nowUs } from '../lib/clock.js';
 import { encodeHistogram, newHistogram, type Histogram } from '../lib/hist.js';
-import type {
-  Command,
-  ConnSpec,
-  ConnStats,
-  ConnectResult,
-  ReconnectResult,
-  RunResult,
-  StepStats,
-  WorkerReply,
+import {
+  sourceAddressFor,
+  type Command,
+  type ConnSpec,
+  type ConnStats,
+  type ConnectResult,
+  type ReconnectResult,
+  type RunResult,
+  type SourceAddress,
+  type StepStats,
+  type WorkerReply,
 } from './messages.js';
 
 interface Conn {
@@ -53,7 +55,9 @@ interface Step {
 }
 
 let url = '';
-let localAddress: string | undefined;
+let sourceAddress: SourceAddress = { seed: 0, index: 0 };
+/** Connect rounds so far: each takes the next block of source addresses (messages.ts). */
+let connectRounds = 0;
 let heartbeatMs = 5000;
 let sendBufferLimit = 8 * 1024 * 1024;
 const conns = new Map<number, Conn>();
@@ -185,7 +189,7 @@ function onFrame(c: Conn, buf: Buffer, onReady: (f: { seq: number }) => void): v
 
 // ---------------------------------------------------------------- connecting
 
-function openConn(c: Conn, since: number | undefined): Promise<number> {
+function openConn(c: Conn, since: number | undefined, localAddress: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const t0 = nowUs();
     const ws = new WebSocket(url, {
@@ -238,12 +242,13 @@ async function connectMany(list: Conn[], concurrency: number, since: boolean): P
   let connected = 0;
   let failed = 0;
   const t0 = nowUs();
+  const localAddress = sourceAddressFor(sourceAddress, connectRounds++);
   let next = 0;
   const lane = async (): Promise<void> => {
     while (next < list.length) {
       const c = list[next++]!;
       try {
-        hist.recordValue(Math.max(1, await openConn(c, since ? c.lastSeq : undefined)));
+        hist.recordValue(Math.max(1, await openConn(c, since ? c.lastSeq : undefined, localAddress)));
         connected++;
       } catch (err) {
         failed++;
@@ -331,7 +336,7 @@ async function handle(cmd: Command): Promise<unknown> {
   switch (cmd.cmd) {
     case 'init':
       url = cmd.url;
-      localAddress = cmd.localAddress;
+      sourceAddress = cmd.sourceAddress;
       heartbeatMs = cmd.heartbeatMs;
       sendBufferLimit = cmd.sendBufferLimit;
       return { pid: process.pid };

@@ -5,7 +5,7 @@ import { StoreError } from '../../ports/store.js';
 import { CheckpointFlag, type CheckpointSettings } from './checkpoint-flags.js';
 import type { WriterMethod, WriterSide } from './routes.js';
 import type { SqliteStoreOptions } from './options.js';
-import type { WireBatch, WireResults, WriterReply, WriterRequest } from './writer-protocol.js';
+import type { CallReply, WireBatch, WireResults, WriterReply, WriterRequest } from './writer-protocol.js';
 
 /** A worker script: beside this file when built; the build output when run from sources. */
 export function workerScript(name: string): URL | undefined {
@@ -79,6 +79,10 @@ interface Call {
 /** The writer thread seen from the caller's side: one promise per posted call. */
 export class SqliteWriterThread {
   readonly #calls = new Map<number, Call>();
+  /** Calls not yet posted (see #post), and the buffers they transfer. */
+  #outbox: WriterRequest[] = [];
+  #outboxTransfer: ArrayBuffer[] = [];
+  #flushScheduled = false;
   #nextId = 1;
   #stopped: StoreError | undefined;
   #closing = false;
@@ -87,16 +91,18 @@ export class SqliteWriterThread {
     private readonly worker: Worker,
     onLost: (reason: string) => void,
   ) {
-    worker.on('message', (reply: WriterReply) => {
-      if (!('id' in reply)) return;
-      const call = this.#calls.get(reply.id);
-      if (call === undefined) return;
-      this.#settled(reply.id);
-      if ('error' in reply) {
-        const { kind, message } = reply.error;
-        call.reject(kind === undefined ? new Error(message) : new StoreError(kind, message));
-      } else {
-        call.resolve(reply.value);
+    worker.on('message', (replies: WriterReply | CallReply[]) => {
+      if (!Array.isArray(replies)) return; // the start-up message
+      for (const reply of replies) {
+        const call = this.#calls.get(reply.id);
+        if (call === undefined) continue;
+        this.#settled(reply.id);
+        if ('error' in reply) {
+          const { kind, message } = reply.error;
+          call.reject(kind === undefined ? new Error(message) : new StoreError(kind, message));
+        } else {
+          call.resolve(reply.value);
+        }
       }
     });
     const lost = (reason: string) => {
@@ -135,17 +141,42 @@ export class SqliteWriterThread {
 
   /** appendMessages in its compact form; the buffers in `transfer` move to the writer thread. */
   callAppendMessages(wire: WireBatch, transfer: ArrayBuffer[]): Promise<WireResults> {
-    return this.#post('appendMessages', [wire], transfer) as Promise<WireResults>;
+    return this.#post('appendMessages', [wire], transfer, true) as Promise<WireResults>;
   }
 
-  #post(method: WriterRequest['method'], args: unknown[], transfer: ArrayBuffer[] = []): Promise<unknown> {
+  /**
+   * Posts a call. Calls made during one turn of the event loop cross together, in order, in one
+   * message at the turn's end (setImmediate): each message costs both threads a wake-up and a
+   * clone, and in a reconnect storm thousands of hellos each read their log head in one turn.
+   * `now` sends at once (with whatever is queued before it), for a call that is already a
+   * batch: a message commit does not wait for the turn to end.
+   */
+  #post(method: WriterRequest['method'], args: unknown[], transfer: ArrayBuffer[] = [], now = false): Promise<unknown> {
     if (this.#stopped !== undefined) return Promise.reject(this.#stopped);
     const id = this.#nextId++;
     if (this.#calls.size === 0) this.worker.ref();
     return new Promise((resolve, reject) => {
       this.#calls.set(id, { resolve, reject });
-      this.worker.postMessage({ id, method, args } satisfies WriterRequest, transfer);
+      this.#outbox.push({ id, method, args } satisfies WriterRequest);
+      this.#outboxTransfer.push(...transfer);
+      if (now) this.#flush();
+      else if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        setImmediate(() => {
+          this.#flushScheduled = false;
+          this.#flush();
+        });
+      }
     });
+  }
+
+  #flush(): void {
+    if (this.#outbox.length === 0) return;
+    const requests = this.#outbox;
+    const transfer = this.#outboxTransfer;
+    this.#outbox = [];
+    this.#outboxTransfer = [];
+    this.worker.postMessage(requests, transfer);
   }
 
   #settled(id: number): void {

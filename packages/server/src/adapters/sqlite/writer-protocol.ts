@@ -11,9 +11,11 @@ export interface WriterRequest {
   args: unknown[];
 }
 
-export type WriterReply =
-  | { ready: true }
-  | { failed: string }
+/** The writer thread's start-up message. */
+export type WriterReply = { ready: true } | { failed: string };
+
+/** One call's outcome; the writer thread posts them in arrays, as the calls come (threads.ts). */
+export type CallReply =
   | { id: number; value: unknown }
   | { id: number; error: { kind?: StoreErrorKind; message: string } };
 

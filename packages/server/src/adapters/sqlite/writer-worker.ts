@@ -7,7 +7,14 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { StoreError } from '../../ports/store.js';
 import type { SqliteStoreOptions } from './options.js';
 import { SqliteWriter } from './writer.js';
-import { decodeBatch, encodeResults, type WireBatch, type WriterReply, type WriterRequest } from './writer-protocol.js';
+import {
+  decodeBatch,
+  encodeResults,
+  type CallReply,
+  type WireBatch,
+  type WriterReply,
+  type WriterRequest,
+} from './writer-protocol.js';
 
 const port = parentPort!;
 let store: SqliteWriter;
@@ -28,20 +35,39 @@ async function run(request: WriterRequest): Promise<unknown> {
   return Reflect.apply(store[request.method], store, request.args) as Promise<unknown>;
 }
 
-port.on('message', (request: WriterRequest) => {
-  if (request.method === 'close') {
-    void store.close().finally(() => port.postMessage({ id: request.id, value: undefined } satisfies WriterReply));
-    return;
+/** Replies not yet posted: those of one incoming message go back together (see threads.ts). */
+let replies: CallReply[] = [];
+
+function flushReplies(): void {
+  if (replies.length === 0) return;
+  port.postMessage(replies);
+  replies = [];
+}
+
+function reply(outcome: CallReply): void {
+  replies.push(outcome);
+  // After this turn's calls settled; and before any later message's work (see the handler).
+  if (replies.length === 1) setImmediate(flushReplies);
+}
+
+port.on('message', (requests: WriterRequest[]) => {
+  // The replies of earlier calls never wait behind the work of later ones.
+  flushReplies();
+  for (const request of requests) {
+    if (request.method === 'close') {
+      void store.close().finally(() => reply({ id: request.id, value: undefined }));
+      continue;
+    }
+    run(request).then(
+      (value) => reply({ id: request.id, value }),
+      (error: unknown) =>
+        reply({
+          id: request.id,
+          error:
+            error instanceof StoreError
+              ? { kind: error.kind, message: error.message }
+              : { message: error instanceof Error ? error.message : String(error) },
+        }),
+    );
   }
-  run(request).then(
-    (value) => port.postMessage({ id: request.id, value } satisfies WriterReply),
-    (error: unknown) =>
-      port.postMessage({
-        id: request.id,
-        error:
-          error instanceof StoreError
-            ? { kind: error.kind, message: error.message }
-            : { message: error instanceof Error ? error.message : String(error) },
-      } satisfies WriterReply),
-  );
 });
