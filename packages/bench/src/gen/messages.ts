@@ -42,6 +42,8 @@ export interface ConnStats {
 export type Command =
   | { cmd: 'init'; workerId: number; url: string; localAddress?: string; heartbeatMs: number; sendBufferLimit: number }
   | { cmd: 'connect'; conns: ConnSpec[]; concurrency: number }
+  /** The source address of the sockets opened from now on (undefined: the system's choice). */
+  | { cmd: 'source'; localAddress?: string }
   | {
       cmd: 'run';
       step: number;

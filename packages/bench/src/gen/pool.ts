@@ -31,6 +31,11 @@ class Worker {
   }
 }
 
+/** Worker i's source address out of n from 127.0.0.<first>; with one address from 127.0.0.1, the system's choice. */
+function sourceAddress(first: number, n: number, i: number): string | undefined {
+  return n > 1 || first > 1 ? `127.0.0.${first + (i % n)}` : undefined;
+}
+
 export interface PoolOptions {
   workers: number;
   url: string;
@@ -39,6 +44,8 @@ export interface PoolOptions {
   heartbeatMs?: number;
   /** Spread workers over 127.0.0.1..127.0.0.N source addresses (past the ephemeral-port limit). */
   sourceAddresses?: number;
+  /** The first of those addresses: 127.0.0.<firstAddress> (default 1). */
+  firstAddress?: number;
   sendBufferLimit?: number;
 }
 
@@ -56,13 +63,14 @@ export class GeneratorPool {
     }
     const pool = new GeneratorPool(workers);
     const n = Math.max(1, opts.sourceAddresses ?? 1);
+    const first = opts.firstAddress ?? 1;
     await Promise.all(
       workers.map((w, i) =>
         w.call({
           cmd: 'init',
           workerId: i,
           url: opts.urls?.length ? opts.urls[i % opts.urls.length]! : opts.url,
-          localAddress: n > 1 ? `127.0.0.${1 + (i % n)}` : undefined,
+          localAddress: sourceAddress(first, n, i),
           heartbeatMs: opts.heartbeatMs ?? 5000,
           sendBufferLimit: opts.sendBufferLimit ?? 8 * 1024 * 1024,
         }),
@@ -95,6 +103,14 @@ export class GeneratorPool {
   connect(conns: readonly ConnSpec[], concurrency: number): Promise<ConnectResult[]> {
     const parts = this.split(conns);
     return this.each((i) => ({ cmd: 'connect', conns: parts[i]!, concurrency }));
+  }
+
+  /**
+   * Moves the sockets opened from now on (connect and reconnect) to 127.0.0.<first> .. <first+n-1>,
+   * worker i to the (i mod n)-th: away from ports a previous round left in TIME_WAIT.
+   */
+  async useSourceAddresses(first: number, n: number): Promise<void> {
+    await this.each((i) => ({ cmd: 'source', localAddress: sourceAddress(first, Math.max(1, n), i) }));
   }
 
   /** One sample per generator process (to spot a single saturated process). */

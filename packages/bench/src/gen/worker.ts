@@ -335,6 +335,9 @@ async function handle(cmd: Command): Promise<unknown> {
       heartbeatMs = cmd.heartbeatMs;
       sendBufferLimit = cmd.sendBufferLimit;
       return { pid: process.pid };
+    case 'source':
+      localAddress = cmd.localAddress;
+      return { localAddress };
     case 'connect': {
       const list = cmd.conns.map((s: ConnSpec) => {
         const c: Conn = {
