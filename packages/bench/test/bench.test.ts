@@ -16,8 +16,8 @@ const serverMain = path.join(root, 'packages/server/dist/main.js');
 const out = mkdtempSync(path.join(os.tmpdir(), 'parley-bench-test-'));
 
 /**
- * Two lanes, so the whole suite takes about a minute on a 2-core machine (54 s on an idle one;
- * alone, dm takes 21 s, cluster 15 and the others 11 each).
+ * Two lanes, so the whole suite takes about a minute on a 2-core machine (49-54 s on an idle one;
+ * alone, dm takes 21 s, reconnect 19, cluster 15, connections 12 and the others 11 each).
  */
 const lanes = [
   ['dm', 'group', 'cluster'],

@@ -37,6 +37,13 @@ function latest(dir: string, name: string): RunRecord | undefined {
 const num = (v: number | null | undefined): string =>
   v === null || v === undefined ? '–' : Number.isInteger(v) ? v.toLocaleString('en') : String(v);
 
+/** Each round's figure and the target's place in that round's order, e.g. "2,920 (1st) · 809 (2nd)"; "–" for a single run. */
+function byRound<T extends { place: number }>(rounds: readonly T[] | undefined, value: (r: T) => number): string {
+  if (!rounds?.length) return '–';
+  const ordinal = (n: number): string => `${n}${n === 1 ? 'st' : n === 2 ? 'nd' : n === 3 ? 'rd' : 'th'}`;
+  return rounds.map((r) => `${num(value(r))} (${ordinal(r.place)})`).join(' · ');
+}
+
 function summaryTable(rows: { scenario: string; row: SummaryRow }[]): string[] {
   const out = [
     '| Scenario | Figure | Parley | Compared with | Ratio | Target |',
@@ -178,14 +185,14 @@ function section(name: string, r: RunRecord, docsDir: string): string[] {
   } else if (name === 'connections') {
     const t = r.targets as Partial<Record<TargetKind, ConnectionsRun>>;
     out.push(
-      '| System | Connected | Failed | Connect rate (conn/s) | Handshake p50 / p99 (ms) | RSS before → after (MiB) | Per connection (KiB) | Idle server CPU (cores) | Idle generator CPU |',
-      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      '| System | Connected | Failed | Connect rate (conn/s), median | By round (place in its order) | Handshake p50 / p99 (ms) | RSS before → after (MiB) | Per connection (KiB) | Idle server CPU (cores) | Idle generator CPU |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     );
     for (const k of kinds) {
       const c = t[k];
       if (!c) continue;
       out.push(
-        `| ${targetLabel[k]} | ${num(c.connected)} | ${num(c.failed)} | ${num(c.connectsPerS)} | ${c.handshake.p50} / ${c.handshake.p99} | ${c.rssBeforeMiB} → ${c.rssAfterMiB} | ${Math.round(c.bytesPerConnection / 102.4) / 10} | ${c.idleServerCpu} | ${c.idleGeneratorCpu} |`,
+        `| ${targetLabel[k]} | ${num(c.connected)} | ${num(c.failed)} | ${num(c.connectsPerS)} | ${byRound(c.rounds, (x) => x.connectsPerS)} | ${c.handshake.p50} / ${c.handshake.p99} | ${c.rssBeforeMiB} → ${c.rssAfterMiB} | ${Math.round(c.bytesPerConnection / 102.4) / 10} | ${c.idleServerCpu} | ${c.idleGeneratorCpu} |`,
       );
     }
     writeFileSync(
@@ -265,14 +272,14 @@ function section(name: string, r: RunRecord, docsDir: string): string[] {
   } else if (name === 'reconnect') {
     const t = r.targets as Partial<Record<TargetKind, ReconnectRun>>;
     out.push(
-      '| System | Devices | Back | Caught up | Time to all caught up (ms) | Handshake p50 / p99 (ms) | Replayed | Sent | Acked | Skipped while down | Seq gaps | Dups | Lost |',
-      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      '| System | Devices | Back (fewest) | Caught up (fewest) | Time to all caught up (ms), median | By round (place in its order) | Handshake p50 / p99 (ms) | Replayed | Sent | Acked | Skipped while down | Seq gaps | Dups | Lost |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     );
     for (const k of kinds) {
       const c = t[k];
       if (!c) continue;
       out.push(
-        `| ${targetLabel[k]} | ${num(c.devices)} | ${num(c.reconnected)} | ${num(c.resumed)} | ${num(c.resumeMs)} | ${c.handshake.p50} / ${c.handshake.p99} | ${num(c.replayed)} | ${num(c.sent)} | ${num(c.acked)} | ${num(c.skippedWhileDown)} | ${num(c.seqGaps)} | ${num(c.seqDups)} | ${num(c.lost)} |`,
+        `| ${targetLabel[k]} | ${num(c.devices)} | ${num(c.reconnected)} | ${num(c.resumed)} | ${num(c.resumeMs)} | ${byRound(c.rounds, (x) => x.resumeMs)} | ${c.handshake.p50} / ${c.handshake.p99} | ${num(c.replayed)} | ${num(c.sent)} | ${num(c.acked)} | ${num(c.skippedWhileDown)} | ${num(c.seqGaps)} | ${num(c.seqDups)} | ${num(c.lost)} |`,
       );
     }
     out.push('');

@@ -1,22 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { stepFixture as step } from '../lib/step-fixture.js';
 import type { StepResult } from '../lib/steps.js';
-import { dmSummary, stepOrder, type DmRun, type DmTargets } from './dm.js';
-
-it('rotates the targets one place per step, so each goes first, second and last in turn', () => {
-  const targets = ['relay', 'floor', 'floor-sqlite', 'parley'] as const;
-  expect([0, 1, 2, 3, 4].map((k) => stepOrder(targets, k))).toEqual([
-    ['relay', 'floor', 'floor-sqlite', 'parley'],
-    ['floor', 'floor-sqlite', 'parley', 'relay'],
-    ['floor-sqlite', 'parley', 'relay', 'floor'],
-    ['parley', 'relay', 'floor', 'floor-sqlite'],
-    ['relay', 'floor', 'floor-sqlite', 'parley'],
-  ]);
-});
-
-it('keeps a single target as it is', () => {
-  expect(stepOrder(['parley'], 1)).toEqual(['parley']);
-});
+import { dmSummary, type DmRun, type DmTargets } from './dm.js';
 
 /** A run whose ladder is the given steps (its sustained rate: the last of its first sustained ones). */
 function run(textLen: number, steps: StepResult[]): DmRun {

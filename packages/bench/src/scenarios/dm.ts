@@ -5,10 +5,8 @@
  */
 import type { ConnStats, SenderSpec } from '../gen/messages.js';
 import { GeneratorPool } from '../gen/pool.js';
-import { sleep } from '../lib/clock.js';
 import { pick, ratio, type BenchContext, type ScenarioResult, type SummaryRow } from '../lib/context.js';
-import { waitForQuietDisk } from '../lib/disk.js';
-import { cpuBetween } from '../lib/proc.js';
+import { settleAfterStep, stepOrder } from '../lib/interleave.js';
 import {
   atCommonRate,
   cpuPerMessageUs,
@@ -153,35 +151,6 @@ export async function runPairs(
     }
   }
   return runs;
-}
-
-/**
- * The order in which the targets take the k-th step of a ladder: rotated one place per step,
- * so that over the ladder each target goes first, second and last equally often.
- */
-export function stepOrder<T>(targets: readonly T[], k: number): T[] {
-  const n = targets.length;
-  return targets.map((_, i) => targets[(i + k) % n]!);
-}
-
-/** Longest a step waits for the target before it to go idle. */
-const SETTLE_MAX_MS = 15_000;
-
-/**
- * Waits until the target that just ran a step has finished what the step left it (Parley's
- * checkpoint and its log moving a few seconds behind) and the disk has gone quiet, so the next
- * target's step does not pay for it.
- */
-async function settleAfterStep(ctx: BenchContext, target: Target): Promise<void> {
-  const start = performance.now();
-  while (performance.now() - start < SETTLE_MAX_MS) {
-    const before = target.sample();
-    await sleep(250);
-    if (cpuBetween(before, target.sample()) < 0.05) break;
-  }
-  const idleMs = Math.round(performance.now() - start);
-  const { waitedMs } = await waitForQuietDisk(ctx.tmpDir, 50);
-  ctx.log(`  (${target.kind} idle after ${idleMs} ms, disk quiet after ${waitedMs} ms more)`);
 }
 
 /** One target in an interleaved run. */
