@@ -330,9 +330,15 @@ export async function createServer(
         : typeof trusted === 'number'
           ? (_address: string, hop: number) => hop < trusted
           : proxyaddr.compile(trusted);
-    const clientAddress = (request: IncomingMessage) => proxyaddr(request, trust);
+    // With no proxy trusted the peer is the client: no header parsing per upgrade.
+    const clientAddress =
+      trusted === false
+        ? (request: IncomingMessage) => request.socket.remoteAddress ?? ''
+        : (request: IncomingMessage) => proxyaddr(request, trust);
     app.server.on('upgrade', (request, socket, head) => {
-      if (new URL(request.url ?? '/', 'http://x').pathname === '/v1/ws') {
+      const url = request.url ?? '/';
+      const query = url.indexOf('?');
+      if ((query === -1 ? url : url.slice(0, query)) === '/v1/ws') {
         ws.handleUpgrade(request, socket, head, clientAddress(request));
       } else {
         socket.end(rawErrorResponse(new ChatError('not_found', 'WebSocket connections go to /v1/ws')));

@@ -6,6 +6,7 @@ import type { PushOutboxJob } from '../ports/push.js';
 import type { Message, User, UserRole } from '@parley/protocol';
 import type {
   ChannelRecord,
+  ContactSources,
   FriendPair,
   InviteRecord,
   LogAppend,
@@ -196,4 +197,18 @@ export function samePair(expected: FriendPair, actual: FriendPair): boolean {
 export function sortJobs(jobs: PushOutboxJob[]): PushOutboxJob[] {
   const cmp = (a: string, b: string) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
   return jobs.sort((a, b) => cmp(a.userId, b.userId) || cmp(a.channelId, b.channelId) || cmp(a.messageId, b.messageId));
+}
+
+/** ContactSources from rows tagged by source: f(riend), d(m partner), g(roup peer), b(locked). */
+export function contactSourcesOf(rows: readonly { source: string; id: string }[]): ContactSources {
+  const sources: ContactSources = { friends: [], dmPartners: [], groupPeers: [], blocked: [] };
+  const blocked = new Set<string>();
+  for (const { source, id } of rows) {
+    if (source === 'f') sources.friends.push(id);
+    else if (source === 'd') sources.dmPartners.push(id);
+    else if (source === 'g') sources.groupPeers.push(id);
+    else blocked.add(id);
+  }
+  sources.blocked = [...blocked];
+  return sources;
 }

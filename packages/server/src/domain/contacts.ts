@@ -1,4 +1,4 @@
-import type { BlockStore, ChannelStore, FriendStore } from '../ports/store.js';
+import type { ContactStore } from '../ports/store.js';
 
 /**
  * The people a user has chosen to be in touch with: friends, DM partners, and members of the
@@ -7,18 +7,9 @@ import type { BlockStore, ChannelStore, FriendStore } from '../ports/store.js';
  * The user is not among them, nor is anyone who blocked the user or whom the user blocked
  * (blocks.ts): a block hides presence both ways.
  */
-export async function contactsOf(
-  store: FriendStore & ChannelStore & BlockStore,
-  userId: string,
-  maxGroupSize: number,
-): Promise<Set<string>> {
-  const [friends, partners, peers, blocked] = await Promise.all([
-    store.listFriendIds(userId),
-    store.dmPartners(userId),
-    store.channelPeers(userId, maxGroupSize),
-    store.blockedPeers(userId),
-  ]);
-  const contacts = new Set([...friends, ...partners, ...peers]);
+export async function contactsOf(store: ContactStore, userId: string, maxGroupSize: number): Promise<Set<string>> {
+  const { friends, dmPartners, groupPeers, blocked } = await store.contactSources(userId, maxGroupSize);
+  const contacts = new Set([...friends, ...dmPartners, ...groupPeers]);
   contacts.delete(userId);
   for (const id of blocked) contacts.delete(id);
   return contacts;

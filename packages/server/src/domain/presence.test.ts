@@ -17,9 +17,7 @@ function fleet() {
   const store = {
     setLastSeen: async (userIds: readonly string[]) => void writes.push([...userIds]),
     getLastSeen: async () => new Map(),
-    listFriendIds: async () => ['friend'],
-    channelPeers: async () => [],
-    dmPartners: async () => [],
+    contactSources: async () => ({ friends: ['friend'], dmPartners: [], groupPeers: [], blocked: [] }),
     blockedPeers: async () => [],
   } as Partial<Store> as Store;
   const announced: string[] = [];

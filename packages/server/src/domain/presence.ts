@@ -7,7 +7,7 @@
  */
 import { limits, type Presence, type PresenceFrame } from '@parley/protocol';
 import type { ConnectionLease, PresenceStore } from '../ports/presence.js';
-import type { AccountStore, BlockStore, ChannelStore, FriendStore } from '../ports/store.js';
+import type { AccountStore, BlockStore, ContactStore } from '../ports/store.js';
 import { isoNow, type Clock } from './clock.js';
 import { contactsOf } from './contacts.js';
 import type { EventRouter, Logger } from './events.js';
@@ -36,7 +36,7 @@ export class PresenceService {
   readonly #sweeps = new Map<number, NodeJS.Timeout>();
 
   constructor(
-    private readonly store: AccountStore & FriendStore & ChannelStore & BlockStore,
+    private readonly store: AccountStore & BlockStore & ContactStore,
     private readonly presenceStore: PresenceStore,
     private readonly events: EventRouter,
     private readonly clock: Clock,

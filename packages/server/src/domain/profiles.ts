@@ -1,5 +1,5 @@
 import { limits, type User } from '@parley/protocol';
-import type { AccountStore, BlockStore, ChannelStore, FriendStore, ProfilePatch } from '../ports/store.js';
+import type { AccountStore, BlockStore, ContactStore, ProfilePatch } from '../ports/store.js';
 import { isoNow, type Clock } from './clock.js';
 import { contactsOf } from './contacts.js';
 import { storeCall } from './errors.js';
@@ -9,7 +9,7 @@ import { userUpdated } from './log-appends.js';
 /** Profile changes, which every device that shows the user learns as `user.updated`. */
 export class ProfileService {
   constructor(
-    private readonly store: AccountStore & FriendStore & ChannelStore & BlockStore,
+    private readonly store: AccountStore & BlockStore & ContactStore,
     private readonly events: EventRouter,
     private readonly clock: Clock,
   ) {}

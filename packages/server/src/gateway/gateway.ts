@@ -237,9 +237,10 @@ export class Gateway {
       heartbeatMs: this.options.heartbeatMs,
       nodeId: this.options.nodeId,
     };
-    ws.send(JSON.stringify(ready));
+    // Through the connection, so ready and the frames behind it leave in one write.
+    connection.send(JSON.stringify(ready));
     if (resync) {
-      ws.send(
+      connection.send(
         JSON.stringify({
           op: 'error',
           code: 'resync_required',

@@ -435,6 +435,25 @@ export interface ReadCursorMove {
  * opens it, also under concurrent opens; membership and cursor writes are conditional on the
  * state they were decided on. Contract: ./contract/channels.contract.ts.
  */
+/** Who may be a user's contacts, by where they come from (domain/contacts.ts makes them contacts). */
+export interface ContactSources {
+  friends: string[];
+  /** The other member of each of the user's DMs. */
+  dmPartners: string[];
+  /** Distinct users sharing a group of at most `maxGroupSize` members with the user (DMs do not count). */
+  groupPeers: string[];
+  /** Distinct users the user blocked or who blocked the user. */
+  blocked: string[];
+}
+
+/**
+ * The sources of a user's contacts, read together: every hello needs all of them, and one read
+ * costs a fraction of four. Contract: ./contract/contacts.contract.ts.
+ */
+export interface ContactStore {
+  contactSources(userId: string, maxGroupSize: number): Promise<ContactSources>;
+}
+
 export interface ChannelStore {
   /**
    * The DM channel of this pair, created on first use with `events` appended; an existing one
@@ -446,10 +465,6 @@ export interface ChannelStore {
   /** The member's role, or undefined if `userId` is not a member. */
   getRole(channelId: string, userId: string): Promise<MemberRole | undefined>;
   memberIds(channelId: string): Promise<string[]>;
-  /** Distinct users sharing a group of at most `maxGroupSize` members with `userId` (DMs do not count). */
-  channelPeers(userId: string, maxGroupSize: number): Promise<string[]>;
-  /** The other member of each of the user's DMs. */
-  dmPartners(userId: string): Promise<string[]>;
   /**
    * Up to `page.limit` of the channels the user belongs to, most recent activity first: a
    * channel's activity is its last message's id, or its own id while it has no message (ids of
@@ -577,6 +592,7 @@ export interface Store
     BlockStore,
     FriendStore,
     ChannelStore,
+    ContactStore,
     MessageStore,
     MessageChangeStore,
     LogStore,

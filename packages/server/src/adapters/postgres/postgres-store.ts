@@ -25,6 +25,7 @@ import {
   type ChannelRecord,
   type ChannelViewPage,
   type ChannelViewRecord,
+  type ContactSources,
   type ConditionalWrite,
   type FriendPair,
   type FriendPairChange,
@@ -55,6 +56,7 @@ import {
   toMessage,
   toUser,
   toUserRecord,
+  contactSourcesOf,
   sameMembers,
   samePair,
   sortJobs,
@@ -798,29 +800,29 @@ export class PostgresStore implements Store {
     }
   }
 
-  async channelPeers(userId: string, maxGroupSize: number): Promise<string[]> {
-    const { rows } = await this.#query<{ user_id: string }>(
-      `SELECT DISTINCT peer.user_id
-       FROM channel_members mine
-       JOIN channels c ON c.id = mine.channel_id
-       JOIN channel_members peer ON peer.channel_id = mine.channel_id AND peer.user_id <> mine.user_id
-       WHERE mine.user_id = $1 AND c.kind = 'group'
-         AND (SELECT count(*) FROM channel_members n WHERE n.channel_id = mine.channel_id) <= $2`,
-      [userId, maxGroupSize],
-    );
-    return rows.map((row) => row.user_id);
-  }
-
-  async dmPartners(userId: string): Promise<string[]> {
-    const { rows } = await this.#query<{ user_id: string }>(
-      `SELECT peer.user_id
+  async contactSources(userId: string, maxGroupSize: number): Promise<ContactSources> {
+    const { rows } = await this.#query<{ source: string; id: string }>(
+      `SELECT 'f' AS source, friend_id::text AS id FROM friendships WHERE user_id = $1
+       UNION ALL
+       SELECT 'd', peer.user_id::text
        FROM channel_members mine
        JOIN channels c ON c.id = mine.channel_id AND c.kind = 'dm'
        JOIN channel_members peer ON peer.channel_id = mine.channel_id AND peer.user_id <> mine.user_id
-       WHERE mine.user_id = $1`,
-      [userId],
+       WHERE mine.user_id = $1
+       UNION ALL
+       (SELECT DISTINCT 'g', peer.user_id::text
+        FROM channel_members mine
+        JOIN channels c ON c.id = mine.channel_id AND c.kind = 'group'
+        JOIN channel_members peer ON peer.channel_id = mine.channel_id AND peer.user_id <> mine.user_id
+        WHERE mine.user_id = $1
+          AND (SELECT count(*) FROM channel_members n WHERE n.channel_id = mine.channel_id) <= $2)
+       UNION ALL
+       SELECT 'b', blocked_id::text FROM blocks WHERE blocker_id = $1
+       UNION ALL
+       SELECT 'b', blocker_id::text FROM blocks WHERE blocked_id = $1`,
+      [userId, maxGroupSize],
     );
-    return rows.map((row) => row.user_id);
+    return contactSourcesOf(rows);
   }
 
   async listChannelViews(userId: string, page: ChannelViewPage): Promise<ChannelViewRecord[]> {

@@ -15,6 +15,7 @@ import type {
   ChannelRecord,
   ChannelViewPage,
   ChannelViewRecord,
+  ContactSources,
   DeviceRecord,
   DeviceSession,
   FriendPair,
@@ -28,6 +29,7 @@ import type {
 import type { MessageRef, ReactionRecord } from '../../ports/message-changes.js';
 import type { PushRecipient, PushSubscriptionRecord } from '../../ports/push.js';
 import {
+  contactSourcesOf,
   toChannelRecord,
   toInviteRecord,
   toUser,
@@ -305,27 +307,29 @@ export class SqliteReader implements ReaderSide {
     return this.#connection.memberIds(channelId);
   }
 
-  async channelPeers(userId: string, maxGroupSize: number): Promise<string[]> {
+  async contactSources(userId: string, maxGroupSize: number): Promise<ContactSources> {
+    // One statement, not four: each statement on this connection opens its own WAL read.
     const rows = this.#sql(
-      `SELECT DISTINCT CAST(peer.user_id AS TEXT) AS id
-       FROM channel_members mine
-       JOIN channels ch ON ch.id = mine.channel_id AND ch.kind = 'group'
-       JOIN channel_members peer ON peer.channel_id = mine.channel_id AND peer.user_id != mine.user_id
-       WHERE mine.user_id = ?
-         AND (SELECT COUNT(*) FROM channel_members c WHERE c.channel_id = mine.channel_id) <= ?`,
-    ).all(userId, maxGroupSize) as { id: string }[];
-    return rows.map((row) => row.id);
-  }
-
-  async dmPartners(userId: string): Promise<string[]> {
-    const rows = this.#sql(
-      `SELECT CAST(peer.user_id AS TEXT) AS id
+      `SELECT 'f' AS source, CAST(friend_id AS TEXT) AS id FROM friendships WHERE user_id = @u
+       UNION ALL
+       SELECT 'd', CAST(peer.user_id AS TEXT)
        FROM channel_members mine
        JOIN channels ch ON ch.id = mine.channel_id AND ch.kind = 'dm'
        JOIN channel_members peer ON peer.channel_id = mine.channel_id AND peer.user_id != mine.user_id
-       WHERE mine.user_id = ?`,
-    ).all(userId) as { id: string }[];
-    return rows.map((row) => row.id);
+       WHERE mine.user_id = @u
+       UNION ALL
+       SELECT DISTINCT 'g', CAST(peer.user_id AS TEXT)
+       FROM channel_members mine
+       JOIN channels ch ON ch.id = mine.channel_id AND ch.kind = 'group'
+       JOIN channel_members peer ON peer.channel_id = mine.channel_id AND peer.user_id != mine.user_id
+       WHERE mine.user_id = @u
+         AND (SELECT COUNT(*) FROM channel_members c WHERE c.channel_id = mine.channel_id) <= @max
+       UNION ALL
+       SELECT 'b', CAST(blocked_id AS TEXT) FROM blocks WHERE blocker_id = @u
+       UNION ALL
+       SELECT 'b', CAST(blocker_id AS TEXT) FROM blocks WHERE blocked_id = @u`,
+    ).all({ u: userId, max: maxGroupSize }) as { source: 'f' | 'd' | 'g' | 'b'; id: string }[];
+    return contactSourcesOf(rows);
   }
 
   async listChannelViews(userId: string, page: ChannelViewPage): Promise<ChannelViewRecord[]> {

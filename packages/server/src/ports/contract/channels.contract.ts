@@ -37,8 +37,6 @@ export function describeChannelStoreContract(
           [b, 'channel.created', first.channel.id],
         ]);
         expect(second.entries).toEqual([]);
-        expect(await store.dmPartners(a)).toEqual([b]);
-        expect(await store.dmPartners(b)).toEqual([a]);
       });
 
       it('creates a group with the members and roles it is given', async () => {
@@ -52,7 +50,6 @@ export function describeChannelStoreContract(
         ]);
         expect(await store.getRole(id, c)).toBe('member');
         expect(await store.getRole(id, nextId())).toBeUndefined();
-        expect(await store.dmPartners(a)).toEqual([]);
       });
 
       it('changes members, roles and name in one change, with the entries it is given', async () => {
@@ -116,21 +113,6 @@ export function describeChannelStoreContract(
         expect(await store.changeChannel({ channelId: nextId(), ...asOwnerOnly })).toEqual({ status: 'stale' });
         expect((await store.getChannel(id))?.name).toBe('team');
         expect((await store.logBounds(a)).head).toBe(1);
-      });
-
-      it('lists the peers of a user in groups up to a size, not in DMs', async () => {
-        const [a, b, c, d, e] = [
-          await user('a23'),
-          await user('b23'),
-          await user('c23'),
-          await user('d23'),
-          await user('e23'),
-        ];
-        await store.getOrCreateDm(...dmOf(nextId(), a, e, at()));
-        await group(a, [c]);
-        await group(b, [a, c, d]);
-        expect((await store.channelPeers(a, 2)).sort()).toEqual([c].sort());
-        expect((await store.channelPeers(a, 4)).sort()).toEqual([b, c, d].sort());
       });
 
       it('lists channels by latest activity with last message and unread count', async () => {

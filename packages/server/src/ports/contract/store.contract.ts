@@ -27,6 +27,7 @@ import { describeAccountStoreContract } from './accounts.contract.js';
 import { describeBlockStoreContract } from './blocks.contract.js';
 import { describeInviteStoreContract } from './invites.contract.js';
 import { describeChannelStoreContract } from './channels.contract.js';
+import { describeContactStoreContract } from './contacts.contract.js';
 import { dmOf, groupOf } from './fixtures.js';
 import { describeFriendStoreContract } from './friends.contract.js';
 import { describeMessageChangeStoreContract } from './message-changes.contract.js';
@@ -69,6 +70,7 @@ export function describeStoreContract(
   describeBlockStoreContract(name, makeHarness, skip);
   describeFriendStoreContract(name, makeHarness, skip);
   describeChannelStoreContract(name, makeHarness, skip);
+  describeContactStoreContract(name, makeHarness, skip);
   describeMessageStoreContract(name, makeHarness, skip);
   describeMessageChangeStoreContract(name, makeHarness, skip);
   describeLogStoreContract(name, makeHarness, skip);
