@@ -185,7 +185,7 @@ function section(name: string, r: RunRecord, docsDir: string): string[] {
   } else if (name === 'connections') {
     const t = r.targets as Partial<Record<TargetKind, ConnectionsRun>>;
     out.push(
-      '| System | Connected | Failed | Connect rate (conn/s), median | By round (place in its order) | Handshake p50 / p99 (ms) | RSS before → after (MiB) | Per connection (KiB) | Idle server CPU (cores) | Idle generator CPU |',
+      '| System | Connected | Failed | Connect rate (conn/s), median | By round (place in its order) | Handshake p50 / p99 (ms) | RSS half → all connected (MiB) | Per connection (KiB) | Idle server CPU (cores) | Idle generator CPU |',
       '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     );
     for (const k of kinds) {

@@ -47,7 +47,8 @@ export class Connection {
   #pendingBytes = 0;
   /** The seq the log is known to reach: a fill reads up to here. */
   #target = 0;
-  readonly typingSentAt = new Map<string, number>();
+  /** When this socket last sent typing per channel (made on its first typing frame). */
+  typingSentAt: Map<string, number> | undefined;
 
   constructor(
     readonly ws: WebSocket,
