@@ -54,3 +54,20 @@ export async function settleAfterStep(ctx: BenchContext, target: Target): Promis
  * after the drop would already have passed.
  */
 export const PRESENCE_GRACE_MS = Number(process.env.PARLEY_PRESENCE_GRACE_MS ?? 3000);
+
+/**
+ * Runs `rounds` rounds over targets that are all up at once: in each, every lane takes its turn
+ * in the order stepOrder gives that round (`place` is its 1-based place in it).
+ */
+export async function runRounds<L extends { kind: string }>(
+  ctx: BenchContext,
+  lanes: readonly L[],
+  rounds: number,
+  turn: (lane: L, round: number, place: number) => Promise<void>,
+): Promise<void> {
+  for (let round = 0; round < rounds; round++) {
+    const order = stepOrder(lanes, round);
+    ctx.log(` round ${round + 1} of ${rounds}: ${order.map((l) => l.kind).join(', ')}`);
+    for (const [place, lane] of order.entries()) await turn(lane, round, place + 1);
+  }
+}

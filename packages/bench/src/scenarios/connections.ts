@@ -14,7 +14,7 @@ import type { ConnectResult } from '../gen/messages.js';
 import { sleep } from '../lib/clock.js';
 import { pick, ratio, type BenchContext, type ScenarioResult } from '../lib/context.js';
 import { summarizeEncoded, type LatencySummary } from '../lib/hist.js';
-import { median, PRESENCE_GRACE_MS, settleAfterStep, stepOrder } from '../lib/interleave.js';
+import { median, PRESENCE_GRACE_MS, runRounds, settleAfterStep } from '../lib/interleave.js';
 import { cpuBetween, type ProcSample } from '../lib/proc.js';
 import { launch, type Launched } from '../lib/systems.js';
 import type { TargetKind } from '../lib/target.js';
@@ -127,16 +127,7 @@ export async function connections(ctx: BenchContext): Promise<ScenarioResult> {
       });
     }
     await sleep(cfg.settleMs);
-    for (let round = 0; round < cfg.rounds; round++) {
-      ctx.log(
-        ` round ${round + 1} of ${cfg.rounds}: ${stepOrder(lanes, round)
-          .map((l) => l.kind)
-          .join(', ')}`,
-      );
-      for (const [place, lane] of stepOrder(lanes, round).entries()) {
-        await connectRound(ctx, cfg, lane, round, place + 1);
-      }
-    }
+    await runRounds(ctx, lanes, cfg.rounds, (lane, round, place) => connectRound(ctx, cfg, lane, round, place));
   } finally {
     for (const lane of lanes) await lane.pool?.close();
     for (const lane of lanes) await lane.launched.stop();

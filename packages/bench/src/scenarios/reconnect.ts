@@ -15,7 +15,7 @@ import { GeneratorPool } from '../gen/pool.js';
 import { nowUs, sleep } from '../lib/clock.js';
 import { pick, ratio, type BenchContext, type ScenarioResult } from '../lib/context.js';
 import { summarizeEncoded, type LatencySummary } from '../lib/hist.js';
-import { median, PRESENCE_GRACE_MS, settleAfterStep, stepOrder } from '../lib/interleave.js';
+import { median, PRESENCE_GRACE_MS, runRounds, settleAfterStep } from '../lib/interleave.js';
 import { launch, type Launched } from '../lib/systems.js';
 import type { TargetKind } from '../lib/target.js';
 
@@ -143,16 +143,7 @@ export async function reconnect(ctx: BenchContext): Promise<ScenarioResult> {
         sourceAddresses: addresses,
       });
     }
-    for (let round = 0; round < cfg.rounds; round++) {
-      ctx.log(
-        ` round ${round + 1} of ${cfg.rounds}: ${stepOrder(lanes, round)
-          .map((l) => l.kind)
-          .join(', ')}`,
-      );
-      for (const [place, lane] of stepOrder(lanes, round).entries()) {
-        await reconnectRound(ctx, cfg, lane, round, place + 1);
-      }
-    }
+    await runRounds(ctx, lanes, cfg.rounds, (lane, round, place) => reconnectRound(ctx, cfg, lane, round, place));
   } finally {
     for (const lane of lanes) await lane.pool?.close();
     for (const lane of lanes) await lane.launched.stop();
