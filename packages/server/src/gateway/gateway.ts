@@ -152,18 +152,18 @@ export class Gateway {
    */
   #accept(ws: WebSocket, address: string): void {
     this.#perAddress.set(address, (this.#perAddress.get(address) ?? 0) + 1);
+    // The timer and the early frames are let go once used: these listeners live as long as the socket.
+    let helloTimer: NodeJS.Timeout | undefined = setTimeout(
+      () => ws.close(CloseCode.HelloTimeout, 'hello timeout'),
+      this.options.helloTimeoutMs,
+    );
     ws.once('close', () => {
+      clearTimeout(helloTimer);
       const left = (this.#perAddress.get(address) ?? 1) - 1;
       if (left > 0) this.#perAddress.set(address, left);
       else this.#perAddress.delete(address);
     });
     ws.on('error', (error) => this.deps.log.debug({ err: error }, 'socket error'));
-    // Both are let go once used: these listeners live as long as the socket.
-    let helloTimer: NodeJS.Timeout | undefined = setTimeout(
-      () => ws.close(CloseCode.HelloTimeout, 'hello timeout'),
-      this.options.helloTimeoutMs,
-    );
-    ws.once('close', () => clearTimeout(helloTimer));
     // Frames that a client sends right behind its hello wait until the session is ready.
     let session: Connection | 'awaiting hello' | 'starting' = 'awaiting hello';
     let early: [RawData, boolean][] | undefined = [];

@@ -430,11 +430,6 @@ export interface ReadCursorMove {
   events: readonly LogAppend[];
 }
 
-/**
- * DMs, groups, their members with roles and read cursors. One DM per pair of users, whoever
- * opens it, also under concurrent opens; membership and cursor writes are conditional on the
- * state they were decided on. Contract: ./contract/channels.contract.ts.
- */
 /** Who may be a user's contacts, by where they come from (domain/contacts.ts makes them contacts). */
 export interface ContactSources {
   friends: string[];
@@ -454,6 +449,11 @@ export interface ContactStore {
   contactSources(userId: string, maxGroupSize: number): Promise<ContactSources>;
 }
 
+/**
+ * DMs, groups, their members with roles and read cursors. One DM per pair of users, whoever
+ * opens it, also under concurrent opens; membership and cursor writes are conditional on the
+ * state they were decided on. Contract: ./contract/channels.contract.ts.
+ */
 export interface ChannelStore {
   /**
    * The DM channel of this pair, created on first use with `events` appended; an existing one

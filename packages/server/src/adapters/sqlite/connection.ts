@@ -82,6 +82,16 @@ export class SqliteConnection {
     return { messages, textBytes };
   }
 
+  /** Whether either user blocked the other. */
+  blockedEitherWay(a: string, b: string): boolean {
+    return (
+      this.sql(
+        `SELECT 1 FROM blocks WHERE blocker_id = ? AND blocked_id = ?
+         UNION ALL SELECT 1 FROM blocks WHERE blocker_id = ? AND blocked_id = ? LIMIT 1`,
+      ).get(a, b, b, a) !== undefined
+    );
+  }
+
   /** Uncached: the channel's member ids as stored now. */
   memberIds(channelId: string): string[] {
     return (

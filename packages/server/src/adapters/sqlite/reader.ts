@@ -190,11 +190,7 @@ export class SqliteReader implements ReaderSide {
   }
 
   async blockedEitherWay(a: string, b: string): Promise<boolean> {
-    return (
-      this.#sql(
-        `SELECT 1 FROM blocks WHERE (blocker_id = @a AND blocked_id = @b) OR (blocker_id = @b AND blocked_id = @a)`,
-      ).get({ a, b }) !== undefined
-    );
+    return this.#connection.blockedEitherWay(a, b);
   }
 
   async blockedPeers(userId: string): Promise<string[]> {

@@ -94,16 +94,6 @@ export class WriterSession extends SqliteConnection {
     return row.kind === 'dm';
   }
 
-  /** Whether either user blocked the other. */
-  blockedEitherWay(a: string, b: string): boolean {
-    return (
-      this.sql(
-        `SELECT 1 FROM blocks WHERE blocker_id = ? AND blocked_id = ?
-         UNION ALL SELECT 1 FROM blocks WHERE blocker_id = ? AND blocked_id = ? LIMIT 1`,
-      ).get(a, b, b, a) !== undefined
-    );
-  }
-
   /** Call after changing a channel's members. */
   forgetMembers(channelId: string): void {
     this.#channelMembers.delete(channelId);
