@@ -309,8 +309,8 @@ class ChatApp {
         term.print(`* ${this.#name(e.userId)} is no longer your friend`);
       }
     });
-    client.on('resync', () => {
-      term.print('* resynchronising...');
+    client.on('resync', ({ reason }) => {
+      if (reason === 'lost') term.print('* resynchronising...');
       void this.#loadChannels();
     });
     client.on('error', (e) => term.print(`! ${e.code}: ${e.message}`));

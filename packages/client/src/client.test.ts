@@ -150,13 +150,17 @@ describe('ParleyClient connection', () => {
     expect(h.stateEvents).toEqual(['connecting', 'online']);
   });
 
-  it('a fresh device says hello without since and starts at the ready seq', async () => {
+  it('a fresh device says hello without since, starts at the ready seq, and says so with resync', async () => {
     const h = harness();
+    const resyncs: unknown[] = [];
+    h.client.on('resync', (r) => resyncs.push(r));
     await h.client.useSession({ token: 't1', userId: 'u1', deviceId: 'd1' });
     await online(h, 7);
     expect(h.last().sent[0]).toEqual({ op: 'hello', token: 't1' });
     expect(h.client.seq).toBe(7);
     expect(await h.storage.get('seq.u1')).toBe('7');
+    // What the app read over REST before this ready may lack messages up to seq 7.
+    expect(resyncs).toEqual([{ seq: 7, reason: 'new' }]);
   });
 
   it('pings every heartbeatMs and reconnects when no pong comes', async () => {
@@ -481,13 +485,13 @@ describe('ParleyClient sync', () => {
     await storage.set('seq.u1', '3');
     const h = harness({ storage });
     await h.client.useSession({ token: 't', userId: 'u1', deviceId: 'd1' });
-    const resyncs: number[] = [];
-    h.client.on('resync', (r) => resyncs.push(r.seq));
+    const resyncs: string[] = [];
+    h.client.on('resync', (r) => resyncs.push(`${r.seq} ${r.reason}`));
     await online(h, 500);
     h.last().push({ op: 'error', code: 'resync_required', message: 'too old' });
     h.last().push({ op: 'event', ...created(501, msg('10')) });
     await vi.advanceTimersByTimeAsync(1500); // past the catch-up timeout, within the pong timeout
-    expect(resyncs).toEqual([500]);
+    expect(resyncs).toEqual(['500 lost']);
     expect(h.client.seq).toBe(501);
     expect(h.messages.map((m) => m.id)).toEqual(['10']);
     expect(h.requests.filter((r) => r.startsWith('GET /v1/sync'))).toEqual([]);
@@ -499,12 +503,12 @@ describe('ParleyClient sync', () => {
     await storage.set('seq.u1', '80');
     const h = harness({ storage });
     await h.client.useSession({ token: 't', userId: 'u1', deviceId: 'd1' });
-    const resyncs: number[] = [];
-    h.client.on('resync', (r) => resyncs.push(r.seq));
+    const resyncs: string[] = [];
+    h.client.on('resync', (r) => resyncs.push(`${r.seq} ${r.reason}`));
     await online(h, 50);
     h.last().push({ op: 'error', code: 'resync_required', message: 'since > head' });
     h.last().push({ op: 'event', ...created(51, msg('10')) });
-    expect(resyncs).toEqual([50]);
+    expect(resyncs).toEqual(['50 lost']);
     expect(h.client.seq).toBe(51);
     expect(h.messages.map((m) => m.id)).toEqual(['10']);
   });
@@ -514,8 +518,8 @@ describe('ParleyClient sync', () => {
     await storage.set('seq.u1', '3');
     const h = harness({ storage });
     await h.client.useSession({ token: 't', userId: 'u1', deviceId: 'd1' });
-    const resyncs: number[] = [];
-    h.client.on('resync', (r) => resyncs.push(r.seq));
+    const resyncs: string[] = [];
+    h.client.on('resync', (r) => resyncs.push(`${r.seq} ${r.reason}`));
     void h.client.connect();
     await tick();
     h.last().open();
@@ -525,7 +529,7 @@ describe('ParleyClient sync', () => {
     h.last().open();
     expect(h.last().sent[0]).toEqual({ op: 'hello', token: 't' });
     h.last().push(ready(900));
-    expect(resyncs).toEqual([900]);
+    expect(resyncs).toEqual(['900 lost']);
     expect(h.client.seq).toBe(900);
   });
 });

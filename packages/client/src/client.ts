@@ -42,7 +42,7 @@ import { SessionKeeper } from './session.js';
 import type { Session } from './session.js';
 import { KeyWriter, MemoryStorage } from './storage.js';
 import type { ClientStorage } from './storage.js';
-import { SyncEngine } from './sync-engine.js';
+import { SyncEngine, type StartedOver } from './sync-engine.js';
 import type { WebSocketFactory } from './transport.js';
 
 export type { ConnectionState, NetworkEvents } from './connection.js';
@@ -102,8 +102,13 @@ export interface ClientEvents {
   outbox: OutboxMessage;
   state: ConnectionState;
   ready: ReadyFrame;
-  /** The log position was too old (or lost): reload channels and recent history from REST. */
-  resync: { seq: number };
+  /**
+   * The device's position in the log started over at `seq`: reload channels and recent history
+   * from REST (what was read before may lack messages committed up to `seq`). `reason` is `new`
+   * at a device's first `ready` (after log-in), `lost` when the server no longer covered the
+   * position (trimmed from the log, or the server was restored from a backup).
+   */
+  resync: { seq: number; reason: StartedOver };
   /**
    * A problem worth showing. Only `unauthorized` ends the session (log in again); the client then
    * stops. Anything else (e.g. `unavailable` while the server's storage is down) is retried by
@@ -169,7 +174,7 @@ export class ParleyClient {
   #changeTimer: ReturnType<typeof setTimeout> | undefined;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   /** The next ready's `resync` event, when that ready started the position over. */
-  #resyncAtReady = false;
+  #startedOverAtReady: StartedOver | undefined;
   readonly #typingSentAt = new Map<string, number>();
   /** Why the connection stopped by itself (a `stop` close code or `unauthorized`), if it did. */
   #stoppedBy: ChatError | undefined;
@@ -204,7 +209,7 @@ export class ParleyClient {
           return since === undefined ? { op: 'hello', token } : { op: 'hello', token, since };
         },
         ready: (frame) => {
-          this.#resyncAtReady = this.#sync.ready(frame.seq);
+          this.#startedOverAtReady = this.#sync.ready(frame.seq);
         },
         online: (frame) => this.#onOnline(frame),
         frame: (frame, ready) => this.#onFrame(frame, ready),
@@ -225,7 +230,7 @@ export class ParleyClient {
         deliver: (event) => this.#apply(event),
         restart: () => this.#connection.restart(),
         unauthorized: (error) => this.#connection.fail(error),
-        resynced: (seq) => this.#events.emit('resync', { seq }),
+        resynced: (seq) => this.#events.emit('resync', { seq, reason: 'lost' }),
         running: () => this.#connection.running,
         live: () => this.#connection.ready,
       },
@@ -241,15 +246,18 @@ export class ParleyClient {
 
   /** Creates an account and logs this device in. */
   async signup(input: SignupInput): Promise<AuthResult> {
-    const { result, session } = await this.#session.signup(input);
-    await this.useSession(session);
-    return result;
+    return this.#newDevice(await this.#session.signup(input));
   }
 
   /** Logs in as a new device of an existing account. */
   async login(input: LoginInput): Promise<AuthResult> {
-    const { result, session } = await this.#session.login(input);
+    return this.#newDevice(await this.#session.login(input));
+  }
+
+  /** A device just created: its session, starting where the log stood then (AuthResult.seq). */
+  async #newDevice({ result, session }: { result: AuthResult; session: Session }): Promise<AuthResult> {
     await this.useSession(session);
+    this.#sync.startAt(result.seq);
     return result;
   }
 
@@ -411,8 +419,9 @@ export class ParleyClient {
 
   #onOnline(frame: ReadyFrame): void {
     this.#events.emit('ready', frame);
-    if (this.#resyncAtReady) this.#events.emit('resync', { seq: frame.seq });
-    this.#resyncAtReady = false;
+    const reason = this.#startedOverAtReady;
+    this.#startedOverAtReady = undefined;
+    if (reason !== undefined) this.#events.emit('resync', { seq: frame.seq, reason });
     this.#drainOutbox();
     this.#drainChanges();
     this.#sync.checkGap();

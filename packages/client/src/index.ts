@@ -35,6 +35,7 @@ export { Outbox, newClientMsgId } from './outbox.js';
 export type { OutboxMessage, OutboxOptions, OutboxState } from './outbox.js';
 export { RecentIds, SeqTracker } from './seq-tracker.js';
 export type { SeqGap, Sequenced } from './seq-tracker.js';
+export type { StartedOver } from './sync-engine.js';
 export { KeyWriter, MemoryStorage, WebStorage } from './storage.js';
 export type { ClientStorage, WebStorageLike, WebStorageOptions } from './storage.js';
 export { globalWebSocketFactory } from './transport.js';

@@ -60,7 +60,7 @@ describe('SyncEngine', () => {
   it('a fresh device starts at the ready seq, says no since before, and persists the position', async () => {
     const { engine, storage } = setup();
     expect(engine.helloSince()).toBeUndefined();
-    expect(engine.ready(7)).toBe(false);
+    expect(engine.ready(7)).toBe('new');
     expect(engine.applied).toBe(7);
     expect(engine.helloSince()).toBe(7);
     await engine.flush();
@@ -81,7 +81,7 @@ describe('SyncEngine', () => {
 
   it('fetches a head reported ahead (ready or pong) only when the replay stalls', async () => {
     const { engine, delivered, requests } = setup({ applied: 0, log: [event(1), event(2)] });
-    engine.ready(1);
+    expect(engine.ready(1)).toBeUndefined(); // a stored position behind the head carries on
     engine.offerLive(event(1)); // the replay catches up by itself
     await vi.advanceTimersByTimeAsync(2000);
     expect(requests).toEqual([]);
@@ -95,7 +95,7 @@ describe('SyncEngine', () => {
 
   it('starts over when the stored position is ahead of the server (restored from a backup)', () => {
     const { engine, hooks } = setup({ applied: 80 });
-    expect(engine.ready(50)).toBe(true);
+    expect(engine.ready(50)).toBe('lost');
     expect(engine.applied).toBe(50);
     engine.resyncRequired(); // the server's error after that ready changes nothing more
     expect(hooks).toEqual([]);
@@ -112,7 +112,7 @@ describe('SyncEngine', () => {
     before.engine.resyncRequired();
     expect(before.hooks).toEqual(['restart']);
     expect(before.engine.helloSince()).toBeUndefined();
-    expect(before.engine.ready(900)).toBe(true);
+    expect(before.engine.ready(900)).toBe('lost');
     expect(before.engine.applied).toBe(900);
   });
 

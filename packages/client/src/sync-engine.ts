@@ -14,6 +14,9 @@ import type { SyncEvent, SyncPage } from '@parley/protocol';
 import { SeqTracker } from './seq-tracker.js';
 import type { KeyWriter } from './storage.js';
 
+/** Why a device's position started over at a `ready`: it had none, or the server no longer covers it. */
+export type StartedOver = 'new' | 'lost';
+
 export interface SyncHooks {
   /** Applies one event: called once per seq, in order. */
   deliver(event: SyncEvent): void;
@@ -21,7 +24,7 @@ export interface SyncHooks {
   restart(): void;
   /** The server refused the token while filling. */
   unauthorized(error: ChatError): void;
-  /** The position started over at `seq`: the app reloads channels and recent history. */
+  /** The position was lost and started over at `seq`: the app reloads channels and recent history. */
   resynced(seq: number): void;
   /** The client is running (not closed or stopped). */
   running(): boolean;
@@ -65,6 +68,12 @@ export class SyncEngine {
     this.#writer = writer;
   }
 
+  /** A new device's position, given at log-in (AuthResult.seq): stored at once. */
+  startAt(seq: number): void {
+    this.#tracker.reset(seq);
+    this.#persist();
+  }
+
   /** Forgets the position here and in storage (logout). */
   forget(): void {
     this.#writer?.set(undefined);
@@ -80,22 +89,27 @@ export class SyncEngine {
     return this.#resyncPending ? undefined : this.#tracker.applied;
   }
 
-  /** A link is ready at the server's head `seq`; true when the position started over there. */
-  ready(seq: number): boolean {
+  /**
+   * A link is ready at the server's head `seq`. Says why the position started over there, if it
+   * did: `new` for a device without one, `lost` for one the server no longer covers. Either way
+   * the app's REST reads from before this ready may lack what was committed up to `seq` (the log
+   * holds it, but the position now starts after it), so it reads them again.
+   */
+  ready(seq: number): StartedOver | undefined {
     const applied = this.#tracker.applied;
     // Behind the server's head is normal; ahead of it means the server lost data (restored from
     // a backup): our position means nothing there any more, so start over like a resync.
-    const resync = this.#resyncPending || (applied !== undefined && applied > seq);
-    if (resync || applied === undefined) {
-      // A fresh device (or a reset) starts at the head: history comes from REST, not the log.
+    const lost = this.#resyncPending || (applied !== undefined && applied > seq);
+    const startedOver = lost ? 'lost' : applied === undefined ? 'new' : undefined;
+    if (startedOver !== undefined) {
       this.#resyncPending = false;
       this.#tracker.reset(seq);
       this.#persist();
     } else {
       this.#tracker.noteHead(seq);
     }
-    this.#link = { readySeq: seq, resynced: resync };
-    return resync;
+    this.#link = { readySeq: seq, resynced: startedOver !== undefined };
+    return startedOver;
   }
 
   /** The link is gone. */

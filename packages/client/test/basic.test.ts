@@ -155,6 +155,25 @@ describe('ParleyClient against the server', () => {
     expect(b.id).toBeDefined();
   });
 
+  it('starts a logged-in device at its log-in seq: what came before its first hello arrives', async () => {
+    const alice = device();
+    const a = await signedUp(alice);
+    const phone = device();
+    const login = await phone.client.login({ username: a.username, password: 'correct horse' });
+    expect(phone.client.seq).toBe(login.seq);
+    const resyncs: unknown[] = [];
+    phone.client.on('resync', (r) => resyncs.push(r));
+    // Sent after the log-in, before the phone connects: its HTTP reads would not have it.
+    const bob = device();
+    await signedUp(bob);
+    const dm = await bob.client.api.openDm(a.id);
+    await bob.client.api.postMessage(dm.id, { text: 'while the phone was connecting', clientMsgId: 'early-1' });
+    await phone.client.connect();
+    await waitFor(() => phone.received.length === 1, 'the message from before the first hello');
+    expect(phone.received[0]!.text).toBe('while the phone was connecting');
+    expect(resyncs).toEqual([]);
+  });
+
   it('delivers channel, member and friend events', async () => {
     const alice = device();
     const bob = device();

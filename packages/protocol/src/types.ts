@@ -134,6 +134,12 @@ export interface AuthResult {
   deviceId: string;
   /** Your server-wide role (the first account of a server is its admin). */
   role: UserRole;
+  /**
+   * Your update log's head when this device was created. Connect with `hello {since: seq}`: what
+   * you read over REST after this answer covers the log up to `seq`, and the replay brings
+   * everything after it, so nothing committed meanwhile is missed.
+   */
+  seq: number;
 }
 
 /** Bodies of the update-log events (the per-user "message sync queue"). */

@@ -88,6 +88,8 @@ export interface Device {
   user: { id: string; username: string; displayName: string; statusText?: string };
   token: string;
   deviceId: string;
+  /** The user's log head when the device was created (AuthResult.seq). */
+  seq: number;
 }
 
 export class Client {

@@ -395,6 +395,39 @@ describe.skipIf(!!browserSuiteMissing)('the everyday path in the production buil
     expect(server.log()).not.toMatch(/"level":(50|60)/);
   }, 60_000);
 
+  it('a message sent while a new log-in is still connecting shows in the conversation it has open', async () => {
+    const writer = await person('early', 'Early');
+    const reader = await person('late', 'Late');
+    const channelId = await http.dm(writer, reader);
+    await http.send(writer, channelId, 'Before the log-in');
+    const { context, page } = await newPage(browser, server.baseUrl, desktop);
+    contexts.push(context);
+    watchPage(page, reader.username, problems);
+    // The socket's hello waits (a slow network, a busy server) while the app reads the list and
+    // the conversation over HTTP.
+    const heldHello: (() => void)[] = [];
+    let holding = true;
+    await page.routeWebSocket(/\/v1\/ws/, (ws) => {
+      const upstream = ws.connectToServer();
+      ws.onMessage((frame) => (holding ? heldHello.push(() => upstream.send(frame)) : upstream.send(frame)));
+    });
+    await logInUI(page, reader.username);
+    await conversation(page, await nameOf(writer)).click();
+    await message(page, 'Before the log-in').waitFor();
+    // Committed after that read and before the hello: neither the page nor the replay has it.
+    await http.send(writer, channelId, 'While the socket connects');
+    holding = false;
+    for (const release of heldHello.splice(0)) release();
+    await message(page, 'While the socket connects').waitFor();
+    await http.send(writer, channelId, 'Once connected');
+    await message(page, 'Once connected').waitFor();
+    expect(
+      await messages(page)
+        .filter({ hasText: /While the socket connects|Before the log-in/ })
+        .count(),
+    ).toBe(2);
+  });
+
   it.each([
     ['desktop', desktop],
     ['phone', mobile],

@@ -7,6 +7,7 @@ import type {
   FriendStore,
   InviteRecord,
   InviteStore,
+  LogStore,
   NewUser,
   UserRecord,
 } from '../ports/store.js';
@@ -92,7 +93,7 @@ export class AccountService {
   #decoyHash: Promise<string> | undefined;
 
   constructor(
-    private readonly store: AccountStore & InviteStore & FriendStore,
+    private readonly store: AccountStore & InviteStore & FriendStore & Pick<LogStore, 'logBounds'>,
     private readonly ids: IdGenerator,
     private readonly clock: Clock,
     /** Sign-up and login rate limits, shared by the fleet. */
@@ -171,7 +172,11 @@ export class AccountService {
     return { user: publicUser(record), role: record.role, ...(await this.#newDevice(record.id, input.deviceName)) };
   }
 
-  async #newDevice(userId: string, name: string | undefined): Promise<{ token: string; deviceId: string }> {
+  /** A device and its starting position in the user's log (read after it exists: see AuthResult.seq). */
+  async #newDevice(
+    userId: string,
+    name: string | undefined,
+  ): Promise<{ token: string; deviceId: string; seq: number }> {
     const token = randomBytes(32).toString('base64url');
     const deviceId = this.ids.next();
     await this.store.createDevice({
@@ -181,7 +186,8 @@ export class AccountService {
       tokenHash: hashToken(token),
       createdAt: isoNow(this.clock),
     });
-    return { token, deviceId };
+    const { head } = await this.store.logBounds(userId);
+    return { token, deviceId, seq: head };
   }
 
   /**

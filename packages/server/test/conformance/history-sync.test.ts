@@ -268,6 +268,26 @@ describe('resume with since: exactly what was missed, in order, once', () => {
     await closeAll([s0, s1]);
   });
 
+  it('gives a new device its position at sign-up and log-in: since it replays what came after', async () => {
+    const u = await newUser(t, 'newdev');
+    expect(u.device.seq).toBe(0);
+    const ch = await dm(carol, u);
+    await post(carol, ch, 'before the log-in');
+    const phone = await u.newDevice('phone');
+    const probe = await u.connect();
+    socks.push(probe);
+    expect(phone.device.seq).toBe(probe.ready!.seq); // the head then: nothing came since
+    await probe.close();
+    // Committed after the log-in and before the phone's first hello (its HTTP reads miss it).
+    const between = await post(carol, ch, 'between log-in and hello');
+    const live = await phone.connect(phone.device.seq);
+    socks.push(live);
+    await live.gotMessage(between.id);
+    expect(live.events().map((e) => e.seq)).toEqual([phone.device.seq + 1]);
+    expect(live.events('message.created').map((e) => e.message.text)).toEqual(['between log-in and hello']);
+    await live.close();
+  });
+
   it('answers a since beyond the head with ready then resync_required', async () => {
     const u = await newUser(t, 'ahead');
     const s = await u.connect(1_000_000);

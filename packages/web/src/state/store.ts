@@ -146,9 +146,12 @@ export class ChatStore {
         void this.refreshChannels();
         void this.refreshFriends();
         if (resynced) {
-          // The log was too old to replay: what we hold may have gaps, so start from REST again.
-          this.#set({ histories: {} });
+          // The position started over at this ready (first connection after log-in, or a log too
+          // old to replay): history read before it may have gaps, so read it from REST again.
+          // The open conversation stays on screen until its reload replaces it.
           const active = this.state.activeChannelId;
+          const kept = active === undefined ? undefined : this.state.histories[active];
+          this.#set({ histories: kept === undefined || active === undefined ? {} : { [active]: kept } });
           if (active) void this.loadLatest(active);
         }
       }),
