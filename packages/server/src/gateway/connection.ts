@@ -41,8 +41,11 @@ export class Connection {
   /** Live mode starts after the ready frame and the replay target are set. */
   #live = false;
   #filling = false;
-  /** Events that arrived out of order or during a fill, by seq. */
-  readonly #pending = new Map<number, string>();
+  /**
+   * Events that arrived out of order or during a fill, by seq. Made on first use and dropped when
+   * empty: most sockets never need one, and an empty Map is about 270 bytes.
+   */
+  #pending: Map<number, string> | undefined;
   /** Memory the pending frames take (UTF-16: two bytes per code unit). */
   #pendingBytes = 0;
   /** The seq the log is known to reach: a fill reads up to here. */
@@ -87,7 +90,7 @@ export class Connection {
     // Not below what an overflowing reorder buffer already handed to the log.
     if (head > this.#target) this.#target = head;
     this.#live = true;
-    if (this.#target > since || this.#pending.size > 0) void this.#fill();
+    if (this.#target > since || this.#pending !== undefined) void this.#fill();
   }
 
   /**
@@ -113,28 +116,31 @@ export class Connection {
 
   /** Frames waiting in the reorder buffer (for tests and metrics). */
   get pending(): { events: number; bytes: number } {
-    return { events: this.#pending.size, bytes: this.#pendingBytes };
+    return { events: this.#pending?.size ?? 0, bytes: this.#pendingBytes };
   }
 
   #hold(seq: number, frame: string): void {
-    if (this.#pending.has(seq)) return;
-    this.#pending.set(seq, frame);
+    const pending = (this.#pending ??= new Map());
+    if (pending.has(seq)) return;
+    pending.set(seq, frame);
     this.#pendingBytes += frame.length * 2;
-    if (this.#pending.size <= this.deps.maxPendingEvents && this.#pendingBytes <= this.deps.maxPendingBytes) return;
+    if (pending.size <= this.deps.maxPendingEvents && this.#pendingBytes <= this.deps.maxPendingBytes) return;
     // Too far behind to hold what keeps arriving: everything up to the newest seq seen is in the
     // log, so the fill reads it from there instead.
     let newest = seq;
-    for (const held of this.#pending.keys()) if (held > newest) newest = held;
+    for (const held of pending.keys()) if (held > newest) newest = held;
     if (newest > this.#target) this.#target = newest;
-    this.#pending.clear();
+    this.#pending = undefined;
     this.#pendingBytes = 0;
   }
 
   #release(seq: number): string | undefined {
-    const frame = this.#pending.get(seq);
-    if (frame === undefined) return undefined;
-    this.#pending.delete(seq);
+    const pending = this.#pending;
+    const frame = pending?.get(seq);
+    if (pending === undefined || frame === undefined) return undefined;
+    pending.delete(seq);
     this.#pendingBytes -= frame.length * 2;
+    if (pending.size === 0) this.#pending = undefined;
     return frame;
   }
 
@@ -143,7 +149,7 @@ export class Connection {
     try {
       while (this.open) {
         this.#drainPending();
-        const nextPending = this.#pending.size > 0 ? Math.min(...this.#pending.keys()) : undefined;
+        const nextPending = this.#pending !== undefined ? Math.min(...this.#pending.keys()) : undefined;
         const target = nextPending !== undefined ? nextPending - 1 : this.#target;
         if (this.lastSeq >= target) break;
         const page = await this.deps.readLog(this.userId, this.lastSeq, Math.min(FILL_PAGE, target - this.lastSeq));
@@ -167,6 +173,7 @@ export class Connection {
   }
 
   #drainPending(): void {
+    if (this.#pending === undefined) return;
     for (const seq of this.#pending.keys()) if (seq <= this.lastSeq) this.#release(seq);
     for (let next = this.#release(this.lastSeq + 1); next !== undefined; next = this.#release(this.lastSeq + 1)) {
       this.lastSeq++;

@@ -2,7 +2,7 @@
  * The gateway role: holds WebSockets, authenticates them with hello, turns frames into domain
  * calls, and routes the user's bus topic to every socket of that user.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { ChatError, CloseCode, closeCodeFor, type ReadyFrame, type TypingEventFrame } from '@parley/protocol';
@@ -19,6 +19,7 @@ import type { MessageService } from '../domain/messages.js';
 import type { PresenceService } from '../domain/presence.js';
 import type { BusPayload, LiveBus } from './bus-codec.js';
 import { Connection, type ConnectionDeps } from './connection.js';
+import { holdWrites } from './cork.js';
 
 export interface GatewayOptions {
   nodeId: string;
@@ -54,7 +55,11 @@ export interface GatewayDeps {
 }
 
 interface UserSockets {
-  connections: Set<Connection>;
+  /**
+   * Replaced, never changed in place, so a fan-out in progress is not disturbed. An array, not a
+   * Set: most users have one socket here, and a Set costs about 170 bytes more.
+   */
+  connections: readonly Connection[];
   unsubscribe: Promise<Unsubscribe>;
   /** The highest seq known to be in this user's log: from the store, and from the bus since. */
   head: number;
@@ -72,6 +77,12 @@ const RECONNECT_CONCURRENCY = 16;
 
 /** Frames a client may send between hello and ready; more close the socket with 4102. */
 const MAX_EARLY_FRAMES = 100;
+
+/**
+ * Longest a new session's first frames wait for its presence snapshot to leave with them
+ * (holdWrites). On one machine that is a turn or two; with Redis away, presence may hang.
+ */
+const MAX_HELLO_HOLD_MS = 50;
 
 /** How often the sockets' unsent bytes are added up for the process budget. */
 const BUDGET_REFRESH_MS = 100;
@@ -157,7 +168,9 @@ export class Gateway {
       () => ws.close(CloseCode.HelloTimeout, 'hello timeout'),
       this.options.helloTimeoutMs,
     );
-    ws.once('close', () => {
+    // `on`, not `once`, for an event that fires once anyway: `once` wraps the listener in a bound
+    // function and a state object, some 180 bytes for the socket's life.
+    ws.on('close', () => {
       clearTimeout(helloTimer);
       const left = (this.#perAddress.get(address) ?? 1) - 1;
       if (left > 0) this.#perAddress.set(address, left);
@@ -217,7 +230,7 @@ export class Gateway {
       return;
     }
     if (ws.readyState !== ws.OPEN) return;
-    if ((this.#users.get(device.userId)?.connections.size ?? 0) >= this.options.maxSocketsPerUser) {
+    if ((this.#users.get(device.userId)?.connections.length ?? 0) >= this.options.maxSocketsPerUser) {
       const message = `this account already has ${this.options.maxSocketsPerUser} sockets on this server`;
       ws.send(JSON.stringify({ op: 'error', code: 'rate_limited', message }));
       ws.close(CloseCode.TooManySockets, 'too many sockets');
@@ -226,13 +239,13 @@ export class Gateway {
 
     const connection = new Connection(
       ws,
-      randomUUID(),
+      newConnId(),
       device.userId,
       device.deviceId,
       this.#connectionDeps,
       this.deps.clock.now(),
     );
-    ws.once('close', () => void this.#unregister(connection));
+    ws.on('close', () => void this.#unregister(connection));
     // Subscribe before reading the head so that nothing committed after it is missed.
     await this.#register(connection);
     if (ws.readyState !== ws.OPEN) return;
@@ -249,7 +262,8 @@ export class Gateway {
       heartbeatMs: this.options.heartbeatMs,
       nodeId: this.options.nodeId,
     };
-    // Through the connection, so ready and the frames behind it leave in one write.
+    // Ready, the replay and the presence snapshot leave together (released after #announce).
+    const release = holdWrites(ws, MAX_HELLO_HOLD_MS);
     connection.send(JSON.stringify(ready));
     if (resync) {
       connection.send(
@@ -261,7 +275,7 @@ export class Gateway {
       );
     }
     connection.startLive(since === undefined || resync ? head : since, head);
-    void this.#announce(connection);
+    void this.#announce(connection).finally(release);
     return connection;
   }
 
@@ -292,7 +306,7 @@ export class Gateway {
     let sockets = this.#users.get(connection.userId);
     if (sockets === undefined) {
       const entry: UserSockets = {
-        connections: new Set(),
+        connections: [connection],
         unsubscribe: this.deps.live.subscribe(connection.userId, (payload) => this.#route(entry, payload)),
         head: 0,
         headReadAt: -Infinity,
@@ -300,17 +314,20 @@ export class Gateway {
       };
       sockets = entry;
       this.#users.set(connection.userId, sockets);
+    } else {
+      sockets.connections = sockets.connections.concat(connection);
     }
-    sockets.connections.add(connection);
     this.#connectionCount++;
     await sockets.unsubscribe;
   }
 
   async #unregister(connection: Connection): Promise<void> {
     const sockets = this.#users.get(connection.userId);
-    if (sockets === undefined || !sockets.connections.delete(connection)) return;
+    const at = sockets?.connections.indexOf(connection) ?? -1;
+    if (sockets === undefined || at < 0) return;
+    sockets.connections = sockets.connections.toSpliced(at, 1);
     this.#connectionCount--;
-    if (sockets.connections.size === 0) {
+    if (sockets.connections.length === 0) {
       this.#users.delete(connection.userId);
       await (
         await sockets.unsubscribe
@@ -564,4 +581,18 @@ function parseJson(data: RawData): unknown {
   } catch {
     return undefined;
   }
+}
+
+/** Random per process, so that ids stay unique across restarts of a node (see newConnId). */
+const connIdPrefix = randomBytes(6).readUIntBE(0, 6).toString(36).slice(0, 6);
+let connIdCount = 0;
+
+/**
+ * A connection's id, unique across nodes (presence leases pair it with the node id) and
+ * restarts. Neither randomUUID, which Node builds from 16 concatenated pieces whose tree (kept
+ * for the socket's life as the id and in the lease's key) took 450 bytes, nor randomBytes, a
+ * system call per hello: a prefix and a counter, under 13 characters, which V8 keeps flat.
+ */
+function newConnId(): string {
+  return connIdPrefix + (connIdCount++).toString(36);
 }

@@ -6,8 +6,11 @@ import type { ConnectionLease, PresenceStore } from '../../ports/presence.js';
  * so nothing needs a timer. A user stays in the map until `expired` hands them out.
  */
 export class MemoryPresenceStore implements PresenceStore {
-  /** userId -> (nodeId/connId -> lease expiry, ms since epoch). */
-  readonly #leases = new Map<string, Map<string, number>>();
+  /**
+   * userId -> their leases. A short array, not a Map: most users hold one or two, and a Map
+   * costs about 270 bytes even when it holds one (this is per connected user).
+   */
+  readonly #leases = new Map<string, Lease[]>();
   readonly #now: () => number;
 
   constructor(options: { now?: () => number } = {}) {
@@ -15,26 +18,26 @@ export class MemoryPresenceStore implements PresenceStore {
   }
 
   async touch(lease: ConnectionLease, ttlMs: number): Promise<{ wasPresent: boolean }> {
-    let conns = this.#leases.get(lease.userId);
-    const wasPresent = conns !== undefined;
-    if (conns === undefined) {
-      conns = new Map();
-      this.#leases.set(lease.userId, conns);
+    const leases = this.#leases.get(lease.userId);
+    const expiry = this.#now() + ttlMs;
+    const held = leases?.find((l) => isLeaseOf(l, lease));
+    if (held !== undefined) held.expiry = expiry;
+    else {
+      // A new array of the exact length: push would reserve room for 16 more.
+      const added: Lease = { nodeId: lease.nodeId, connId: lease.connId, expiry };
+      this.#leases.set(lease.userId, leases === undefined ? [added] : leases.concat(added));
     }
-    conns.set(connKey(lease), this.#now() + ttlMs);
-    return { wasPresent };
+    return { wasPresent: leases !== undefined };
   }
 
   async remove(lease: ConnectionLease, graceMs: number): Promise<void> {
-    const conns = this.#leases.get(lease.userId);
+    const leases = this.#leases.get(lease.userId);
     // Not present (never, or already handed out by `expired`): there is no presence to end.
-    if (conns === undefined) return;
-    conns.delete(connKey(lease));
-    conns.delete(GRACE);
+    if (leases === undefined) return;
     const now = this.#now();
-    for (const [key, expiry] of conns) if (expiry <= now) conns.delete(key);
+    const kept = leases.filter((l) => l.connId !== undefined && !isLeaseOf(l, lease) && l.expiry > now);
     // The last connection is gone: the user's grace period starts; `expired` hands them out after it.
-    if (conns.size === 0) conns.set(GRACE, now + graceMs);
+    this.#leases.set(lease.userId, kept.length > 0 ? kept : [{ nodeId: '', connId: undefined, expiry: now + graceMs }]);
   }
 
   async online(userIds: readonly string[]): Promise<Set<string>> {
@@ -49,29 +52,16 @@ export class MemoryPresenceStore implements PresenceStore {
     const now = this.#now();
     const result = new Set<string>();
     for (const userId of userIds) {
-      const conns = this.#leases.get(userId);
-      if (conns === undefined) continue;
-      for (const [key, expiry] of conns) {
-        if (expiry > now && (countGrace || key !== GRACE)) {
-          result.add(userId);
-          break;
-        }
-      }
+      const leases = this.#leases.get(userId);
+      if (leases?.some((l) => l.expiry > now && (countGrace || l.connId !== undefined))) result.add(userId);
     }
     return result;
   }
 
   async expired(now: number): Promise<string[]> {
     const result: string[] = [];
-    for (const [userId, conns] of this.#leases) {
-      let live = false;
-      for (const expiry of conns.values()) {
-        if (expiry > now) {
-          live = true;
-          break;
-        }
-      }
-      if (!live) {
+    for (const [userId, leases] of this.#leases) {
+      if (!leases.some((l) => l.expiry > now)) {
         this.#leases.delete(userId);
         result.push(userId);
       }
@@ -84,9 +74,13 @@ export class MemoryPresenceStore implements PresenceStore {
   }
 }
 
-/** The grace period's entry; connection keys always contain a slash, so it cannot clash. */
-const GRACE = 'grace';
+/** A connection's lease until `expiry` (ms since epoch); `connId` undefined: the grace period's. */
+interface Lease {
+  nodeId: string;
+  connId: string | undefined;
+  expiry: number;
+}
 
-function connKey(lease: ConnectionLease): string {
-  return `${lease.nodeId}/${lease.connId}`;
+function isLeaseOf(held: Lease, lease: ConnectionLease): boolean {
+  return held.connId === lease.connId && held.nodeId === lease.nodeId;
 }

@@ -54,9 +54,54 @@ export const INVITE_COLUMNS = `CAST(id AS TEXT) AS id, code_hash, CAST(created_b
 
 export class SqliteReader implements ReaderSide {
   readonly #connection: SqliteConnection;
+  /** Whether the hello path's reads wait for the end of the turn and run together (#inTurn). */
+  readonly #readsInTurns: boolean;
+  /** The reads waiting for the end of this turn. */
+  #turn: (() => void)[] | undefined;
 
-  constructor(connection: SqliteConnection) {
+  /** `readsInTurns` only on a connection of the reader's own: see #inTurn. */
+  constructor(connection: SqliteConnection, options: { readsInTurns?: boolean } = {}) {
     this.#connection = connection;
+    this.#readsInTurns = options.readsInTurns ?? false;
+  }
+
+  /**
+   * Runs `read` at the end of this turn of the event loop, in one read transaction with the
+   * other reads asked for in it. Each transaction starts by checking the WAL and, when the
+   * writer thread has committed since the last one, dropping the page cache and reading the
+   * pages again: in a reconnect storm, thousands of hellos did that three times each (token,
+   * contacts, last seen), a fifth of the event loop's time. Never staler than reading at once:
+   * the snapshot is taken when the batch runs, after every read in it was asked for.
+   */
+  async #inTurn<T>(read: () => T): Promise<T> {
+    if (!this.#readsInTurns) return read();
+    return new Promise<T>((resolve, reject) => {
+      const run = () => {
+        try {
+          resolve(read());
+        } catch (error) {
+          reject(error instanceof Error ? error : new Error(String(error)));
+        }
+      };
+      if (this.#turn !== undefined) this.#turn.push(run);
+      else {
+        this.#turn = [run];
+        setImmediate(() => this.#runTurn());
+      }
+    });
+  }
+
+  #runTurn(): void {
+    const reads = this.#turn ?? [];
+    this.#turn = undefined;
+    const db = this.#connection.db;
+    const together = reads.length > 1 && db.open && !db.inTransaction;
+    if (together) this.#sql('BEGIN').run();
+    try {
+      for (const read of reads) read();
+    } finally {
+      if (together) this.#sql('COMMIT').run();
+    }
   }
 
   /**
@@ -68,7 +113,7 @@ export class SqliteReader implements ReaderSide {
     db.pragma('query_only = ON');
     const longTexts = new LongTexts(path, false);
     return {
-      reader: new SqliteReader(new SqliteConnection(db, longTexts)),
+      reader: new SqliteReader(new SqliteConnection(db, longTexts), { readsInTurns: true }),
       db,
       close() {
         if (db.open) db.close();
@@ -201,22 +246,26 @@ export class SqliteReader implements ReaderSide {
     return rows.map((row) => row.id);
   }
 
-  async findDeviceByTokenHash(tokenHash: string): Promise<DeviceSession | undefined> {
-    const row = this.#sql(
-      `SELECT CAST(id AS TEXT) AS deviceId, CAST(user_id AS TEXT) AS userId,
-              COALESCE(last_used_at, created_at) AS lastUsedAt FROM devices
-       WHERE token_hash = ? AND revoked_at IS NULL
-         AND (SELECT deactivated_at FROM users WHERE users.id = devices.user_id) IS NULL`,
-    ).get(tokenHash) as DeviceSession | undefined;
-    return row;
+  findDeviceByTokenHash(tokenHash: string): Promise<DeviceSession | undefined> {
+    return this.#inTurn(
+      () =>
+        this.#sql(
+          `SELECT CAST(id AS TEXT) AS deviceId, CAST(user_id AS TEXT) AS userId,
+                  COALESCE(last_used_at, created_at) AS lastUsedAt FROM devices
+           WHERE token_hash = ? AND revoked_at IS NULL
+             AND (SELECT deactivated_at FROM users WHERE users.id = devices.user_id) IS NULL`,
+        ).get(tokenHash) as DeviceSession | undefined,
+    );
   }
 
-  async getLastSeen(userIds: readonly string[]): Promise<Map<string, string>> {
-    const rows = this.#sql(
-      `SELECT CAST(id AS TEXT) AS id, last_seen_at FROM users
-       WHERE id IN ${JSON_IDS} AND last_seen_at IS NOT NULL`,
-    ).all(JSON.stringify(userIds)) as { id: string; last_seen_at: string }[];
-    return new Map(rows.map((row) => [row.id, row.last_seen_at]));
+  getLastSeen(userIds: readonly string[]): Promise<Map<string, string>> {
+    return this.#inTurn(() => {
+      const rows = this.#sql(
+        `SELECT CAST(id AS TEXT) AS id, last_seen_at FROM users
+         WHERE id IN ${JSON_IDS} AND last_seen_at IS NOT NULL`,
+      ).all(JSON.stringify(userIds)) as { id: string; last_seen_at: string }[];
+      return new Map(rows.map((row) => [row.id, row.last_seen_at]));
+    });
   }
 
   // ------------------------------------------------------------ friends
@@ -303,8 +352,12 @@ export class SqliteReader implements ReaderSide {
     return this.#connection.memberIds(channelId);
   }
 
-  async contactSources(userId: string, maxGroupSize: number): Promise<ContactSources> {
-    // One statement, not four: each statement on this connection opens its own WAL read.
+  contactSources(userId: string, maxGroupSize: number): Promise<ContactSources> {
+    return this.#inTurn(() => this.#contactSources(userId, maxGroupSize));
+  }
+
+  #contactSources(userId: string, maxGroupSize: number): ContactSources {
+    // One statement, not four: each statement outside a transaction opens its own WAL read.
     const rows = this.#sql(
       `SELECT 'f' AS source, CAST(friend_id AS TEXT) AS id FROM friendships WHERE user_id = @u
        UNION ALL

@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { statSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,6 +10,7 @@ import { expect, it } from 'vitest';
 import { openSqliteStoreHere } from './sqlite-store.js';
 import { openSqliteStore } from './threaded-store.js';
 import { SqliteReader } from './reader.js';
+import { SqliteConnection } from './connection.js';
 import { dmOf, groupOf } from '../../ports/contract/fixtures.js';
 import { indexedText } from '../../ports/contract/suite.js';
 
@@ -85,6 +87,49 @@ it('reads beside the writer on a connection that refuses every write', async () 
     expect((await opened.reader.getUser('1'))?.username).toBe('a');
   } finally {
     opened.close();
+    await writer.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+it('runs the reads a hello asks for in one turn in one read transaction, each with its own answer', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'parley-sqlite-'));
+  const file = path.join(dir, 'parley.db');
+  const writer = openSqliteStoreHere({ path: file });
+  const statements: string[] = [];
+  const db = new Database(file, { verbose: (sql) => statements.push(String(sql).trim().split(/\s+/)[0]!) });
+  const reader = new SqliteReader(new SqliteConnection(db, undefined), { readsInTurns: true });
+  try {
+    const at = new Date().toISOString();
+    for (const id of ['1', '2']) {
+      await writer.createUser({ id, username: `u${id}`, displayName: id, passwordHash: 'h', createdAt: at });
+      await writer.createDevice({ id: `1${id}`, userId: id, name: 'phone', tokenHash: `token-${id}`, createdAt: at });
+    }
+    await writer.setLastSeen(['2'], at);
+    statements.length = 0;
+    const one = reader.findDeviceByTokenHash('token-1');
+    // Committed after the first read was asked for, in the same turn: the batch, run at the
+    // turn's end, sees it.
+    await writer.createDevice({ id: '13', userId: '1', name: 'laptop', tokenHash: 'token-3', createdAt: at });
+    const answers = await Promise.all([
+      one,
+      reader.findDeviceByTokenHash('token-3'),
+      reader.findDeviceByTokenHash('no such token'),
+      reader.getLastSeen(['1', '2']),
+    ]);
+    expect(answers).toEqual([
+      { deviceId: '11', userId: '1', lastUsedAt: at },
+      { deviceId: '13', userId: '1', lastUsedAt: at },
+      undefined,
+      new Map([['2', at]]),
+    ]);
+    expect(statements).toEqual(['BEGIN', 'SELECT', 'SELECT', 'SELECT', 'SELECT', 'COMMIT']);
+    // A read alone in its turn needs no transaction of its own.
+    statements.length = 0;
+    expect(await reader.findDeviceByTokenHash('token-2')).toMatchObject({ deviceId: '12' });
+    expect(statements).toEqual(['SELECT']);
+  } finally {
+    db.close();
     await writer.close();
     await rm(dir, { recursive: true, force: true });
   }
