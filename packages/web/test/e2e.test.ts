@@ -59,7 +59,10 @@ describe.skipIf(!!browserSuiteMissing)('web app in Chromium', () => {
   };
   const composer = (page: Page) => page.getByRole('textbox', { name: 'Message', exact: true });
   const messages = (page: Page) => page.getByRole('list', { name: 'Messages' }).getByRole('listitem');
-  const message = (page: Page, text: string) => messages(page).filter({ hasText: text });
+  // By the message's own text: the row's text runs on into its time ("Overnight 1" + "10:56 AM"
+  // contains "Overnight 11").
+  const message = (page: Page, text: string) =>
+    messages(page).filter({ has: page.locator('.text', { hasText: text }) });
   const send = async (page: Page, text: string) => {
     await composer(page).fill(text);
     await page.getByRole('button', { name: 'Send', exact: true }).click();

@@ -40,15 +40,26 @@ describe.skipIf(!!browserSuiteMissing)('the everyday path in the production buil
 
   const person = async (name: string, displayName?: string): Promise<ApiUser> =>
     http.signup(`${name}${++userCount}`, displayName ? `${displayName} ${userCount}` : undefined);
-  const open = async (who: ApiUser, options: BrowserContextOptions = desktop): Promise<Page> => {
+  /** A page of its own for `who`, watched for errors, not logged in yet. */
+  const watched = async (
+    who: ApiUser,
+    options: BrowserContextOptions = desktop,
+  ): Promise<{ context: BrowserContext; page: Page }> => {
     const { context, page } = await newPage(browser, server.baseUrl, options);
     contexts.push(context);
     watchPage(page, who.username, problems);
+    return { context, page };
+  };
+  const open = async (who: ApiUser, options: BrowserContextOptions = desktop): Promise<Page> => {
+    const { page } = await watched(who, options);
     await logInUI(page, who.username);
     return page;
   };
   const messages = (page: Page) => page.getByRole('list', { name: 'Messages' }).getByRole('listitem');
-  const message = (page: Page, text: string) => messages(page).filter({ hasText: text });
+  // By the message's own text: the row's text runs on into its time ("Overnight 1" + "10:56 AM"
+  // contains "Overnight 11").
+  const message = (page: Page, text: string) =>
+    messages(page).filter({ has: page.locator('.text', { hasText: text }) });
   const conversation = (page: Page, title: string) =>
     page.getByRole('navigation', { name: 'Conversations' }).getByRole('link', { name: title, exact: true });
   const shot = async (page: Page, name: string) => {
@@ -109,9 +120,7 @@ describe.skipIf(!!browserSuiteMissing)('the everyday path in the production buil
     const writer = await person('writer', 'Writer');
     const channelId = await http.dm(writer, reader);
     await http.send(writer, channelId, 'Before leaving');
-    const { context, page } = await newPage(browser, server.baseUrl, desktop);
-    contexts.push(context);
-    watchPage(page, reader.username, problems);
+    const { context, page } = await watched(reader);
     await logInUI(page, reader.username);
     const title = await nameOf(writer);
     await conversation(page, title).click();
@@ -257,9 +266,7 @@ describe.skipIf(!!browserSuiteMissing)('the everyday path in the production buil
     const b = await person('sleeper', 'Sleeper');
     const name = `Night ${userCount}`;
     const channelId = await http.group(a, name, [b]);
-    const { context, page } = await newPage(browser, server.baseUrl, mobile);
-    contexts.push(context);
-    watchPage(page, b.username, problems);
+    const { context, page } = await watched(b, mobile);
     await logInUI(page, b.username);
     await conversation(page, name).waitFor();
     await context.setOffline(true);
@@ -279,10 +286,8 @@ describe.skipIf(!!browserSuiteMissing)('the everyday path in the production buil
 
   it('the notifications switch says why it stays off when push is unavailable', async () => {
     const me = await person('notify', 'Notify');
-    const { context, page } = await newPage(browser, server.baseUrl, desktop);
-    contexts.push(context);
+    const { context, page } = await watched(me);
     await context.grantPermissions(['notifications']);
-    watchPage(page, me.username, problems);
     await logInUI(page, me.username);
     await page.getByRole('button', { name: 'Settings' }).click();
     const toggle = page.getByRole('checkbox', { name: 'Notifications' });
@@ -339,9 +344,7 @@ describe.skipIf(!!browserSuiteMissing)('the everyday path in the production buil
     const channelId = await http.dm(other, me);
     const korean = '안녕하세요 오늘 저녁에 시간 괜찮으면 같이 밥 먹으러 갈까요 새로 생긴 식당이 정말 맛있다고 들었어요';
     await http.send(other, channelId, korean);
-    const { context, page } = await newPage(browser, server.baseUrl, { ...mobile, locale: 'ko-KR' });
-    contexts.push(context);
-    watchPage(page, me.username, problems);
+    const { page } = await watched(me, { ...mobile, locale: 'ko-KR' });
     await page.goto('/');
     await page.getByLabel('사용자 이름').fill(me.username);
     await page.getByLabel('비밀번호').fill('correct horse');
@@ -400,9 +403,7 @@ describe.skipIf(!!browserSuiteMissing)('the everyday path in the production buil
     const reader = await person('late', 'Late');
     const channelId = await http.dm(writer, reader);
     await http.send(writer, channelId, 'Before the log-in');
-    const { context, page } = await newPage(browser, server.baseUrl, desktop);
-    contexts.push(context);
-    watchPage(page, reader.username, problems);
+    const { page } = await watched(reader);
     // The socket's hello waits (a slow network, a busy server) while the app reads the list and
     // the conversation over HTTP.
     const heldHello: (() => void)[] = [];
