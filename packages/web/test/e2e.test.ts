@@ -25,6 +25,8 @@ import {
   type ApiUser,
   browserSuiteMissing,
   poll,
+  messageRow,
+  messageRows,
 } from './harness';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -58,15 +60,10 @@ describe.skipIf(!!browserSuiteMissing)('web app in Chromium', () => {
     return { id: s.userId, token: s.token, username };
   };
   const composer = (page: Page) => page.getByRole('textbox', { name: 'Message', exact: true });
-  const messages = (page: Page) => page.getByRole('list', { name: 'Messages' }).getByRole('listitem');
-  // By the message's own text: the row's text runs on into its time ("Overnight 1" + "10:56 AM"
-  // contains "Overnight 11").
-  const message = (page: Page, text: string) =>
-    messages(page).filter({ has: page.locator('.text', { hasText: text }) });
   const send = async (page: Page, text: string) => {
     await composer(page).fill(text);
     await page.getByRole('button', { name: 'Send', exact: true }).click();
-    await poll(() => message(page, text).count()).toBeGreaterThan(0);
+    await poll(() => messageRow(page, text).count()).toBeGreaterThan(0);
   };
   const shot = async (page: Page, name: string) => {
     mkdirSync(shotDir, { recursive: true });
@@ -110,7 +107,7 @@ describe.skipIf(!!browserSuiteMissing)('web app in Chromium', () => {
     await alice.keyboard.press('Enter');
     await poll(() => alice.getByRole('heading', { name: 'bob' }).count()).toBe(1);
     await send(alice, 'Hi Bob 👋');
-    await message(alice, 'Hi Bob').getByText('Sent').waitFor({ state: 'attached' });
+    await messageRow(alice, 'Hi Bob').getByText('Sent').waitFor({ state: 'attached' });
 
     // Bob sees the conversation appear with an unread badge, opens it, and Alice sees "Seen".
     const conv = bob.getByRole('link', { name: 'alice', exact: true });
@@ -119,8 +116,8 @@ describe.skipIf(!!browserSuiteMissing)('web app in Chromium', () => {
       .poll(() => conv.getAttribute('aria-describedby').then((id) => bob.locator(`#${id}`).textContent()))
       .toContain('1 unread message');
     await conv.click();
-    await message(bob, 'Hi Bob 👋').waitFor();
-    await message(alice, 'Hi Bob').getByText('Seen').waitFor({ state: 'attached' });
+    await messageRow(bob, 'Hi Bob 👋').waitFor();
+    await messageRow(alice, 'Hi Bob').getByText('Seen').waitFor({ state: 'attached' });
     await poll(() => alice.locator('.chat-head .subtitle').textContent()).toBe('Online');
 
     // Typing indicator, Enter to send, Shift+Enter for a new line.
@@ -130,13 +127,13 @@ describe.skipIf(!!browserSuiteMissing)('web app in Chromium', () => {
     await bob.keyboard.press('Shift+Enter');
     await bob.keyboard.type('second line');
     await bob.keyboard.press('Enter');
-    const reply = message(alice, 'Hey Alice');
+    const reply = messageRow(alice, 'Hey Alice');
     await reply.waitFor();
     expect(await reply.locator('.text').textContent()).toBe('Hey Alice\nsecond line');
     expect(await composer(bob).inputValue()).toBe('');
 
     // Order is preserved on both sides.
-    const texts = async (page: Page) => (await messages(page).locator('.text').allTextContents()).slice(-2);
+    const texts = async (page: Page) => (await messageRows(page).locator('.text').allTextContents()).slice(-2);
     expect(await texts(alice)).toEqual(['Hi Bob 👋', 'Hey Alice\nsecond line']);
     expect(await texts(bob)).toEqual(['Hi Bob 👋', 'Hey Alice\nsecond line']);
   }, 45_000);
@@ -179,11 +176,11 @@ describe.skipIf(!!browserSuiteMissing)('web app in Chromium', () => {
 
     const group = bob.getByRole('link', { name: 'Weekend plans' });
     await group.click();
-    const first = message(bob, 'Who is in for Saturday?');
+    const first = messageRow(bob, 'Who is in for Saturday?');
     await first.waitFor();
     expect(await first.locator('.sender').textContent()).toBe('alice');
     await send(bob, 'Count me in');
-    await message(alice, 'Count me in').waitFor();
+    await messageRow(alice, 'Count me in').waitFor();
 
     // The owner removes a member; a plain member cannot.
     await alice.getByRole('button', { name: 'Members' }).click();
@@ -230,22 +227,22 @@ describe.skipIf(!!browserSuiteMissing)('web app in Chromium', () => {
     await send(alice, 'Are you there?');
     await composer(bob).fill('Back soon');
     await bob.keyboard.press('Enter');
-    await message(bob, 'Back soon').getByText('Sending…').waitFor({ state: 'attached' });
-    expect(await message(bob, 'Are you there?').count()).toBe(0);
+    await messageRow(bob, 'Back soon').getByText('Sending…').waitFor({ state: 'attached' });
+    expect(await messageRow(bob, 'Are you there?').count()).toBe(0);
 
     await bobContext.setOffline(false);
-    await message(bob, 'Are you there?').waitFor();
-    await message(bob, 'Back soon')
+    await messageRow(bob, 'Are you there?').waitFor();
+    await messageRow(bob, 'Back soon')
       .getByText(/Sent|Seen/)
       .waitFor({ state: 'attached' });
-    await message(alice, 'Back soon').waitFor();
+    await messageRow(alice, 'Back soon').waitFor();
   }, 45_000);
 
   it('a reload keeps the session, conversations, history and the unsent draft', async () => {
     await composer(alice).fill('half-written thought');
     await alice.reload();
     await alice.getByRole('heading', { name: 'bob' }).waitFor();
-    await message(alice, 'Back soon').waitFor();
+    await messageRow(alice, 'Back soon').waitFor();
     expect(await composer(alice).inputValue()).toBe('half-written thought');
     await alice.getByRole('link', { name: 'Weekend plans' }).waitFor();
     await composer(alice).fill('');
@@ -286,17 +283,17 @@ describe.skipIf(!!browserSuiteMissing)('web app in Chromium', () => {
     await logInUI(page, 'bob');
     await page.getByRole('link', { name: 'alice', exact: true }).click();
     await send(page, 'This one is dropped');
-    const dropped = message(page, 'This one is dropped');
+    const dropped = messageRow(page, 'This one is dropped');
     await dropped.getByText('Not sent').waitFor();
     await dropped.getByRole('button', { name: 'Discard' }).click();
     await poll(() => dropped.count()).toBe(0);
 
     await send(page, 'This one gets through');
-    const retried = message(page, 'This one gets through');
+    const retried = messageRow(page, 'This one gets through');
     await retried.getByRole('button', { name: 'Retry' }).click();
     await retried.getByText(/^(Sent|Seen)$/).waitFor({ state: 'attached' });
-    await message(alice, 'This one gets through').waitFor();
-    expect(await message(alice, 'This one is dropped').count()).toBe(0);
+    await messageRow(alice, 'This one gets through').waitFor();
+    expect(await messageRow(alice, 'This one is dropped').count()).toBe(0);
 
     // The counter appears near the 100,000-character limit; over it, Send is disabled.
     await composer(page).fill('a'.repeat(95_000));
@@ -312,10 +309,10 @@ describe.skipIf(!!browserSuiteMissing)('web app in Chromium', () => {
     const { page } = await open(mobile);
     await logInUI(page, 'bob');
     await page.getByRole('link', { name: 'alice', exact: true }).click();
-    await message(page, 'Are you there?').waitFor();
+    await messageRow(page, 'Are you there?').waitFor();
     expect(await page.getByRole('button', { name: 'New message' }).isVisible()).toBe(false);
     await send(page, 'Sent from my phone');
-    await message(alice, 'Sent from my phone').waitFor();
+    await messageRow(alice, 'Sent from my phone').waitFor();
     await page.getByRole('button', { name: 'Back' }).click();
     await page.getByRole('button', { name: 'New message' }).waitFor();
     expect(await page.getByRole('textbox', { name: 'Message' }).count()).toBe(0);
@@ -326,7 +323,7 @@ describe.skipIf(!!browserSuiteMissing)('web app in Chromium', () => {
   }, 45_000);
 
   it('Korean: Enter during IME composition does not send; the UI speaks Korean', async () => {
-    const before = await messages(alice).count();
+    const before = await messageRows(alice).count();
     const box = composer(alice);
     await box.click();
     // Compose Hangul through Chromium's IME path; Enter arrives with isComposing set and must not send.
@@ -338,10 +335,10 @@ describe.skipIf(!!browserSuiteMissing)('web app in Chromium', () => {
     expect(await box.inputValue()).toMatch(/^안녕하세/);
     await box.fill('안녕하세요');
     await alice.keyboard.press('Enter');
-    await message(bob, '안녕하세요').waitFor();
+    await messageRow(bob, '안녕하세요').waitFor();
     // Exactly one message went out: the finished one, not the half-composed syllable.
-    await message(alice, '안녕하세요').waitFor();
-    expect(await messages(alice).count()).toBe(before + 1);
+    await messageRow(alice, '안녕하세요').waitFor();
+    expect(await messageRows(alice).count()).toBe(before + 1);
 
     await alice.getByRole('button', { name: 'Settings' }).click();
     await alice.getByLabel('Language').selectOption('ko');
@@ -386,17 +383,17 @@ describe.skipIf(!!browserSuiteMissing)('web app in Chromium', () => {
     });
 
     await alice.getByRole('link', { name: 'Dave Lee' }).click();
-    await message(alice, 'Message 9999').waitFor();
+    await messageRow(alice, 'Message 9999').waitFor();
     const domRows = () => alice.locator('.messages .vrow').count();
     expect(await domRows()).toBeLessThan(80);
 
     // Scroll upward: older pages load, the list stays small and the view does not jump.
     const scroller = alice.locator('.messages');
     for (let i = 0; i < 6; i++) {
-      const oldest = await messages(alice).first().locator('.text').textContent();
+      const oldest = await messageRows(alice).first().locator('.text').textContent();
       await scroller.evaluate((el) => el.scrollTo({ top: 0 }));
       await expect
-        .poll(async () => (await messages(alice).first().locator('.text').textContent()) !== oldest)
+        .poll(async () => (await messageRows(alice).first().locator('.text').textContent()) !== oldest)
         .toBe(true);
     }
     expect(await domRows()).toBeLessThan(80);
@@ -420,11 +417,11 @@ describe.skipIf(!!browserSuiteMissing)('web app in Chromium', () => {
 
     // Jump (around) to the very first message by permalink, then back to the latest.
     await alice.evaluate(([c, m]) => (window.location.hash = `#/c/${c}/m/${m}`), [channelId, ids[0]!]);
-    await message(alice, 'Message 0').first().waitFor();
+    await messageRow(alice, 'Message 0').first().waitFor();
     await poll(() => alice.locator('.msg.flash').count()).toBe(1);
     expect(await domRows()).toBeLessThan(80);
     await alice.getByRole('button', { name: 'Jump to latest' }).click();
-    await message(alice, 'Message 9999').waitFor();
+    await messageRow(alice, 'Message 9999').waitFor();
   }, 90_000);
 
   it('profile: display name and status', async () => {
@@ -489,13 +486,13 @@ describe.skipIf(!!browserSuiteMissing)('web app in Chromium', () => {
       .evaluateAll((els) => els.map((e) => e.getAttribute('aria-label')));
     expect(titles).toEqual(['Sam Rivera', 'Leo Martin', 'Mina Choi', 'Design team']);
     await page.getByRole('link', { name: 'Design team' }).click();
-    await message(page, 'Review at 4?').waitFor();
+    await messageRow(page, 'Review at 4?').waitFor();
     await page.getByRole('button', { name: 'Members' }).click();
     await page.getByRole('complementary', { name: 'Group details' }).getByText('Mina Choi').waitFor();
     await shot(page, 'desktop-group');
     await page.getByRole('button', { name: 'Close' }).click();
     await page.getByRole('link', { name: 'Mina Choi' }).click();
-    await message(page, '12:30 works').waitFor();
+    await messageRow(page, '12:30 works').waitFor();
     await composer(page).fill('Perfect, see you there!');
     await shot(page, 'desktop-dm');
 
@@ -504,7 +501,7 @@ describe.skipIf(!!browserSuiteMissing)('web app in Chromium', () => {
     await phone.page.getByRole('link', { name: 'Leo Martin' }).waitFor();
     await shot(phone.page, 'mobile-list');
     await phone.page.getByRole('link', { name: 'Design team' }).click();
-    await message(phone.page, 'Review at 4?').waitFor();
+    await messageRow(phone.page, 'Review at 4?').waitFor();
     await shot(phone.page, 'mobile-chat');
     for (const ws of sockets) ws.close();
   }, 45_000);

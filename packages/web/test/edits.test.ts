@@ -6,7 +6,7 @@
  */
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { browserSuiteMissing, logInUI, poll, useBrowserSuite, type ApiUser } from './harness';
+import { browserSuiteMissing, logInUI, messageRow, messageRows, poll, useBrowserSuite, type ApiUser } from './harness';
 
 describe.skipIf(!!browserSuiteMissing)('edit, delete, reply and react in the production build', () => {
   const suite = useBrowserSuite();
@@ -16,14 +16,10 @@ describe.skipIf(!!browserSuiteMissing)('edit, delete, reply and react in the pro
     await page.evaluate((c) => (location.hash = `#/c/${c}`), channelId);
     return page;
   };
-  const messages = (page: Page) => page.getByRole('list', { name: 'Messages' }).getByRole('listitem');
-  /** The row whose own text (not a quote of it) is `text`. */
-  const row = (page: Page, text: string) =>
-    messages(page).filter({ has: page.locator('.bubble > .text', { hasText: text }) });
   const composer = (page: Page) => page.getByRole('textbox', { name: 'Message', exact: true });
   const action = async (page: Page, text: string, name: string) => {
-    await row(page, text).hover();
-    await row(page, text).getByRole('button', { name, exact: true }).click();
+    await messageRow(page, text).hover();
+    await messageRow(page, text).getByRole('button', { name, exact: true }).click();
   };
 
   it('each change made on one screen shows on the other, live and after a reload', async () => {
@@ -37,8 +33,8 @@ describe.skipIf(!!browserSuiteMissing)('edit, delete, reply and react in the pro
     for (const text of ['Lunch at noon?', 'wrong chat, sorry']) {
       await composer(alicePage).fill(text);
       await composer(alicePage).press('Enter');
-      await row(alicePage, text).waitFor();
-      await row(bobPage, text).waitFor();
+      await messageRow(alicePage, text).waitFor();
+      await messageRow(bobPage, text).waitFor();
     }
 
     // Bob answers the first with a reply: the quote shows on both screens.
@@ -47,14 +43,14 @@ describe.skipIf(!!browserSuiteMissing)('edit, delete, reply and react in the pro
     await composer(bobPage).fill('Sounds good');
     await composer(bobPage).press('Enter');
     for (const page of [alicePage, bobPage]) {
-      await row(page, 'Sounds good').locator('.reply-quote', { hasText: 'Lunch at noon?' }).waitFor();
+      await messageRow(page, 'Sounds good').locator('.reply-quote', { hasText: 'Lunch at noon?' }).waitFor();
     }
 
     // Bob reacts to it from the picker; Alice sees the chip and who reacted.
     await action(bobPage, 'Lunch at noon?', 'Add reaction');
-    await row(bobPage, 'Lunch at noon?').getByRole('button', { name: '👍', exact: true }).click();
+    await messageRow(bobPage, 'Lunch at noon?').getByRole('button', { name: '👍', exact: true }).click();
     let reacted = 'Lunch at noon?';
-    const chip = (page: Page) => row(page, reacted).getByRole('button', { name: 'Bob reacted with 👍' });
+    const chip = (page: Page) => messageRow(page, reacted).getByRole('button', { name: 'Bob reacted with 👍' });
     await chip(alicePage).waitFor();
     expect(await chip(alicePage).textContent()).toContain('1');
     await chip(bobPage).waitFor();
@@ -63,8 +59,8 @@ describe.skipIf(!!browserSuiteMissing)('edit, delete, reply and react in the pro
     // Alice deletes the second, after confirming; Bob sees "Message deleted" and not the text.
     await action(alicePage, 'wrong chat, sorry', 'Delete');
     await alicePage.getByRole('alertdialog').getByRole('button', { name: 'Delete', exact: true }).click();
-    await poll(() => messages(bobPage).filter({ hasText: 'wrong chat, sorry' }).count()).toBe(0);
-    await messages(bobPage).filter({ hasText: 'Message deleted' }).first().waitFor();
+    await poll(() => messageRows(bobPage).filter({ hasText: 'wrong chat, sorry' }).count()).toBe(0);
+    await messageRows(bobPage).filter({ hasText: 'Message deleted' }).first().waitFor();
 
     // Alice edits her last message that is left with Up on the empty composer.
     await composer(alicePage).click();
@@ -72,18 +68,18 @@ describe.skipIf(!!browserSuiteMissing)('edit, delete, reply and react in the pro
     await poll(() => composer(alicePage).inputValue()).toBe('Lunch at noon?');
     await composer(alicePage).fill('Lunch at 1pm?');
     await composer(alicePage).press('Enter');
-    await row(bobPage, 'Lunch at 1pm?').getByText('edited').waitFor();
+    await messageRow(bobPage, 'Lunch at 1pm?').getByText('edited').waitFor();
     reacted = 'Lunch at 1pm?';
     await chip(bobPage).waitFor(); // an edit keeps the reactions
     // The reply's quote follows the edit once it is read again (after the reload below).
 
     // After a reload, Bob sees the same: the edit, the reaction, the reply and the tombstone.
     await bobPage.reload();
-    await row(bobPage, 'Lunch at 1pm?').getByText('edited').waitFor();
+    await messageRow(bobPage, 'Lunch at 1pm?').getByText('edited').waitFor();
     await chip(bobPage).waitFor();
-    await row(bobPage, 'Sounds good').locator('.reply-quote', { hasText: 'Lunch at 1pm?' }).waitFor();
-    await messages(bobPage).filter({ hasText: 'Message deleted' }).first().waitFor();
-    expect(await messages(bobPage).filter({ hasText: 'wrong chat, sorry' }).count()).toBe(0);
+    await messageRow(bobPage, 'Sounds good').locator('.reply-quote', { hasText: 'Lunch at 1pm?' }).waitFor();
+    await messageRows(bobPage).filter({ hasText: 'Message deleted' }).first().waitFor();
+    expect(await messageRows(bobPage).filter({ hasText: 'wrong chat, sorry' }).count()).toBe(0);
 
     // The quote jumps to the original (a permalink, which the app then takes off the address).
     await bobPage.evaluate(() => {
@@ -91,8 +87,8 @@ describe.skipIf(!!browserSuiteMissing)('edit, delete, reply and react in the pro
       (window as unknown as { seenHashes: string[] }).seenHashes = seen;
       window.addEventListener('hashchange', (e) => seen.push(e.newURL));
     });
-    const originalId = await row(bobPage, 'Lunch at 1pm?').locator('.msg').getAttribute('data-message-id');
-    await row(bobPage, 'Sounds good').locator('.reply-quote').click();
+    const originalId = await messageRow(bobPage, 'Lunch at 1pm?').locator('.msg').getAttribute('data-message-id');
+    await messageRow(bobPage, 'Sounds good').locator('.reply-quote').click();
     await poll(() => bobPage.evaluate(() => (window as unknown as { seenHashes: string[] }).seenHashes)).toContainEqual(
       expect.stringContaining(`/m/${originalId}`),
     );

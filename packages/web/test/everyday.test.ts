@@ -26,6 +26,8 @@ import {
   type BuiltServer,
   browserSuiteMissing,
   poll,
+  messageRow,
+  messageRows,
 } from './harness';
 
 const shotDir = path.join(tmpdir(), 'parley-web-screenshots');
@@ -55,11 +57,6 @@ describe.skipIf(!!browserSuiteMissing)('the everyday path in the production buil
     await logInUI(page, who.username);
     return page;
   };
-  const messages = (page: Page) => page.getByRole('list', { name: 'Messages' }).getByRole('listitem');
-  // By the message's own text: the row's text runs on into its time ("Overnight 1" + "10:56 AM"
-  // contains "Overnight 11").
-  const message = (page: Page, text: string) =>
-    messages(page).filter({ has: page.locator('.text', { hasText: text }) });
   const conversation = (page: Page, title: string) =>
     page.getByRole('navigation', { name: 'Conversations' }).getByRole('link', { name: title, exact: true });
   const shot = async (page: Page, name: string) => {
@@ -112,7 +109,7 @@ describe.skipIf(!!browserSuiteMissing)('the everyday path in the production buil
   const sendUI = async (page: Page, text: string) => {
     await composer(page).fill(text);
     await page.getByRole('button', { name: 'Send', exact: true }).click();
-    await message(page, text).first().waitFor();
+    await messageRow(page, text).first().waitFor();
   };
 
   it('unread after being away is the server’s count, not twice it', async () => {
@@ -124,7 +121,7 @@ describe.skipIf(!!browserSuiteMissing)('the everyday path in the production buil
     await logInUI(page, reader.username);
     const title = await nameOf(writer);
     await conversation(page, title).click();
-    await message(page, 'Before leaving').waitFor();
+    await messageRow(page, 'Before leaving').waitFor();
     await poll(() => serverUnread(reader, channelId)).toBe(0);
     // The tab closes; ten messages arrive; the app opens again on the same device (it resumes
     // from its log position, so the ten come both in the list and as replayed events).
@@ -170,7 +167,7 @@ describe.skipIf(!!browserSuiteMissing)('the everyday path in the production buil
     const senderTitle = await nameOf(sender);
     await senderPage.evaluate((c) => (location.hash = `#/c/${c}`), channelId);
     await sendUI(senderPage, 'Are you coming tonight?');
-    await message(senderPage, 'Are you coming tonight?').getByText('Sent').waitFor({ state: 'attached' });
+    await messageRow(senderPage, 'Are you coming tonight?').getByText('Sent').waitFor({ state: 'attached' });
 
     // Unread survives the reader's reload.
     await poll(() => badgeOf(readerPage, senderTitle)).toContain('1 unread message');
@@ -178,17 +175,17 @@ describe.skipIf(!!browserSuiteMissing)('the everyday path in the production buil
     await poll(() => badgeOf(readerPage, senderTitle)).toContain('1 unread message');
     // Read, then reloaded: still read.
     await conversation(readerPage, senderTitle).click();
-    await message(readerPage, 'Are you coming tonight?').waitFor();
+    await messageRow(readerPage, 'Are you coming tonight?').waitFor();
     await poll(() => serverUnread(reader, channelId)).toBe(0);
     await readerPage.reload();
-    await message(readerPage, 'Are you coming tonight?').waitFor();
+    await messageRow(readerPage, 'Are you coming tonight?').waitFor();
     await poll(() => badgeOf(readerPage, senderTitle)).not.toContain('unread');
 
     // The sender sees "Seen", and still does after a reload.
-    await message(senderPage, 'Are you coming tonight?').getByText('Seen').waitFor({ state: 'attached' });
+    await messageRow(senderPage, 'Are you coming tonight?').getByText('Seen').waitFor({ state: 'attached' });
     await senderPage.reload();
-    await message(senderPage, 'Are you coming tonight?').getByText('Seen').waitFor({ state: 'attached' });
-    expect(await message(senderPage, 'Are you coming tonight?').getByText('Sent').count()).toBe(0);
+    await messageRow(senderPage, 'Are you coming tonight?').getByText('Seen').waitFor({ state: 'attached' });
+    expect(await messageRow(senderPage, 'Are you coming tonight?').getByText('Sent').count()).toBe(0);
   });
 
   it('group "Seen by N" shows who, live and after a reload', async () => {
@@ -200,13 +197,13 @@ describe.skipIf(!!browserSuiteMissing)('the everyday path in the production buil
     const ownerPage = await open(owner);
     await conversation(ownerPage, name).click();
     await sendUI(ownerPage, 'Lunch at noon?');
-    const mine = message(ownerPage, 'Lunch at noon?');
+    const mine = messageRow(ownerPage, 'Lunch at noon?');
     await mine.getByText('Sent').waitFor({ state: 'attached' });
 
     for (const who of [a, b]) {
       const page = await open(who);
       await conversation(page, name).click();
-      await message(page, 'Lunch at noon?').waitFor();
+      await messageRow(page, 'Lunch at noon?').waitFor();
     }
     const seen = mine.getByRole('button', { name: /^Seen by 2: / });
     await seen.waitFor();
@@ -217,7 +214,7 @@ describe.skipIf(!!browserSuiteMissing)('the everyday path in the production buil
     await ownerPage.locator('.seen-list', { hasText: await nameOf(a) }).waitFor();
     await shot(ownerPage, 'group-seen-by');
     await ownerPage.reload();
-    await message(ownerPage, 'Lunch at noon?')
+    await messageRow(ownerPage, 'Lunch at noon?')
       .getByRole('button', { name: /^Seen by 2: / })
       .waitFor();
     expect(channelId).toBeTruthy();
@@ -254,7 +251,7 @@ describe.skipIf(!!browserSuiteMissing)('the everyday path in the production buil
     await http.send(friend, channelId, 'Hello there');
     const page = await open(me);
     await conversation(page, await nameOf(friend)).click();
-    await message(page, 'Hello there').waitFor();
+    await messageRow(page, 'Hello there').waitFor();
     await http.call('PATCH', '/v1/me', friend.token, { displayName: 'Renamed Friend', statusText: 'At the beach' });
     await conversation(page, 'Renamed Friend').waitFor();
     await page.getByRole('heading', { name: 'Renamed Friend' }).waitFor();
@@ -279,8 +276,8 @@ describe.skipIf(!!browserSuiteMissing)('the everyday path in the production buil
     await poll(() => badgeOf(page, name)).toContain('12 unread messages');
     expect(await serverUnread(b, channelId)).toBe(12);
     await conversation(page, name).click();
-    await message(page, 'Overnight 11').waitFor();
-    expect(await message(page, 'Overnight 11').count()).toBe(1);
+    await messageRow(page, 'Overnight 11').waitFor();
+    expect(await messageRow(page, 'Overnight 11').count()).toBe(1);
     await poll(() => serverUnread(b, channelId)).toBe(0);
   });
 
@@ -307,7 +304,7 @@ describe.skipIf(!!browserSuiteMissing)('the everyday path in the production buil
     await http.send(other, channelId, 'This renders a time');
     const page = await open(me);
     await conversation(page, await nameOf(other)).click();
-    await message(page, 'This renders a time').waitFor();
+    await messageRow(page, 'This renders a time').waitFor();
     // Formatting times throws from now on: the next render of the list fails.
     await page.evaluate(() => {
       const w = window as unknown as { __format: unknown };
@@ -335,7 +332,7 @@ describe.skipIf(!!browserSuiteMissing)('the everyday path in the production buil
     });
     const retry = page.getByRole('button', { name: 'Try again' });
     while ((await retry.count()) > 0) await retry.first().click();
-    await message(page, 'This one cannot render').waitFor();
+    await messageRow(page, 'This one cannot render').waitFor();
   });
 
   it('Korean: the UI speaks Korean and Korean text wraps between words', async () => {
@@ -367,7 +364,7 @@ describe.skipIf(!!browserSuiteMissing)('the everyday path in the production buil
     await pageA.evaluate((c) => (location.hash = `#/c/${c}`), channelId);
     await pageB.evaluate((c) => (location.hash = `#/c/${c}`), channelId);
     await sendUI(pageA, 'Before the restart');
-    await message(pageB, 'Before the restart').waitFor();
+    await messageRow(pageB, 'Before the restart').waitFor();
 
     await server.stop('SIGTERM');
     await pageB
@@ -376,12 +373,12 @@ describe.skipIf(!!browserSuiteMissing)('the everyday path in the production buil
       .waitFor();
     await composer(pageB).fill('Written while the server was down');
     await pageB.keyboard.press('Enter');
-    await message(pageB, 'Written while the server was down').getByText('Sending…').waitFor({ state: 'attached' });
+    await messageRow(pageB, 'Written while the server was down').getByText('Sending…').waitFor({ state: 'attached' });
     await server.start();
 
     // Both pages come back by themselves (no "Retry now"), the queued message goes out once.
-    await poll(() => message(pageA, 'Written while the server was down').count(), 10_000).toBe(1);
-    await message(pageB, 'Written while the server was down')
+    await poll(() => messageRow(pageA, 'Written while the server was down').count(), 10_000).toBe(1);
+    await messageRow(pageB, 'Written while the server was down')
       .getByText(/^(Sent|Seen)$/)
       .waitFor({ state: 'attached' });
     const history = await http.call<{ messages: { text: string }[] }>(
@@ -392,9 +389,9 @@ describe.skipIf(!!browserSuiteMissing)('the everyday path in the production buil
     expect(history.messages.filter((m) => m.text === 'Written while the server was down')).toHaveLength(1);
     // A message that arrives as the server comes back is read by the one looking at it, and "Seen" for its sender.
     await sendUI(pageA, 'Right after the restart');
-    await message(pageB, 'Right after the restart').waitFor();
+    await messageRow(pageB, 'Right after the restart').waitFor();
     await poll(() => serverUnread(b, channelId)).toBe(0);
-    await message(pageA, 'Right after the restart').getByText('Seen').waitFor({ state: 'attached' });
+    await messageRow(pageA, 'Right after the restart').getByText('Seen').waitFor({ state: 'attached' });
     expect(server.log()).not.toMatch(/"level":(50|60)/);
   }, 60_000);
 
@@ -414,16 +411,16 @@ describe.skipIf(!!browserSuiteMissing)('the everyday path in the production buil
     });
     await logInUI(page, reader.username);
     await conversation(page, await nameOf(writer)).click();
-    await message(page, 'Before the log-in').waitFor();
+    await messageRow(page, 'Before the log-in').waitFor();
     // Committed after that read and before the hello: neither the page nor the replay has it.
     await http.send(writer, channelId, 'While the socket connects');
     holding = false;
     for (const release of heldHello.splice(0)) release();
-    await message(page, 'While the socket connects').waitFor();
+    await messageRow(page, 'While the socket connects').waitFor();
     await http.send(writer, channelId, 'Once connected');
-    await message(page, 'Once connected').waitFor();
+    await messageRow(page, 'Once connected').waitFor();
     expect(
-      await messages(page)
+      await messageRows(page)
         .filter({ hasText: /While the socket connects|Before the log-in/ })
         .count(),
     ).toBe(2);
@@ -447,10 +444,10 @@ describe.skipIf(!!browserSuiteMissing)('the everyday path in the production buil
       await sendMany(server.wsUrl, owner, channelId, 385, (i) => `Owner says ${i}`);
       const page = await open(owner, options);
       await conversation(page, title).click();
-      await message(page, 'Owner says 384').waitFor();
+      await messageRow(page, 'Owner says 384').waitFor();
       await page.getByRole('button', { name: 'Members' }).click();
       await page.getByRole('complementary', { name: 'Group details' }).getByText('3 members').first().waitFor();
-      await message(page, 'Owner says 384').waitFor();
+      await messageRow(page, 'Owner says 384').waitFor();
       await shot(page, `members-long-${_viewport}`);
       healthy();
     },
@@ -506,12 +503,12 @@ describe.skipIf(!!browserSuiteMissing)('the everyday path in the production buil
         await link.click();
         await poll(() => {
           healthy();
-          return message(page, count <= 25 ? 'News 0' : `News ${count - 1}`).count();
+          return messageRow(page, count <= 25 ? 'News 0' : `News ${count - 1}`).count();
         }).toBe(1);
 
         const scroller = page.locator('.messages');
         const onScreen = async (text: string) => {
-          const row = message(page, text).first();
+          const row = messageRow(page, text).first();
           // Rows far from the viewport are not in the DOM at all.
           if ((await row.count()) === 0) return false;
           const box = await row.boundingBox();
@@ -557,7 +554,7 @@ describe.skipIf(!!browserSuiteMissing)('the everyday path in the production buil
     // The mention is counted on the conversation, and highlighted in the message.
     await poll(() => badgeOf(page, name)).toContain('1 unread mention');
     await conversation(page, name).click();
-    const mentioned = message(page, 'can you book the room?');
+    const mentioned = messageRow(page, 'can you book the room?');
     await mentioned.waitFor();
     expect(await mentioned.locator('.msg.mentions-me').count()).toBe(1);
 
@@ -571,8 +568,8 @@ describe.skipIf(!!browserSuiteMissing)('the everyday path in the production buil
     await shot(page, 'search-korean');
     expect(await hit.getAttribute('href')).toBe(`#/c/${channelId}/m/${old}`);
     await hit.click();
-    await message(page, '내일 회의는 서울역에서').waitFor();
-    await message(page, 'Filler 0').waitFor();
+    await messageRow(page, '내일 회의는 서울역에서').waitFor();
+    await messageRow(page, 'Filler 0').waitFor();
 
     // @ offers the channel's members; Enter puts the username in.
     await composer(page).fill('@mi');

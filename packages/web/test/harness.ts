@@ -85,6 +85,16 @@ export async function logInUI(page: Page, username: string, password = 'correct 
   await page.getByRole('button', { name: 'New message' }).waitFor();
 }
 
+/** The rows of the open conversation's message list. */
+export const messageRows = (page: Page) => page.getByRole('list', { name: 'Messages' }).getByRole('listitem');
+
+/**
+ * The row whose own text contains `text`: not a quote of it, and not the row's whole text, which
+ * runs on into the time ("Overnight 1" sent at 10:56 reads "Overnight 110:56").
+ */
+export const messageRow = (page: Page, text: string) =>
+  messageRows(page).filter({ has: page.locator('.bubble > .text', { hasText: text }) });
+
 export interface ApiUser {
   id: string;
   token: string;

@@ -24,13 +24,17 @@ import { api, ensureBuilt, ServerProcess, signup, sleep, type Session } from './
 const skip = PrivateRedis.skipReason() || (await pgSkipReason());
 const OUTAGE_MS = 3_000;
 
-/** Says hello on a new socket; every frame until the server closes it, and the close code. */
+/**
+ * Says hello on a new socket; the frames up to `ready` or up to the server's close, and the close
+ * code. (What follows `ready`, such as the presence snapshot, may arrive in the same write.)
+ */
 function hello(wsUrl: string, token: string): Promise<{ frames: unknown[]; code: number }> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(wsUrl);
-    const frames: unknown[] = [];
+    const frames: { op: string }[] = [];
     ws.on('open', () => ws.send(JSON.stringify({ op: 'hello', token })));
     ws.on('message', (data) => {
+      if (frames.at(-1)?.op === 'ready') return;
       const frame = JSON.parse(String(data)) as { op: string };
       frames.push(frame);
       if (frame.op === 'ready') ws.close();
