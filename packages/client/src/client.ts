@@ -105,8 +105,9 @@ export interface ClientEvents {
   /**
    * The device's position in the log started over at `seq`: reload channels and recent history
    * from REST (what was read before may lack messages committed up to `seq`). `reason` is `new`
-   * at a device's first `ready` (after log-in), `lost` when the server no longer covered the
-   * position (trimmed from the log, or the server was restored from a backup).
+   * when the device connected with no position (a session from `useSession` with none stored;
+   * `signup` and `login` give one), `lost` when the server no longer covered the position
+   * (trimmed from the log, or the server was restored from a backup).
    */
   resync: { seq: number; reason: StartedOver };
   /**

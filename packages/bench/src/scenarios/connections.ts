@@ -31,21 +31,14 @@ export interface ConnectRound {
   handshake: LatencySummary;
 }
 
-export interface ConnectionsRun {
+/**
+ * A target's figures over its rounds (combineConnectRounds): `connectSeconds` and `connectsPerS`
+ * the medians, `connected` the fewest, `failed` summed, `errors` every distinct one, `handshake`
+ * every round's handshakes together; memory and idle CPU from the first round.
+ */
+export interface ConnectionsRun extends Omit<ConnectRound, 'place'> {
   requested: number;
-  /** The fewest connected in any round. */
-  connected: number;
-  /** Failed connects over all rounds. */
-  failed: number;
-  errors: string[];
-  /** Median over the rounds. */
-  connectSeconds: number;
-  /** Median over the rounds. */
-  connectsPerS: number;
-  /** Every round's handshakes together. */
-  handshake: LatencySummary;
   rounds: ConnectRound[];
-  /** RSS, memory per connection and idle CPU: first round. */
   rssBeforeMiB: number;
   rssAfterMiB: number;
   bytesPerConnection: number;

@@ -40,26 +40,13 @@ export interface ReconnectRound {
   lost: number;
 }
 
-export interface ReconnectRun {
+/**
+ * A target's figures over its rounds (combineReconnectRounds): `resumeMs` the median,
+ * `reconnected` and `resumed` the fewest, `errors` every distinct one, the other counts summed,
+ * and `handshake` every round's handshakes together.
+ */
+export interface ReconnectRun extends Omit<ReconnectRound, 'place'> {
   devices: number;
-  /** The fewest back in any round. */
-  reconnected: number;
-  /** Failed reconnects over all rounds. */
-  failed: number;
-  errors: string[];
-  /** Median over the rounds. */
-  resumeMs: number;
-  /** The fewest caught up in any round. */
-  resumed: number;
-  /** The rest: over all rounds. */
-  replayed: number;
-  handshake: LatencySummary;
-  sent: number;
-  acked: number;
-  skippedWhileDown: number;
-  seqGaps: number;
-  seqDups: number;
-  lost: number;
   rounds: ReconnectRound[];
 }
 

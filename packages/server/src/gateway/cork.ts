@@ -5,16 +5,15 @@
  */
 import type { Socket } from 'node:net';
 import type WebSocket from 'ws';
+import { TurnBatch } from '../turn-batch.js';
 
-const corked: Socket[] = [];
+const corked = new TurnBatch<Socket>((sockets) => {
+  for (const socket of sockets) socket.uncork();
+});
 
 /** ws keeps its net.Socket in _socket; there is no public handle to it. */
 function socketOf(ws: WebSocket): Socket | undefined {
   return (ws as unknown as { _socket?: Socket })._socket;
-}
-
-function uncorkAll(): void {
-  for (const socket of corked.splice(0)) socket.uncork();
 }
 
 /** Holds the socket's writes until the turn's I/O is done (setImmediate runs right after it). */
@@ -22,7 +21,7 @@ export function corkForThisTurn(ws: WebSocket): void {
   const socket = socketOf(ws);
   if (socket === undefined || socket.writableCorked > 0) return;
   socket.cork();
-  if (corked.push(socket) === 1) setImmediate(uncorkAll);
+  corked.add(socket);
 }
 
 /**

@@ -146,12 +146,12 @@ export class ChatStore {
         void this.refreshChannels();
         void this.refreshFriends();
         if (resynced) {
-          // The position started over at this ready (first connection after log-in, or a log too
-          // old to replay): history read before it may have gaps, so read it from REST again.
-          // The open conversation stays on screen until its reload replaces it.
+          // The position started over at this ready (none was stored, or the log no longer
+          // covers it): history read before it may have gaps, so read it from REST again. The
+          // open conversation stays on screen until its reload replaces it.
           const active = this.state.activeChannelId;
           const kept = active === undefined ? undefined : this.state.histories[active];
-          this.#set({ histories: kept === undefined || active === undefined ? {} : { [active]: kept } });
+          this.#set({ histories: active === undefined || kept === undefined ? {} : { [active]: kept } });
           if (active) void this.loadLatest(active);
         }
       }),

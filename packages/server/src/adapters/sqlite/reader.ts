@@ -27,6 +27,7 @@ import type {
   UserRecord,
 } from '../../ports/store.js';
 import type { MessageRef, ReactionRecord } from '../../ports/message-changes.js';
+import { TurnBatch } from '../../turn-batch.js';
 import type { PushRecipient, PushSubscriptionRecord } from '../../ports/push.js';
 import {
   contactSourcesOf,
@@ -57,7 +58,7 @@ export class SqliteReader implements ReaderSide {
   /** Whether the hello path's reads wait for the end of the turn and run together (#inTurn). */
   readonly #readsInTurns: boolean;
   /** The reads waiting for the end of this turn. */
-  #turn: (() => void)[] | undefined;
+  readonly #turn = new TurnBatch<() => void>((reads) => this.#runTogether(reads));
 
   /** `readsInTurns` only on a connection of the reader's own: see #inTurn. */
   constructor(connection: SqliteConnection, options: { readsInTurns?: boolean } = {}) {
@@ -83,17 +84,11 @@ export class SqliteReader implements ReaderSide {
           reject(error instanceof Error ? error : new Error(String(error)));
         }
       };
-      if (this.#turn !== undefined) this.#turn.push(run);
-      else {
-        this.#turn = [run];
-        setImmediate(() => this.#runTurn());
-      }
+      this.#turn.add(run);
     });
   }
 
-  #runTurn(): void {
-    const reads = this.#turn ?? [];
-    this.#turn = undefined;
+  #runTogether(reads: readonly (() => void)[]): void {
     const db = this.#connection.db;
     const together = reads.length > 1 && db.open && !db.inTransaction;
     if (together) this.#sql('BEGIN').run();

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { StoreError } from '../../ports/store.js';
+import { TurnBatch } from '../../turn-batch.js';
 import { CheckpointFlag, type CheckpointSettings } from './checkpoint-flags.js';
 import type { WriterMethod, WriterSide } from './routes.js';
 import type { SqliteStoreOptions } from './options.js';
@@ -79,10 +80,13 @@ interface Call {
 /** The writer thread seen from the caller's side: one promise per posted call. */
 export class SqliteWriterThread {
   readonly #calls = new Map<number, Call>();
-  /** Calls not yet posted (see #post), and the buffers they transfer. */
-  #outbox: WriterRequest[] = [];
-  #outboxTransfer: ArrayBuffer[] = [];
-  #flushScheduled = false;
+  /** Calls not yet posted, with the buffers they transfer (see #post). */
+  readonly #outbox = new TurnBatch<[WriterRequest, ArrayBuffer[]]>((calls) =>
+    this.worker.postMessage(
+      calls.map(([request]) => request),
+      calls.flatMap(([, transfer]) => transfer),
+    ),
+  );
   #nextId = 1;
   #stopped: StoreError | undefined;
   #closing = false;
@@ -157,26 +161,9 @@ export class SqliteWriterThread {
     if (this.#calls.size === 0) this.worker.ref();
     return new Promise((resolve, reject) => {
       this.#calls.set(id, { resolve, reject });
-      this.#outbox.push({ id, method, args } satisfies WriterRequest);
-      this.#outboxTransfer.push(...transfer);
-      if (now) this.#flush();
-      else if (!this.#flushScheduled) {
-        this.#flushScheduled = true;
-        setImmediate(() => {
-          this.#flushScheduled = false;
-          this.#flush();
-        });
-      }
+      this.#outbox.add([{ id, method, args }, transfer]);
+      if (now) this.#outbox.flush();
     });
-  }
-
-  #flush(): void {
-    if (this.#outbox.length === 0) return;
-    const requests = this.#outbox;
-    const transfer = this.#outboxTransfer;
-    this.#outbox = [];
-    this.#outboxTransfer = [];
-    this.worker.postMessage(requests, transfer);
   }
 
   #settled(id: number): void {

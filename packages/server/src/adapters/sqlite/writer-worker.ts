@@ -5,6 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { StoreError } from '../../ports/store.js';
+import { TurnBatch } from '../../turn-batch.js';
 import type { SqliteStoreOptions } from './options.js';
 import { SqliteWriter } from './writer.js';
 import {
@@ -36,23 +37,12 @@ async function run(request: WriterRequest): Promise<unknown> {
 }
 
 /** Replies not yet posted: those of one incoming message go back together (see threads.ts). */
-let replies: CallReply[] = [];
-
-function flushReplies(): void {
-  if (replies.length === 0) return;
-  port.postMessage(replies);
-  replies = [];
-}
-
-function reply(outcome: CallReply): void {
-  replies.push(outcome);
-  // After this turn's calls settled; and before any later message's work (see the handler).
-  if (replies.length === 1) setImmediate(flushReplies);
-}
+const replies = new TurnBatch<CallReply>((outcomes) => port.postMessage(outcomes));
+const reply = (outcome: CallReply): void => replies.add(outcome);
 
 port.on('message', (requests: WriterRequest[]) => {
   // The replies of earlier calls never wait behind the work of later ones.
-  flushReplies();
+  replies.flush();
   for (const request of requests) {
     if (request.method === 'close') {
       void store.close().finally(() => reply({ id: request.id, value: undefined }));
