@@ -239,21 +239,22 @@ export async function runSteps(
     // Drain: until every message is acked or refused and every delivery is in, or the deadline.
     const deadline = nowUs() + plan.drainMs * 1000;
     let stats: Collected[];
-    const tally = (all: Collected[]): Tally =>
-      tallyStep(sent, all.reduce(addCounts, noCounts()), plan.fanout, target.acks);
+    const tally = (all: Collected[]): { counts: StepCounts; t: Tally } => {
+      const counts = all.reduce<StepCounts>(addCounts, noCounts());
+      return { counts, t: tallyStep(sent, counts, plan.fanout, target.acks) };
+    };
     for (;;) {
       await sleep(100);
       stats = await pool.each<Collected>(() => ({ cmd: 'collect', step, histograms: false }));
-      const owed = tally(stats);
+      const { t: owed } = tally(stats);
       if ((owed.unacked === 0 && owed.lost === 0) || nowUs() > deadline) break;
     }
     stats = await pool.each<Collected>(() => ({ cmd: 'collect', step, histograms: true }));
     const disk = probe?.take();
     const commits = m0 ? commitsBetween(m0, await scrape(target.baseUrl)) : undefined;
     const sum = (f: (s: Collected) => number): number => stats.reduce((n, s) => n + f(s), 0);
-    const t = tally(stats);
-    const errors = sum((s) => s.errors);
-    const delivered = sum((s) => s.delivered);
+    const { counts, t } = tally(stats);
+    const { errors, delivered } = counts;
     const durationS = stepMs / 1000;
     const delivery = summarizeEncoded(stats.map((s) => s.deliveryHist));
     const r: StepResult = {
@@ -268,7 +269,7 @@ export async function runSteps(
       expectedDeliveries: t.expectedDeliveries,
       lost: t.lost,
       ackedPerS: Math.round(t.ackedInWindow / durationS),
-      deliveredPerS: Math.round(sum((s) => s.deliveredInWindow) / durationS),
+      deliveredPerS: Math.round(counts.deliveredInWindow / durationS),
       ack: summarizeEncoded(stats.map((s) => s.ackHist)),
       delivery,
       serverCpu: cpuBetween(s0, s1),
