@@ -4,11 +4,13 @@
  * machine a target run after another met a different machine (the whole box has slow periods),
  * and the ratios depended on who went first (report notes, findings 15 and 29).
  */
+import type { GeneratorPool } from '../gen/pool.js';
 import type { BenchContext } from './context.js';
 import { sleep } from './clock.js';
 import { waitForQuietDisk } from './disk.js';
 import { cpuBetween } from './proc.js';
-import type { Target } from './target.js';
+import type { Launched } from './systems.js';
+import type { Target, TargetKind } from './target.js';
 
 /**
  * The order in which the targets take the k-th step of a ladder (or round of a scenario): rotated
@@ -70,4 +72,50 @@ export async function runRounds<L extends { kind: string }>(
     ctx.log(` round ${round + 1} of ${rounds}: ${order.map((l) => l.kind).join(', ')}`);
     for (const [place, lane] of order.entries()) await turn(lane, round, place + 1);
   }
+}
+
+/** One target of a scenario run in rounds: its process, its generator and what its rounds recorded. */
+export interface RoundLane<R> {
+  kind: TargetKind;
+  launched: Launched;
+  pool: GeneratorPool;
+  rounds: R[];
+  /** Encoded handshake histograms of every round. */
+  hists: string[];
+}
+
+/** How runLanes brings up a target: its process, then a generator pool aimed at it. */
+export interface LaneStart {
+  launch: (kind: TargetKind) => Promise<Launched>;
+  pool: (launched: Launched) => Promise<GeneratorPool>;
+  /** A wait after every target is up, before the first round. */
+  settleMs?: number;
+}
+
+/**
+ * Brings up every target of the run, each with a generator pool of its own, runs `rounds`
+ * rounds over them (runRounds), and stops them all, also when a round fails. The lanes, with
+ * what their rounds recorded.
+ */
+export async function runLanes<R>(
+  ctx: BenchContext,
+  start: LaneStart,
+  rounds: number,
+  turn: (lane: RoundLane<R>, round: number, place: number) => Promise<void>,
+): Promise<RoundLane<R>[]> {
+  const lanes: RoundLane<R>[] = [];
+  const launched: Launched[] = [];
+  try {
+    for (const kind of ctx.targets) {
+      const target = await start.launch(kind);
+      launched.push(target);
+      lanes.push({ kind, launched: target, pool: await start.pool(target), rounds: [], hists: [] });
+    }
+    if (start.settleMs) await sleep(start.settleMs);
+    await runRounds(ctx, lanes, rounds, turn);
+  } finally {
+    for (const lane of lanes) await lane.pool.close();
+    for (const target of launched) await target.stop();
+  }
+  return lanes;
 }

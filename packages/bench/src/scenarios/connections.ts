@@ -14,9 +14,9 @@ import type { ConnectResult } from '../gen/messages.js';
 import { sleep } from '../lib/clock.js';
 import { pick, ratio, type BenchContext, type ScenarioResult } from '../lib/context.js';
 import { summarizeEncoded, type LatencySummary } from '../lib/hist.js';
-import { median, PRESENCE_GRACE_MS, runRounds, settleAfterStep } from '../lib/interleave.js';
+import { median, PRESENCE_GRACE_MS, runLanes, settleAfterStep, type RoundLane } from '../lib/interleave.js';
 import { cpuBetween, type ProcSample } from '../lib/proc.js';
-import { launch, type Launched } from '../lib/systems.js';
+import { launch } from '../lib/systems.js';
 import type { TargetKind } from '../lib/target.js';
 
 /** One target's connect of all N devices in one round. */
@@ -72,17 +72,7 @@ export function combineConnectRounds(
   };
 }
 
-/** One target: its process, its generator and what its rounds measured. */
-interface Lane {
-  kind: TargetKind;
-  index: number;
-  launched: Launched;
-  pool?: GeneratorPool;
-  rounds: ConnectRound[];
-  /** Encoded handshake histograms of every round. */
-  hists: string[];
-  first?: FirstRoundFigures;
-}
+type Lane = RoundLane<ConnectRound>;
 
 const mib = (bytes: number | undefined): number => Math.round(((bytes ?? 0) / 2 ** 20) * 10) / 10;
 
@@ -101,33 +91,27 @@ export async function connections(ctx: BenchContext): Promise<ScenarioResult> {
   const sourceAddresses = Math.max(1, Math.ceil(cfg.connections / 20_000));
   const workers = Math.max(ctx.workers, Math.ceil(cfg.connections / 15_000));
   const addresses = Math.max(sourceAddresses, workers);
-  const lanes: Lane[] = [];
-  try {
-    for (const [index, kind] of ctx.targets.entries()) {
-      const lane: Lane = {
-        kind,
-        index,
-        launched: await launch(ctx, kind, { users: cfg.connections }),
-        rounds: [],
-        hists: [],
-      };
-      lanes.push(lane);
-      lane.pool = await GeneratorPool.start({
-        workers,
-        url: lane.launched.target.wsUrl,
-        heartbeatMs: cfg.heartbeatMs,
-        sourceAddresses: addresses,
-      });
-    }
-    await sleep(cfg.settleMs);
-    await runRounds(ctx, lanes, cfg.rounds, (lane, round, place) => connectRound(ctx, cfg, lane, round, place));
-  } finally {
-    for (const lane of lanes) await lane.pool?.close();
-    for (const lane of lanes) await lane.launched.stop();
-  }
+  const firsts = new Map<TargetKind, FirstRoundFigures>();
+  const lanes = await runLanes<ConnectRound>(
+    ctx,
+    {
+      launch: (kind) => launch(ctx, kind, { users: cfg.connections }),
+      pool: (launched) =>
+        GeneratorPool.start({
+          workers,
+          url: launched.target.wsUrl,
+          heartbeatMs: cfg.heartbeatMs,
+          sourceAddresses: addresses,
+        }),
+      settleMs: cfg.settleMs,
+    },
+    cfg.rounds,
+    (lane, round, place) => connectRound(ctx, cfg, lane, round, place, firsts),
+  );
   const targets: Partial<Record<TargetKind, ConnectionsRun>> = {};
   for (const lane of lanes) {
-    targets[lane.kind] = combineConnectRounds(cfg.connections, lane.rounds, summarizeEncoded(lane.hists), lane.first!);
+    const first = firsts.get(lane.kind)!;
+    targets[lane.kind] = combineConnectRounds(cfg.connections, lane.rounds, summarizeEncoded(lane.hists), first);
   }
   return {
     config: { ...cfg, sourceAddresses: addresses },
@@ -147,9 +131,11 @@ async function connectRound(
   lane: Lane,
   round: number,
   place: number,
+  /** Where the first round leaves its memory and idle CPU figures. */
+  firsts: Map<TargetKind, FirstRoundFigures>,
 ): Promise<void> {
   const { target, world } = lane.launched;
-  const pool = lane.pool!;
+  const { pool } = lane;
   const devices = world.users.map((u, idx) => ({ idx, token: u.token }));
   // In the first round the devices come in two halves, and memory per connection is what the
   // second half adds: the first pays the costs that belong to no one connection (heap growth,
@@ -193,7 +179,7 @@ async function connectRound(
     await sleep(cfg.idleMs);
     const s1 = target.sample();
     const g1 = pool.sample();
-    lane.first = {
+    const first: FirstRoundFigures = {
       rssBeforeMiB: mib(afterFirstHalf?.rssBytes),
       rssAfterMiB: mib(s1?.rssBytes),
       bytesPerConnection: secondHalf
@@ -202,7 +188,8 @@ async function connectRound(
       idleServerCpu: cpuBetween(s0, s1),
       idleGeneratorCpu: cpuBetween(g0, g1),
     };
-    memory = `, ${Math.round(lane.first.bytesPerConnection / 102.4) / 10} KiB/conn, idle cpu ${lane.first.idleServerCpu}`;
+    firsts.set(lane.kind, first);
+    memory = `, ${Math.round(first.bytesPerConnection / 102.4) / 10} KiB/conn, idle cpu ${first.idleServerCpu}`;
   }
   ctx.log(
     `  ${lane.kind}: ${connected}/${cfg.connections} connected in ${r.connectSeconds} s (${r.connectsPerS}/s)${memory}` +

@@ -15,8 +15,8 @@ import { GeneratorPool } from '../gen/pool.js';
 import { nowUs, sleep } from '../lib/clock.js';
 import { pick, ratio, type BenchContext, type ScenarioResult } from '../lib/context.js';
 import { summarizeEncoded, type LatencySummary } from '../lib/hist.js';
-import { median, PRESENCE_GRACE_MS, runRounds, settleAfterStep } from '../lib/interleave.js';
-import { launch, type Launched } from '../lib/systems.js';
+import { median, PRESENCE_GRACE_MS, runLanes, settleAfterStep, type RoundLane } from '../lib/interleave.js';
+import { launch } from '../lib/systems.js';
 import type { TargetKind } from '../lib/target.js';
 
 /** One target's drop and reconnect in one round. */
@@ -88,16 +88,7 @@ interface ReconnectConfig {
   resumeTimeoutMs: number;
 }
 
-/** One target: its process, its generator and what its rounds measured. */
-interface Lane {
-  kind: TargetKind;
-  index: number;
-  launched: Launched;
-  pool?: GeneratorPool;
-  rounds: ReconnectRound[];
-  /** Encoded handshake histograms of every round's reconnect. */
-  hists: string[];
-}
+type Lane = RoundLane<ReconnectRound>;
 
 export async function reconnect(ctx: BenchContext): Promise<ScenarioResult> {
   const cfg: ReconnectConfig = {
@@ -113,28 +104,16 @@ export async function reconnect(ctx: BenchContext): Promise<ScenarioResult> {
     resumeTimeoutMs: pick(ctx.mode, 3000, 20_000, 30_000),
   };
   const addresses = ctx.workers;
-  const lanes: Lane[] = [];
-  try {
-    for (const [index, kind] of ctx.targets.entries()) {
-      const lane: Lane = {
-        kind,
-        index,
-        launched: await launch(ctx, kind, { users: cfg.devices, pairs: true }, { floorRing: 256 }),
-        rounds: [],
-        hists: [],
-      };
-      lanes.push(lane);
-      lane.pool = await GeneratorPool.start({
-        workers: ctx.workers,
-        url: lane.launched.target.wsUrl,
-        sourceAddresses: addresses,
-      });
-    }
-    await runRounds(ctx, lanes, cfg.rounds, (lane, round, place) => reconnectRound(ctx, cfg, lane, round, place));
-  } finally {
-    for (const lane of lanes) await lane.pool?.close();
-    for (const lane of lanes) await lane.launched.stop();
-  }
+  const lanes = await runLanes<ReconnectRound>(
+    ctx,
+    {
+      launch: (kind) => launch(ctx, kind, { users: cfg.devices, pairs: true }, { floorRing: 256 }),
+      pool: (launched) =>
+        GeneratorPool.start({ workers: ctx.workers, url: launched.target.wsUrl, sourceAddresses: addresses }),
+    },
+    cfg.rounds,
+    (lane, round, place) => reconnectRound(ctx, cfg, lane, round, place),
+  );
   const targets: Partial<Record<TargetKind, ReconnectRun>> = {};
   for (const lane of lanes) {
     targets[lane.kind] = combineReconnectRounds(cfg.devices, lane.rounds, summarizeEncoded(lane.hists));
@@ -164,7 +143,7 @@ async function reconnectRound(
   place: number,
 ): Promise<void> {
   const { target, world } = lane.launched;
-  const pool = lane.pool!;
+  const { pool } = lane;
   const conns = world.users.map((u, idx) => ({ idx, token: u.token }));
   const connected = await pool.connect(conns, 100);
   const connectFailures = connected.reduce((n, c) => n + c.failed, 0);
