@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { MemberRecord } from '../ports/store.js';
-import { successor } from './channels.js';
+import type { ChannelRecord, MemberRecord, ReadCursorMove, Store } from '../ports/store.js';
+import { ChannelService, successor } from './channels.js';
+import type { EventRouter } from './events.js';
+import type { PresenceService } from './presence.js';
 
 const member = (userId: string, role: MemberRecord['role'], joinedAt: string): MemberRecord => ({
   userId,
@@ -31,5 +33,48 @@ describe('owner succession', () => {
 
   it('has nobody to hand an empty group to', () => {
     expect(successor([])).toBeUndefined();
+  });
+});
+
+/** One DM whose store answers as the ChannelStore contract says, a turn later, like a store on another thread. */
+function dmStore(messageIds: readonly string[]) {
+  const channel: ChannelRecord = {
+    id: 'dm',
+    kind: 'dm',
+    createdAt: '2026-01-01T00:00:00.000Z',
+    members: [member('1', 'member', '2026-01-01T00:00:00.000Z'), member('2', 'member', '2026-01-01T00:00:00.000Z')],
+  };
+  const later = <T>(value: () => T) => new Promise<T>((resolve) => setImmediate(() => resolve(value())));
+  const store = {
+    getChannel: () => later(() => structuredClone(channel)),
+    getMessage: (_: string, id: string) => later(() => (messageIds.includes(id) ? { id } : undefined)),
+    moveReadCursor: (move: ReadCursorMove) =>
+      later(() => {
+        const reader = channel.members.find((m) => m.userId === move.userId);
+        const cursor = reader?.lastReadMessageId;
+        if (reader === undefined || (cursor !== undefined && BigInt(cursor) >= BigInt(move.to))) {
+          return { status: 'stale' as const };
+        }
+        reader.lastReadMessageId = move.to;
+        return { status: 'applied' as const, entries: [] };
+      }),
+  } as Partial<Store> as Store;
+  return { store, channel };
+}
+
+describe('read cursors', () => {
+  it('takes every one of many reads sent at once, oldest first, and ends at the newest', async () => {
+    const ids = Array.from({ length: 20 }, (_, i) => String(100 + i));
+    const { store, channel } = dmStore(ids);
+    const events = { publish: async () => undefined } as Partial<EventRouter> as EventRouter;
+    const service = new ChannelService(
+      store,
+      events,
+      {} as PresenceService,
+      { next: () => '1', nodeId: 1 },
+      { now: () => 0 },
+    );
+    await Promise.all(ids.map((id) => service.markRead('1', 'dm', id)));
+    expect(channel.members.find((m) => m.userId === '1')?.lastReadMessageId).toBe('119');
   });
 });

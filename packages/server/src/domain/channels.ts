@@ -262,15 +262,14 @@ export class ChannelService {
     const { channel, entries } = await decideAndWrite(async () => {
       const { channel } = await this.requireMember(userId, channelId);
       if ((await this.store.getMessage(channelId, messageId)) === undefined) fail('not_found', 'no such message');
-      const from = channel.members.find((m) => m.userId === userId)?.lastReadMessageId;
-      if (from !== undefined && BigInt(from) >= BigInt(messageId)) return { channel, entries: undefined };
+      const cursor = channel.members.find((m) => m.userId === userId)?.lastReadMessageId;
+      if (cursor !== undefined && BigInt(cursor) >= BigInt(messageId)) return { channel, entries: undefined };
       const to = channel.kind === 'dm' ? channel.members.map((m) => m.userId) : [userId];
       const written = entriesOf(
         await storeCall(
           this.store.moveReadCursor({
             channelId,
             userId,
-            from,
             to: messageId,
             at: isoNow(this.clock),
             events: [readUpdated(channelId, userId, messageId, to)],

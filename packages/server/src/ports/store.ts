@@ -420,11 +420,14 @@ export interface ChannelChange {
   events: readonly LogAppend[];
 }
 
-/** Moves one member's read cursor from `from` (undefined: never read) to `to`, if it is still at `from`. */
+/**
+ * Moves one member's read cursor forward to `to`, if it is still behind `to` (or never set). The
+ * decision rests only on the cursor being behind, not on where it was: a move that lost a race to
+ * a lower one still holds, so concurrent reads of one conversation take at most one more decision.
+ */
 export interface ReadCursorMove {
   channelId: string;
   userId: string;
-  from: string | undefined;
   to: string;
   at: string;
   events: readonly LogAppend[];
@@ -474,7 +477,7 @@ export interface ChannelStore {
   listChannelViews(userId: string, page: ChannelViewPage): Promise<ChannelViewRecord[]>;
   /** `stale` also when the channel does not exist. */
   changeChannel(change: ChannelChange): Promise<ConditionalWrite>;
-  /** `stale` when the cursor is not at `from` (or `userId` is not a member). */
+  /** `stale` when the cursor is already at or past `to` (or `userId` is not a member). */
   moveReadCursor(move: ReadCursorMove): Promise<ConditionalWrite>;
 }
 

@@ -125,8 +125,9 @@ describe('concurrent duplicates', () => {
         (await bob.req('POST', `/v1/channels/${ch}/messages`, { text: `r${i}`, clientMsgId: randomUUID() })).body
           .message,
       );
-    const shuffled = [...msgs].sort(() => Math.random() - 0.5);
-    await Promise.all(shuffled.map((m) => alice.req('POST', `/v1/channels/${ch}/read`, { messageId: m.id })));
+    // Oldest first is the hardest order: each move lands just before the next one's decision.
+    const reads = await Promise.all(msgs.map((m) => alice.req('POST', `/v1/channels/${ch}/read`, { messageId: m.id })));
+    expect(reads.map((r) => r.status)).toEqual(msgs.map(() => 204));
     const view = (await alice.req('GET', '/v1/channels')).body.channels.find((c: any) => c.id === ch);
     expect(view.lastReadMessageId).toBe(msgs.at(-1).id);
     expect(view.unreadCount).toBe(0);

@@ -942,8 +942,8 @@ export class PostgresStore implements Store {
     return this.#tx(async (c) => {
       const result = await c.query(
         `UPDATE channel_members SET last_read_message_id = $3
-         WHERE channel_id = $1 AND user_id = $2 AND last_read_message_id IS NOT DISTINCT FROM $4::bigint`,
-        [move.channelId, move.userId, move.to, move.from ?? null],
+         WHERE channel_id = $1 AND user_id = $2 AND (last_read_message_id IS NULL OR last_read_message_id < $3)`,
+        [move.channelId, move.userId, move.to],
       );
       if (result.rowCount === 0) return { status: 'stale' as const };
       return { status: 'applied' as const, entries: await this.#appendLogs(c, timed(move.events, move.at)) };

@@ -413,8 +413,9 @@ export class SqliteWriter implements WriterSide {
     return this.#tx(() => {
       const result = this.#sql(
         `UPDATE channel_members SET last_read_message_id = @to
-         WHERE channel_id = @channelId AND user_id = @userId AND last_read_message_id IS @from`,
-      ).run({ to: move.to, channelId: move.channelId, userId: move.userId, from: move.from ?? null });
+         WHERE channel_id = @channelId AND user_id = @userId
+           AND (last_read_message_id IS NULL OR last_read_message_id < @to)`,
+      ).run({ to: move.to, channelId: move.channelId, userId: move.userId });
       if (result.changes === 0) return { status: 'stale' as const };
       return { status: 'applied' as const, entries: this.#appendAll(move.events, move.at) };
     });

@@ -160,29 +160,33 @@ export function describeChannelStoreContract(
         ]);
       });
 
-      it('moves a read cursor only from where the move expects it, with the entries it is given', async () => {
+      it('moves a read cursor only forward, with the entries it is given', async () => {
         const [a, b] = [await user('a13'), await user('b13')];
         const id = await group(a, [b]);
         const [first, second] = await store.appendMessages([message(id, b), message(id, b)]);
         if (first?.status !== 'created' || second?.status !== 'created') throw new Error('append failed');
-        const move = (from: string | undefined, to: string) =>
+        const move = (userId: string, to: string) =>
           store.moveReadCursor({
             channelId: id,
-            userId: a,
-            from,
+            userId,
             to,
             at: at(),
-            events: [readUpdated(id, a, to, [a])],
+            events: [readUpdated(id, userId, to, [userId])],
           });
-        const moved = await move(undefined, first.message.id);
+        const moved = await move(a, second.message.id);
         expect(moved).toMatchObject({ status: 'applied', entries: [{ userId: a, type: 'read.updated' }] });
-        expect(await move(undefined, second.message.id)).toEqual({ status: 'stale' });
-        expect((await move(first.message.id, second.message.id)).status).toBe('applied');
+        expect(await move(a, first.message.id)).toEqual({ status: 'stale' });
+        expect(await move(a, second.message.id)).toEqual({ status: 'stale' });
         const [view] = await store.listChannelViews(a, { limit: 100, textCodePoints: 1000 });
         expect(view).toMatchObject({ unreadCount: 0, lastReadMessageId: second.message.id });
         const members = (await store.getChannel(id))?.members ?? [];
         expect(members.find((m) => m.userId === a)?.lastReadMessageId).toBe(second.message.id);
         expect(members.find((m) => m.userId === b)?.lastReadMessageId).toBeUndefined();
+        // A move decided while the cursor was unset still holds after a lower move landed first.
+        expect((await move(b, first.message.id)).status).toBe('applied');
+        expect((await move(b, second.message.id)).status).toBe('applied');
+        const stranger = await user('c13');
+        expect(await move(stranger, second.message.id)).toEqual({ status: 'stale' });
       });
 
       it('changes a profile with the entries it is given, or nothing for an unknown user', async () => {

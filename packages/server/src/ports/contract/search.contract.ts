@@ -239,7 +239,6 @@ export function describeSearchStoreContract(
         await store.moveReadCursor({
           channelId: id,
           userId: b,
-          from: undefined,
           to: first,
           at: at(2),
           events: [readUpdated(id, b, first, [b])],

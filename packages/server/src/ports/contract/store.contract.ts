@@ -152,7 +152,6 @@ export function describeStoreContract(
         await store.moveReadCursor({
           channelId: dm.id,
           userId: b,
-          from: undefined,
           to: sent.id,
           at: at(5),
           events: [readUpdated(dm.id, b, sent.id, [a, b])],
