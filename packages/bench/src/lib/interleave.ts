@@ -57,23 +57,6 @@ export async function settleAfterStep(ctx: BenchContext, target: Target): Promis
  */
 export const PRESENCE_GRACE_MS = Number(process.env.PARLEY_PRESENCE_GRACE_MS ?? 3000);
 
-/**
- * Runs `rounds` rounds over targets that are all up at once: in each, every lane takes its turn
- * in the order stepOrder gives that round (`place` is its 1-based place in it).
- */
-export async function runRounds<L extends { kind: string }>(
-  ctx: BenchContext,
-  lanes: readonly L[],
-  rounds: number,
-  turn: (lane: L, round: number, place: number) => Promise<void>,
-): Promise<void> {
-  for (let round = 0; round < rounds; round++) {
-    const order = stepOrder(lanes, round);
-    ctx.log(` round ${round + 1} of ${rounds}: ${order.map((l) => l.kind).join(', ')}`);
-    for (const [place, lane] of order.entries()) await turn(lane, round, place + 1);
-  }
-}
-
 /** One target of a scenario run in rounds: its process, its generator and what its rounds recorded. */
 export interface RoundLane<R> {
   kind: TargetKind;
@@ -94,8 +77,9 @@ export interface LaneStart {
 
 /**
  * Brings up every target of the run, each with a generator pool of its own, runs `rounds`
- * rounds over them (runRounds), and stops them all, also when a round fails. The lanes, with
- * what their rounds recorded.
+ * rounds over them (in each, every lane takes its turn in the order stepOrder gives that round;
+ * `place` is its 1-based place in it), and stops them all, also when a round fails. The lanes,
+ * with what their rounds recorded.
  */
 export async function runLanes<R>(
   ctx: BenchContext,
@@ -112,7 +96,11 @@ export async function runLanes<R>(
       lanes.push({ kind, launched: target, pool: await start.pool(target), rounds: [], hists: [] });
     }
     if (start.settleMs) await sleep(start.settleMs);
-    await runRounds(ctx, lanes, rounds, turn);
+    for (let round = 0; round < rounds; round++) {
+      const order = stepOrder(lanes, round);
+      ctx.log(` round ${round + 1} of ${rounds}: ${order.map((l) => l.kind).join(', ')}`);
+      for (const [place, lane] of order.entries()) await turn(lane, round, place + 1);
+    }
   } finally {
     for (const lane of lanes) await lane.pool.close();
     for (const target of launched) await target.stop();
