@@ -28,6 +28,12 @@ export interface ReconnectRound {
   errors: string[];
   /** From the drop to the last device caught up (ms). */
   resumeMs: number;
+  /**
+   * The server's CPU time (all its threads) over the same span, per device (µs): what a
+   * reconnect costs the server, steadier from round to round than the time, which the generator
+   * on the same cores shares.
+   */
+  serverCpuUsPerDevice: number;
   resumed: number;
   replayed: number;
   handshake: LatencySummary;
@@ -64,6 +70,7 @@ export function combineReconnectRounds(
     failed: sum((r) => r.failed),
     errors: [...new Set(rounds.flatMap((r) => r.errors))],
     resumeMs: Math.round(median(rounds.map((r) => r.resumeMs)) ?? 0),
+    serverCpuUsPerDevice: Math.round(median(rounds.map((r) => r.serverCpuUsPerDevice)) ?? 0),
     resumed: fewest((r) => r.resumed),
     replayed: sum((r) => r.replayed),
     handshake,
@@ -167,6 +174,7 @@ async function reconnectRound(
   }));
   await sleep(cfg.warmupMs);
   const t0 = nowUs();
+  const cpuBefore = target.sample();
   await pool.each(() => ({ cmd: 'drop' }));
   const rec = await pool.each<ReconnectResult>(() => ({
     cmd: 'reconnect',
@@ -174,6 +182,7 @@ async function reconnectRound(
     timeoutMs: cfg.resumeTimeoutMs,
   }));
   const resumeMs = (nowUs() - t0) / 1000;
+  const cpuAfter = target.sample();
   const runs = await flow;
   // Drain, then compare acked messages with what each partner received.
   let stats: ConnStats[] = [];
@@ -188,6 +197,8 @@ async function reconnectRound(
     failed: rec.reduce((n, x) => n + x.failed, 0),
     errors: [...new Set(rec.flatMap((x) => x.errors))],
     resumeMs: Math.round(Math.max(resumeMs, ...rec.map((x) => x.resumedMs))),
+    serverCpuUsPerDevice:
+      cpuBefore && cpuAfter ? Math.round(((cpuAfter.cpuS - cpuBefore.cpuS) * 1e6) / cfg.devices) : 0,
     resumed: rec.reduce((n, x) => n + x.resumed, 0),
     replayed: rec.reduce((n, x) => n + x.replayed, 0),
     handshake: summarizeEncoded(rec.map((x) => x.handshakeHist)),
@@ -201,7 +212,8 @@ async function reconnectRound(
   lane.rounds.push(r);
   lane.hists.push(...rec.map((x) => x.handshakeHist));
   ctx.log(
-    `  ${lane.kind}: ${r.reconnected}/${cfg.devices} back, ${r.resumed} caught up in ${r.resumeMs} ms;` +
+    `  ${lane.kind}: ${r.reconnected}/${cfg.devices} back, ${r.resumed} caught up in ${r.resumeMs} ms` +
+      ` (server CPU ${r.serverCpuUsPerDevice} µs per device);` +
       ` replayed ${r.replayed}; sent ${r.sent} acked ${r.acked}; gaps ${r.seqGaps} dups ${r.seqDups} lost ${r.lost}` +
       (r.failed ? `; ${r.failed} failed: ${r.errors.join('; ')}` : ''),
   );
@@ -216,6 +228,7 @@ export function reconnectSummary(
 ): ScenarioResult['summary'] {
   const ms = (k: TargetKind): number | null => targets[k]?.resumeMs ?? null;
   const msRatio = ratio(ms('parley'), ms('floor'));
+  const cpu = (k: TargetKind): number | null => targets[k]?.serverCpuUsPerDevice ?? null;
   const parley = targets.parley;
   return [
     {
@@ -227,6 +240,14 @@ export function reconnectSummary(
       ratio: msRatio,
       target: '<= 1.2',
       met: msRatio === null ? null : msRatio <= 1.2,
+    },
+    {
+      metric: `server CPU from the drop until caught up, per device, median of ${cfg.rounds} rounds`,
+      unit: 'µs',
+      parley: cpu('parley'),
+      baseline: cpu('floor'),
+      baselineLabel: 'floor',
+      ratio: ratio(cpu('parley'), cpu('floor')),
     },
     {
       metric: `acked messages lost across the reconnect, all ${cfg.rounds} rounds (must be 0)`,

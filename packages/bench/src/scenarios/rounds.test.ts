@@ -93,6 +93,7 @@ function reconnectRound(place: number, resumeMs: number, over: Partial<Reconnect
     failed: 0,
     errors: [],
     resumeMs,
+    serverCpuUsPerDevice: resumeMs / 20,
     resumed: 10_000,
     replayed: 2_000,
     handshake: hs,
@@ -130,6 +131,7 @@ describe('combineReconnectRounds', () => {
       replayed: 6_000,
     });
     expect(run.rounds.map((r) => r.resumeMs)).toEqual([9_000, 30_000, 10_000]);
+    expect(run.serverCpuUsPerDevice).toBe(500);
   });
 });
 
@@ -147,15 +149,17 @@ describe('reconnectSummary', () => {
       [reconnectRound(2, 11_000), reconnectRound(1, 12_000), reconnectRound(2, 40_000)],
       hs,
     );
-    const [time, lost] = reconnectSummary({ floor, parley }, cfg);
+    const [time, cpu, lost] = reconnectSummary({ floor, parley }, cfg);
     expect(time).toMatchObject({ parley: 12_000, baseline: 10_000, ratio: 1.2, target: '<= 1.2', met: true });
+    expect(cpu).toMatchObject({ parley: 600, baseline: 500, ratio: 1.2 });
+    expect(cpu!.target).toBeUndefined();
     expect(lost).toMatchObject({ parley: 0, target: '= 0', met: true });
   });
 
   it('misses the loss target when any round lost, skipped or repeated a seq', () => {
     for (const over of [{ lost: 1 }, { seqGaps: 1 }, { seqDups: 1 }]) {
       const parley = combineReconnectRounds(10_000, [reconnectRound(1, 9_000), reconnectRound(2, 9_000, over)], hs);
-      expect(reconnectSummary({ floor, parley }, cfg)[1]!.met).toBe(false);
+      expect(reconnectSummary({ floor, parley }, cfg)[2]!.met).toBe(false);
     }
   });
 });

@@ -14,9 +14,13 @@ afterEach(() => vi.useRealTimers());
 function fleet() {
   vi.useFakeTimers();
   const writes: string[][] = [];
+  const lastSeenReads: string[][] = [];
   const store = {
     setLastSeen: async (userIds: readonly string[]) => void writes.push([...userIds]),
-    getLastSeen: async () => new Map(),
+    getLastSeen: async (userIds: readonly string[]) => {
+      lastSeenReads.push([...userIds]);
+      return new Map(userIds.map((id) => [id, '2026-01-01T00:00:00.000Z']));
+    },
     contactSources: async () => ({ friends: ['friend'], dmPartners: [], groupPeers: [], blocked: [] }),
     blockedPeers: async () => [],
   } as Partial<Store> as Store;
@@ -39,12 +43,12 @@ function fleet() {
     const lease = (userId: string) => ({ userId, connId: `c-${userId}`, nodeId });
     return { presence, lease };
   };
-  return { node, writes, announced };
+  return { node, writes, announced, lastSeenReads };
 }
 
 function service() {
-  const { node, writes, announced } = fleet();
-  return { ...node('n1'), writes, announced };
+  const { node, ...recorded } = fleet();
+  return { ...node('n1'), ...recorded };
 }
 
 it('takes users whose graces run out together offline in one write', async () => {
@@ -55,6 +59,19 @@ it('takes users whose graces run out together offline in one write', async () =>
   await vi.advanceTimersByTimeAsync(2000);
   expect(writes).toEqual([users]);
   expect(announced.filter((a) => a.endsWith('offline'))).toEqual(users.map((u) => `${u} offline`));
+});
+
+it('reads last seen from the store only for the users shown offline', async () => {
+  const { presence, lease, lastSeenReads } = service();
+  await presence.connected(lease('a'));
+  expect(await presence.presenceOf(['a', 'b'])).toEqual(
+    new Map([
+      ['a', { status: 'online' }],
+      ['b', { status: 'offline', lastSeenAt: '2026-01-01T00:00:00.000Z' }],
+    ]),
+  );
+  await presence.presenceOf(['a']);
+  expect(lastSeenReads).toEqual([['b']]);
 });
 
 it('leaves out of that write a user who came back after the grace ran out', async () => {

@@ -73,10 +73,11 @@ export class PresenceService {
 
   async presenceOf(userIds: readonly string[]): Promise<Map<string, Presence>> {
     if (userIds.length === 0) return new Map();
-    const [online, lastSeen] = await Promise.all([
-      this.presenceStore.shownOnline(userIds),
-      this.store.getLastSeen(userIds),
-    ]);
+    const online = await this.presenceStore.shownOnline(userIds);
+    // Last seen only for those offline: after a reconnect storm nearly everyone's contacts are
+    // online, and each hello's presence snapshot then reads nothing from the store.
+    const offline = userIds.filter((userId) => !online.has(userId));
+    const lastSeen = offline.length === 0 ? new Map<string, string>() : await this.store.getLastSeen(offline);
     const result = new Map<string, Presence>();
     for (const userId of userIds) {
       // Shown online includes the grace after a user's last connection closed, on whichever node.

@@ -624,9 +624,8 @@ export class SqliteWriter implements WriterSide {
 
   /** Like readLog, routed to the writer thread: pending entries count. */
   async logBounds(userId: string): Promise<{ head: number; floor: number }> {
-    const pending = this.#session.pendingLog;
-    const head = pending.head(userId);
-    return { head, floor: (pending.oldest(userId) ?? head + 1) - 1 };
+    const head = this.#session.logHead(userId);
+    return { head, floor: (this.#session.oldestLogSeq(userId) ?? head + 1) - 1 };
   }
 
   /**
@@ -647,6 +646,7 @@ export class SqliteWriter implements WriterSide {
            AND first_seq < (SELECT MAX(first_seq) FROM user_log_chunks AS newest WHERE newest.user_id = user_log_chunks.user_id)
          RETURNING json_array_length(entries) AS n`,
       ).all(before) as { n: number }[];
+      this.#session.logTrimmed();
       return chunks.reduce((sum, chunk) => sum + chunk.n, rows);
     });
   }

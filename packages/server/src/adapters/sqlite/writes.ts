@@ -24,6 +24,8 @@ const CACHE_LIMIT = 500_000;
  */
 export class WriterSession extends SqliteConnection {
   readonly #logHeads = new Map<string, number>();
+  /** Each user's oldest kept seq: it changes only when trimLog deletes entries (logTrimmed). */
+  readonly #oldestSeqs = new Map<string, number>();
   readonly #channelMembers = new Map<string, string[]>();
   /** Whether each channel is a DM (a channel's kind never changes). */
   readonly #isDm = new Map<string, boolean>();
@@ -51,6 +53,7 @@ export class WriterSession extends SqliteConnection {
         .immediate();
     } catch (error) {
       this.#logHeads.clear();
+      this.#oldestSeqs.clear();
       this.#channelMembers.clear();
       this.clientMsgIds.rolledBack();
       this.pendingLog.rolledBack();
@@ -64,6 +67,26 @@ export class WriterSession extends SqliteConnection {
   /** The user's newest seq (0 for an empty log). */
   logHead(userId: string): number {
     return this.#logHeads.get(userId) ?? this.pendingLog.head(userId);
+  }
+
+  /**
+   * The user's oldest kept seq (undefined for an empty log). Remembered: in a reconnect storm
+   * every hello asks for it (logBounds), and its two queries were a fifth of the writer's time.
+   */
+  oldestLogSeq(userId: string): number | undefined {
+    const cached = this.#oldestSeqs.get(userId);
+    if (cached !== undefined) return cached;
+    const oldest = this.pendingLog.oldest(userId);
+    if (oldest !== undefined) {
+      if (this.#oldestSeqs.size >= CACHE_LIMIT) this.#oldestSeqs.clear();
+      this.#oldestSeqs.set(userId, oldest);
+    }
+    return oldest;
+  }
+
+  /** Call after deleting log entries. */
+  logTrimmed(): void {
+    this.#oldestSeqs.clear();
   }
 
   setLogHead(userId: string, head: number): void {

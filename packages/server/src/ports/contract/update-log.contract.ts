@@ -80,6 +80,8 @@ export function describeLogStoreContract(
         const a = await user('a21');
         await store.appendLog([{ userIds: [a], type: 'friend.removed', data: { userId: 'x' } }], at(0));
         await store.appendLog([{ userIds: [a], type: 'friend.removed', data: { userId: 'y' } }], at(10_000));
+        // Asked before the trim too: a store that remembers the floor must not keep the old one.
+        expect(await store.logBounds(a)).toEqual({ head: 2, floor: 0 });
         expect(await store.trimLog(at(5_000))).toBe(1);
         expect(await store.logBounds(a)).toEqual({ head: 2, floor: 1 });
         expect((await store.readLog(a, 0, 10)).map((e) => e.seq)).toEqual([2]);
