@@ -15,13 +15,21 @@ function fleet() {
   vi.useFakeTimers();
   const writes: string[][] = [];
   const lastSeenReads: string[][] = [];
+  /** Contact-source reads under way, and the most there were at once. */
+  const audienceReads = { now: 0, most: 0 };
   const store = {
     setLastSeen: async (userIds: readonly string[]) => void writes.push([...userIds]),
     getLastSeen: async (userIds: readonly string[]) => {
       lastSeenReads.push([...userIds]);
       return new Map(userIds.map((id) => [id, '2026-01-01T00:00:00.000Z']));
     },
-    contactSources: async () => ({ friends: ['friend'], dmPartners: [], groupPeers: [], blocked: [] }),
+    contactSources: async () => {
+      audienceReads.now++;
+      audienceReads.most = Math.max(audienceReads.most, audienceReads.now);
+      await Promise.resolve();
+      audienceReads.now--;
+      return { friends: ['friend'], dmPartners: [], groupPeers: [], blocked: [] };
+    },
     blockedPeers: async () => [],
   } as Partial<Store> as Store;
   const announced: string[] = [];
@@ -43,7 +51,7 @@ function fleet() {
     const lease = (userId: string) => ({ userId, connId: `c-${userId}`, nodeId });
     return { presence, lease };
   };
-  return { node, writes, announced, lastSeenReads };
+  return { node, writes, announced, lastSeenReads, audienceReads };
 }
 
 function service() {
@@ -59,6 +67,17 @@ it('takes users whose graces run out together offline in one write', async () =>
   await vi.advanceTimersByTimeAsync(2000);
   expect(writes).toEqual([users]);
   expect(announced.filter((a) => a.endsWith('offline'))).toEqual(users.map((u) => `${u} offline`));
+});
+
+it('reads the audiences of users going offline together a bounded slice at a time', async () => {
+  const { presence, lease, announced, audienceReads } = service();
+  const users = Array.from({ length: 150 }, (_, i) => `u${i}`);
+  for (const u of users) await presence.connected(lease(u));
+  for (const u of users) await presence.disconnected(lease(u));
+  audienceReads.most = 0;
+  await vi.advanceTimersByTimeAsync(2000);
+  expect(announced.filter((a) => a.endsWith('offline'))).toEqual(users.map((u) => `${u} offline`));
+  expect(audienceReads.most).toBe(64);
 });
 
 it('reads last seen from the store only for the users shown offline', async () => {

@@ -25,6 +25,9 @@ export interface PresenceOptions {
  */
 const OFFLINE_BATCH_MS = 100;
 
+/** Users announced offline together: their audiences are read at once (in one read transaction on SQLite). */
+const ANNOUNCE_SLICE = 64;
+
 export class PresenceService {
   /**
    * Users whose connection closed here, and when their grace ends: a graceful stop records when
@@ -149,7 +152,12 @@ export class PresenceService {
     if (userIds.length === 0) return;
     const lastSeenAt = isoNow(this.clock);
     await this.store.setLastSeen(userIds, lastSeenAt);
-    for (const userId of userIds) await this.#announce(userId, { status: 'offline', lastSeenAt });
+    // A slice at a time: one user at a time made each audience read a read transaction of its
+    // own, and all at once would queue thousands of reads ahead of everything else.
+    for (let at = 0; at < userIds.length; at += ANNOUNCE_SLICE) {
+      const slice = userIds.slice(at, at + ANNOUNCE_SLICE);
+      await Promise.all(slice.map((userId) => this.#announce(userId, { status: 'offline', lastSeenAt })));
+    }
   }
 
   /**
