@@ -38,20 +38,19 @@ async function run(request: WriterRequest): Promise<unknown> {
 
 /** Replies not yet posted: those of one incoming message go back together (see threads.ts). */
 const replies = new TurnBatch<CallReply>((outcomes) => port.postMessage(outcomes));
-const reply = (outcome: CallReply): void => replies.add(outcome);
 
 port.on('message', (requests: WriterRequest[]) => {
   // The replies of earlier calls never wait behind the work of later ones.
   replies.flush();
   for (const request of requests) {
     if (request.method === 'close') {
-      void store.close().finally(() => reply({ id: request.id, value: undefined }));
+      void store.close().finally(() => replies.add({ id: request.id, value: undefined }));
       continue;
     }
     run(request).then(
-      (value) => reply({ id: request.id, value }),
+      (value) => replies.add({ id: request.id, value }),
       (error: unknown) =>
-        reply({
+        replies.add({
           id: request.id,
           error:
             error instanceof StoreError
