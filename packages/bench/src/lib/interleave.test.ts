@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { median, stepOrder } from './interleave.js';
+import { balancedRounds, median, stepOrder } from './interleave.js';
 
 describe('stepOrder', () => {
   it('rotates the targets one place per step, so each goes first, second and last in turn', () => {
@@ -19,6 +19,17 @@ describe('stepOrder', () => {
 
   it('puts each of two targets first in every other round', () => {
     expect([0, 1, 2].map((k) => stepOrder(['floor', 'parley'], k)[0])).toEqual(['floor', 'parley', 'floor']);
+  });
+});
+
+describe('balancedRounds', () => {
+  it('rounds up to a multiple of the targets, so each takes every place equally often', () => {
+    expect(balancedRounds(3, 2)).toBe(4);
+    expect(balancedRounds(2, 2)).toBe(2);
+    expect(balancedRounds(3, 3)).toBe(3);
+    expect(balancedRounds(3, 1)).toBe(3);
+    const firsts = Array.from({ length: balancedRounds(3, 2) }, (_, k) => stepOrder(['floor', 'parley'], k)[0]);
+    expect(firsts.filter((kind) => kind === 'parley')).toHaveLength(2);
   });
 });
 

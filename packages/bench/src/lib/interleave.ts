@@ -21,6 +21,16 @@ export function stepOrder<T>(targets: readonly T[], k: number): T[] {
   return targets.map((_, i) => targets[(i + k) % n]!);
 }
 
+/**
+ * At least `wanted` rounds, rounded up to a multiple of the number of targets, so that each
+ * target takes every place in the order equally often (stepOrder): with two targets and three
+ * rounds the floor went first twice and Parley once, so the medians compared rounds run in
+ * different places.
+ */
+export function balancedRounds(wanted: number, targets: number): number {
+  return Math.ceil(wanted / Math.max(1, targets)) * Math.max(1, targets);
+}
+
 /** The median of the figures (the mean of the middle two for an even count); null for none. */
 export function median(values: readonly number[]): number | null {
   if (values.length === 0) return null;

@@ -14,7 +14,7 @@ import type { ConnectResult } from '../gen/messages.js';
 import { sleep } from '../lib/clock.js';
 import { pick, ratio, type BenchContext, type ScenarioResult } from '../lib/context.js';
 import { summarizeEncoded, type LatencySummary } from '../lib/hist.js';
-import { median, PRESENCE_GRACE_MS, runLanes, settleAfterStep, type RoundLane } from '../lib/interleave.js';
+import { balancedRounds, median, PRESENCE_GRACE_MS, runLanes, settleAfterStep, type RoundLane } from '../lib/interleave.js';
 import { cpuBetween, type ProcSample } from '../lib/proc.js';
 import { launch } from '../lib/systems.js';
 import type { TargetKind } from '../lib/target.js';
@@ -79,7 +79,7 @@ const mib = (bytes: number | undefined): number => Math.round(((bytes ?? 0) / 2 
 export async function connections(ctx: BenchContext): Promise<ScenarioResult> {
   const cfg = {
     connections: ctx.size ?? pick(ctx.mode, 200, 10_000, 18_000),
-    rounds: pick(ctx.mode, 2, 3, 3),
+    rounds: balancedRounds(pick(ctx.mode, 2, 3, 3), ctx.targets.length),
     settleMs: pick(ctx.mode, 500, 3000, 3000),
     idleMs: pick(ctx.mode, 1000, 10_000, 20_000),
     // Past Parley's presence grace, when it takes the dropped users offline (a few hundred in a

@@ -15,7 +15,7 @@ import { GeneratorPool } from '../gen/pool.js';
 import { nowUs, sleep } from '../lib/clock.js';
 import { pick, ratio, type BenchContext, type ScenarioResult } from '../lib/context.js';
 import { summarizeEncoded, type LatencySummary } from '../lib/hist.js';
-import { median, PRESENCE_GRACE_MS, runLanes, settleAfterStep, type RoundLane } from '../lib/interleave.js';
+import { balancedRounds, median, PRESENCE_GRACE_MS, runLanes, settleAfterStep, type RoundLane } from '../lib/interleave.js';
 import { launch } from '../lib/systems.js';
 import type { TargetKind } from '../lib/target.js';
 
@@ -100,7 +100,7 @@ type Lane = RoundLane<ReconnectRound>;
 export async function reconnect(ctx: BenchContext): Promise<ScenarioResult> {
   const cfg: ReconnectConfig = {
     devices: ctx.size ?? pick(ctx.mode, 100, 10_000, 18_000),
-    rounds: pick(ctx.mode, 2, 3, 3),
+    rounds: balancedRounds(pick(ctx.mode, 2, 3, 3), ctx.targets.length),
     rate: pick(ctx.mode, 100, 1000, 1000),
     warmupMs: pick(ctx.mode, 500, 3000, 3000),
     flowMs: pick(ctx.mode, 2500, 30_000, 45_000),
