@@ -272,14 +272,14 @@ function section(name: string, r: RunRecord, docsDir: string): string[] {
   } else if (name === 'reconnect') {
     const t = r.targets as Partial<Record<TargetKind, ReconnectRun>>;
     out.push(
-      '| System | Devices | Back (fewest) | Caught up (fewest) | Time to all caught up (ms), median | By round (place in its order) | Server CPU per device (µs), by round | Handshake p50 / p99 (ms) | Replayed | Sent | Acked | Skipped while down | Seq gaps | Dups | Lost |',
-      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      '| System | Devices | Back (fewest) | Caught up (fewest) | Time to all caught up (ms), median | By round (place in its order) | Server CPU per device (µs), by round | Generator CPU per device (µs), median | Handshake p50 / p99 (ms) | Replayed | Sent | Acked | Skipped while down | Seq gaps | Dups | Lost |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     );
     for (const k of kinds) {
       const c = t[k];
       if (!c) continue;
       out.push(
-        `| ${targetLabel[k]} | ${num(c.devices)} | ${num(c.reconnected)} | ${num(c.resumed)} | ${num(c.resumeMs)} | ${byRound(c.rounds, (x) => x.resumeMs)} | ${byRound(c.rounds, (x) => x.serverCpuUsPerDevice)} | ${c.handshake.p50} / ${c.handshake.p99} | ${num(c.replayed)} | ${num(c.sent)} | ${num(c.acked)} | ${num(c.skippedWhileDown)} | ${num(c.seqGaps)} | ${num(c.seqDups)} | ${num(c.lost)} |`,
+        `| ${targetLabel[k]} | ${num(c.devices)} | ${num(c.reconnected)} | ${num(c.resumed)} | ${num(c.resumeMs)} | ${byRound(c.rounds, (x) => x.resumeMs)} | ${byRound(c.rounds, (x) => x.serverCpuUsPerDevice)} | ${c.generatorCpuUsPerDevice === undefined ? '–' : num(c.generatorCpuUsPerDevice)} | ${c.handshake.p50} / ${c.handshake.p99} | ${num(c.replayed)} | ${num(c.sent)} | ${num(c.acked)} | ${num(c.skippedWhileDown)} | ${num(c.seqGaps)} | ${num(c.seqDups)} | ${num(c.lost)} |`,
       );
     }
     out.push('');

@@ -17,6 +17,7 @@ import { pick, ratio, type BenchContext, type ScenarioResult } from '../lib/cont
 import { summarizeEncoded, type LatencySummary } from '../lib/hist.js';
 import { balancedRounds, median, PRESENCE_GRACE_MS, runLanes, settleAfterStep, type RoundLane } from '../lib/interleave.js';
 import { launch } from '../lib/systems.js';
+import type { ProcSample } from '../lib/proc.js';
 import type { TargetKind } from '../lib/target.js';
 
 /** One target's drop and reconnect in one round. */
@@ -34,6 +35,12 @@ export interface ReconnectRound {
    * on the same cores shares.
    */
   serverCpuUsPerDevice: number;
+  /**
+   * The generator's CPU time (all its processes) over the same span, per device (µs). Server and
+   * generator share the machine's two cores, so the round lasts about as long as both together
+   * take: the time ratio to the floor is the CPU ratio diluted by the generator's share.
+   */
+  generatorCpuUsPerDevice: number;
   resumed: number;
   replayed: number;
   handshake: LatencySummary;
@@ -71,6 +78,7 @@ export function combineReconnectRounds(
     errors: [...new Set(rounds.flatMap((r) => r.errors))],
     resumeMs: Math.round(median(rounds.map((r) => r.resumeMs)) ?? 0),
     serverCpuUsPerDevice: Math.round(median(rounds.map((r) => r.serverCpuUsPerDevice)) ?? 0),
+    generatorCpuUsPerDevice: Math.round(median(rounds.map((r) => r.generatorCpuUsPerDevice)) ?? 0),
     resumed: fewest((r) => r.resumed),
     replayed: sum((r) => r.replayed),
     handshake,
@@ -175,6 +183,7 @@ async function reconnectRound(
   await sleep(cfg.warmupMs);
   const t0 = nowUs();
   const cpuBefore = target.sample();
+  const generatorBefore = pool.sample();
   await pool.each(() => ({ cmd: 'drop' }));
   const rec = await pool.each<ReconnectResult>(() => ({
     cmd: 'reconnect',
@@ -183,6 +192,7 @@ async function reconnectRound(
   }));
   const resumeMs = (nowUs() - t0) / 1000;
   const cpuAfter = target.sample();
+  const generatorAfter = pool.sample();
   const runs = await flow;
   // Drain, then compare acked messages with what each partner received.
   let stats: ConnStats[] = [];
@@ -197,8 +207,8 @@ async function reconnectRound(
     failed: rec.reduce((n, x) => n + x.failed, 0),
     errors: [...new Set(rec.flatMap((x) => x.errors))],
     resumeMs: Math.round(Math.max(resumeMs, ...rec.map((x) => x.resumedMs))),
-    serverCpuUsPerDevice:
-      cpuBefore && cpuAfter ? Math.round(((cpuAfter.cpuS - cpuBefore.cpuS) * 1e6) / cfg.devices) : 0,
+    serverCpuUsPerDevice: cpuUsPerDevice(cpuBefore, cpuAfter, cfg.devices),
+    generatorCpuUsPerDevice: cpuUsPerDevice(generatorBefore, generatorAfter, cfg.devices),
     resumed: rec.reduce((n, x) => n + x.resumed, 0),
     replayed: rec.reduce((n, x) => n + x.replayed, 0),
     handshake: summarizeEncoded(rec.map((x) => x.handshakeHist)),
@@ -213,7 +223,7 @@ async function reconnectRound(
   lane.hists.push(...rec.map((x) => x.handshakeHist));
   ctx.log(
     `  ${lane.kind}: ${r.reconnected}/${cfg.devices} back, ${r.resumed} caught up in ${r.resumeMs} ms` +
-      ` (server CPU ${r.serverCpuUsPerDevice} µs per device);` +
+      ` (CPU per device: server ${r.serverCpuUsPerDevice} µs, generator ${r.generatorCpuUsPerDevice} µs);` +
       ` replayed ${r.replayed}; sent ${r.sent} acked ${r.acked}; gaps ${r.seqGaps} dups ${r.seqDups} lost ${r.lost}` +
       (r.failed ? `; ${r.failed} failed: ${r.errors.join('; ')}` : ''),
   );
@@ -260,6 +270,10 @@ export function reconnectSummary(
       met: parley ? parley.lost === 0 && parley.seqGaps === 0 && parley.seqDups === 0 : null,
     },
   ];
+}
+
+function cpuUsPerDevice(before: ProcSample | undefined, after: ProcSample | undefined, devices: number): number {
+  return before && after ? Math.round(((after.cpuS - before.cpuS) * 1e6) / devices) : 0;
 }
 
 /** Acked messages of each user that its DM partner (idx ^ 1) has not received. */

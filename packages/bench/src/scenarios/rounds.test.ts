@@ -94,6 +94,7 @@ function reconnectRound(place: number, resumeMs: number, over: Partial<Reconnect
     errors: [],
     resumeMs,
     serverCpuUsPerDevice: resumeMs / 20,
+    generatorCpuUsPerDevice: resumeMs / 40,
     resumed: 10_000,
     replayed: 2_000,
     handshake: hs,
@@ -132,6 +133,7 @@ describe('combineReconnectRounds', () => {
     });
     expect(run.rounds.map((r) => r.resumeMs)).toEqual([9_000, 30_000, 10_000]);
     expect(run.serverCpuUsPerDevice).toBe(500);
+    expect(run.generatorCpuUsPerDevice).toBe(250);
   });
 });
 
