@@ -14,7 +14,14 @@ import type { ConnectResult } from '../gen/messages.js';
 import { sleep } from '../lib/clock.js';
 import { pick, ratio, type BenchContext, type ScenarioResult } from '../lib/context.js';
 import { summarizeEncoded, type LatencySummary } from '../lib/hist.js';
-import { balancedRounds, median, PRESENCE_GRACE_MS, runLanes, settleAfterStep, type RoundLane } from '../lib/interleave.js';
+import {
+  balancedRounds,
+  median,
+  PRESENCE_GRACE_MS,
+  runLanes,
+  settleAfterStep,
+  type RoundLane,
+} from '../lib/interleave.js';
 import { cpuBetween, type ProcSample } from '../lib/proc.js';
 import { launch } from '../lib/systems.js';
 import type { TargetKind } from '../lib/target.js';

@@ -15,7 +15,14 @@ import { GeneratorPool } from '../gen/pool.js';
 import { nowUs, sleep } from '../lib/clock.js';
 import { pick, ratio, type BenchContext, type ScenarioResult } from '../lib/context.js';
 import { summarizeEncoded, type LatencySummary } from '../lib/hist.js';
-import { balancedRounds, median, PRESENCE_GRACE_MS, runLanes, settleAfterStep, type RoundLane } from '../lib/interleave.js';
+import {
+  balancedRounds,
+  median,
+  PRESENCE_GRACE_MS,
+  runLanes,
+  settleAfterStep,
+  type RoundLane,
+} from '../lib/interleave.js';
 import { launch } from '../lib/systems.js';
 import type { ProcSample } from '../lib/proc.js';
 import type { TargetKind } from '../lib/target.js';
