@@ -279,7 +279,7 @@ function section(name: string, r: RunRecord, docsDir: string): string[] {
       const c = t[k];
       if (!c) continue;
       out.push(
-        `| ${targetLabel[k]} | ${num(c.devices)} | ${num(c.reconnected)} | ${num(c.resumed)} | ${num(c.resumeMs)} | ${byRound(c.rounds, (x) => x.resumeMs)} | ${byRound(c.rounds, (x) => x.serverCpuUsPerDevice)} | ${c.generatorCpuUsPerDevice === undefined ? '–' : num(c.generatorCpuUsPerDevice)} | ${c.handshake.p50} / ${c.handshake.p99} | ${num(c.replayed)} | ${num(c.sent)} | ${num(c.acked)} | ${num(c.skippedWhileDown)} | ${num(c.seqGaps)} | ${num(c.seqDups)} | ${num(c.lost)} |`,
+        `| ${targetLabel[k]} | ${num(c.devices)} | ${num(c.reconnected)} | ${num(c.resumed)} | ${num(c.resumeMs)} | ${byRound(c.rounds, (x) => x.resumeMs)} | ${byRound(c.rounds, (x) => x.serverCpuUsPerDevice)} | ${num(c.generatorCpuUsPerDevice)} | ${c.handshake.p50} / ${c.handshake.p99} | ${num(c.replayed)} | ${num(c.sent)} | ${num(c.acked)} | ${num(c.skippedWhileDown)} | ${num(c.seqGaps)} | ${num(c.seqDups)} | ${num(c.lost)} |`,
       );
     }
     out.push('');
