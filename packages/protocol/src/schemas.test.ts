@@ -1,9 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   describeIssues,
   groupBody,
   groupPatch,
+  helloFrame,
   historyQuery,
+  parseHelloFrame,
+  parseSessionFrame,
   profilePatch,
   sessionFrame,
   signupBody,
@@ -42,6 +45,73 @@ describe('sessionFrame', () => {
     [],
   ])('rejects %j', (frame) => {
     expect(sessionFrame.safeParse(frame).success).toBe(false);
+  });
+});
+
+/** The same answer as the schema's: the data when it accepts, the same message when it does not. */
+function outcome(
+  result: { success: true; data: unknown } | { success: false; error: Parameters<typeof describeIssues>[0] },
+) {
+  return result.success ? { data: result.data } : { error: describeIssues(result.error) };
+}
+
+describe('parseHelloFrame and parseSessionFrame', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  const long = 'x'.repeat(256);
+  const hellos: unknown[] = [
+    { op: 'hello', token: 't' },
+    { op: 'hello', token: long },
+    { op: 'hello', token: `${long}x` },
+    { op: 'hello', token: '' },
+    { op: 'hello', token: 't', since: 0 },
+    { op: 'hello', token: 't', since: 42, extra: true },
+    { op: 'hello', token: 't', since: Number.MAX_SAFE_INTEGER },
+    { op: 'hello', token: 't', since: Number.MAX_SAFE_INTEGER + 1 },
+    { op: 'hello', token: 't', since: -1 },
+    { op: 'hello', token: 't', since: 1.5 },
+    { op: 'hello', token: 't', since: '7' },
+    { op: 'hello', token: 't', since: null },
+    { op: 'hello', token: 't', since: Number.NaN },
+    { op: 'hello', token: 7 },
+    { op: 'hello' },
+    { op: 'ping', token: 't' },
+    Object.assign(Object.create({ op: 'hello' }) as object, { token: 't' }),
+    Object.assign([], { op: 'hello', token: 't' }),
+    null,
+    'hello',
+    undefined,
+  ];
+
+  it.each(hellos)('answers %j as helloFrame does', (frame) => {
+    expect(outcome(parseHelloFrame(frame))).toEqual(outcome(helloFrame.safeParse(frame)));
+  });
+
+  const sessions: unknown[] = [
+    { op: 'ping' },
+    { op: 'ping', extra: 1 },
+    { op: 'send', channelId: '1', text: 'hi', clientMsgId: 'c' },
+    { op: 'pong' },
+    Object.assign([], { op: 'ping' }),
+    null,
+  ];
+
+  it.each(sessions)('answers %j as sessionFrame does', (frame) => {
+    expect(outcome(parseSessionFrame(frame))).toEqual(outcome(sessionFrame.safeParse(frame)));
+  });
+
+  it('checks the usual hello and ping without the schema', () => {
+    const helloSchema = vi.spyOn(helloFrame, 'safeParse');
+    const sessionSchema = vi.spyOn(sessionFrame, 'safeParse');
+    expect(parseHelloFrame({ op: 'hello', token: 't', since: 3 })).toEqual({
+      success: true,
+      data: { op: 'hello', token: 't', since: 3 },
+    });
+    expect(parseSessionFrame({ op: 'ping' })).toEqual({ success: true, data: { op: 'ping' } });
+    expect(helloSchema).not.toHaveBeenCalled();
+    expect(sessionSchema).not.toHaveBeenCalled();
+    parseHelloFrame({ op: 'hello', token: 't', since: '3' });
+    expect(helloSchema).toHaveBeenCalledTimes(1);
   });
 });
 

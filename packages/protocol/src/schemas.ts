@@ -202,6 +202,41 @@ export const typingFrame = z.object({ op: z.literal('typing'), channelId: id });
 /** Frames accepted after hello. */
 export const sessionFrame = z.discriminatedUnion('op', [sendFrame, pingFrame, readFrame, typingFrame]);
 
+type SafeParse<T extends z.ZodTypeAny> = z.SafeParseReturnType<unknown, z.output<T>>;
+
+/**
+ * helloFrame.safeParse, but a hello of the usual shape (a token of 1 to 256 characters, `since`
+ * a non-negative safe integer or absent) is checked by hand first. The check accepts only what
+ * the schema accepts and gives the same data; anything else goes to the schema, whose answer and
+ * messages stay the rule. Why: every returning device sends one, and zod's parse of it
+ * allocated about 800 bytes, 3.5% of all the server allocated per hello in a reconnect storm.
+ */
+export function parseHelloFrame(value: unknown): SafeParse<typeof helloFrame> {
+  if (isRecord(value)) {
+    const { op, token, since } = value;
+    if (op === 'hello' && typeof token === 'string' && token.length >= 1 && token.length <= 256) {
+      if (since === undefined) return { success: true, data: { op, token } };
+      if (typeof since === 'number' && Number.isSafeInteger(since) && since >= 0) {
+        return { success: true, data: { op, token, since } };
+      }
+    }
+  }
+  return helloFrame.safeParse(value);
+}
+
+/** sessionFrame.safeParse, with a ping (every device's heartbeat) checked by hand first, as above. */
+export function parseSessionFrame(value: unknown): SafeParse<typeof sessionFrame> {
+  if (isRecord(value) && value.op === 'ping') return { success: true, data: { op: 'ping' } };
+  return sessionFrame.safeParse(value);
+}
+
+/** A plain object, as JSON.parse makes (z.object accepts these, and other objects too). */
+function isRecord(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const prototype: unknown = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}
+
 /** Turns a zod error into one readable line: "text: must not be empty; clientMsgId: Required". */
 export function describeIssues(error: z.ZodError): string {
   return error.issues

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { ChatError, CloseCode, closeCodeFor, type ReadyFrame, type TypingEventFrame } from '@parley/protocol';
-import { describeIssues, helloFrame, sessionFrame } from '@parley/protocol/schemas';
+import { describeIssues, parseHelloFrame, parseSessionFrame } from '@parley/protocol/schemas';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { Unsubscribe } from '../ports/bus.js';
 import { rawErrorResponse } from '../api/http.js';
@@ -213,7 +213,7 @@ export class Gateway {
 
   /** Authenticates, sends ready, starts replay; the live Connection, or undefined if refused. */
   async #hello(ws: WebSocket, data: RawData, isBinary: boolean): Promise<Connection | undefined> {
-    const parsed = isBinary ? undefined : helloFrame.safeParse(parseJson(data));
+    const parsed = isBinary ? undefined : parseHelloFrame(parseJson(data));
     if (parsed === undefined || !parsed.success) {
       const message = parsed ? describeIssues(parsed.error) : 'frames are JSON text';
       ws.send(JSON.stringify({ op: 'error', code: 'invalid_request', message: `expected hello: ${message}` }));
@@ -422,7 +422,7 @@ export class Gateway {
   #onFrame(connection: Connection, data: RawData, isBinary: boolean): void {
     connection.lastHeardAt = this.deps.clock.now();
     const json = isBinary ? undefined : parseJson(data);
-    const parsed = isBinary ? undefined : sessionFrame.safeParse(json);
+    const parsed = isBinary ? undefined : parseSessionFrame(json);
     if (parsed === undefined || !parsed.success) {
       const message = parsed ? describeIssues(parsed.error) : 'frames are JSON text';
       // Echo the clientMsgId of a malformed send, so the client knows which send failed.
