@@ -135,6 +135,44 @@ it('runs the reads a hello asks for in one turn in one read transaction, each wi
   }
 });
 
+it("answers the log bounds on the server's thread as the writer would, through appends, rollbacks and trims", async () => {
+  const { store, cleanup } = await onDisk();
+  try {
+    const now = new Date().toISOString();
+    for (const id of ['1', '2']) {
+      await store.createUser({ id, username: `u${id}`, displayName: id, passwordHash: 'h', createdAt: now });
+    }
+    expect(await store.logBounds('1')).toEqual({ head: 0, floor: 0 });
+    expect(await store.logBounds('2')).toEqual({ head: 0, floor: 0 });
+    await store.getOrCreateDm(...dmOf('3', '1', '2', now));
+    const message = (id: number) => ({
+      id: String(id),
+      channelId: '3',
+      senderId: '1',
+      text: `m${id}`,
+      createdAt: now,
+      clientMsgId: `c${id}`,
+    });
+    // Asked in the same turn as a batch: an answer from before the commit, never one above it.
+    const [, during] = await Promise.all([store.appendMessages([message(100)]), store.logBounds('2')]);
+    expect([1, 2]).toContain(during.head);
+    expect(await store.logBounds('2')).toEqual({ head: 2, floor: 0 });
+    // A batch that rolls back after logging its first message teaches nothing.
+    await expect(store.appendMessages([message(101), { ...message(100), clientMsgId: 'new' }])).rejects.toThrow(
+      /UNIQUE/,
+    );
+    expect(await store.logBounds('2')).toEqual({ head: 2, floor: 0 });
+    await store.appendLog([{ userIds: ['2'], type: 'user.updated', data: { userId: '1' } }], now);
+    expect(await store.logBounds('2')).toEqual({ head: 3, floor: 0 });
+    expect(await store.logBounds('1')).toEqual({ head: 2, floor: 0 });
+    // Trimming everything keeps each user's newest entry, and the floor moves up to it.
+    await store.trimLog(new Date(Date.now() + 60_000).toISOString());
+    expect(await store.logBounds('2')).toEqual({ head: 3, floor: 2 });
+  } finally {
+    await cleanup();
+  }
+});
+
 it('resolves message batches in commit order while the next one commits during the previous sync', async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'parley-sqlite-'));
   const store = openSqliteStoreHere({ path: path.join(dir, 'parley.db') });

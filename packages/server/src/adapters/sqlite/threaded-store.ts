@@ -1,6 +1,7 @@
 /**
  * The embedded store as a server runs it: every write (and the update log's reads, see
- * pending-log.ts) on a thread of its own, other reads on the caller's thread.
+ * pending-log.ts) on a thread of its own, other reads on the caller's thread, which also keeps
+ * the log bounds the writer thread told it of (log-bounds-mirror.ts).
  *
  * Why: a message's durable commit costs the thread that runs it about 40% of that message's
  * whole server-side work (statements, COMMIT, pragmas; docs/benchmarks.md), and on the event
@@ -12,6 +13,7 @@
  * after its commit.
  */
 import type { Store } from '../../ports/store.js';
+import { LogBoundsMirror } from './log-bounds-mirror.js';
 import { SqliteReader } from './reader.js';
 import { routeStore, type WriterSide } from './routes.js';
 import { openSqliteStoreHere } from './sqlite-store.js';
@@ -30,7 +32,8 @@ export async function openSqliteStore(
   onWriterLost: (reason: string) => void = () => undefined,
 ): Promise<Store> {
   if (options.path === ':memory:') return openSqliteStoreHere(options);
-  const thread = await SqliteWriterThread.start(options, onWriterLost);
+  const bounds = new LogBoundsMirror();
+  const thread = await SqliteWriterThread.start(options, onWriterLost, (news) => bounds.committed(news));
   let opened: ReturnType<typeof SqliteReader.open>;
   try {
     opened = SqliteReader.open(options.path);
@@ -38,14 +41,17 @@ export async function openSqliteStore(
     await thread.close();
     throw error;
   }
-  return routeStore(writerOnThread(thread), opened.reader, async () => {
+  return routeStore(writerOnThread(thread, bounds), opened.reader, async () => {
     await thread.close();
     opened.close();
   });
 }
 
-/** The writer's methods as calls posted to the writer thread (writer-worker.ts). */
-function writerOnThread(thread: SqliteWriterThread): WriterSide {
+/**
+ * The writer's methods as calls posted to the writer thread (writer-worker.ts), but for the
+ * log bounds the server's thread already knows (log-bounds-mirror.ts).
+ */
+function writerOnThread(thread: SqliteWriterThread, bounds: LogBoundsMirror): WriterSide {
   return {
     createUser: (...args) => thread.call('createUser', args),
     updateProfile: (...args) => thread.call('updateProfile', args),
@@ -74,7 +80,14 @@ function writerOnThread(thread: SqliteWriterThread): WriterSide {
     removeReaction: (...args) => thread.call('removeReaction', args),
     appendLog: (...args) => thread.call('appendLog', args),
     readLog: (...args) => thread.call('readLog', args),
-    logBounds: (...args) => thread.call('logBounds', args),
+    logBounds: async (userId) => {
+      const known = bounds.get(userId);
+      if (known !== undefined) return known;
+      const askedAt = bounds.epoch;
+      const answer = await thread.call('logBounds', [userId]);
+      bounds.learn(userId, answer, askedAt);
+      return answer;
+    },
     trimLog: (...args) => thread.call('trimLog', args),
     savePushSubscription: (...args) => thread.call('savePushSubscription', args),
     deletePushSubscription: (...args) => thread.call('deletePushSubscription', args),

@@ -6,7 +6,8 @@ import { TurnBatch } from '../../turn-batch.js';
 import { CheckpointFlag, type CheckpointSettings } from './checkpoint-flags.js';
 import type { WriterMethod, WriterSide } from './routes.js';
 import type { SqliteStoreOptions } from './options.js';
-import type { CallReply, WireBatch, WireResults, WriterReply, WriterRequest } from './writer-protocol.js';
+import type { RepliesMessage, WireBatch, WireResults, WriterReply, WriterRequest } from './writer-protocol.js';
+import type { LogNews } from './writes.js';
 
 /** A worker script: beside this file when built; the build output when run from sources. */
 export function workerScript(name: string): URL | undefined {
@@ -94,10 +95,12 @@ export class SqliteWriterThread {
   private constructor(
     private readonly worker: Worker,
     onLost: (reason: string) => void,
+    onLogNews: (news: LogNews) => void,
   ) {
-    worker.on('message', (replies: WriterReply | CallReply[]) => {
-      if (!Array.isArray(replies)) return; // the start-up message
-      for (const reply of replies) {
+    worker.on('message', (message: WriterReply | RepliesMessage) => {
+      if (!('replies' in message)) return; // the start-up message
+      onLogNews(message);
+      for (const reply of message.replies) {
         const call = this.#calls.get(reply.id);
         if (call === undefined) continue;
         this.#settled(reply.id);
@@ -119,7 +122,12 @@ export class SqliteWriterThread {
     worker.unref();
   }
 
-  static async start(options: SqliteStoreOptions, onLost: (reason: string) => void): Promise<SqliteWriterThread> {
+  /** `onLogNews` gets the update log's news of each reply message before its replies resolve. */
+  static async start(
+    options: SqliteStoreOptions,
+    onLost: (reason: string) => void,
+    onLogNews: (news: LogNews) => void = () => undefined,
+  ): Promise<SqliteWriterThread> {
     const script = workerScript('writer-worker.js');
     if (script === undefined) throw new Error('writer-worker.js is missing: build the server first (npm run build)');
     const worker = new Worker(script, { workerData: options });
@@ -129,7 +137,7 @@ export class SqliteWriterThread {
       );
       worker.once('error', reject);
     });
-    return new SqliteWriterThread(worker, onLost);
+    return new SqliteWriterThread(worker, onLost, onLogNews);
   }
 
   /**

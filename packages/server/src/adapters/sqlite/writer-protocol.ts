@@ -4,6 +4,7 @@ import type { AppendResult, LogEntry, NewMessage, StoreErrorKind } from '../../p
 import { newLogEntry, storedMessage } from '../sql-rows.js';
 import { longTextBytes } from './long-texts.js';
 import type { WriterMethod } from './routes.js';
+import type { LogNews } from './writes.js';
 
 export interface WriterRequest {
   id: number;
@@ -17,6 +18,14 @@ export type WriterReply = { ready: true } | { failed: string };
 /** One call's outcome; the writer thread posts them in arrays, as the calls come (threads.ts). */
 export type CallReply =
   { id: number; value: unknown } | { id: number; error: { kind?: StoreErrorKind; message: string } };
+
+/**
+ * What the writer thread posts after the start-up message: replies, and the update log's news
+ * since the last such message (LogNews), to be taken in before any of the replies resolves.
+ */
+export interface RepliesMessage extends LogNews {
+  replies: CallReply[];
+}
 
 // appendMessages, the hot call, crosses as flat arrays: structured-cloning one array of strings
 // costs about half as much as cloning the same values as objects (18.6 against 10.9 µs for a

@@ -12,6 +12,7 @@ import {
   decodeBatch,
   encodeResults,
   type CallReply,
+  type RepliesMessage,
   type WireBatch,
   type WriterReply,
   type WriterRequest,
@@ -21,6 +22,7 @@ const port = parentPort!;
 let store: SqliteWriter;
 try {
   store = new SqliteWriter(workerData as SqliteStoreOptions);
+  store.reportLogNews();
   port.postMessage({ ready: true } satisfies WriterReply);
 } catch (error) {
   port.postMessage({ failed: String(error) } satisfies WriterReply);
@@ -36,8 +38,14 @@ async function run(request: WriterRequest): Promise<unknown> {
   return Reflect.apply(store[request.method], store, request.args) as Promise<unknown>;
 }
 
-/** Replies not yet posted: those of one incoming message go back together (see threads.ts). */
-const replies = new TurnBatch<CallReply>((outcomes) => port.postMessage(outcomes));
+/**
+ * Replies not yet posted: those of one incoming message go back together (see threads.ts), with
+ * the update log's news up to now, which therefore reaches the server thread no later than the
+ * reply to the write that made it.
+ */
+const replies = new TurnBatch<CallReply>((outcomes) =>
+  port.postMessage({ replies: outcomes, ...store.takeLogNews() } satisfies RepliesMessage),
+);
 
 port.on('message', (requests: WriterRequest[]) => {
   // The replies of earlier calls never wait behind the work of later ones.

@@ -57,7 +57,7 @@ import { migrations } from './schema.js';
 import { newestMessageId, readMark, writeMark } from './store-meta.js';
 import { SqliteCheckpointThread } from './threads.js';
 import { WalSync } from './wal-sync.js';
-import { appendLog, appendMessages, WriterSession } from './writes.js';
+import { appendLog, appendMessages, WriterSession, type LogNews } from './writes.js';
 import { indexMessage, recordMentions, unindexMessage } from './search-index.js';
 
 function dmKey(a: string, b: string): string {
@@ -626,6 +626,15 @@ export class SqliteWriter implements WriterSide {
   async logBounds(userId: string): Promise<{ head: number; floor: number }> {
     const head = this.#session.logHead(userId);
     return { head, floor: (this.#session.oldestLogSeq(userId) ?? head + 1) - 1 };
+  }
+
+  /** Starts gathering the update log's news (WriterSession.takeLogNews), for the writer thread. */
+  reportLogNews(): void {
+    this.#session.reportLogNews();
+  }
+
+  takeLogNews(): LogNews {
+    return this.#session.takeLogNews();
   }
 
   /**

@@ -14,7 +14,17 @@ import { indexMessage, recordMentions } from './search-index.js';
 import { writeMark } from './store-meta.js';
 
 /** Entries kept in each write cache before it starts over, so memory stays bounded. */
-const CACHE_LIMIT = 500_000;
+export const CACHE_LIMIT = 500_000;
+
+/**
+ * The update log's news for the server's thread: `heads`, user id and head in turn (flat: it
+ * crosses threads by structured clone), for every user whose log a committed transaction
+ * appended to; `trimmed`, whether trimLog deleted entries (oldest seqs have moved).
+ */
+export interface LogNews {
+  heads: (string | number)[];
+  trimmed: boolean;
+}
 
 /**
  * The writer's connection with what its writes remember: each user's log head, each channel's
@@ -33,6 +43,10 @@ export class WriterSession extends SqliteConnection {
   readonly clientMsgIds = new ClientMsgIdIndex(this);
   /** Update-log entries, written behind (pending-log.ts). */
   readonly pendingLog: PendingLog;
+  /** Heads appended by the transaction under way; news once it commits. */
+  readonly #appendedHeads = new Map<string, number>();
+  /** What the server's thread has not been told yet (takeLogNews); undefined if nobody asks. */
+  #news: LogNews | undefined;
 
   constructor(db: Database.Database, longTexts: LongTexts | undefined, logMoveAfterMs?: number) {
     super(db, longTexts);
@@ -52,6 +66,7 @@ export class WriterSession extends SqliteConnection {
         })
         .immediate();
     } catch (error) {
+      this.#appendedHeads.clear();
       this.#logHeads.clear();
       this.#oldestSeqs.clear();
       this.#channelMembers.clear();
@@ -61,19 +76,48 @@ export class WriterSession extends SqliteConnection {
     }
     this.clientMsgIds.committed();
     this.pendingLog.committed();
+    for (const [userId, head] of this.#appendedHeads) this.#news?.heads.push(userId, head);
+    this.#appendedHeads.clear();
     return result;
   }
 
-  /** The user's newest seq (0 for an empty log). */
+  /**
+   * The update log's news since the last call (or since reportLogNews): the heads that committed
+   * transactions appended, and whether entries were trimmed. The writer thread sends them with
+   * its replies, for the server thread's copy of the bounds (log-bounds-mirror.ts).
+   */
+  takeLogNews(): LogNews {
+    const news = this.#news ?? { heads: [], trimmed: false };
+    if (this.#news !== undefined) this.#news = { heads: [], trimmed: false };
+    return news;
+  }
+
+  /** Starts gathering the news for takeLogNews, before any call that may append or trim. */
+  reportLogNews(): void {
+    this.#news ??= { heads: [], trimmed: false };
+  }
+
+  /**
+   * The user's newest seq (0 for an empty log). Remembered once read, not only once appended: a
+   * head moves only by appendLog, which sets it, and trimming keeps each user's newest entry.
+   * After a restart, every returning device's hello asks for it (logBounds).
+   */
   logHead(userId: string): number {
-    return this.#logHeads.get(userId) ?? this.pendingLog.head(userId);
+    let head = this.#logHeads.get(userId);
+    if (head === undefined) {
+      head = this.pendingLog.head(userId);
+      this.setLogHead(userId, head);
+    }
+    return head;
   }
 
   /**
    * The user's oldest kept seq (undefined for an empty log). Remembered: in a reconnect storm
    * every hello asks for it (logBounds), and its two queries were a fifth of the writer's time.
+   * An empty log (head 0: trimming keeps each user's newest entry) needs no query.
    */
   oldestLogSeq(userId: string): number | undefined {
+    if (this.logHead(userId) === 0) return undefined;
     const cached = this.#oldestSeqs.get(userId);
     if (cached !== undefined) return cached;
     const oldest = this.pendingLog.oldest(userId);
@@ -87,6 +131,13 @@ export class WriterSession extends SqliteConnection {
   /** Call after deleting log entries. */
   logTrimmed(): void {
     this.#oldestSeqs.clear();
+    if (this.#news !== undefined) this.#news.trimmed = true;
+  }
+
+  /** Records an entry appended in the transaction under way. */
+  appended(userId: string, seq: number): void {
+    this.setLogHead(userId, seq);
+    this.#appendedHeads.set(userId, seq);
   }
 
   setLogHead(userId: string, head: number): void {
@@ -132,7 +183,7 @@ export function appendLog(s: WriterSession, append: LogAppend, at: string): LogE
   const data = append.data === undefined ? null : JSON.stringify(append.data);
   for (const userId of append.userIds) {
     const entry = newLogEntry(userId, s.logHead(userId) + 1, append, at);
-    s.setLogHead(userId, entry.seq);
+    s.appended(userId, entry.seq);
     entries.push(entry);
   }
   s.pendingLog.append(entries, data);
