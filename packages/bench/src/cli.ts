@@ -5,7 +5,9 @@
  *   --quick            seconds-long versions (the test suite runs these)
  *   --full             the largest sizes (e.g. 18,000 connections, 15 s steps)
  *   --workers N        generator processes (default 2)
- *   --targets a,b      systems to drive: parley, floor, floor-sqlite, relay (the one-frame relay)
+ *   --targets a,b      systems to drive: parley, floor, floor-sqlite, relay (the one-frame relay), baseline
+ *   --baseline DIR     another checkout of Parley, built: its server runs as the `baseline` target beside the
+ *                      others (connections, dm, group, reconnect), so that two builds are compared in one run
  *   --out DIR          where the JSON goes (default packages/bench/results; quick runs: results/tmp)
  *   --profile          write a V8 CPU profile of the Parley server and list its hot spots
  *   --no-report        do not regenerate docs/benchmarks.md
@@ -14,7 +16,7 @@
  *   --sizes A,B        history sizes of the search scenario (e.g. 1000000,10000000)
  *   --rates a,b,c      offered msgs/s steps (dm, group, cluster); --step-ms N step length; --texts 100,10000 (dm)
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { makeTmp, type BenchContext, type Mode, type ScenarioResult } from './lib/context.js';
@@ -56,6 +58,7 @@ interface Args {
   textLens?: number[];
   size?: number;
   sizes?: number[];
+  baseline?: string;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -80,6 +83,7 @@ function parseArgs(argv: string[]): Args {
     else if (arg === '--size') a.size = Number(value());
     else if (arg === '--texts') a.textLens = value().split(',').map(Number);
     else if (arg === '--sizes') a.sizes = value().split(',').map(Number);
+    else if (arg === '--baseline') a.baseline = value();
     else if (arg.startsWith('--')) throw new Error(`unknown option ${arg}`);
     else a.names.push(arg);
   }
@@ -88,7 +92,12 @@ function parseArgs(argv: string[]): Args {
 
 const a2 = (v: number[] | undefined): number[] | undefined => (v && v.length ? v : undefined);
 
-const usage = `usage: npm run bench -- <${Object.keys(scenarios).join('|')}|all|report> [--quick|--full] [--workers N] [--targets parley,floor,floor-sqlite,relay] [--out DIR] [--profile] [--no-report] [--keep]`;
+/** With --baseline, the baseline build runs beside whatever else the scenario drives. */
+function withBaseline(targets: TargetKind[], baselineMain: string | undefined): TargetKind[] {
+  return baselineMain === undefined || targets.includes('baseline') ? targets : [...targets, 'baseline'];
+}
+
+const usage = `usage: npm run bench -- <${Object.keys(scenarios).join('|')}|all|report> [--quick|--full] [--workers N] [--targets parley,floor,floor-sqlite,relay,baseline] [--baseline CHECKOUT] [--out DIR] [--profile] [--no-report] [--keep]`;
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
@@ -100,6 +109,12 @@ async function main(): Promise<void> {
     args.out ?? (args.mode === 'quick' ? path.join(defaultResultsDir, 'tmp') : defaultResultsDir),
   );
   const names = args.names.includes('all') ? Object.keys(scenarios) : args.names;
+  // Another checkout of Parley, built: driven as the `baseline` target beside this build.
+  const baselineMain = args.baseline && path.resolve(args.baseline, 'packages/server/dist/main.js');
+  if (baselineMain !== undefined && !existsSync(baselineMain)) {
+    console.error(`--baseline: ${baselineMain} does not exist; run npm ci and npm run build in that checkout`);
+    process.exit(2);
+  }
   let failed = false;
   for (const name of names) {
     if (name === 'report') continue;
@@ -114,7 +129,8 @@ async function main(): Promise<void> {
     const ctx: BenchContext = {
       mode: args.mode,
       workers: args.workers,
-      targets: args.targets ?? scenario.targets,
+      targets: withBaseline(args.targets ?? scenario.targets, baselineMain),
+      baselineMain,
       tmpDir: tmp.dir,
       cpuProfDir,
       log: (line) => console.log(line),

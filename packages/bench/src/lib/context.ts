@@ -12,6 +12,8 @@ export interface BenchContext {
   workers: number;
   /** Which systems to drive, in order. */
   targets: TargetKind[];
+  /** The baseline target's server: another checkout's packages/server/dist/main.js (--baseline). */
+  baselineMain?: string;
   /** Scratch space (data dirs, logs); removed at the end unless --keep. */
   tmpDir: string;
   /** Write a V8 CPU profile of the Parley server here. */

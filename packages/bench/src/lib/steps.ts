@@ -218,7 +218,7 @@ export async function runSteps(
     const step = warmup ? WARMUP_STEPS + (plan.firstStep ?? 1) : (plan.firstStep ?? 1) + counted++;
     const stepMs = warmup ? plan.warmupMs! : plan.stepMs;
     const startUs = nowUs() + 300_000;
-    const m0 = target.kind === 'parley' ? await scrape(target.baseUrl) : undefined;
+    const m0 = target.kind === 'parley' || target.kind === 'baseline' ? await scrape(target.baseUrl) : undefined;
     const s0 = target.sample();
     probe?.take();
     const g0 = pool.sample();

@@ -33,12 +33,15 @@ function stopAndRemove(ctx: BenchContext, target: Target, files: string[]): () =
   };
 }
 
-/** Parley migrates its schema on start; start it once on an empty dir so the tables exist. */
-export async function initParleyDataDir(ctx: BenchContext, dataDir: string): Promise<string> {
+/**
+ * Parley migrates its schema on start; start it once on an empty dir so the tables exist (with
+ * the baseline build's schema for the baseline target).
+ */
+export async function initParleyDataDir(ctx: BenchContext, dataDir: string, baselineMain?: string): Promise<string> {
   mkdirSync(dataDir, { recursive: true });
   const dbPath = path.join(dataDir, 'parley.db');
   if (!existsSync(dbPath)) {
-    const t = await startParley({ dataDir, logDir: path.join(ctx.tmpDir, 'logs'), name: 'parley-init' });
+    const t = await startParley({ dataDir, logDir: path.join(ctx.tmpDir, 'logs'), name: 'parley-init', baselineMain });
     await t.stop();
   }
   return dbPath;
@@ -52,11 +55,13 @@ export async function launch(
 ): Promise<Launched> {
   const n = ++counter;
   const logDir = path.join(ctx.tmpDir, 'logs');
-  if (kind === 'parley') {
-    const dataDir = path.join(ctx.tmpDir, `parley-${n}`);
-    const dbPath = await initParleyDataDir(ctx, dataDir);
+  if (kind === 'parley' || kind === 'baseline') {
+    const baselineMain = kind === 'baseline' ? ctx.baselineMain : undefined;
+    if (kind === 'baseline' && baselineMain === undefined) throw new Error('the baseline target needs --baseline');
+    const dataDir = path.join(ctx.tmpDir, `${kind}-${n}`);
+    const dbPath = await initParleyDataDir(ctx, dataDir, baselineMain);
     const world = seedParleySqlite(dbPath, spec);
-    const target = await startParley({ dataDir, logDir, cpuProfDir: ctx.cpuProfDir });
+    const target = await startParley({ dataDir, logDir, cpuProfDir: ctx.cpuProfDir, baselineMain, name: kind });
     return { target, world, stop: stopAndRemove(ctx, target, [dataDir]) };
   }
   const sqlitePath = kind === 'floor-sqlite' ? path.join(ctx.tmpDir, `floor-${n}.db`) : undefined;

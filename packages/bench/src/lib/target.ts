@@ -1,7 +1,8 @@
 /**
  * The systems under test, each a child process on loopback: Parley itself
- * (packages/server/dist/main.js), the floor relay, the floor with SQLite appends, and the
- * one-frame relay (the floor's relay.js with FLOOR_ONE_FRAME=1).
+ * (packages/server/dist/main.js), the floor relay, the floor with SQLite appends, the
+ * one-frame relay (the floor's relay.js with FLOOR_ONE_FRAME=1), and, to compare two builds of
+ * Parley in one run, the baseline: another checkout's server, built (--baseline).
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
@@ -11,13 +12,14 @@ import { sleep } from './clock.js';
 import { floorMain, serverMain } from './paths.js';
 import { sampleProc, sumSamples, type ProcSample } from './proc.js';
 
-export type TargetKind = 'parley' | 'floor' | 'floor-sqlite' | 'relay';
+export type TargetKind = 'parley' | 'floor' | 'floor-sqlite' | 'relay' | 'baseline';
 
 export const targetLabel: Record<TargetKind, string> = {
   parley: 'Parley',
   floor: 'floor (relay)',
   'floor-sqlite': 'floor + SQLite',
   relay: 'one-frame relay',
+  baseline: 'Parley (baseline build)',
 };
 
 export interface Target {
@@ -81,6 +83,8 @@ export interface ParleyOptions {
   /** Write a V8 CPU profile of the server into this directory (on exit). */
   cpuProfDir?: string;
   name?: string;
+  /** Another build's packages/server/dist/main.js: the target is then the baseline. */
+  baselineMain?: string;
 }
 
 export async function startParley(opts: ParleyOptions): Promise<Target> {
@@ -89,7 +93,7 @@ export async function startParley(opts: ParleyOptions): Promise<Target> {
   const logFile = path.join(opts.logDir, `${opts.name ?? 'parley'}-${port}.log`);
   const log = createWriteStream(logFile);
   const execArgv = opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : [];
-  const child = spawn(process.execPath, [...execArgv, serverMain], {
+  const child = spawn(process.execPath, [...execArgv, opts.baselineMain ?? serverMain], {
     env: {
       ...process.env,
       PARLEY_HOST: '127.0.0.1',
@@ -118,7 +122,7 @@ export async function startParley(opts: ParleyOptions): Promise<Target> {
     throw err;
   }
   return {
-    kind: 'parley',
+    kind: opts.baselineMain === undefined ? 'parley' : 'baseline',
     baseUrl,
     wsUrl: `ws://127.0.0.1:${port}/v1/ws`,
     acks: true,

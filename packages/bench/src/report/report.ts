@@ -24,6 +24,7 @@ const colors: Record<TargetKind, string> = {
   floor: '#1f77b4',
   'floor-sqlite': '#2ca02c',
   relay: '#9467bd',
+  baseline: '#ff7f0e',
 };
 
 function latest(dir: string, name: string): RunRecord | undefined {

@@ -248,5 +248,25 @@ export function connectionsSummary(
       baselineLabel: 'floor',
       ratio: ratio(cpu('parley'), cpu('floor')),
     },
+    ...(targets.baseline
+      ? [
+          {
+            metric: 'memory per idle authenticated connection, this build against the baseline build',
+            unit: 'KiB',
+            parley: kib('parley'),
+            baseline: kib('baseline'),
+            baselineLabel: 'baseline build',
+            ratio: ratio(kib('parley'), kib('baseline')),
+          },
+          {
+            metric: `connect rate, this build against the baseline build, median of ${cfg.rounds} interleaved rounds`,
+            unit: 'conn/s',
+            parley: rate('parley'),
+            baseline: rate('baseline'),
+            baselineLabel: 'baseline build',
+            ratio: ratio(rate('parley'), rate('baseline')),
+          },
+        ]
+      : []),
   ];
 }

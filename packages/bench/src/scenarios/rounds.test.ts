@@ -84,6 +84,17 @@ describe('connectionsSummary', () => {
     expect(connectionsSummary({ floor: fast, parley: slow }, cfg)[1]).toMatchObject({ ratio: 0.5, met: false });
     expect(connectionsSummary({ parley: slow }, cfg)[1]).toMatchObject({ ratio: null, met: null });
   });
+
+  it('compares this build with a baseline build, when one ran', () => {
+    const parley = combineConnectRounds(10_000, [connectRound(1, 2000)], hs, first);
+    const baseline = combineConnectRounds(10_000, [connectRound(1, 1600)], hs, {
+      ...first,
+      bytesPerConnection: 10 * 1024,
+    });
+    const [, , , memory, rate] = connectionsSummary({ parley, baseline }, cfg);
+    expect(memory).toMatchObject({ parley: 11, baseline: 10, baselineLabel: 'baseline build', ratio: 1.1 });
+    expect(rate).toMatchObject({ parley: 2000, baseline: 1600, ratio: 1.25 });
+  });
 });
 
 function reconnectRound(place: number, resumeMs: number, over: Partial<ReconnectRound> = {}): ReconnectRound {
@@ -163,5 +174,15 @@ describe('reconnectSummary', () => {
       const parley = combineReconnectRounds(10_000, [reconnectRound(1, 9_000), reconnectRound(2, 9_000, over)], hs);
       expect(reconnectSummary({ floor, parley }, cfg)[2]!.met).toBe(false);
     }
+  });
+
+  it('compares this build with a baseline build, when one ran, without a target', () => {
+    const parley = combineReconnectRounds(10_000, [reconnectRound(1, 9_000), reconnectRound(2, 9_000)], hs);
+    const baseline = combineReconnectRounds(10_000, [reconnectRound(2, 10_000), reconnectRound(1, 10_000)], hs);
+    expect(reconnectSummary({ floor, parley }, cfg)).toHaveLength(3);
+    const [, , , time, cpu] = reconnectSummary({ floor, parley, baseline }, cfg);
+    expect(time).toMatchObject({ parley: 9_000, baseline: 10_000, baselineLabel: 'baseline build', ratio: 0.9 });
+    expect(cpu).toMatchObject({ parley: 450, baseline: 500, ratio: 0.9 });
+    expect(time!.target).toBeUndefined();
   });
 });
