@@ -56,6 +56,18 @@ export interface SummaryRow {
   met?: boolean | null;
 }
 
+/** A row of this build against the baseline build (--baseline): no target, only the ratio. */
+export function againstBaseline(metric: string, unit: string, value: (kind: TargetKind) => number | null): SummaryRow {
+  return {
+    metric,
+    unit,
+    parley: value('parley'),
+    baseline: value('baseline'),
+    baselineLabel: 'baseline build',
+    ratio: ratio(value('parley'), value('baseline')),
+  };
+}
+
 export function ratio(parley: number | null | undefined, floor: number | null | undefined): number | null {
   if (parley == null || floor == null || floor === 0) return null;
   return Math.round((parley / floor) * 1000) / 1000;

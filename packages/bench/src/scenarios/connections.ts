@@ -12,7 +12,7 @@
 import { GeneratorPool } from '../gen/pool.js';
 import type { ConnectResult } from '../gen/messages.js';
 import { sleep } from '../lib/clock.js';
-import { pick, ratio, type BenchContext, type ScenarioResult } from '../lib/context.js';
+import { againstBaseline, pick, ratio, type BenchContext, type ScenarioResult } from '../lib/context.js';
 import { summarizeEncoded, type LatencySummary } from '../lib/hist.js';
 import {
   balancedRounds,
@@ -250,22 +250,16 @@ export function connectionsSummary(
     },
     ...(targets.baseline
       ? [
-          {
-            metric: 'memory per idle authenticated connection, this build against the baseline build',
-            unit: 'KiB',
-            parley: kib('parley'),
-            baseline: kib('baseline'),
-            baselineLabel: 'baseline build',
-            ratio: ratio(kib('parley'), kib('baseline')),
-          },
-          {
-            metric: `connect rate, this build against the baseline build, median of ${cfg.rounds} interleaved rounds`,
-            unit: 'conn/s',
-            parley: rate('parley'),
-            baseline: rate('baseline'),
-            baselineLabel: 'baseline build',
-            ratio: ratio(rate('parley'), rate('baseline')),
-          },
+          againstBaseline(
+            'memory per idle authenticated connection, this build against the baseline build',
+            'KiB',
+            kib,
+          ),
+          againstBaseline(
+            `connect rate, this build against the baseline build, median of ${cfg.rounds} interleaved rounds`,
+            'conn/s',
+            rate,
+          ),
         ]
       : []),
   ];

@@ -13,7 +13,7 @@
 import type { ConnStats, ReconnectResult, RunResult } from '../gen/messages.js';
 import { GeneratorPool } from '../gen/pool.js';
 import { nowUs, sleep } from '../lib/clock.js';
-import { pick, ratio, type BenchContext, type ScenarioResult, type SummaryRow } from '../lib/context.js';
+import { againstBaseline, pick, ratio, type BenchContext, type ScenarioResult } from '../lib/context.js';
 import { summarizeEncoded, type LatencySummary } from '../lib/hist.js';
 import {
   balancedRounds,
@@ -247,24 +247,18 @@ export function reconnectSummary(
   const msRatio = ratio(ms('parley'), ms('floor'));
   const cpu = (k: TargetKind): number | null => targets[k]?.serverCpuUsPerDevice ?? null;
   const parley = targets.parley;
-  const againstBaseline: SummaryRow[] = targets.baseline
+  const baselineRows = targets.baseline
     ? [
-        {
-          metric: `time until caught up, this build against the baseline build, median of ${cfg.rounds} interleaved rounds`,
-          unit: 'ms',
-          parley: ms('parley'),
-          baseline: ms('baseline'),
-          baselineLabel: 'baseline build',
-          ratio: ratio(ms('parley'), ms('baseline')),
-        },
-        {
-          metric: `server CPU per device, this build against the baseline build, median of ${cfg.rounds} rounds`,
-          unit: 'µs',
-          parley: cpu('parley'),
-          baseline: cpu('baseline'),
-          baselineLabel: 'baseline build',
-          ratio: ratio(cpu('parley'), cpu('baseline')),
-        },
+        againstBaseline(
+          `time until caught up, this build against the baseline build, median of ${cfg.rounds} interleaved rounds`,
+          'ms',
+          ms,
+        ),
+        againstBaseline(
+          `server CPU per device, this build against the baseline build, median of ${cfg.rounds} rounds`,
+          'µs',
+          cpu,
+        ),
       ]
     : [];
   return [
@@ -296,7 +290,7 @@ export function reconnectSummary(
       target: '= 0',
       met: parley ? parley.lost === 0 && parley.seqGaps === 0 && parley.seqDups === 0 : null,
     },
-    ...againstBaseline,
+    ...baselineRows,
   ];
 }
 

@@ -126,7 +126,7 @@ export class SqliteWriterThread {
   static async start(
     options: SqliteStoreOptions,
     onLost: (reason: string) => void,
-    onLogNews: (news: LogNews) => void = () => undefined,
+    onLogNews: (news: LogNews) => void,
   ): Promise<SqliteWriterThread> {
     const script = workerScript('writer-worker.js');
     if (script === undefined) throw new Error('writer-worker.js is missing: build the server first (npm run build)');

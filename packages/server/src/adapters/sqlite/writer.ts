@@ -625,7 +625,9 @@ export class SqliteWriter implements WriterSide {
   /** Like readLog, routed to the writer thread: pending entries count. */
   async logBounds(userId: string): Promise<{ head: number; floor: number }> {
     const head = this.#session.logHead(userId);
-    return { head, floor: (this.#session.oldestLogSeq(userId) ?? head + 1) - 1 };
+    // An empty log (head 0: trimming keeps each user's newest entry) needs no oldest-seq query.
+    const oldest = head === 0 ? undefined : this.#session.oldestLogSeq(userId);
+    return { head, floor: (oldest ?? head + 1) - 1 };
   }
 
   /** Starts gathering the update log's news (WriterSession.takeLogNews), for the writer thread. */

@@ -26,6 +26,8 @@ export interface LogNews {
   trimmed: boolean;
 }
 
+const noNews = (): LogNews => ({ heads: [], trimmed: false });
+
 /**
  * The writer's connection with what its writes remember: each user's log head, each channel's
  * member list, the pending log and the idempotency keys not yet indexed. Remembering is sound
@@ -87,14 +89,14 @@ export class WriterSession extends SqliteConnection {
    * its replies, for the server thread's copy of the bounds (log-bounds-mirror.ts).
    */
   takeLogNews(): LogNews {
-    const news = this.#news ?? { heads: [], trimmed: false };
-    if (this.#news !== undefined) this.#news = { heads: [], trimmed: false };
+    const news = this.#news ?? noNews();
+    if (this.#news !== undefined) this.#news = noNews();
     return news;
   }
 
   /** Starts gathering the news for takeLogNews, before any call that may append or trim. */
   reportLogNews(): void {
-    this.#news ??= { heads: [], trimmed: false };
+    this.#news ??= noNews();
   }
 
   /**
@@ -114,10 +116,8 @@ export class WriterSession extends SqliteConnection {
   /**
    * The user's oldest kept seq (undefined for an empty log). Remembered: in a reconnect storm
    * every hello asks for it (logBounds), and its two queries were a fifth of the writer's time.
-   * An empty log (head 0: trimming keeps each user's newest entry) needs no query.
    */
   oldestLogSeq(userId: string): number | undefined {
-    if (this.logHead(userId) === 0) return undefined;
     const cached = this.#oldestSeqs.get(userId);
     if (cached !== undefined) return cached;
     const oldest = this.pendingLog.oldest(userId);
