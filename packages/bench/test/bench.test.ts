@@ -92,6 +92,12 @@ describe.each(lanes.flat())('bench %s --quick', (scenario) => {
       if (scenario === 'dm') {
         expect(Object.keys(targets), r!.output).toEqual(expect.arrayContaining(['floor-sqlite', 'relay']));
       }
+      // The heap a connection holds is read from inside each process (lib/heap-probe.ts).
+      if (scenario === 'connections') {
+        const heap = summary.find((row) => row.metric.startsWith('heap per idle authenticated connection'));
+        expect(heap?.parley, r!.output).toBeGreaterThan(0);
+        expect(heap?.baseline, r!.output).toBeGreaterThan(0);
+      }
     }
   });
 });

@@ -61,6 +61,34 @@ describe('socket caps', () => {
     });
   });
 
+  it('leaves no session behind for a socket that goes away at any point of its hello', async () => {
+    const server = await startServer({ env: { PARLEY_MAX_SOCKETS_PER_USER: '1' } });
+    cleanups.push(() => server.close());
+    const alice = await signup(server.baseUrl, 'alice');
+    // Cut at different points: before the token is read, while the session registers, after ready.
+    for (const delayMs of [0, 0, 1, 1, 2, 3, 5, 8, 13, 21]) {
+      const sock = await TestSocket.open(server.wsUrl);
+      sock.send({ op: 'hello', token: alice.token });
+      if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+      sock.terminate();
+    }
+    // With one socket allowed, a session left registered by any of them would refuse this one.
+    let kept: TestSocket | undefined;
+    await eventually(async () => {
+      const again = await TestSocket.open(server.wsUrl);
+      again.send({ op: 'hello', token: alice.token });
+      const frame = await again.next((f) => f.op === 'ready' || f.op === 'error');
+      if (frame.op === 'ready') kept = again;
+      else await again.close();
+      return frame.op === 'ready';
+    });
+    // And the cap still holds beside it.
+    const second = await TestSocket.open(server.wsUrl);
+    second.send({ op: 'hello', token: alice.token });
+    expect(await second.closed).toBe(CloseCode.TooManySockets);
+    await kept!.close();
+  });
+
   it('refuses an address more sockets than PARLEY_MAX_SOCKETS_PER_ADDRESS with HTTP 429, hello or not', async () => {
     const server = await startServer({ env: { PARLEY_MAX_SOCKETS_PER_ADDRESS: '3' } });
     cleanups.push(() => server.close());

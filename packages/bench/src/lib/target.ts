@@ -5,10 +5,11 @@
  * Parley in one run, the baseline: another checkout's server, built (--baseline).
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { sleep } from './clock.js';
+import type { HeapProbeReading } from './heap-probe.js';
 import { floorMain, serverMain } from './paths.js';
 import { sampleProc, sumSamples, type ProcSample } from './proc.js';
 
@@ -34,7 +35,45 @@ export interface Target {
   acks: boolean;
   pids: number[];
   sample(): ProcSample | undefined;
+  /**
+   * The main thread's heap in use right after a full collection (lib/heap-probe.ts), in bytes;
+   * undefined for a target without the probe (a cluster of processes).
+   */
+  heapAfterCollection?(): Promise<number>;
   stop(): Promise<void>;
+}
+
+const heapProbeModule = new URL('./heap-probe.js', import.meta.url).href;
+
+/**
+ * The heap probe for one target process: the flags and environment to start it with, and how
+ * to read it (signal the process, wait for the probe's answer to appear in the file).
+ */
+function heapProbe(logDir: string, name: string) {
+  const file = path.join(logDir, `${name}.heap.json`);
+  let answered = 0;
+  return {
+    execArgv: ['--expose-gc', '--import', heapProbeModule],
+    env: { BENCH_HEAP_PROBE_FILE: file },
+    read: async (child: ChildProcess): Promise<number> => {
+      child.kill('SIGUSR2');
+      const deadline = Date.now() + 10_000;
+      while (Date.now() < deadline) {
+        await sleep(20);
+        let reading: HeapProbeReading | undefined;
+        try {
+          reading = JSON.parse(readFileSync(file, 'utf8')) as HeapProbeReading;
+        } catch {
+          continue; // not written yet, or caught mid-write
+        }
+        if (reading.count > answered) {
+          answered = reading.count;
+          return reading.heapUsedBytes;
+        }
+      }
+      throw new Error(`the heap probe of ${name} did not answer within 10 s`);
+    },
+  };
 }
 
 export async function freePort(host = '127.0.0.1'): Promise<number> {
@@ -92,10 +131,12 @@ export async function startParley(opts: ParleyOptions): Promise<Target> {
   mkdirSync(opts.logDir, { recursive: true });
   const logFile = path.join(opts.logDir, `${opts.name ?? 'parley'}-${port}.log`);
   const log = createWriteStream(logFile);
+  const probe = heapProbe(opts.logDir, `${opts.name ?? 'parley'}-${port}`);
   const execArgv = opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : [];
-  const child = spawn(process.execPath, [...execArgv, opts.baselineMain ?? serverMain], {
+  const child = spawn(process.execPath, [...execArgv, ...probe.execArgv, opts.baselineMain ?? serverMain], {
     env: {
       ...process.env,
+      ...probe.env,
       PARLEY_HOST: '127.0.0.1',
       PARLEY_PORT: String(port),
       PARLEY_DATA_DIR: opts.dataDir,
@@ -128,6 +169,7 @@ export async function startParley(opts: ParleyOptions): Promise<Target> {
     acks: true,
     pids: [child.pid!],
     sample: () => sampleProc(child.pid!),
+    heapAfterCollection: () => probe.read(child),
     stop: () => stopChild(child),
   };
 }
@@ -147,9 +189,12 @@ export async function startFloor(opts: FloorOptions): Promise<Target> {
   const port = await freePort();
   const logFile = path.join(opts.logDir, `floor-${port}.log`);
   const log = createWriteStream(logFile);
+  const probe = heapProbe(opts.logDir, `floor-${port}`);
   const child = fork(floorMain, [], {
+    execArgv: [...process.execArgv, ...probe.execArgv],
     env: {
       ...process.env,
+      ...probe.env,
       FLOOR_HOST: '127.0.0.1',
       FLOOR_PORT: String(port),
       FLOOR_RING: String(opts.ring ?? 0),
@@ -174,6 +219,7 @@ export async function startFloor(opts: FloorOptions): Promise<Target> {
     acks: !opts.oneFrame,
     pids: [child.pid!],
     sample: () => sampleProc(child.pid!),
+    heapAfterCollection: () => probe.read(child),
     stop: () => stopChild(child),
   };
 }

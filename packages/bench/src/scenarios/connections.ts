@@ -7,7 +7,8 @@
  * Every target is up at once and they connect in turn, over several rounds whose order rotates
  * (lib/interleave.ts): each connects all N devices, drops them and settles before the next. The
  * connect rate is the median over the rounds; memory and idle CPU are read in the first round,
- * on a fresh process.
+ * on a fresh process, and the heap a connection holds (after a full collection, lib/heap-probe.ts)
+ * in the second.
  */
 import { GeneratorPool } from '../gen/pool.js';
 import type { ConnectResult } from '../gen/messages.js';
@@ -41,7 +42,8 @@ export interface ConnectRound {
 /**
  * A target's figures over its rounds (combineConnectRounds): `connectSeconds` and `connectsPerS`
  * the medians, `connected` the fewest, `failed` summed, `errors` every distinct one, `handshake`
- * every round's handshakes together; memory and idle CPU from the first round.
+ * every round's handshakes together; memory and idle CPU from the first round, the heap from the
+ * second.
  */
 export interface ConnectionsRun extends Omit<ConnectRound, 'place'> {
   requested: number;
@@ -51,6 +53,11 @@ export interface ConnectionsRun extends Omit<ConnectRound, 'place'> {
   bytesPerConnection: number;
   idleServerCpu: number;
   idleGeneratorCpu: number;
+  /**
+   * The main thread's heap after a full collection with every device connected and idle, less
+   * the same with none, per connection (second round); null when not read.
+   */
+  heapBytesPerConnection: number | null;
 }
 
 /** What the first round reads beside the connect rate. */
@@ -65,6 +72,7 @@ export function combineConnectRounds(
   rounds: readonly ConnectRound[],
   handshake: LatencySummary,
   first: FirstRoundFigures,
+  heapBytesPerConnection: number | null = null,
 ): ConnectionsRun {
   return {
     requested,
@@ -76,6 +84,7 @@ export function combineConnectRounds(
     handshake,
     rounds: [...rounds],
     ...first,
+    heapBytesPerConnection,
   };
 }
 
@@ -99,6 +108,7 @@ export async function connections(ctx: BenchContext): Promise<ScenarioResult> {
   const workers = Math.max(ctx.workers, Math.ceil(cfg.connections / 15_000));
   const addresses = Math.max(sourceAddresses, workers);
   const firsts = new Map<TargetKind, FirstRoundFigures>();
+  const heaps = new Map<TargetKind, number>();
   const lanes = await runLanes<ConnectRound>(
     ctx,
     {
@@ -113,12 +123,18 @@ export async function connections(ctx: BenchContext): Promise<ScenarioResult> {
       settleMs: cfg.settleMs,
     },
     cfg.rounds,
-    (lane, round, place) => connectRound(ctx, cfg, lane, round, place, firsts),
+    (lane, round, place) => connectRound(ctx, cfg, lane, round, place, firsts, heaps),
   );
   const targets: Partial<Record<TargetKind, ConnectionsRun>> = {};
   for (const lane of lanes) {
     const first = firsts.get(lane.kind)!;
-    targets[lane.kind] = combineConnectRounds(cfg.connections, lane.rounds, summarizeEncoded(lane.hists), first);
+    targets[lane.kind] = combineConnectRounds(
+      cfg.connections,
+      lane.rounds,
+      summarizeEncoded(lane.hists),
+      first,
+      heaps.get(lane.kind) ?? null,
+    );
   }
   return {
     config: { ...cfg, sourceAddresses: addresses },
@@ -126,12 +142,16 @@ export async function connections(ctx: BenchContext): Promise<ScenarioResult> {
     summary: connectionsSummary(targets, cfg),
     notes: [
       'Memory per connection = (server RSS with all devices connected and idle - RSS with the first half connected and settled) / the second half, in the first round.',
+      'Heap per connection = (the main thread heap in use after a full collection, all devices connected and settled - the same before they connect) / the devices, in the second round.',
       `Connect rate: median over ${cfg.rounds} rounds. All targets are up at once; in each round every target connects all devices, drops them and waits until idle before the next, in an order that rotates from round to round.`,
     ],
   };
 }
 
-/** One target's turn in a round: connect everything (first round: memory and idle CPU too), drop, settle. */
+/**
+ * One target's turn in a round: connect everything (first round: memory and idle CPU too; second
+ * round: the heap), drop, settle.
+ */
 async function connectRound(
   ctx: BenchContext,
   cfg: { connections: number; settleMs: number; idleMs: number; afterDropMs: number; concurrencyPerWorker: number },
@@ -140,6 +160,8 @@ async function connectRound(
   place: number,
   /** Where the first round leaves its memory and idle CPU figures. */
   firsts: Map<TargetKind, FirstRoundFigures>,
+  /** Where the second round leaves the heap per connection. */
+  heaps: Map<TargetKind, number>,
 ): Promise<void> {
   const { target, world } = lane.launched;
   const { pool } = lane;
@@ -154,6 +176,10 @@ async function connectRound(
   let secs = 0;
   let afterFirstHalf: ProcSample | undefined;
   let secondHalf = 0;
+  // Read apart from the RSS (a forced collection changes when the next one comes), and before the
+  // connects, so that what outlives a connection (per-user caches filled in the first round) is
+  // in both readings.
+  const heapBefore = round === 1 ? await target.heapAfterCollection?.() : undefined;
   for (const [i, batch] of batches.entries()) {
     const part = await pool.connect(batch, cfg.concurrencyPerWorker);
     res.push(...part);
@@ -198,6 +224,13 @@ async function connectRound(
     firsts.set(lane.kind, first);
     memory = `, ${Math.round(first.bytesPerConnection / 102.4) / 10} KiB/conn, idle cpu ${first.idleServerCpu}`;
   }
+  if (heapBefore !== undefined && connected > 0) {
+    await sleep(cfg.settleMs);
+    const heapAfter = await target.heapAfterCollection!();
+    const perConnection = Math.round((heapAfter - heapBefore) / connected);
+    heaps.set(lane.kind, perConnection);
+    memory = `, heap ${Math.round(perConnection / 102.4) / 10} KiB/conn after a full collection`;
+  }
   ctx.log(
     `  ${lane.kind}: ${connected}/${cfg.connections} connected in ${r.connectSeconds} s (${r.connectsPerS}/s)${memory}` +
       (failed ? `; ${failed} failed: ${r.errors.join('; ')}` : ''),
@@ -219,6 +252,10 @@ export function connectionsSummary(
   const rate = (k: TargetKind): number | null => targets[k]?.connectsPerS ?? null;
   const rateRatio = ratio(rate('parley'), rate('floor'));
   const cpu = (k: TargetKind): number | null => targets[k]?.idleServerCpu ?? null;
+  const heapKib = (k: TargetKind): number | null => {
+    const bytes = targets[k]?.heapBytesPerConnection;
+    return bytes == null ? null : Math.round((bytes / 1024) * 10) / 10;
+  };
   return [
     {
       metric: `memory per idle authenticated connection (${cfg.connections.toLocaleString('en')} connections)`,
@@ -248,12 +285,25 @@ export function connectionsSummary(
       baselineLabel: 'floor',
       ratio: ratio(cpu('parley'), cpu('floor')),
     },
+    {
+      metric: 'heap per idle authenticated connection, after a full collection',
+      unit: 'KiB',
+      parley: heapKib('parley'),
+      baseline: heapKib('floor'),
+      baselineLabel: 'floor',
+      ratio: ratio(heapKib('parley'), heapKib('floor')),
+    },
     ...(targets.baseline
       ? [
           againstBaseline(
             'memory per idle authenticated connection, this build against the baseline build',
             'KiB',
             kib,
+          ),
+          againstBaseline(
+            'heap per idle authenticated connection, this build against the baseline build',
+            'KiB',
+            heapKib,
           ),
           againstBaseline(
             `connect rate, this build against the baseline build, median of ${cfg.rounds} interleaved rounds`,

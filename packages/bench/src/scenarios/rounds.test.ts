@@ -85,14 +85,28 @@ describe('connectionsSummary', () => {
     expect(connectionsSummary({ parley: slow }, cfg)[1]).toMatchObject({ ratio: null, met: null });
   });
 
+  it('reports the heap a connection holds beside the floor’s, without a target, and nothing when not read', () => {
+    const floor = combineConnectRounds(10_000, [connectRound(1, 3000)], hs, first, 2.8 * 1024);
+    const parley = combineConnectRounds(10_000, [connectRound(1, 2000)], hs, first, 4.2 * 1024);
+    const heap = connectionsSummary({ floor, parley }, cfg)[3];
+    expect(heap).toMatchObject({ unit: 'KiB', parley: 4.2, baseline: 2.8, baselineLabel: 'floor', ratio: 1.5 });
+    expect(heap!.target).toBeUndefined();
+    const unread = combineConnectRounds(10_000, [connectRound(1, 2000)], hs, first);
+    expect(connectionsSummary({ floor, parley: unread }, cfg)[3]).toMatchObject({ parley: null, ratio: null });
+  });
+
   it('compares this build with a baseline build, when one ran', () => {
-    const parley = combineConnectRounds(10_000, [connectRound(1, 2000)], hs, first);
-    const baseline = combineConnectRounds(10_000, [connectRound(1, 1600)], hs, {
-      ...first,
-      bytesPerConnection: 10 * 1024,
-    });
-    const [, , , memory, rate] = connectionsSummary({ parley, baseline }, cfg);
+    const parley = combineConnectRounds(10_000, [connectRound(1, 2000)], hs, first, 4.1 * 1024);
+    const baseline = combineConnectRounds(
+      10_000,
+      [connectRound(1, 1600)],
+      hs,
+      { ...first, bytesPerConnection: 10 * 1024 },
+      4.3 * 1024,
+    );
+    const [, , , , memory, heap, rate] = connectionsSummary({ parley, baseline }, cfg);
     expect(memory).toMatchObject({ parley: 11, baseline: 10, baselineLabel: 'baseline build', ratio: 1.1 });
+    expect(heap).toMatchObject({ parley: 4.1, baseline: 4.3, baselineLabel: 'baseline build', ratio: 0.953 });
     expect(rate).toMatchObject({ parley: 2000, baseline: 1600, ratio: 1.25 });
   });
 });

@@ -98,6 +98,8 @@ export class Gateway {
   #connectionCount = 0;
   #closing = false;
   readonly #connectionDeps: ConnectionDeps;
+  /** One listener for every socket's errors (a closure per socket would live as long as it). */
+  readonly #onSocketError = (error: Error): void => this.deps.log.debug({ err: error }, 'socket error');
 
   constructor(
     private readonly options: GatewayOptions,
@@ -159,7 +161,9 @@ export class Gateway {
   /**
    * A new socket. Its listeners are made here, not in handleUpgrade's callback: a closure keeps
    * its whole scope chain alive, and one made there held the upgrade request (headers and all)
-   * for the socket's life, 1.1 of the 7.7 KiB a connection held on the heap.
+   * for the socket's life, 1.1 of the 7.7 KiB a connection held on the heap. One `close`
+   * listener does all of a socket's leaving (its address's count, its session's unregistering):
+   * each listener is a closure, its scope and a slot held for the socket's life.
    */
   #accept(ws: WebSocket, address: string): void {
     this.#perAddress.set(address, (this.#perAddress.get(address) ?? 0) + 1);
@@ -168,6 +172,10 @@ export class Gateway {
       () => ws.close(CloseCode.HelloTimeout, 'hello timeout'),
       this.options.helloTimeoutMs,
     );
+    // Frames that a client sends right behind its hello wait until the session is ready.
+    let session: Connection | 'awaiting hello' | 'starting' = 'awaiting hello';
+    /** Set once hello authenticated it (before it is registered), so a close unregisters it. */
+    let authenticated: Connection | undefined;
     // `on`, not `once`, for an event that fires once anyway: `once` wraps the listener in a bound
     // function and a state object, some 180 bytes for the socket's life.
     ws.on('close', () => {
@@ -175,10 +183,9 @@ export class Gateway {
       const left = (this.#perAddress.get(address) ?? 1) - 1;
       if (left > 0) this.#perAddress.set(address, left);
       else this.#perAddress.delete(address);
+      if (authenticated !== undefined) void this.#unregister(authenticated);
     });
-    ws.on('error', (error) => this.deps.log.debug({ err: error }, 'socket error'));
-    // Frames that a client sends right behind its hello wait until the session is ready.
-    let session: Connection | 'awaiting hello' | 'starting' = 'awaiting hello';
+    ws.on('error', this.#onSocketError);
     let early: [RawData, boolean][] | undefined = [];
     let earlyBytes = 0;
     ws.on('message', (data, isBinary) => {
@@ -197,22 +204,32 @@ export class Gateway {
         session = 'starting';
         clearTimeout(helloTimer);
         helloTimer = undefined;
-        this.#hello(ws, data, isBinary).then(
-          (connection) => {
+        const refuse = (error: unknown) => this.#refuse(ws, error);
+        this.#authenticate(ws, data, isBinary).then((hello) => {
+          if (hello === undefined) return;
+          authenticated = hello.connection;
+          this.#start(hello.connection, hello.since).then((connection) => {
             if (connection === undefined) return;
             session = connection;
             const waiting = early ?? [];
             early = undefined;
             for (const [frame, binary] of waiting) this.#onFrame(connection, frame, binary);
-          },
-          (error: unknown) => this.#refuse(ws, error),
-        );
+          }, refuse);
+        }, refuse);
       }
     });
   }
 
-  /** Authenticates, sends ready, starts replay; the live Connection, or undefined if refused. */
-  async #hello(ws: WebSocket, data: RawData, isBinary: boolean): Promise<Connection | undefined> {
+  /**
+   * Checks the hello frame and its token; the session's Connection (not yet registered) and the
+   * client's position, or undefined if refused. Apart from #start, so that the frame and what was
+   * parsed from it are let go before the session's own reads.
+   */
+  async #authenticate(
+    ws: WebSocket,
+    data: RawData,
+    isBinary: boolean,
+  ): Promise<{ connection: Connection; since: number | undefined } | undefined> {
     const parsed = isBinary ? undefined : parseHelloFrame(parseJson(data));
     if (parsed === undefined || !parsed.success) {
       const message = parsed ? describeIssues(parsed.error) : 'frames are JSON text';
@@ -220,9 +237,10 @@ export class Gateway {
       ws.close(CloseCode.ProtocolError, 'expected hello');
       return;
     }
+    const { token, since } = parsed.data;
     let device;
     try {
-      device = await this.deps.accounts.authenticate(parsed.data.token);
+      device = await this.deps.accounts.authenticate(token);
     } catch (error) {
       // `unauthorized` only when the token was looked up and is unknown or revoked; a storage
       // failure is `unavailable`, and the client keeps its session and tries again later.
@@ -236,7 +254,6 @@ export class Gateway {
       ws.close(CloseCode.TooManySockets, 'too many sockets');
       return;
     }
-
     const connection = new Connection(
       ws,
       newConnId(),
@@ -245,19 +262,23 @@ export class Gateway {
       this.#connectionDeps,
       this.deps.clock.now(),
     );
-    ws.on('close', () => void this.#unregister(connection));
+    return { connection, since };
+  }
+
+  /** Registers an authenticated session, sends ready, starts replay; the live Connection, or undefined if it closed. */
+  async #start(connection: Connection, since: number | undefined): Promise<Connection | undefined> {
+    const { ws, userId, deviceId } = connection;
     // Subscribe before reading the head so that nothing committed after it is missed.
     await this.#register(connection);
     if (ws.readyState !== ws.OPEN) return;
 
-    const { head, floor } = await this.deps.messages.logBounds(device.userId);
-    this.#learnHead(device.userId, head, true);
-    const since = parsed.data.since;
+    const { head, floor } = await this.deps.messages.logBounds(userId);
+    this.#learnHead(userId, head, true);
     const resync = since !== undefined && (since < floor || since > head);
     const ready: ReadyFrame = {
       op: 'ready',
-      userId: device.userId,
-      deviceId: device.deviceId,
+      userId,
+      deviceId,
       seq: head,
       heartbeatMs: this.options.heartbeatMs,
       nodeId: this.options.nodeId,
