@@ -9,7 +9,11 @@ import type { ContactStore } from '../ports/store.js';
  */
 export async function contactsOf(store: ContactStore, userId: string, maxGroupSize: number): Promise<Set<string>> {
   const { friends, dmPartners, groupPeers, blocked } = await store.contactSources(userId, maxGroupSize);
-  const contacts = new Set([...friends, ...dmPartners, ...groupPeers]);
+  // Added one source at a time: spreading them into one array first made an array and an
+  // iterator step per contact on every hello.
+  const contacts = new Set(friends);
+  for (const id of dmPartners) contacts.add(id);
+  for (const id of groupPeers) contacts.add(id);
   contacts.delete(userId);
   for (const id of blocked) contacts.delete(id);
   return contacts;

@@ -48,7 +48,7 @@ export class PresenceService {
   ) {}
 
   /** Everyone who sees this user's presence changes (and whose changes this user sees). */
-  async audience(userId: string): Promise<Set<string>> {
+  audience(userId: string): Promise<Set<string>> {
     return contactsOf(this.store, userId, this.options.fanoutMaxGroupSize);
   }
 
