@@ -1,13 +1,11 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, expect, it } from 'vitest';
-import type { HeapProbeReading } from './heap-probe.js';
+import { heapProbe } from './target.js';
 
 // The probe is loaded with --import, so it is the built one (npm test builds first).
-const probe = fileURLToPath(new URL('../../dist/lib/heap-probe.js', import.meta.url));
 const dir = mkdtempSync(path.join(os.tmpdir(), 'heap-probe-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -27,9 +25,9 @@ process.stdout.write('ready\\n');
 `;
 
 it('reads the heap in use after a full collection: what the process holds, not what it made and dropped', async () => {
-  const file = path.join(dir, 'heap.json');
-  const child = spawn(process.execPath, ['--expose-gc', '--import', probe, '-e', holder], {
-    env: { ...process.env, BENCH_HEAP_PROBE_FILE: file },
+  const probe = heapProbe(dir, 'holder');
+  const child = spawn(process.execPath, [...probe.execArgv, '-e', holder], {
+    env: { ...process.env, ...probe.env },
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const lines: string[] = [];
@@ -50,27 +48,15 @@ it('reads the heap in use after a full collection: what the process holds, not w
     buffered = parts.pop()!;
     lines.push(...parts);
   });
-  const read = async (count: number): Promise<number> => {
-    child.kill('SIGUSR2');
-    for (;;) {
-      await new Promise((r) => setTimeout(r, 10));
-      try {
-        const reading = JSON.parse(readFileSync(file, 'utf8')) as HeapProbeReading;
-        if (reading.count === count) return reading.heapUsedBytes;
-      } catch {
-        // not written yet
-      }
-    }
-  };
   try {
     expect(await nextLine()).toBe('ready');
-    const empty = await read(1);
+    const empty = await probe.read(child);
     child.stdin.write('hold\n');
     expect(await nextLine()).toBe('ok');
-    const holding = await read(2);
+    const holding = await probe.read(child);
     child.stdin.write('drop\n');
     expect(await nextLine()).toBe('ok');
-    const dropped = await read(3);
+    const dropped = await probe.read(child);
     // 50,000 objects of two fields and a string each: at least 2 MB held, all of it let go.
     expect(holding - empty).toBeGreaterThan(2_000_000);
     expect(dropped - empty).toBeLessThan(500_000);

@@ -10,7 +10,7 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { sleep } from './clock.js';
 import type { HeapProbeReading } from './heap-probe.js';
-import { floorMain, serverMain } from './paths.js';
+import { benchRoot, floorMain, serverMain } from './paths.js';
 import { sampleProc, sumSamples, type ProcSample } from './proc.js';
 
 export type TargetKind = 'parley' | 'floor' | 'floor-sqlite' | 'relay' | 'baseline';
@@ -43,13 +43,14 @@ export interface Target {
   stop(): Promise<void>;
 }
 
-const heapProbeModule = new URL('./heap-probe.js', import.meta.url).href;
+/** Always the built probe: a process loads it with --import, also when tests run from the sources. */
+const heapProbeModule = path.join(benchRoot, 'dist/lib/heap-probe.js');
 
 /**
  * The heap probe for one target process: the flags and environment to start it with, and how
  * to read it (signal the process, wait for the probe's answer to appear in the file).
  */
-function heapProbe(logDir: string, name: string) {
+export function heapProbe(logDir: string, name: string) {
   const file = path.join(logDir, `${name}.heap.json`);
   let answered = 0;
   return {
