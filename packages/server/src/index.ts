@@ -10,3 +10,4 @@ export {
 } from './testing.js';
 export { SnowflakeGenerator, decodeId } from './domain/ids.js';
 export { indexTokens } from './domain/search-text.js';
+export { NODE_FLAGS } from './node-flags.js';

@@ -3,6 +3,7 @@
 import { fileURLToPath } from 'node:url';
 import { createServer } from './app.js';
 import { ConfigError, loadConfig } from './config/config.js';
+import { missingNodeFlags } from './node-flags.js';
 
 const defaultWebDir = fileURLToPath(new URL('../../web/dist', import.meta.url));
 
@@ -18,6 +19,10 @@ async function main(): Promise<void> {
     throw error;
   }
   const server = await createServer(config);
+  const missing = missingNodeFlags(process.execArgv, process.env.NODE_OPTIONS);
+  if (missing.length > 0) {
+    server.log.warn({ missing }, 'started without the Node flags Parley runs with (docs/operations.md, "Node flags")');
+  }
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

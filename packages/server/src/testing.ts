@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServer, type ParleyServer, type ServerOverrides } from './app.js';
 import { loadConfig, type ServerConfig } from './config/config.js';
+import { NODE_FLAGS } from './node-flags.js';
 
 const defaultWebDir = fileURLToPath(new URL('../../web/dist', import.meta.url));
 
@@ -120,7 +121,7 @@ export async function spawnServerProcess(
   let exited!: Promise<void>;
 
   const start = async () => {
-    child = spawn(process.execPath, [mainScript], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    child = spawn(process.execPath, [...NODE_FLAGS, mainScript], { env, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
     exited = new Promise((resolve) => child.once('exit', () => resolve()));

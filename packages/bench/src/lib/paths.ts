@@ -4,4 +4,5 @@ import { fileURLToPath } from 'node:url';
 export const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 export const benchRoot = fileURLToPath(new URL('../../', import.meta.url));
 export const serverMain = `${repoRoot}packages/server/dist/main.js`;
-export const floorMain = fileURLToPath(new URL('../floor/relay.js', import.meta.url));
+/** Always the built relay, also when tests run from the sources. */
+export const floorMain = `${benchRoot}dist/floor/relay.js`;

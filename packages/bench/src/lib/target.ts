@@ -5,9 +5,11 @@
  * Parley in one run, the baseline: another checkout's server, built (--baseline).
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { NODE_FLAGS } from '@parley/server';
 import { sleep } from './clock.js';
 import type { HeapProbeReading } from './heap-probe.js';
 import { benchRoot, floorMain, serverMain } from './paths.js';
@@ -127,6 +129,18 @@ export interface ParleyOptions {
   baselineMain?: string;
 }
 
+/**
+ * The Node flags a build of the server runs with (its node-flags.js, beside its main.js): this
+ * build's, or the baseline's as its own `npm start` passes them (none for a build from before
+ * they were declared).
+ */
+export async function nodeFlagsOf(baselineMain: string | undefined): Promise<readonly string[]> {
+  if (baselineMain === undefined) return NODE_FLAGS;
+  const declared = path.join(path.dirname(baselineMain), 'node-flags.js');
+  if (!existsSync(declared)) return [];
+  return ((await import(pathToFileURL(declared).href)) as { NODE_FLAGS: readonly string[] }).NODE_FLAGS;
+}
+
 export async function startParley(opts: ParleyOptions): Promise<Target> {
   const port = await freePort();
   mkdirSync(opts.logDir, { recursive: true });
@@ -134,7 +148,9 @@ export async function startParley(opts: ParleyOptions): Promise<Target> {
   const log = createWriteStream(logFile);
   const probe = heapProbe(opts.logDir, `${opts.name ?? 'parley'}-${port}`);
   const execArgv = opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : [];
-  const child = spawn(process.execPath, [...execArgv, ...probe.execArgv, opts.baselineMain ?? serverMain], {
+  const nodeFlags = await nodeFlagsOf(opts.baselineMain);
+  const main = opts.baselineMain ?? serverMain;
+  const child = spawn(process.execPath, [...nodeFlags, ...execArgv, ...probe.execArgv, main], {
     env: {
       ...process.env,
       ...probe.env,
@@ -192,7 +208,8 @@ export async function startFloor(opts: FloorOptions): Promise<Target> {
   const log = createWriteStream(logFile);
   const probe = heapProbe(opts.logDir, `floor-${port}`);
   const child = fork(floorMain, [], {
-    execArgv: [...process.execArgv, ...probe.execArgv],
+    // The runtime Parley runs on, so that a ratio to the floor is one of code, not of V8's settings.
+    execArgv: [...process.execArgv, ...NODE_FLAGS, ...probe.execArgv],
     env: {
       ...process.env,
       ...probe.env,
