@@ -1,5 +1,5 @@
 /**
- * Loaded into a target process (`--expose-gc --import` this file; `heapProbeArgs` in
+ * Loaded into a target process (`--expose-gc --import` this file; `heapProbe` in
  * target.ts): on SIGUSR2 it runs a full collection and writes the heap's used bytes to the file
  * named by BENCH_HEAP_PROBE_FILE. What the connections scenario reads as the heap a connection
  * holds: RSS moves with when the collector last ran and how far V8 lets the heap grow before the

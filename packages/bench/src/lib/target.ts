@@ -144,9 +144,10 @@ export async function nodeFlagsOf(baselineMain: string | undefined): Promise<rea
 export async function startParley(opts: ParleyOptions): Promise<Target> {
   const port = await freePort();
   mkdirSync(opts.logDir, { recursive: true });
-  const logFile = path.join(opts.logDir, `${opts.name ?? 'parley'}-${port}.log`);
+  const name = `${opts.name ?? 'parley'}-${port}`;
+  const logFile = path.join(opts.logDir, `${name}.log`);
   const log = createWriteStream(logFile);
-  const probe = heapProbe(opts.logDir, `${opts.name ?? 'parley'}-${port}`);
+  const probe = heapProbe(opts.logDir, name);
   const execArgv = opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : [];
   const nodeFlags = await nodeFlagsOf(opts.baselineMain);
   const main = opts.baselineMain ?? serverMain;
@@ -204,9 +205,10 @@ export interface FloorOptions {
 export async function startFloor(opts: FloorOptions): Promise<Target> {
   mkdirSync(opts.logDir, { recursive: true });
   const port = await freePort();
-  const logFile = path.join(opts.logDir, `floor-${port}.log`);
+  const name = `floor-${port}`;
+  const logFile = path.join(opts.logDir, `${name}.log`);
   const log = createWriteStream(logFile);
-  const probe = heapProbe(opts.logDir, `floor-${port}`);
+  const probe = heapProbe(opts.logDir, name);
   const child = fork(floorMain, [], {
     // The runtime Parley runs on, so that a ratio to the floor is one of code, not of V8's settings.
     execArgv: [...process.execArgv, ...NODE_FLAGS, ...probe.execArgv],
