@@ -217,29 +217,39 @@ export function indexTokens(text: string): string {
   return out.join(' ');
 }
 
+/** Each ASCII byte as indexed: a letter lower-cased, a digit as it is, anything else 0 (between words). */
+const ASCII_FOLD = new Uint8Array(128);
+for (let code = 0x30; code <= 0x39; code++) ASCII_FOLD[code] = code;
+for (let code = 0x61; code <= 0x7a; code++) ASCII_FOLD[code] = code;
+for (let code = 0x41; code <= 0x5a; code++) ASCII_FOLD[code] = code + 0x20;
+
 /**
- * indexTokens of an ASCII text (undefined at the first other character): its words lower-cased,
- * each cut to MAX_WORD_CODE_POINTS, one space between. Written out as one pass into a byte
- * buffer because the common case is on every send's path: 2.5x faster than lower-casing,
- * matching words with a regular expression and joining them (46 against 115 µs for 10,000
- * characters, where tokenizing was a third of the event loop's time).
+ * indexTokens of an ASCII text (undefined if it has any other character): its words lower-cased,
+ * each cut to MAX_WORD_CODE_POINTS, one space between. Written out as one pass over the text's
+ * bytes because the common case is on every send's path: lower-casing, matching words with a
+ * regular expression and joining them took 115 µs for 10,000 characters; a loop over
+ * `charCodeAt` with range checks 36-53 µs (a quarter of the event loop's busy time at 2,500 such DMs/s);
+ * this, a table lookup per byte of a Buffer that native code filled, 17-24 µs
+ * (docs/benchmarks.md, finding 43).
  */
 function asciiTokens(text: string): string | undefined {
-  const out = Buffer.allocUnsafe(text.length);
+  // Native, and a character per byte only when every character is ASCII.
+  if (Buffer.byteLength(text, 'utf8') !== text.length) return undefined;
+  const bytes = Buffer.from(text, 'latin1');
+  // The tokens are written over the bytes already read: each byte read adds at most one byte,
+  // and the space before a word takes the place of the separator that ended the one before.
   let length = 0;
   let wordLength = 0;
-  for (let i = 0; i < text.length; i++) {
-    let code = text.charCodeAt(i);
-    if (code > 0x7f) return undefined;
-    if (code >= 0x41 && code <= 0x5a) code += 0x20; // A-Z
-    if ((code >= 0x61 && code <= 0x7a) || (code >= 0x30 && code <= 0x39)) {
-      if (wordLength === 0 && length > 0) out[length++] = 0x20;
-      if (++wordLength <= MAX_WORD_CODE_POINTS) out[length++] = code;
+  for (let i = 0; i < bytes.length; i++) {
+    const code = ASCII_FOLD[bytes[i]!]!;
+    if (code !== 0) {
+      if (wordLength === 0 && length > 0) bytes[length++] = 0x20;
+      if (++wordLength <= MAX_WORD_CODE_POINTS) bytes[length++] = code;
     } else {
       wordLength = 0;
     }
   }
-  return out.toString('latin1', 0, length);
+  return bytes.toString('latin1', 0, length);
 }
 
 /** Whether lower-casing alone folds the text: only ASCII and characters that fold to themselves. */
