@@ -241,4 +241,14 @@ export const migrations: readonly string[] = [
   ALTER TABLE channel_members ADD COLUMN muted INTEGER NOT NULL DEFAULT 0;
   ALTER TABLE users ADD COLUMN push_previews INTEGER NOT NULL DEFAULT 1;
   `,
+  // The search index merges its segments sixteen at a time (FTS5's default is four), and a
+  // whole level at once only past 64 (default 16, which with sixteen would stall a commit for a
+  // level's merge). Every group commit adds a segment of its own, and merging four at a time
+  // rewrote each token's entries at many levels: for 10,000-character texts in commits of 20,
+  // 27 KiB written per message for an index of 2.9 KiB, against 20 KiB so, and a fifth less of
+  // the writer's time (docs/benchmarks.md, finding 44). A query reads at most a few more segments.
+  `
+  INSERT INTO message_search (message_search, rank) VALUES ('automerge', 16);
+  INSERT INTO message_search (message_search, rank) VALUES ('crisismerge', 64);
+  `,
 ];

@@ -92,6 +92,23 @@ it('reads beside the writer on a connection that refuses every write', async () 
   }
 });
 
+it("merges the search index's segments sixteen at a time, and a whole level at once only past 64", async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'parley-sqlite-'));
+  const file = path.join(dir, 'parley.db');
+  await openSqliteStoreHere({ path: file }).close();
+  const db = new Database(file, { readonly: true });
+  try {
+    const config = db.prepare(`SELECT k, v FROM message_search_config WHERE k IN ('automerge', 'crisismerge')`).all();
+    expect(Object.fromEntries(config.map((row) => [(row as { k: string }).k, (row as { v: number }).v]))).toEqual({
+      automerge: 16,
+      crisismerge: 64,
+    });
+  } finally {
+    db.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 it('runs the reads a hello asks for in one turn in one read transaction, each with its own answer', async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'parley-sqlite-'));
   const file = path.join(dir, 'parley.db');
