@@ -226,10 +226,10 @@ for (let code = 0x41; code <= 0x5a; code++) ASCII_FOLD[code] = code + 0x20;
 /**
  * indexTokens of an ASCII text (undefined if it has any other character): its words lower-cased,
  * each cut to MAX_WORD_CODE_POINTS, one space between. Written out as one pass over the text's
- * bytes because the common case is on every send's path: lower-casing, matching words with a
- * regular expression and joining them took 115 µs for 10,000 characters; a loop over
- * `charCodeAt` with range checks 36-53 µs (a quarter of the event loop's busy time at 2,500 such DMs/s);
- * this, a table lookup per byte of a Buffer that native code filled, 17-24 µs
+ * bytes because the common case is on every send's path. For 10,000 characters: lower-casing,
+ * matching words with a regular expression and joining them took 115 µs; a loop over
+ * `charCodeAt` with range checks 36-53 µs, a quarter of the event loop's busy time at 2,500 such
+ * DMs/s; this, a table lookup per byte of a Buffer that native code filled, 17-24 µs
  * (docs/benchmarks.md, finding 43).
  */
 function asciiTokens(text: string): string | undefined {

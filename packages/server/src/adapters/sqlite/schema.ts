@@ -244,9 +244,9 @@ export const migrations: readonly string[] = [
   // The search index merges its segments sixteen at a time (FTS5's default is four), and a
   // whole level at once only past 64 (default 16, which with sixteen would stall a commit for a
   // level's merge). Every group commit adds a segment of its own, and merging four at a time
-  // rewrote each token's entries at many levels: for 10,000-character texts in commits of 20,
-  // 27 KiB written per message for an index of 2.9 KiB, against 20 KiB so, and a fifth less of
-  // the writer's time (docs/benchmarks.md, finding 44). A query reads at most a few more segments.
+  // rewrote each token's entries at many levels: 10,000-character texts in commits of 20 wrote
+  // 27 KiB per text for 2.9 KiB of index; merging sixteen at a time, 20 KiB and a fifth less of
+  // the writer's time (docs/benchmarks.md, finding 44). A query reads a few more segments.
   `
   INSERT INTO message_search (message_search, rank) VALUES ('automerge', 16);
   INSERT INTO message_search (message_search, rank) VALUES ('crisismerge', 64);
