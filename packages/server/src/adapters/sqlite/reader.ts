@@ -89,13 +89,23 @@ export class SqliteReader implements ReaderSide {
   }
 
   #runTogether(reads: readonly (() => void)[]): void {
+    if (reads.length === 1) reads[0]!();
+    else this.#inOneSnapshot(() => reads.forEach((read) => read()));
+  }
+
+  /**
+   * Runs `read`'s statements in one read transaction, so that they all see the database as of one
+   * moment (each statement outside a transaction sees the last commit before it starts); inside
+   * a transaction already open, in that one.
+   */
+  #inOneSnapshot<T>(read: () => T): T {
     const db = this.#connection.db;
-    const together = reads.length > 1 && db.open && !db.inTransaction;
-    if (together) this.#sql('BEGIN').run();
+    if (!db.open || db.inTransaction) return read();
+    this.#sql('BEGIN').run();
     try {
-      for (const read of reads) read();
+      return read();
     } finally {
-      if (together) this.#sql('COMMIT').run();
+      this.#sql('COMMIT').run();
     }
   }
 
@@ -377,6 +387,12 @@ export class SqliteReader implements ReaderSide {
   }
 
   async listChannelViews(userId: string, page: ChannelViewPage): Promise<ChannelViewRecord[]> {
+    // One snapshot: an unread count taken after the last message was read counted messages
+    // newer than it, which the client counts again as they arrive.
+    return this.#inOneSnapshot(() => this.#listChannelViews(userId, page));
+  }
+
+  #listChannelViews(userId: string, page: ChannelViewPage): ChannelViewRecord[] {
     const rows = this.#sql(
       `SELECT * FROM (
          SELECT CAST(c.id AS TEXT) AS id, c.kind, c.name, c.created_at,
