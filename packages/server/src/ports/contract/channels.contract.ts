@@ -131,24 +131,26 @@ export function describeChannelStoreContract(
         const [a, b] = [await user('a49'), await user('b49')];
         const { channel: dm } = await store.getOrCreateDm(...dmOf(nextId(), a, b, at()));
         // b's messages are stored (on a store's writer thread, if it has one) while a's list is read.
+        // The writes stop by themselves, so that a failing read cannot leave them running.
         const stored: bigint[] = [];
         let writing = true;
         const writes = (async () => {
-          while (writing) {
+          while (stored.length < 400) {
             const batch = [0, 1, 2, 3].map(() => message(dm.id, b, 'news'));
             await Promise.all(batch.map((m) => store.appendMessages([m])));
             stored.push(...batch.map((m) => BigInt(m.id)));
             // A store that answers without I/O would otherwise never let the list be read.
             await new Promise((resolve) => setImmediate(resolve));
           }
-        })();
+        })().finally(() => {
+          writing = false;
+        });
         const shown: { last: bigint; unread: number }[] = [];
-        while (stored.length < 400) {
+        while (writing) {
           const [view] = await store.listChannelViews(a, { limit: 10, textCodePoints: 10 });
           if (view?.lastMessage) shown.push({ last: BigInt(view.lastMessage.id), unread: view.unreadCount });
           await new Promise((resolve) => setImmediate(resolve));
         }
-        writing = false;
         await writes;
         expect(shown.length).toBeGreaterThan(0);
         // Nothing is read, so a view's count is at most every message up to its last one (fewer where
