@@ -3,6 +3,7 @@
  * Run against every backend; each test gets a fresh, empty store.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { channelUpdated, memberAdded, memberRemoved, readUpdated, userUpdated } from '../../domain/log-appends.js';
 import type { AccountStore, ChannelStore, LogStore, MessageStore } from '../store.js';
 import { dmOf } from './fixtures.js';
@@ -140,7 +141,7 @@ export function describeChannelStoreContract(
             await Promise.all(batch.map((m) => store.appendMessages([m])));
             stored.push(...batch.map((m) => BigInt(m.id)));
             // A store that answers without I/O would otherwise never let the list be read.
-            await new Promise((resolve) => setImmediate(resolve));
+            await nextTurn();
           }
         })().finally(() => {
           writing = false;
@@ -149,7 +150,7 @@ export function describeChannelStoreContract(
         while (writing) {
           const [view] = await store.listChannelViews(a, { limit: 10, textCodePoints: 10 });
           if (view?.lastMessage) shown.push({ last: BigInt(view.lastMessage.id), unread: view.unreadCount });
-          await new Promise((resolve) => setImmediate(resolve));
+          await nextTurn();
         }
         await writes;
         expect(shown.length).toBeGreaterThan(0);
